@@ -1,0 +1,256 @@
+/* IKE's UDP sockets; see udp.h. */
+#include "io/udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ipsec.h>
+#include <linux/udp.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef UDP_ENCAP_ESPINUDP
+#define UDP_ENCAP_ESPINUDP 2
+#endif
+
+/* Installs a per-socket "allow" policy in both directions: IKE packets then
+ * bypass every global IPsec policy, including the tunnels they negotiate
+ * (a host-to-host tunnel's selectors cover UDP 500/4500 too). */
+static int udp_bypass_policy(int fd, int family)
+{
+	int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	int opt = family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY;
+	struct xfrm_userpolicy_info pol;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.action = XFRM_POLICY_ALLOW;
+	pol.sel.family = (uint16_t)family;
+	pol.lft.soft_byte_limit = XFRM_INF;
+	pol.lft.hard_byte_limit = XFRM_INF;
+	pol.lft.soft_packet_limit = XFRM_INF;
+	pol.lft.hard_packet_limit = XFRM_INF;
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		pol.dir = (uint8_t)dir;
+		if (setsockopt(fd, level, opt, &pol, sizeof(pol)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int udp_setopt(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val)) < 0 ? -errno : 0;
+}
+
+/* Socket options for one IKE socket, in the order they must be set. */
+static int udp_configure(struct udp_sock *s)
+{
+	int fd = s->fd, r;
+
+	/* No SO_REUSEADDR: on Linux it lets two UDP sockets share a port, and
+	 * a second daemon would silently split IKE traffic with the first. */
+	r = 0;
+	if (s->family == AF_INET6)
+		r = udp_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (!r && s->family == AF_INET6)
+		r = udp_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+	if (!r && s->family == AF_INET)
+		r = udp_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+	if (!r)
+		r = udp_bypass_policy(fd, s->family);
+	/* RFC 3948 §2.2: ESP and IKE share port 4500. */
+	if (!r && s->natt)
+		r = udp_setopt(fd, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP);
+	return r;
+}
+
+int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r;
+
+	memset(&ss, 0, sizeof(ss));
+	*s = (struct udp_sock){ .fd = -1, .family = family, .natt = natt };
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	r = udp_configure(s);
+	if (r)
+		goto fail;
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		len = sizeof(struct sockaddr_in6);
+	}
+	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0 ||
+	    getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	s->port = ntohs(family == AF_INET
+				? ((struct sockaddr_in *)&ss)->sin_port
+				: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+fail:
+	udp_close(s);
+	return r;
+}
+
+void udp_close(struct udp_sock *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Takes the destination address from an IP_PKTINFO / IPV6_PKTINFO cmsg. */
+static void udp_local_from_cmsg(struct udp_sock *s, struct msghdr *mh,
+				struct sockaddr_storage *local)
+{
+	memset(local, 0, sizeof(*local));
+	local->ss_family = (sa_family_t)s->family;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *sin = (struct sockaddr_in *)local;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			sin->sin_addr = pi.ipi_addr;
+			sin->sin_port = htons(s->port);
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *sin6 =
+				(struct sockaddr_in6 *)local;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			sin6->sin6_addr = pi.ipi6_addr;
+			sin6->sin6_port = htons(s->port);
+			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+				sin6->sin6_scope_id = (uint32_t)pi.ipi6_ifindex;
+		}
+	}
+}
+
+ssize_t udp_recv(struct udp_sock *s, void *buf, size_t cap,
+		 struct sockaddr_storage *local,
+		 struct sockaddr_storage *remote)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = {
+		.msg_name = remote,
+		.msg_namelen = sizeof(*remote),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n;
+
+	memset(remote, 0, sizeof(*remote));
+	n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	udp_local_from_cmsg(s, &mh, local);
+	return n;
+}
+
+/* Adds the cmsg that picks the source address; none for a wildcard. */
+static void udp_source_cmsg(struct msghdr *mh, char *ctl, size_t ctl_cap,
+			    const struct sockaddr_storage *local)
+{
+	struct cmsghdr *c;
+
+	mh->msg_control = ctl;
+	mh->msg_controllen = ctl_cap;
+	c = CMSG_FIRSTHDR(mh);
+	if (local && local->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)local;
+		struct in_pktinfo pi = { .ipi_spec_dst = sin->sin_addr };
+
+		if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+			goto none;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		return;
+	}
+	if (local && local->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)local;
+		struct in6_pktinfo pi = { .ipi6_addr = sin6->sin6_addr };
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+			goto none;
+		pi.ipi6_ifindex = sin6->sin6_scope_id;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		return;
+	}
+none:
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+}
+
+int udp_send(struct udp_sock *s, const void *buf, size_t len,
+	     const struct sockaddr_storage *local,
+	     const struct sockaddr_storage *remote)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = (void *)remote,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+
+	if (remote->ss_family != s->family)
+		return -EAFNOSUPPORT;
+	mh.msg_namelen = s->family == AF_INET ? sizeof(struct sockaddr_in)
+					      : sizeof(struct sockaddr_in6);
+	memset(&ctl, 0, sizeof(ctl));
+	udp_source_cmsg(&mh, ctl.buf, sizeof(ctl.buf), local);
+	if (sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+const char *udp_addr_str(const struct sockaddr_storage *ss, char *out,
+			 size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(sin6->sin6_port);
+	}
+	snprintf(out, cap, "%s[%u]", ip, port);
+	return out;
+}
