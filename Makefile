@@ -3,6 +3,8 @@
 #   make            build keybridged and the tools into $(BUILD)/bin
 #   make check      build the unit tests with ASan+UBSan and run them all
 #   make check T=rd_*   run only the tests whose name matches the glob
+#   make kmod-check run kmod-tests/ in a QEMU guest with Debian's stock kernel
+#   make kmod-check K=10-esp-sanity   run only the matching kmod tests
 #   make deps       install the Debian packages (ci/debian-packages)
 #   make format     reformat every C file with clang-format
 #   V=1             show the command lines
@@ -54,7 +56,7 @@ BENCH_BIN:= $(BUILD)/bench/kbbench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps check bench format format-check clean demo
+.PHONY: all deps check bench format format-check clean demo kmod-check
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -110,6 +112,16 @@ check: $(TEST_BIN) all
 
 bench: $(BENCH_BIN) all
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) $(BENCH_BIN) $(B)
+
+# ---- kmod-check: tests against a real data plane ---------------------------
+# This machine's kernel has no ESP, no PF_KEY and refuses fentry, so these
+# tests boot Debian's stock kernel under QEMU with the host's / as root and
+# run every kmod-tests/NN-*.sh inside it (kmod-tests/README.md). The kernel
+# package is unpacked into $(KB_KMOD_CACHE), never installed.
+KB_KMOD_CACHE ?= /var/cache/keybridge-kmod
+kmod-check: all $(TEST_BIN)
+	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
+	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
