@@ -1,0 +1,160 @@
+/* The AUTH payload (RFC 7296 §2.15): shared key message integrity codes and
+ * digital signatures with RFC 7427 (Authentication Method 14), plus loading
+ * of the keys and certificates they use from PEM files.
+ *
+ * Both methods sign the same octets (§2.15):
+ *   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI
+ *   MACedIDForI = prf(SK_pi, RestOfInitIDPayload)
+ * (and the responder's with RealMessage2, NonceIData, SK_pr, IDr).
+ */
+#ifndef KB_CRYPTO_AUTH_H
+#define KB_CRYPTO_AUTH_H
+
+#include "crypto/crypto.h"
+#include "crypto/prf.h"
+#include "ike_iana.h"
+
+#include <stdbool.h>
+
+/* Upper bound of AUTH data keybridge produces or accepts for method 14:
+ * one length octet, an AlgorithmIdentifier, a signature of RSA up to 8192
+ * bits. */
+#define AUTH_DATA_MAX 1200
+
+/* RFC 7427 signature schemes: X(symbol, "name", hash, key type) where hash
+ * is the SIGNATURE_HASH_ALGORITHMS value that announces it (RFC 7427 §4,
+ * Identity for Ed25519 per RFC 8420 §2). */
+#define AUTH_SIG_SCHEMES(X)                                                    \
+	X(AUTH_SIG_RSA_PSS_SHA256, "rsassa-pss-sha256", HASH_SHA2_256)         \
+	X(AUTH_SIG_RSA_PSS_SHA384, "rsassa-pss-sha384", HASH_SHA2_384)         \
+	X(AUTH_SIG_RSA_PSS_SHA512, "rsassa-pss-sha512", HASH_SHA2_512)         \
+	X(AUTH_SIG_RSA_PKCS1_SHA256, "sha256WithRSAEncryption", HASH_SHA2_256) \
+	X(AUTH_SIG_RSA_PKCS1_SHA384, "sha384WithRSAEncryption", HASH_SHA2_384) \
+	X(AUTH_SIG_RSA_PKCS1_SHA512, "sha512WithRSAEncryption", HASH_SHA2_512) \
+	X(AUTH_SIG_ECDSA_SHA256, "ecdsa-with-SHA256", HASH_SHA2_256)           \
+	X(AUTH_SIG_ECDSA_SHA384, "ecdsa-with-SHA384", HASH_SHA2_384)           \
+	X(AUTH_SIG_ECDSA_SHA512, "ecdsa-with-SHA512", HASH_SHA2_512)           \
+	X(AUTH_SIG_ED25519, "Ed25519", HASH_IDENTITY)
+
+#define AUTH_SIG_ENUM(sym, name, hash) sym,
+enum auth_sig_scheme { AUTH_SIG_SCHEMES(AUTH_SIG_ENUM) AUTH_SIG_COUNT };
+
+/* A private or public key (RSA, EC P-256/P-384/P-521, Ed25519). */
+struct auth_key;
+/* An X.509 certificate. */
+struct auth_cert;
+
+/* Loads a PEM private key (PKCS#8, traditional RSA/EC). 0 or
+ * CRYPTO_E_KEY_LOAD. */
+int auth_key_load_private(const char *path, struct auth_key **out)
+	__attribute__((warn_unused_result));
+
+/* Loads a PEM public key (SubjectPublicKeyInfo) or the key of the first PEM
+ * certificate in the file. 0 or CRYPTO_E_KEY_LOAD. */
+int auth_key_load_public(const char *path, struct auth_key **out)
+	__attribute__((warn_unused_result));
+
+/* Frees a key; auth_key_free(NULL) is fine. */
+void auth_key_free(struct auth_key *key);
+
+/* Loads the first PEM X.509 certificate of a file. 0 or CRYPTO_E_KEY_LOAD. */
+int auth_cert_load(const char *path, struct auth_cert **out)
+	__attribute__((warn_unused_result));
+
+/* Parses a DER certificate (CERT payload, encoding 4). 0 or
+ * CRYPTO_E_KEY_LOAD. */
+int auth_cert_from_der(const uint8_t *der, size_t len, struct auth_cert **out)
+	__attribute__((warn_unused_result));
+
+/* The certificate's DER encoding (for the CERT payload), owned by `cert`. */
+int auth_cert_der(const struct auth_cert *cert, const uint8_t **der,
+		  size_t *len) __attribute__((warn_unused_result));
+
+/* Extracts the certificate's public key as a new key. Does not check the
+ * certificate's validity or chain: that is the caller's trust policy. */
+int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
+	__attribute__((warn_unused_result));
+
+/* Frees a certificate; auth_cert_free(NULL) is fine. */
+void auth_cert_free(struct auth_cert *cert);
+
+/* The octets an AUTH payload covers, with MACedID computed. */
+struct auth_octets {
+	const uint8_t *msg; /* RealMessage1/2: the whole IKE_SA_INIT message */
+	size_t msg_len;
+	const uint8_t *nonce; /* the peer's Nonce Data */
+	size_t nonce_len;
+	uint8_t maced_id[PRF_MAX];
+	size_t maced_id_len;
+};
+
+/* Fills `o` for one side: `sk_p` is SK_pi (initiator) or SK_pr (responder),
+ * `id` the ID payload body after the generic payload header (ID Type,
+ * RESERVED, data). `msg` and `nonce` are referenced, not copied. */
+int auth_octets_init(struct auth_octets *o, const struct xform_prf *prf,
+		     const uint8_t *sk_p, size_t sk_p_len, const uint8_t *msg,
+		     size_t msg_len, const uint8_t *nonce, size_t nonce_len,
+		     const uint8_t *id, size_t id_len)
+	__attribute__((warn_unused_result));
+
+/* Shared key AUTH (method 2, §2.15): prf(prf(Shared Secret, "Key Pad for
+ * IKEv2"), <SignedOctets>) into `out` (prf->out_len bytes, *len). */
+int auth_psk_make(const struct xform_prf *prf, const uint8_t *psk,
+		  size_t psk_len, const struct auth_octets *o,
+		  uint8_t out[PRF_MAX], size_t *len)
+	__attribute__((warn_unused_result));
+
+/* Recomputes the shared key AUTH and compares it with the received one in
+ * constant time: 0 or CRYPTO_E_AUTH_FAILED. */
+int auth_psk_check(const struct xform_prf *prf, const uint8_t *psk,
+		   size_t psk_len, const struct auth_octets *o,
+		   const uint8_t *auth, size_t auth_len)
+	__attribute__((warn_unused_result));
+
+/* Name of a scheme ("rsassa-pss-sha256", …) or NULL. */
+const char *auth_sig_scheme_name(enum auth_sig_scheme s);
+
+/* The scheme's DER AlgorithmIdentifier (RFC 7427 Appendix A, RFC 8420 §2),
+ * *len bytes, or NULL. */
+const uint8_t *auth_sig_algid(enum auth_sig_scheme s, size_t *len);
+
+/* Bit (1u << HASH_*) of each hash keybridge can sign and verify with. */
+uint32_t auth_hash_supported(void);
+
+/* Builds SIGNATURE_HASH_ALGORITHMS Notification Data (RFC 7427 §4): one
+ * 16-bit Hash Algorithm Identifier per bit of `mask`. */
+int auth_hash_notify_build(uint32_t mask, uint8_t *out, size_t cap, size_t *len)
+	__attribute__((warn_unused_result));
+
+/* Parses the peer's SIGNATURE_HASH_ALGORITHMS Notification Data into a
+ * mask; unknown identifiers are ignored (§4), an odd length is
+ * CRYPTO_E_ARG. */
+int auth_hash_notify_parse(const uint8_t *data, size_t len, uint32_t *mask)
+	__attribute__((warn_unused_result));
+
+/* Chooses the scheme to sign with `key` given the hashes the peer announced
+ * (`peer_mask`; 0 if it sent no notify, which allows SHA2-256 only by
+ * keybridge's policy) — RSA-PSS before PKCS#1 v1.5 if `rsa_pss`, the
+ * strongest common hash first. 0 or CRYPTO_E_AUTH_NO_HASH. */
+int auth_sig_choose(const struct auth_key *key, uint32_t peer_mask,
+		    bool rsa_pss, enum auth_sig_scheme *out)
+	__attribute__((warn_unused_result));
+
+/* Signs the octets with `key` and writes method-14 AUTH data (RFC 7427 §3):
+ * AlgorithmIdentifier length octet, AlgorithmIdentifier, signature. ECDSA
+ * signatures are DER Ecdsa-Sig-Value. 0, CRYPTO_E_AUTH_ALG (scheme does not
+ * fit the key), CRYPTO_E_BUFFER or CRYPTO_E_INTERNAL. */
+int auth_sig_make(const struct auth_key *key, enum auth_sig_scheme scheme,
+		  const struct auth_octets *o, uint8_t *out, size_t cap,
+		  size_t *len) __attribute__((warn_unused_result));
+
+/* Verifies method-14 AUTH data with the peer's public key. The
+ * AlgorithmIdentifier must be one of ours, match the key type and use a
+ * hash in `accept_mask`: else CRYPTO_E_AUTH_ALG; a bad signature is
+ * CRYPTO_E_AUTH_FAILED. *used (may be NULL) receives the scheme. */
+int auth_sig_check(const struct auth_key *key, const struct auth_octets *o,
+		   const uint8_t *auth, size_t auth_len, uint32_t accept_mask,
+		   enum auth_sig_scheme *used)
+	__attribute__((warn_unused_result));
+
+#endif
