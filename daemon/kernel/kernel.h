@@ -29,9 +29,10 @@
  *  Both survive in the kernel and show in `ip xfrm state|policy` output
  *  ("reqid 1801584641", "index 1795162113"). Kernel-generated policy indexes
  *  count up from 8 in steps of 8 per network namespace, so they reach 0x6b
- *  only after ~225 million policy insertions; a backend must still verify
- *  that the kernel kept the requested index (XFRM silently picks another one
- *  when the index is taken).
+ *  only after ~225 million policy insertions. XFRM silently picks another
+ *  index when the requested one is taken, so the engine must hand out
+ *  indexes uniquely (one keybridge per network namespace); such a policy is
+ *  still recognised as ours by its templates' reqids.
  */
 #ifndef KB_KERNEL_KERNEL_H
 #define KB_KERNEL_KERNEL_H
@@ -196,6 +197,8 @@ struct kernel_sa {
 	struct kernel_lifetime hard;
 	struct kernel_encap encap; /* type NONE = plain ESP */
 	uint32_t flags;		   /* KERNEL_SA_F_* */
+	uint32_t acquire_seq;	   /* seq of the ACQUIRE this SA answers, else 0
+				 (lets the kernel replace its larval SA) */
 };
 
 /* SA flags. */
@@ -271,8 +274,11 @@ enum kernel_event_type {
  * SADB_ACQUIRE reply (PF_KEY). */
 struct kernel_acquire {
 	uint32_t policy_index;
-	uint8_t policy_dir; /* enum kernel_dir */
-	struct kernel_selector sel;
+	uint8_t policy_dir;	       /* enum kernel_dir */
+	struct kernel_selector sel;    /* the policy's selector */
+	struct kernel_selector packet; /* the triggering packet's addresses,
+					  protocol and ports (RFC 7296 §2.9:
+					  the first traffic selector) */
 	struct kernel_tmpl tmpl;
 	struct kernel_addr src;
 	struct kernel_addr dst;
