@@ -119,7 +119,21 @@ bench: $(BENCH_BIN) all
 # run every kmod-tests/NN-*.sh inside it (kmod-tests/README.md). The kernel
 # package is unpacked into $(KB_KMOD_CACHE), never installed.
 KB_KMOD_CACHE ?= /var/cache/keybridge-kmod
-kmod-check: all $(TEST_BIN)
+KMOD_HELPERS  := $(BUILD)/kmod/fentry_count $(BUILD)/kmod/fentry_count.bpf.o
+MULTIARCH      = $(call lazy,MULTIARCH,$(shell $(CC) -print-multiarch))
+
+$(BUILD)/kmod/%.bpf.o: kmod-tests/bpf/%.bpf.c | $(DEPS_STAMP)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -target bpf -O2 -g -Wall -Werror \
+	    -I/usr/include/$(MULTIARCH) -c -o $@ $<
+
+$(BUILD)/kmod/%: kmod-tests/helpers/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lbpf
+
+kmod-check: all $(TEST_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
 

@@ -153,6 +153,32 @@ ns_three() {
 	n2 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
+# esp_pair [ALGO KEY12 KEY21 ICVBITS]: after ns_two, hand-keyed ESP in
+# transport mode between 10.0.0.1 ($NS1) and 10.0.0.2 ($NS2): SPI 0x1001
+# from 1 to 2, 0x2002 back, policies out and in on both sides. Default AEAD:
+# rfc4106(gcm(aes)) with a 128-bit key, 32-bit salt and a 16-byte ICV.
+esp_pair() {
+	local algo=${1:-rfc4106(gcm(aes))} icv=${4:-128}
+	local k12=${2:-0x0102030405060708090a0b0c0d0e0f1011121314}
+	local k21=${3:-0x2122232425262728292a2b2c2d2e2f3031323334}
+	local ns a=10.0.0.1 b=10.0.0.2
+	for ns in "$NS1" "$NS2"; do
+		ip -n "$ns" xfrm state add src $a dst $b proto esp spi 0x1001 \
+			reqid 1 mode transport aead "$algo" "$k12" "$icv"
+		ip -n "$ns" xfrm state add src $b dst $a proto esp spi 0x2002 \
+			reqid 1 mode transport aead "$algo" "$k21" "$icv"
+	done
+	_esp_pol "$NS1" out $a $b
+	_esp_pol "$NS1" in $b $a
+	_esp_pol "$NS2" out $b $a
+	_esp_pol "$NS2" in $a $b
+}
+
+_esp_pol() {
+	ip -n "$1" xfrm policy add src "$3/32" dst "$4/32" dir "$2" \
+		tmpl src "$3" dst "$4" proto esp reqid 1 mode transport
+}
+
 # ---- checks -----------------------------------------------------------------
 
 # ping_ok NS DEST [COUNT]: COUNT echo requests, every one answered.

@@ -17,7 +17,7 @@ export KB_ROOT KB_BUILD KB_OUT
 poweroff_now() {
 	sync
 	echo o >/proc/sysrq-trigger
-	sleep 30
+	sleep 30 2>/dev/null
 }
 trap poweroff_now EXIT
 
