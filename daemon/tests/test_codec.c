@@ -1,38 +1,17 @@
 /* Tests of the IKEv2 message codec (daemon/engine/ike_msg*.c): hand-built
  * messages decoded field by field and encoded back byte for byte. */
 #include "engine/ike_msg.h"
+#include "tests/codec_util.h"
 #include "tests/test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Reads vector daemon/tests/vectors/codec/<name>.hex into `buf`. */
-static size_t load_vec(const char *name, uint8_t *buf, size_t cap)
-{
-	static char text[65536];
-	char rel[256];
-	FILE *f;
-	size_t n;
-	long len;
-
-	snprintf(rel, sizeof(rel), "daemon/tests/vectors/codec/%s.hex", name);
-	f = fopen(test_src_path(rel), "r");
-	if (!f)
-		test_fail(__FILE__, __LINE__, "cannot open %s", rel);
-	REQUIRE(f != NULL);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	len = test_unhex(text, buf, cap);
-	REQUIRE_GE(len, 0);
-	return (size_t)len;
-}
-
 /* Decodes vector `name` into `m`; the bytes stay in `buf`. */
 static int decode_vec(const char *name, uint8_t *buf, size_t cap, size_t *len,
 		      struct ike_msg *m)
 {
-	*len = load_vec(name, buf, cap);
+	*len = codec_util_vec(name, buf, cap);
 	return ike_msg_decode(m, buf, *len);
 }
 
@@ -319,7 +298,7 @@ TEST(codec_every_prefix_stays_in_bounds)
 
 	for (size_t i = 0; i < sizeof(valid_vectors) / sizeof(*valid_vectors);
 	     i++) {
-		size_t len = load_vec(valid_vectors[i], buf, sizeof(buf));
+		size_t len = codec_util_vec(valid_vectors[i], buf, sizeof(buf));
 
 		for (size_t n = 0; n < len; n++) {
 			uint8_t *copy = malloc(n ? n : 1);
@@ -561,7 +540,7 @@ TEST(codec_natt_marker_then_decode)
 	static struct ike_msg m;
 	size_t len, off;
 
-	len = load_vec("sa_init_i", buf + 4, sizeof(buf) - 4);
+	len = codec_util_vec("sa_init_i", buf + 4, sizeof(buf) - 4);
 	memset(buf, 0, 4);
 	REQUIRE_EQ(ike_msg_classify(buf, len + 4, true, &off), IKE_DGRAM_IKE);
 	REQUIRE_EQ(off, 4);

@@ -1,0 +1,183 @@
+/* Helpers shared by the codec tests; see codec_util.h. */
+#include "tests/codec_util.h"
+#include "tests/test.h"
+
+#include <arpa/inet.h>
+#include <sys/wait.h>
+
+size_t codec_util_vec(const char *name, uint8_t *buf, size_t cap)
+{
+	static char text[65536];
+	char rel[256];
+	FILE *f;
+	size_t n;
+	long len;
+
+	snprintf(rel, sizeof(rel), "daemon/tests/vectors/codec/%s.hex", name);
+	f = fopen(test_src_path(rel), "r");
+	if (!f)
+		test_fail(__FILE__, __LINE__, "cannot open %s", rel);
+	REQUIRE(f != NULL);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	len = test_unhex(text, buf, cap);
+	if (len < 0)
+		test_fail(__FILE__, __LINE__, "%s: bad hex", rel);
+	REQUIRE_GE(len, 0);
+	return (size_t)len;
+}
+
+static void put_le32(FILE *f, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+	fwrite(b, 1, 4, f);
+}
+
+static void put_le16(FILE *f, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	fwrite(b, 1, 2, f);
+}
+
+void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path, bool ng)
+{
+	pc->f = fopen(path, "wb");
+	pc->ng = ng;
+	pc->frames = 0;
+	if (!pc->f)
+		test_fail(__FILE__, __LINE__, "cannot write %s", path);
+	REQUIRE(pc->f != NULL);
+	if (!ng) {
+		/* pcap file header: magic, 2.4, zone, sigfigs, snaplen, DLT */
+		put_le32(pc->f, 0xa1b2c3d4);
+		put_le16(pc->f, 2);
+		put_le16(pc->f, 4);
+		put_le32(pc->f, 0);
+		put_le32(pc->f, 0);
+		put_le32(pc->f, 65535);
+		put_le32(pc->f, 1);
+		return;
+	}
+	/* pcapng Section Header Block then Interface Description Block */
+	put_le32(pc->f, 0x0a0d0d0a);
+	put_le32(pc->f, 28);
+	put_le32(pc->f, 0x1a2b3c4d);
+	put_le16(pc->f, 1);
+	put_le16(pc->f, 0);
+	put_le32(pc->f, 0xffffffff); /* section length unknown (-1) */
+	put_le32(pc->f, 0xffffffff);
+	put_le32(pc->f, 28);
+	put_le32(pc->f, 1);
+	put_le32(pc->f, 20);
+	put_le16(pc->f, 1); /* LINKTYPE_ETHERNET */
+	put_le16(pc->f, 0);
+	put_le32(pc->f, 65535);
+	put_le32(pc->f, 20);
+}
+
+static uint16_t ip_checksum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Builds Ethernet + IPv4 + UDP around `data` into `frame`. */
+static size_t build_frame(uint8_t *frame, const char *src, unsigned sport,
+			  const char *dst, unsigned dport, const void *data,
+			  size_t len)
+{
+	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2,    2,
+					 0, 0, 0, 0, 1, 0x08, 0x00 };
+	uint8_t *ip = frame + 14, *udp = ip + 20;
+	size_t ulen = 8 + len;
+	uint16_t c;
+
+	memcpy(frame, eth, sizeof(eth));
+	memset(ip, 0, 28);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + ulen) >> 8);
+	ip[3] = (uint8_t)(20 + ulen);
+	ip[6] = 0x40; /* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	REQUIRE(inet_pton(AF_INET, src, ip + 12) == 1);
+	REQUIRE(inet_pton(AF_INET, dst, ip + 16) == 1);
+	c = ip_checksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	udp[0] = (uint8_t)(sport >> 8);
+	udp[1] = (uint8_t)sport;
+	udp[2] = (uint8_t)(dport >> 8);
+	udp[3] = (uint8_t)dport;
+	udp[4] = (uint8_t)(ulen >> 8);
+	udp[5] = (uint8_t)ulen; /* checksum 0: none (RFC 768) */
+	memcpy(udp + 8, data, len);
+	return 14 + 20 + ulen;
+}
+
+void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
+			 unsigned sport, const char *dst, unsigned dport,
+			 const void *data, size_t len)
+{
+	static uint8_t frame[70000];
+	uint32_t sec = 1700000000u + pc->frames++;
+	size_t n, pad;
+
+	REQUIRE(len <= 65000);
+	n = build_frame(frame, src, sport, dst, dport, data, len);
+	if (!pc->ng) {
+		put_le32(pc->f, sec);
+		put_le32(pc->f, 0);
+		put_le32(pc->f, (uint32_t)n);
+		put_le32(pc->f, (uint32_t)n);
+		fwrite(frame, 1, n, pc->f);
+		return;
+	}
+	/* Enhanced Packet Block, timestamps in microseconds */
+	pad = (4 - n % 4) % 4;
+	uint64_t ts = (uint64_t)sec * 1000000u;
+	put_le32(pc->f, 6);
+	put_le32(pc->f, (uint32_t)(32 + n + pad));
+	put_le32(pc->f, 0);
+	put_le32(pc->f, (uint32_t)(ts >> 32));
+	put_le32(pc->f, (uint32_t)ts);
+	put_le32(pc->f, (uint32_t)n);
+	put_le32(pc->f, (uint32_t)n);
+	fwrite(frame, 1, n, pc->f);
+	for (size_t i = 0; i < pad; i++)
+		fputc(0, pc->f);
+	put_le32(pc->f, (uint32_t)(32 + n + pad));
+}
+
+void codec_util_pcap_close(struct codec_util_pcap *pc)
+{
+	CHECK_EQ(fclose(pc->f), 0);
+	pc->f = NULL;
+}
+
+int codec_util_run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0, r;
+	int st;
+
+	if (!p)
+		return -1;
+	while (n + 1 < cap && (r = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += r;
+	out[n] = 0;
+	/* drain the rest so the child is not killed by SIGPIPE */
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}

@@ -1,0 +1,40 @@
+/* Helpers shared by the codec tests: test vectors, capture files written
+ * from IKE datagrams (for ikedump and tshark), and running a command. */
+#ifndef KB_TESTS_CODEC_UTIL_H
+#define KB_TESTS_CODEC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Reads daemon/tests/vectors/codec/<name>.hex into `buf`; returns its
+ * length, or ends the test when the file is missing or malformed. */
+size_t codec_util_vec(const char *name, uint8_t *buf, size_t cap);
+
+/* A capture file being written: classic pcap (LINKTYPE_ETHERNET) or pcapng
+ * (one Ethernet interface). Frames carry IPv4/UDP; timestamps are fixed
+ * (1700000000 s plus one second per frame) so output is reproducible. */
+struct codec_util_pcap {
+	FILE *f;
+	bool ng;
+	unsigned frames;
+};
+
+/* Opens `path` for writing; ends the test on failure. */
+void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path,
+			  bool ng);
+
+/* Appends one UDP datagram from src:sport to dst:dport (dotted quads). */
+void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
+			 unsigned sport, const char *dst, unsigned dport,
+			 const void *data, size_t len);
+
+void codec_util_pcap_close(struct codec_util_pcap *pc);
+
+/* Runs `cmd` with sh -c, stores up to cap-1 bytes of its stdout (NUL
+ * terminated) in `out`, and returns its exit status (-1 if it could not
+ * run). */
+int codec_util_run(const char *cmd, char *out, size_t cap);
+
+#endif
