@@ -1,0 +1,1040 @@
+/* swanctl.conf tree -> struct kb_config (see config.h).
+ *
+ * Each section kind has one table of the keys keybridge supports: name,
+ * value type and where the value goes. A key that is in no table is an
+ * error naming file, line and key; so is a value that does not parse.
+ * Defaults are strongSwan 5.9's (swanctl.conf(5)); the derived ones
+ * (over_time, rand_time, life_time, ...) are computed as its vici plugin
+ * does, after all keys are read.
+ */
+#include "config/config.h"
+#include "config/conf_proposal.h"
+#include "config/conf_tree.h"
+#include "config/conf_value.h"
+#include "ike_iana.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct load {
+	struct conf_diag *diag;
+	struct kb_config *cfg;
+	bool oom;
+};
+
+/* Value types of the key tables. */
+enum vtype {
+	V_VERSION,	 /* uint8_t: 0 or 2 (1 refused) */
+	V_ADDRS,	 /* struct kb_addr[], count at off2 */
+	V_PORT,		 /* uint16_t, 1..65535 */
+	V_IKE_PROPOSALS, /* struct kb_proposals */
+	V_ESP_PROPOSALS, /* struct kb_proposals */
+	V_TIME,		 /* uint64_t seconds */
+	V_VOLUME,	 /* uint64_t bytes or packets */
+	V_U32,		 /* uint32_t */
+	V_ENUM,		 /* int-sized enum via names table */
+	V_BOOL,		 /* bool */
+	V_MOBIKE,	 /* bool, yes refused */
+	V_TS,		 /* struct kb_ts[], count at off2 */
+	V_AUTH,		 /* struct kb_auth_round */
+	V_ID,		 /* struct kb_auth_round */
+	V_FILES,	 /* char[][PATH], count at off2, dir in names */
+	V_START,	 /* unsigned start_action bits */
+};
+
+struct enum_name {
+	const char *name;
+	int value;
+};
+
+struct key_def {
+	const char *name;
+	enum vtype type;
+	size_t off, off2;
+	const void *extra; /* enum names, or a directory name for V_FILES */
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define END_NAMES                                                              \
+	{                                                                      \
+		NULL, 0                                                        \
+	}
+
+static const struct enum_name unique_names[] = {
+	{ "no", KB_UNIQUE_NO },
+	{ "never", KB_UNIQUE_NEVER },
+	{ "keep", KB_UNIQUE_KEEP },
+	{ "replace", KB_UNIQUE_REPLACE },
+	END_NAMES,
+};
+static const struct enum_name frag_names[] = {
+	{ "yes", KB_FRAG_YES },
+	{ "no", KB_FRAG_NO },
+	{ "accept", KB_FRAG_ACCEPT },
+	{ "force", KB_FRAG_FORCE },
+	END_NAMES,
+};
+static const struct enum_name mode_names[] = {
+	{ "tunnel", KB_MODE_TUNNEL },
+	{ "transport", KB_MODE_TRANSPORT },
+	{ "pass", KB_MODE_PASS },
+	{ "drop", KB_MODE_DROP },
+	END_NAMES,
+};
+/* strongSwan's vici parse_action(): clear = none, restart = start,
+ * route = trap. */
+static const struct enum_name action_names[] = {
+	{ "none", KB_ACTION_NONE },
+	{ "clear", KB_ACTION_NONE },
+	{ "trap", KB_ACTION_TRAP },
+	{ "route", KB_ACTION_TRAP },
+	{ "start", KB_ACTION_START },
+	{ "restart", KB_ACTION_START },
+	END_NAMES,
+};
+
+#define CONN(field)  offsetof(struct kb_conn, field)
+#define CHILD(field) offsetof(struct kb_child, field)
+#define ROUND(field) offsetof(struct kb_auth_round, field)
+
+static const struct key_def conn_keys[] = {
+	{ "version", V_VERSION, CONN(version), 0, NULL },
+	{ "local_addrs", V_ADDRS, CONN(local_addrs), CONN(n_local_addrs),
+	  NULL },
+	{ "remote_addrs", V_ADDRS, CONN(remote_addrs), CONN(n_remote_addrs),
+	  NULL },
+	{ "local_port", V_PORT, CONN(local_port), 0, NULL },
+	{ "remote_port", V_PORT, CONN(remote_port), 0, NULL },
+	{ "proposals", V_IKE_PROPOSALS, CONN(proposals), 0, NULL },
+	{ "dpd_delay", V_TIME, CONN(dpd_delay), 0, NULL },
+	{ "dpd_timeout", V_TIME, CONN(dpd_timeout), 0, NULL },
+	{ "rekey_time", V_TIME, CONN(rekey_time), 0, NULL },
+	{ "over_time", V_TIME, CONN(over_time), 0, NULL },
+	{ "rand_time", V_TIME, CONN(rand_time), 0, NULL },
+	{ "keyingtries", V_U32, CONN(keyingtries), 0, NULL },
+	{ "unique", V_ENUM, CONN(unique), 0, unique_names },
+	{ "encap", V_BOOL, CONN(encap), 0, NULL },
+	{ "mobike", V_MOBIKE, CONN(mobike), 0, NULL },
+	{ "fragmentation", V_ENUM, CONN(fragmentation), 0, frag_names },
+};
+
+static const struct key_def local_keys[] = {
+	{ "auth", V_AUTH, 0, 0, NULL },
+	{ "id", V_ID, 0, 0, NULL },
+	{ "certs", V_FILES, ROUND(certs), ROUND(n_certs), "x509" },
+	{ "pubkeys", V_FILES, ROUND(pubkeys), ROUND(n_pubkeys), "pubkey" },
+};
+
+static const struct key_def remote_keys[] = {
+	{ "auth", V_AUTH, 0, 0, NULL },
+	{ "id", V_ID, 0, 0, NULL },
+	{ "certs", V_FILES, ROUND(certs), ROUND(n_certs), "x509" },
+	{ "pubkeys", V_FILES, ROUND(pubkeys), ROUND(n_pubkeys), "pubkey" },
+	{ "cacerts", V_FILES, ROUND(cacerts), ROUND(n_cacerts), "x509ca" },
+};
+
+static const struct key_def child_keys[] = {
+	{ "local_ts", V_TS, CHILD(local_ts), CHILD(n_local_ts), NULL },
+	{ "remote_ts", V_TS, CHILD(remote_ts), CHILD(n_remote_ts), NULL },
+	{ "esp_proposals", V_ESP_PROPOSALS, CHILD(esp_proposals), 0, NULL },
+	{ "mode", V_ENUM, CHILD(mode), 0, mode_names },
+	{ "start_action", V_START, CHILD(start_action), 0, NULL },
+	{ "close_action", V_ENUM, CHILD(close_action), 0, action_names },
+	{ "dpd_action", V_ENUM, CHILD(dpd_action), 0, action_names },
+	{ "rekey_time", V_TIME, CHILD(rekey_time), 0, NULL },
+	{ "life_time", V_TIME, CHILD(life_time), 0, NULL },
+	{ "rand_time", V_TIME, CHILD(rand_time), 0, NULL },
+	{ "rekey_bytes", V_VOLUME, CHILD(rekey_bytes), 0, NULL },
+	{ "life_bytes", V_VOLUME, CHILD(life_bytes), 0, NULL },
+	{ "rand_bytes", V_VOLUME, CHILD(rand_bytes), 0, NULL },
+	{ "rekey_packets", V_VOLUME, CHILD(rekey_packets), 0, NULL },
+	{ "life_packets", V_VOLUME, CHILD(life_packets), 0, NULL },
+	{ "rand_packets", V_VOLUME, CHILD(rand_packets), 0, NULL },
+	{ "replay_window", V_U32, CHILD(replay_window), 0, NULL },
+};
+
+/* swanctl.conf(5) keys keybridge does not implement: named as such rather
+ * than as unknown, so operators migrating from strongSwan see why. */
+static const char *const swanctl_only[] = {
+	"vips",		"aggressive",	    "pull",	   "dscp",
+	"childless",	"send_certreq",	    "send_cert",   "ppk_id",
+	"ppk_required", "reauth_time",	    "pools",	   "if_id_in",
+	"if_id_out",	"mediation",	    "mediated_by", "mediation_peer",
+	"round",	"eap_id",	    "aaa_id",	   "xauth_id",
+	"groups",	"cert_policy",	    "ca_id",	   "revocation",
+	"ah_proposals", "sha256_96",	    "updown",	   "hostaccess",
+	"policies",	"policies_fwd_out", "ipcomp",	   "inactivity",
+	"reqid",	"priority",	    "interface",   "mark_in",
+	"mark_in_sa",	"mark_out",	    "set_mark_in", "set_mark_out",
+	"label",	"label_mode",	    "tfc_padding", "hw_offload",
+	"copy_df",	"copy_ecn",	    "copy_dscp",   "per_cpu_sas",
+	"ocsp",		"local_addrs6",
+};
+
+static bool is_swanctl_only(const char *key)
+{
+	for (size_t i = 0; i < COUNT(swanctl_only); i++)
+		if (strcmp(swanctl_only[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* --- errors --------------------------------------------------------------- */
+
+static void key_path(const struct conf_section *s, const char *key, char *buf,
+		     size_t len)
+{
+	char path[512];
+
+	conf_tree_path(s, path, sizeof(path));
+	snprintf(buf, len, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static void bad_kv(struct load *ld, const struct conf_section *s,
+		   const struct conf_kv *kv, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void bad_kv(struct load *ld, const struct conf_section *s,
+		   const struct conf_kv *kv, const char *fmt, ...)
+{
+	char key[600], msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	key_path(s, kv->key, key, sizeof(key));
+	conf_diag_add(ld->diag, kv->file, kv->line, key, "%s", msg);
+}
+
+static void bad_section(struct load *ld, const struct conf_section *s,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bad_section(struct load *ld, const struct conf_section *s,
+			const char *fmt, ...)
+{
+	char path[512], msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_tree_path(s, path, sizeof(path));
+	conf_diag_add(ld->diag, s->file, s->line, path, "%s", msg);
+}
+
+static void unknown_key(struct load *ld, const struct conf_section *s,
+			const struct conf_kv *kv)
+{
+	if (is_swanctl_only(kv->key))
+		bad_kv(ld, s, kv, "not supported by keybridge");
+	else
+		bad_kv(ld, s, kv, "unknown key");
+}
+
+static const char *errno_text(int rc)
+{
+	return rc == -ERANGE ? "out of range" : rc == -E2BIG ? "too long" : "";
+}
+
+/* --- value handlers --------------------------------------------------------
+ */
+
+static int enum_value(const struct enum_name *names, const char *s, int *out)
+{
+	for (; names->name; names++) {
+		if (strcmp(names->name, s) == 0) {
+			*out = names->value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void enum_expected(const struct enum_name *names, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (; names->name && off < len; names++) {
+		int w = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+				 names->name);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* auth = psk | pubkey | rsa | ecdsa | ed25519 | ed448, the signature kinds
+ * optionally followed by a key size (rsa-2048, ecdsa-256) and RFC 7427
+ * hashes (pubkey-sha256-sha384), as swanctl.conf(5) local.auth. */
+static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
+		      size_t errlen)
+{
+	static const struct enum_name kinds[] = {
+		{ "pubkey", KB_AUTH_PUBKEY },
+		{ "psk", KB_AUTH_PSK },
+		{ "rsa", KB_AUTH_RSA },
+		{ "ecdsa", KB_AUTH_ECDSA },
+		{ "ed25519", KB_AUTH_ED25519 },
+		{ "ed448", KB_AUTH_ED448 },
+		END_NAMES,
+	};
+	static const struct enum_name hashes[] = {
+		{ "sha1", HASH_SHA1 },
+		{ "sha256", HASH_SHA2_256 },
+		{ "sha384", HASH_SHA2_384 },
+		{ "sha512", HASH_SHA2_512 },
+		END_NAMES,
+	};
+	char buf[128], *save = NULL, *tok;
+	int kind, h;
+	uint64_t bits;
+
+	if (strncmp(s, "eap", 3) == 0 || strncmp(s, "xauth", 5) == 0 ||
+	    strncmp(s, "ike:", 4) == 0 || strcmp(s, "null") == 0) {
+		snprintf(err, errlen, "'%s' is not supported by keybridge", s);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	tok = strtok_r(buf, "-", &save);
+	if (!tok || enum_value(kinds, tok, &kind) < 0)
+		goto bad;
+	memset(r, 0, offsetof(struct kb_auth_round, id_type));
+	r->auth = (enum kb_auth)kind;
+	while ((tok = strtok_r(NULL, "-", &save))) {
+		if (kind == KB_AUTH_PSK)
+			goto bad;
+		if ((kind == KB_AUTH_RSA || kind == KB_AUTH_ECDSA) &&
+		    !r->key_bits && !r->n_hashes &&
+		    conf_value_uint(tok, 16384, &bits) == 0) {
+			if (kind == KB_AUTH_ECDSA && bits != 256 &&
+			    bits != 384 && bits != 521)
+				goto bad;
+			if (kind == KB_AUTH_RSA && bits < 1024)
+				goto bad;
+			r->key_bits = (uint16_t)bits;
+		} else if (enum_value(hashes, tok, &h) == 0 &&
+			   r->n_hashes < COUNT(r->hashes)) {
+			r->hashes[r->n_hashes++] = (uint8_t)h;
+		} else {
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "'%s' is not an authentication method keybridge knows "
+		 "(psk, pubkey, rsa, ecdsa, ed25519, ed448, optionally with "
+		 "a key size and hashes, e.g. ecdsa-256-sha256)",
+		 s);
+	return -EINVAL;
+}
+
+/* start_action = none | trap | start | trap|start (route = trap). */
+static int parse_start(const char *s, unsigned *out)
+{
+	char buf[64], *save = NULL, *tok;
+	unsigned v = 0;
+
+	if (strcmp(s, "none") == 0) {
+		*out = KB_START_NONE;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, "|", &save); tok;
+	     tok = strtok_r(NULL, "|", &save)) {
+		if (strcmp(tok, "trap") == 0 || strcmp(tok, "route") == 0)
+			v |= KB_START_TRAP;
+		else if (strcmp(tok, "start") == 0)
+			v |= KB_START_START;
+		else
+			return -EINVAL;
+	}
+	if (!v || s[strlen(s) - 1] == '|')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A file name relative to <confdir>/<subdir> (swanctl's x509, x509ca,
+ * pubkey, private directories) or absolute; it must be readable now, so
+ * that --check-config finds a missing certificate. */
+static int resolve_file(struct load *ld, const char *name, const char *subdir,
+			char *out, size_t len)
+{
+	int n;
+
+	if (name[0] == '/')
+		n = snprintf(out, len, "%s", name);
+	else
+		n = snprintf(out, len, "%s/%s/%s", ld->cfg->dir, subdir, name);
+	if (n < 0 || (size_t)n >= len)
+		return -E2BIG;
+	return access(out, R_OK) == 0 ? 0 : -errno;
+}
+
+/* Comma-separated list into an array of `size`-byte elements. */
+static void set_list(struct load *ld, const struct conf_section *s,
+		     const struct conf_kv *kv, const struct key_def *d,
+		     uint8_t *base)
+{
+	const char *pos = kv->value;
+	uint8_t *count = base + d->off2;
+	unsigned max = d->type == V_ADDRS ? KB_CONF_MAX_ADDRS
+		       : d->type == V_TS  ? KB_CONF_MAX_TS
+					  : KB_CONF_MAX_FILES;
+	char item[KB_CONF_PATH_MAX];
+	int rc;
+
+	*count = 0;
+	while ((rc = conf_value_item(&pos, item, sizeof(item))) > 0) {
+		if (*count >= max) {
+			bad_kv(ld, s, kv, "more than %u entries", max);
+			return;
+		}
+		if (d->type == V_ADDRS) {
+			struct kb_addr *a = (struct kb_addr *)(base + d->off);
+
+			if (conf_value_addr(item, &a[*count]) < 0) {
+				bad_kv(ld, s, kv,
+				       "'%s' is not an address, CIDR subnet, "
+				       "range, %%any or DNS name",
+				       item);
+				continue;
+			}
+		} else if (d->type == V_TS) {
+			struct kb_ts *t = (struct kb_ts *)(base + d->off);
+
+			if (conf_value_ts(item, &t[*count]) < 0) {
+				bad_kv(ld, s, kv,
+				       "'%s' is not a traffic selector "
+				       "(dynamic, address, CIDR subnet or "
+				       "range, optionally [proto/port])",
+				       item);
+				continue;
+			}
+		} else {
+			char(*f)[KB_CONF_PATH_MAX] =
+				(char(*)[KB_CONF_PATH_MAX])(base + d->off);
+
+			rc = resolve_file(ld, item, d->extra, f[*count],
+					  KB_CONF_PATH_MAX);
+			if (rc < 0) {
+				bad_kv(ld, s, kv, "cannot read '%s': %s",
+				       f[*count], strerror(-rc));
+				continue;
+			}
+		}
+		(*count)++;
+	}
+	if (rc < 0)
+		bad_kv(ld, s, kv, "%s",
+		       rc == -E2BIG ? "list entry too long"
+				    : "empty entry in the list");
+}
+
+static void set_scalar(struct load *ld, const struct conf_section *s,
+		       const struct conf_kv *kv, const struct key_def *d,
+		       uint8_t *field)
+{
+	const char *v = kv->value;
+	char err[400];
+	uint64_t u;
+	int rc = 0, e;
+	bool b;
+
+	switch (d->type) {
+	case V_VERSION:
+		if (conf_value_uint(v, 2, &u) < 0)
+			bad_kv(ld, s, kv, "expected 0 (any) or 2, not '%s'", v);
+		else if (u == 1)
+			bad_kv(ld, s, kv,
+			       "IKEv1 is not supported by "
+			       "keybridge (use 0 or 2)");
+		else
+			*field = (uint8_t)u;
+		return;
+	case V_PORT:
+		if ((rc = conf_value_uint(v, 65535, &u)) < 0 || u == 0)
+			bad_kv(ld, s, kv,
+			       "expected a UDP port 1-65535, not "
+			       "'%s'",
+			       v);
+		else
+			memcpy(field, &(uint16_t){ (uint16_t)u }, 2);
+		return;
+	case V_TIME:
+		if ((rc = conf_value_duration(v, &u)) < 0)
+			bad_kv(ld, s, kv,
+			       "expected a duration such as 90, 30s, 5m, 1h "
+			       "or 2d, not '%s' %s",
+			       v, errno_text(rc));
+		else
+			memcpy(field, &u, sizeof(u));
+		return;
+	case V_VOLUME:
+		if ((rc = conf_value_volume(v, &u)) < 0)
+			bad_kv(ld, s, kv,
+			       "expected a count such as 1000, 64k, 512M or "
+			       "1G, not '%s' %s",
+			       v, errno_text(rc));
+		else
+			memcpy(field, &u, sizeof(u));
+		return;
+	case V_U32:
+		if ((rc = conf_value_uint(v, UINT32_MAX, &u)) < 0)
+			bad_kv(ld, s, kv, "expected a number 0-%u, not '%s'",
+			       UINT32_MAX, v);
+		else
+			memcpy(field, &(uint32_t){ (uint32_t)u }, 4);
+		return;
+	case V_ENUM:
+		if (enum_value(d->extra, v, &e) < 0) {
+			enum_expected(d->extra, err, sizeof(err));
+			bad_kv(ld, s, kv, "expected one of %s, not '%s'", err,
+			       v);
+		} else {
+			memcpy(field, &e, sizeof(e));
+		}
+		return;
+	case V_BOOL:
+	case V_MOBIKE:
+		if (conf_value_bool(v, &b) < 0)
+			bad_kv(ld, s, kv, "expected yes or no, not '%s'", v);
+		else if (b && d->type == V_MOBIKE)
+			bad_kv(ld, s, kv,
+			       "MOBIKE (RFC 4555) is not supported by "
+			       "keybridge yet; set mobike = no");
+		else
+			*(bool *)field = b;
+		return;
+	case V_START:
+		if (parse_start(v, (unsigned *)field) < 0)
+			bad_kv(ld, s, kv,
+			       "expected none, trap, start or trap|start, not "
+			       "'%s'",
+			       v);
+		return;
+	case V_IKE_PROPOSALS:
+	case V_ESP_PROPOSALS:
+		if (conf_proposal_parse(
+			    v,
+			    d->type == V_IKE_PROPOSALS ? PROTO_IKE : PROTO_ESP,
+			    (struct kb_proposals *)field, err, sizeof(err)) < 0)
+			bad_kv(ld, s, kv, "%s", err);
+		return;
+	default: return;
+	}
+}
+
+/* Sets one key of a section whose table is `defs` into `base`. Returns the
+ * table index, or -1 for an unknown key. */
+static int set_key(struct load *ld, const struct conf_section *s,
+		   const struct conf_kv *kv, const struct key_def *defs,
+		   size_t n, uint8_t *base)
+{
+	struct kb_auth_round *r = (struct kb_auth_round *)base;
+	char err[400];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct key_def *d = &defs[i];
+
+		if (strcmp(d->name, kv->key) != 0)
+			continue;
+		if (!kv->value) /* "key =": the default applies */
+			return (int)i;
+		switch (d->type) {
+		case V_ADDRS:
+		case V_TS:
+		case V_FILES: set_list(ld, s, kv, d, base); break;
+		case V_AUTH:
+			if (parse_auth(kv->value, r, err, sizeof(err)) < 0)
+				bad_kv(ld, s, kv, "%s", err);
+			break;
+		case V_ID:
+			if (strlen(kv->value) >= sizeof(r->id) ||
+			    conf_value_id_type(kv->value, &r->id_type) < 0)
+				bad_kv(ld, s, kv, "'%s' is not an identity",
+				       kv->value);
+			else
+				strcpy(r->id, kv->value);
+			break;
+		default: set_scalar(ld, s, kv, d, base + d->off); break;
+		}
+		return (int)i;
+	}
+	return -1;
+}
+
+/* Reads every key of `s` by table; returns a bitmask of the keys set (with
+ * a value). */
+static uint32_t set_keys(struct load *ld, const struct conf_section *s,
+			 const struct key_def *defs, size_t n, uint8_t *base)
+{
+	uint32_t set = 0;
+
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
+		int i = set_key(ld, s, kv, defs, n, base);
+
+		if (i < 0)
+			unknown_key(ld, s, kv);
+		else if (kv->value)
+			set |= 1u << i;
+	}
+	return set;
+}
+
+static bool name_ok(struct load *ld, const struct conf_section *s)
+{
+	if (strlen(s->name) >= KB_CONF_NAME_MAX) {
+		bad_section(ld, s, "name longer than %d characters",
+			    KB_CONF_NAME_MAX - 1);
+		return false;
+	}
+	return true;
+}
+
+static size_t key_index(const struct key_def *defs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return i;
+	return 31;
+}
+
+#define IS_SET(set, defs, name)                                                \
+	(((set) >> key_index(defs, COUNT(defs), name)) & 1)
+
+/* --- sections ------------------------------------------------------------ */
+
+/* Returns a copy of arr[n] with one more zeroed element and frees arr
+ * (wiped: the arrays of secrets must not leave copies behind). */
+static void *grow(struct load *ld, void *arr, size_t n, size_t size)
+{
+	uint8_t *p = calloc(n + 1, size);
+
+	if (!p) {
+		ld->oom = true;
+		return NULL;
+	}
+	if (arr) {
+		memcpy(p, arr, n * size);
+		explicit_bzero(arr, n * size);
+		free(arr);
+	}
+	return p;
+}
+
+/* Derived CHILD_SA lifetimes as strongSwan's vici check_lifetimes(): hard
+ * = soft + 10%, jitter = hard - soft. */
+static void child_lifetime(uint64_t rekey, uint64_t *life, uint64_t *rand,
+			   bool life_set, bool rand_set)
+{
+	if (!life_set)
+		*life = rekey / 100 * 110 + rekey % 100 * 110 / 100;
+	if (!rand_set)
+		*rand = *life - (*life < rekey ? *life : rekey);
+}
+
+static void check_child_times(struct load *ld, const struct conf_section *s,
+			      const char *what, uint64_t rekey, uint64_t life,
+			      uint64_t rand, bool life_set, bool rand_set)
+{
+	if (life_set && rekey && life && life <= rekey)
+		bad_section(ld, s,
+			    "life_%s (%llu) must be greater than "
+			    "rekey_%s (%llu)",
+			    what, (unsigned long long)life, what,
+			    (unsigned long long)rekey);
+	if (rand_set && rekey && rand >= rekey)
+		bad_section(ld, s,
+			    "rand_%s (%llu) must be smaller than "
+			    "rekey_%s (%llu)",
+			    what, (unsigned long long)rand, what,
+			    (unsigned long long)rekey);
+}
+
+static void load_child(struct load *ld, const struct conf_section *s,
+		       struct kb_child *c)
+{
+	uint32_t set;
+
+	snprintf(c->name, sizeof(c->name), "%s", s->name);
+	c->n_local_ts = c->n_remote_ts = 1;
+	c->local_ts[0].dynamic = c->remote_ts[0].dynamic = true;
+	c->local_ts[0].port_to = c->remote_ts[0].port_to = 65535;
+	conf_proposal_default(PROTO_ESP, &c->esp_proposals);
+	c->mode = KB_MODE_TUNNEL;
+	c->dpd_action = KB_ACTION_NONE; /* "clear" */
+	c->rekey_time = 3600;		/* swanctl.conf(5): 1h */
+	c->replay_window = 32;
+	set = set_keys(ld, s, child_keys, COUNT(child_keys), (uint8_t *)c);
+	for (struct conf_section *sub = s->subs; sub; sub = sub->next)
+		bad_section(ld, sub, "unknown section");
+#define CS(k) IS_SET(set, child_keys, k)
+	child_lifetime(c->rekey_time, &c->life_time, &c->rand_time,
+		       CS("life_time"), CS("rand_time"));
+	child_lifetime(c->rekey_bytes, &c->life_bytes, &c->rand_bytes,
+		       CS("life_bytes"), CS("rand_bytes"));
+	child_lifetime(c->rekey_packets, &c->life_packets, &c->rand_packets,
+		       CS("life_packets"), CS("rand_packets"));
+	check_child_times(ld, s, "time", c->rekey_time, c->life_time,
+			  c->rand_time, CS("life_time"), CS("rand_time"));
+	check_child_times(ld, s, "bytes", c->rekey_bytes, c->life_bytes,
+			  c->rand_bytes, CS("life_bytes"), CS("rand_bytes"));
+	check_child_times(ld, s, "packets", c->rekey_packets, c->life_packets,
+			  c->rand_packets, CS("life_packets"),
+			  CS("rand_packets"));
+#undef CS
+}
+
+static void load_children(struct load *ld, const struct conf_section *s,
+			  struct kb_conn *conn)
+{
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
+		unknown_key(ld, s, kv);
+	for (struct conf_section *sub = s->subs; sub && !ld->oom;
+	     sub = sub->next) {
+		struct kb_child *c;
+
+		if (!name_ok(ld, sub))
+			continue;
+		c = grow(ld, conn->children, conn->n_children, sizeof(*c));
+		if (!c)
+			return;
+		conn->children = c;
+		load_child(ld, sub, &c[conn->n_children++]);
+	}
+}
+
+static void load_round(struct load *ld, const struct conf_section *s,
+		       struct kb_auth_round *r, bool remote)
+{
+	set_keys(ld, s, remote ? remote_keys : local_keys,
+		 remote ? COUNT(remote_keys) : COUNT(local_keys), (uint8_t *)r);
+	for (struct conf_section *sub = s->subs; sub; sub = sub->next) {
+		if (strncmp(sub->name, "cert", 4) == 0)
+			bad_section(ld, sub,
+				    "certificate sections are not "
+				    "supported by keybridge (use "
+				    "certs/cacerts)");
+		else
+			bad_section(ld, sub, "unknown section");
+	}
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void conn_sub(struct load *ld, const struct conf_section *sub,
+		     struct kb_conn *c)
+{
+	if (strcmp(sub->name, "local") == 0)
+		load_round(ld, sub, &c->local, false);
+	else if (strcmp(sub->name, "remote") == 0)
+		load_round(ld, sub, &c->remote, true);
+	else if (strcmp(sub->name, "children") == 0)
+		load_children(ld, sub, c);
+	else if (has_prefix(sub->name, "local") ||
+		 has_prefix(sub->name, "remote"))
+		bad_section(ld, sub,
+			    "multiple authentication rounds (RFC "
+			    "4739) are not supported by keybridge; "
+			    "use 'local' and 'remote'");
+	else
+		bad_section(ld, sub, "unknown section");
+}
+
+static void load_conn(struct load *ld, const struct conf_section *s,
+		      struct kb_conn *c)
+{
+	uint32_t set;
+
+	snprintf(c->name, sizeof(c->name), "%s", s->name);
+	c->n_local_addrs = c->n_remote_addrs = 1; /* %any */
+	c->local_port = c->remote_port = 500;
+	conf_proposal_default(PROTO_IKE, &c->proposals);
+	c->rekey_time = 4 * 3600; /* swanctl.conf(5): 4h */
+	c->keyingtries = 1;
+	c->fragmentation = KB_FRAG_YES;
+	c->local.auth = c->remote.auth = KB_AUTH_PUBKEY;
+	strcpy(c->remote.id, "%any");
+	set = set_keys(ld, s, conn_keys, COUNT(conn_keys), (uint8_t *)c);
+	for (struct conf_section *sub = s->subs; sub && !ld->oom;
+	     sub = sub->next)
+		conn_sub(ld, sub, c);
+	/* vici: over_time = 10% of rekey_time, rand_time = min(over_time,
+	 * rekey_time / 2) (no reauth_time in keybridge) */
+	if (!IS_SET(set, conn_keys, "over_time"))
+		c->over_time = c->rekey_time / 10;
+	if (!IS_SET(set, conn_keys, "rand_time"))
+		c->rand_time = c->over_time < c->rekey_time / 2
+				       ? c->over_time
+				       : c->rekey_time / 2;
+	if (c->rekey_time && c->rand_time >= c->rekey_time)
+		bad_section(ld, s, "rand_time must be smaller than rekey_time");
+	for (size_t i = 0; i < c->n_children; i++) {
+		bool any = true;
+
+		for (unsigned a = 0; a < c->n_remote_addrs; a++)
+			if (c->remote_addrs[a].type == KB_ADDR_HOST ||
+			    c->remote_addrs[a].type == KB_ADDR_FQDN)
+				any = false;
+		if ((c->children[i].start_action & KB_START_START) && any)
+			bad_section(ld, s,
+				    "child '%s' has start_action = "
+				    "start but remote_addrs names no "
+				    "address or DNS name to initiate to",
+				    c->children[i].name);
+	}
+}
+
+static void load_connections(struct load *ld, const struct conf_section *s)
+{
+	struct kb_config *cfg = ld->cfg;
+
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
+		unknown_key(ld, s, kv);
+	for (struct conf_section *sub = s->subs; sub && !ld->oom;
+	     sub = sub->next) {
+		struct kb_conn *c;
+
+		if (!name_ok(ld, sub))
+			continue;
+		c = grow(ld, cfg->conns, cfg->n_conns, sizeof(*c));
+		if (!c)
+			return;
+		cfg->conns = c;
+		load_conn(ld, sub, &c[cfg->n_conns++]);
+	}
+}
+
+/* secrets.ike<suffix> { id<suffix> = ..., secret = ... } */
+static void load_ike_secret(struct load *ld, const struct conf_section *s,
+			    struct kb_ike_secret *sec)
+{
+	bool have_secret = false;
+
+	snprintf(sec->name, sizeof(sec->name), "%s", s->name);
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
+		uint8_t type;
+
+		if (!kv->value) {
+			continue;
+		} else if (strcmp(kv->key, "secret") == 0) {
+			int rc = conf_value_secret(kv->value, sec->secret,
+						   sizeof(sec->secret),
+						   &sec->secret_len);
+
+			if (rc < 0)
+				bad_kv(ld, s, kv,
+				       rc == -E2BIG ? "longer than %d bytes"
+						    : "not a secret: use text, "
+						      "0x<hex> or 0s<base64> "
+						      "(limit %d bytes)",
+				       KB_CONF_SECRET_MAX);
+			have_secret = rc == 0;
+		} else if (has_prefix(kv->key, "id")) {
+			if (sec->n_ids >= KB_CONF_MAX_IDS)
+				bad_kv(ld, s, kv, "more than %d identities",
+				       KB_CONF_MAX_IDS);
+			else if (strlen(kv->value) >= KB_CONF_ID_MAX ||
+				 conf_value_id_type(kv->value, &type) < 0)
+				bad_kv(ld, s, kv, "'%s' is not an identity",
+				       kv->value);
+			else
+				strcpy(sec->ids[sec->n_ids++], kv->value);
+		} else {
+			unknown_key(ld, s, kv);
+		}
+	}
+	if (!have_secret && !conf_tree_kv(s, "secret"))
+		bad_section(ld, s, "has no 'secret'");
+}
+
+/* secrets.private<suffix> { file = ..., secret = ... } */
+static void load_private_secret(struct load *ld, const struct conf_section *s,
+				struct kb_private_secret *sec)
+{
+	snprintf(sec->name, sizeof(sec->name), "%s", s->name);
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
+		int rc;
+
+		if (!kv->value)
+			continue;
+		if (strcmp(kv->key, "file") == 0) {
+			rc = resolve_file(ld, kv->value, "private", sec->file,
+					  sizeof(sec->file));
+			if (rc < 0)
+				bad_kv(ld, s, kv, "cannot read '%s': %s",
+				       sec->file, strerror(-rc));
+		} else if (strcmp(kv->key, "secret") == 0) {
+			rc = conf_value_secret(kv->value, sec->secret,
+					       sizeof(sec->secret),
+					       &sec->secret_len);
+			if (rc < 0)
+				bad_kv(ld, s, kv,
+				       "not a passphrase (limit %d "
+				       "bytes)",
+				       KB_CONF_SECRET_MAX);
+		} else {
+			unknown_key(ld, s, kv);
+		}
+	}
+	if (!sec->file[0] && !conf_tree_kv(s, "file"))
+		bad_section(ld, s, "has no 'file'");
+}
+
+static void load_secrets(struct load *ld, const struct conf_section *s)
+{
+	static const char *const others[] = { "eap",   "xauth",	 "ntlm",
+					      "ppk",   "rsa",	 "ecdsa",
+					      "pkcs8", "pkcs12", "token" };
+	struct kb_config *cfg = ld->cfg;
+
+	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
+		unknown_key(ld, s, kv);
+	for (struct conf_section *sub = s->subs; sub && !ld->oom;
+	     sub = sub->next) {
+		bool other = false;
+
+		if (!name_ok(ld, sub))
+			continue;
+		if (has_prefix(sub->name, "ike")) {
+			struct kb_ike_secret *p =
+				grow(ld, cfg->ike_secrets, cfg->n_ike_secrets,
+				     sizeof(*p));
+			if (!p)
+				return;
+			cfg->ike_secrets = p;
+			load_ike_secret(ld, sub, &p[cfg->n_ike_secrets++]);
+			continue;
+		}
+		if (has_prefix(sub->name, "private")) {
+			struct kb_private_secret *p =
+				grow(ld, cfg->private_secrets,
+				     cfg->n_private_secrets, sizeof(*p));
+			if (!p)
+				return;
+			cfg->private_secrets = p;
+			load_private_secret(ld, sub,
+					    &p[cfg->n_private_secrets++]);
+			continue;
+		}
+		for (size_t i = 0; i < COUNT(others); i++)
+			other |= has_prefix(sub->name, others[i]);
+		bad_section(ld, sub,
+			    other ? "this kind of secret is not supported by "
+				    "keybridge (ike<suffix> and "
+				    "private<suffix> are)"
+				  : "unknown kind of secret (ike<suffix> or "
+				    "private<suffix>)");
+	}
+}
+
+static void load_root(struct load *ld, const struct conf_section *root)
+{
+	for (struct conf_kv *kv = root->kvs; kv; kv = kv->next)
+		unknown_key(ld, root, kv);
+	for (struct conf_section *s = root->subs; s && !ld->oom; s = s->next) {
+		if (strcmp(s->name, "connections") == 0)
+			load_connections(ld, s);
+		else if (strcmp(s->name, "secrets") == 0)
+			load_secrets(ld, s);
+		else if (strcmp(s->name, "pools") == 0 ||
+			 strcmp(s->name, "authorities") == 0)
+			bad_section(ld, s, "not supported by keybridge");
+		else
+			bad_section(ld, s, "unknown section");
+	}
+}
+
+static struct kb_config *load_tree(struct conf_tree *tree, const char *name,
+				   struct conf_diag *diag)
+{
+	struct kb_config *cfg;
+	struct load ld = { .diag = diag };
+	char *copy;
+
+	if (!tree)
+		return NULL;
+	cfg = calloc(1, sizeof(*cfg));
+	copy = strdup(name);
+	if (!cfg || !copy) {
+		free(cfg);
+		free(copy);
+		conf_tree_free(tree);
+		return NULL;
+	}
+	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dirname(copy));
+	free(copy);
+	ld.cfg = cfg;
+	load_root(&ld, &tree->root);
+	conf_tree_free(tree);
+	if (ld.oom) {
+		conf_diag_add(diag, NULL, 0, NULL, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct kb_config *config_load_file(const char *path, struct conf_diag *diag)
+{
+	return load_tree(conf_tree_parse_file(path, diag), path, diag);
+}
+
+struct kb_config *config_load_string(const char *text, size_t len,
+				     const char *name, struct conf_diag *diag)
+{
+	return load_tree(conf_tree_parse_string(text, len, name, diag), name,
+			 diag);
+}
+
+void config_free(struct kb_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_conns; i++)
+		free(cfg->conns[i].children);
+	free(cfg->conns);
+	for (size_t i = 0; i < cfg->n_ike_secrets; i++)
+		explicit_bzero(&cfg->ike_secrets[i],
+			       sizeof(cfg->ike_secrets[i]));
+	for (size_t i = 0; i < cfg->n_private_secrets; i++)
+		explicit_bzero(&cfg->private_secrets[i],
+			       sizeof(cfg->private_secrets[i]));
+	free(cfg->ike_secrets);
+	free(cfg->private_secrets);
+	free(cfg);
+}
+
+const struct kb_conn *config_conn(const struct kb_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->n_conns; i++)
+		if (strcmp(cfg->conns[i].name, name) == 0)
+			return &cfg->conns[i];
+	return NULL;
+}
+
+const struct kb_child *config_child(const struct kb_conn *conn,
+				    const char *name)
+{
+	for (size_t i = 0; conn && i < conn->n_children; i++)
+		if (strcmp(conn->children[i].name, name) == 0)
+			return &conn->children[i];
+	return NULL;
+}
