@@ -11,7 +11,7 @@
  *   crypto/keymat.h  SKEYSEED, SK_* split, CHILD_SA KEYMAT, rekey (§2.14,
  *                    §2.17, §2.18)
  *   crypto/ke.h      key exchange with peer value validation (§5, RFC 6989)
- *   crypto/sk.h      SK / SKF payload protection (§3.14, RFC 5282, RFC 7383)
+ *   crypto/skp.h      SK / SKF payload protection (§3.14, RFC 5282, RFC 7383)
  *   crypto/auth.h    AUTH payload: shared key and RFC 7427 signatures
  *   crypto/keylog.h  Wireshark IKEv2 decryption table writer
  */

@@ -134,7 +134,7 @@ static BIGNUM *ke_modp_pub(const struct xform_ke *x, const BIGNUM *priv)
 static size_t ke_ecp_pub(const struct xform_ke *x, const BIGNUM *priv,
 			 uint8_t *out, size_t cap)
 {
-	int nid = OBJ_txt2nid(x->group);
+	int nid = EC_curve_nist2nid(x->group);
 	EC_GROUP *grp = EC_GROUP_new_by_curve_name_ex(NULL, NULL, nid);
 	EC_POINT *pt = grp ? EC_POINT_new(grp) : NULL;
 	size_t len = 0;
@@ -346,7 +346,12 @@ int ke_derive(struct ke *ke, const uint8_t *peer, size_t len,
 	/* §2.14: g^ir padded with zeros to the length of the prime */
 	if (x->kind == XFORM_KE_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
 		goto out;
-	if (EVP_PKEY_derive_set_peer_ex(ctx, peer_key, 1) <= 0) {
+	/* OpenSSL validates EC/ECX peers again here; for MODP it would add a
+	 * y^q test costing another exponentiation, which RFC 6989 does not
+	 * ask for with the safe primes of RFC 3526: ke_check did the range
+	 * test it requires. */
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer_key,
+					x->kind != XFORM_KE_MODP) <= 0) {
 		rc = x->kind == XFORM_KE_MODP ? CRYPTO_E_KE_RANGE
 					      : CRYPTO_E_KE_POINT;
 		goto out;

@@ -8,7 +8,7 @@
 #include "crypto/keylog.h"
 #include "crypto/keymat.h"
 #include "crypto/prf.h"
-#include "crypto/sk.h"
+#include "crypto/skp.h"
 #include "crypto/xform.h"
 #include "ike_iana.h"
 #include "tests/test.h"
