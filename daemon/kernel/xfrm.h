@@ -1,0 +1,79 @@
+/* The XFRM netlink backend: keybridge's SAs and policies in the Linux
+ * kernel, through libmnl.
+ *
+ * Messages come from the pure builders in xfrm_msg.h; this file owns the
+ * sockets: one for requests (with NETLINK_EXT_ACK so the kernel explains a
+ * refusal, NETLINK_CAP_ACK so acks stay small) and, when asked, one
+ * non-blocking socket subscribed to the ACQUIRE, EXPIRE, SA, POLICY and
+ * MAPPING groups. All requests go through xfrm_transact(), which sends a
+ * whole batch in one sendmsg() and matches every ack to its request by
+ * sequence number.
+ *
+ * Callbacks of the list functions run while a dump is being read: they
+ * must not issue requests on the same handle.
+ */
+#ifndef KB_KERNEL_XFRM_H
+#define KB_KERNEL_XFRM_H
+
+#include "kernel/kernel.h"
+
+struct xfrm;
+
+/* Opens the backend; `events` also opens the event socket. Fails with
+ * -EPROTONOSUPPORT if the kernel has no XFRM netlink. */
+int xfrm_open(struct xfrm **out, bool events,
+	      struct kernel_err *err) KERNEL_WARN_UNUSED;
+void xfrm_close(struct xfrm *x);
+
+/* Runs `n` requests in as few sendmsg() calls as fit the send buffer (one
+ * per 64 KiB of messages), one ack each; see kernel_ops.apply. */
+int xfrm_apply(struct xfrm *x, struct kernel_req *reqs, size_t n);
+
+/* How many sendmsg() calls the request socket made so far. */
+unsigned long xfrm_sends(const struct xfrm *x);
+
+/* Single-object conveniences over xfrm_apply(). */
+int xfrm_sa_add(struct xfrm *x, const struct kernel_sa *sa, bool update,
+		struct kernel_err *err);
+int xfrm_sa_del(struct xfrm *x, const struct kernel_sa_id *id,
+		struct kernel_err *err);
+int xfrm_policy_add(struct xfrm *x, const struct kernel_policy *p, bool update,
+		    struct kernel_err *err);
+int xfrm_policy_del(struct xfrm *x, const struct kernel_policy *p,
+		    struct kernel_err *err);
+
+/* ALLOCSPI; see kernel_ops.spi_alloc. */
+int xfrm_spi_alloc(struct xfrm *x, const struct kernel_sa_id *id, uint8_t mode,
+		   uint32_t reqid, uint32_t seq, uint32_t min, uint32_t max,
+		   uint32_t *spi, struct kernel_err *err);
+
+/* GETSA: counters of one SA; `sa` (may be NULL) gets what xfrm_msg_parse_sa
+ * reads (algorithm IDs, mode, lifetimes, encap — no keys). */
+int xfrm_sa_get(struct xfrm *x, const struct kernel_sa_id *id,
+		struct kernel_sa_stats *stats, struct kernel_sa *sa,
+		struct kernel_err *err);
+
+/* GETPOLICY by index or selector (as xfrm_msg_policy_get). */
+int xfrm_policy_get(struct xfrm *x, const struct kernel_policy *key,
+		    struct kernel_policy *out, struct kernel_err *err);
+
+/* Dumps. */
+int xfrm_sa_list(struct xfrm *x, kernel_sa_cb cb, void *arg,
+		 struct kernel_err *err);
+int xfrm_policy_list(struct xfrm *x, kernel_policy_cb cb, void *arg,
+		     struct kernel_err *err);
+
+/* Removes keybridge's own SAs and policies (kernel.h, "Ownership"). */
+int xfrm_cleanup(struct xfrm *x, unsigned *n_sa, unsigned *n_policy,
+		 struct kernel_err *err);
+
+/* Event socket: fd to poll, and a non-blocking read of what is pending.
+ * -ENOBUFS means the kernel dropped events (socket overrun): the caller
+ * should resynchronise from dumps. */
+int xfrm_event_fd(struct xfrm *x);
+int xfrm_event_read(struct xfrm *x, kernel_event_cb cb, void *arg);
+
+/* The backend as struct kernel_ops (struct kernel is a struct xfrm). */
+extern const struct kernel_ops kernel_xfrm_ops;
+
+#endif

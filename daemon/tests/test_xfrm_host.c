@@ -1,0 +1,379 @@
+/* The XFRM backend against this machine's kernel: real netlink, in a
+ * private network namespace per test (xt_netns), nothing shared touched.
+ * What needs ESP is in test_xfrm_esp.c. */
+#include "ike_iana.h"
+#include "tests/test.h"
+#include "tests/test_xfrm_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct xfrm *open_xfrm(bool events)
+{
+	struct kernel_err err;
+	struct xfrm *x = NULL;
+	int r = xfrm_open(&x, events, &err);
+
+	if (r == -EPROTONOSUPPORT)
+		test_skip("no XFRM netlink in this kernel: %s", err.msg);
+	REQUIRE_EQ(r, 0);
+	return x;
+}
+
+struct find_ctx {
+	uint32_t index;
+	struct kernel_policy found;
+	unsigned hits;
+};
+
+static int find_policy(const struct kernel_policy *p, void *arg)
+{
+	struct find_ctx *f = arg;
+
+	if (p->index == f->index) {
+		f->found = *p;
+		f->hits++;
+	}
+	return 0;
+}
+
+static bool is_our_policy_note(const struct kernel_event *ev, void *arg)
+{
+	return ev->u.policy.index == *(uint32_t *)arg;
+}
+
+/* Policies added, listed (by us and by `ip xfrm`), notified, removed. */
+TEST(xfrm_host_policy_add_list_del_v4_v6)
+{
+	struct xfrm *x;
+	struct kernel_policy p4, p6;
+	struct kernel_req reqs[2] = { { .type = KERNEL_REQ_POLICY_ADD },
+				      { .type = KERNEL_REQ_POLICY_ADD } };
+	struct find_ctx f = { 0 };
+	struct kernel_event ev;
+	struct kernel_err err;
+	const char *out;
+
+	xt_netns();
+	x = open_xfrm(true);
+	xt_policy(&p4, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 1,
+		  KERNEL_REQID_MIN + 1, "192.0.2.1", "192.0.2.2");
+	p4.sel.proto = 17;
+	p4.sel.dport = 4500;
+	xt_policy(&p6, "2001:db8:1::", 64, "2001:db8:2::", 64, KERNEL_DIR_IN, 2,
+		  KERNEL_REQID_MIN + 2, NULL, NULL);
+	reqs[0].o.policy = &p4;
+	reqs[1].o.policy = &p6;
+	REQUIRE_EQ(xfrm_apply(x, reqs, 2), 0);
+
+	/* The kernel kept our index and everything else. */
+	f.index = p4.index;
+	REQUIRE_EQ(xfrm_policy_list(x, find_policy, &f, &err), 0);
+	REQUIRE_EQ(f.hits, 1);
+	CHECK_MEM(&f.found.sel, &p4.sel, sizeof(p4.sel));
+	CHECK_MEM(&f.found.tmpl[0], &p4.tmpl[0], sizeof(p4.tmpl[0]));
+	CHECK_EQ(f.found.priority, 1000);
+	memset(&f, 0, sizeof(f));
+	REQUIRE_EQ(xfrm_policy_get(x, &p6, &f.found, &err), 0);
+	CHECK_MEM(&f.found.sel, &p6.sel, sizeof(p6.sel));
+	CHECK_EQ(f.found.tmpl[0].reqid, KERNEL_REQID_MIN + 2);
+	CHECK(xt_wait_event(x, KERNEL_EV_POLICY_ADDED, 2000, is_our_policy_note,
+			    &p4.index, &ev));
+	CHECK_EQ(ev.u.policy.dir, KERNEL_DIR_OUT);
+
+	/* iproute2 sees the same thing. */
+	out = xt_sh_out("ip -s xfrm policy list");
+	CHECK(strstr(out, "src 10.1.0.0/16 dst 10.2.0.0/16 proto udp "
+			  "dport 4500"));
+	CHECK(strstr(out, "src 2001:db8:1::/64 dst 2001:db8:2::/64"));
+	CHECK(strstr(out, "index 1795162121")); /* 0x6b000009 */
+	CHECK(strstr(out, "reqid 1801584641")); /* 0x6b620001 */
+
+	/* Update in place: same index, new priority. */
+	p4.priority = 7;
+	CHECK_EQ(xfrm_policy_add(x, &p4, true, &err), 0);
+	memset(&f, 0, sizeof(f));
+	f.index = p4.index;
+	REQUIRE_EQ(xfrm_policy_list(x, find_policy, &f, &err), 0);
+	CHECK_EQ(f.found.priority, 7);
+
+	/* Delete one by selector, one by index. */
+	CHECK_EQ(xfrm_policy_del(x, &p4, &err), 0);
+	p6.sel.family = AF_INET6;
+	CHECK_EQ(
+		xfrm_policy_del(x,
+				&(struct kernel_policy){ .sel.family = AF_INET6,
+							 .dir = KERNEL_DIR_IN,
+							 .index = p6.index },
+				&err),
+		0);
+	CHECK(xt_wait_event(x, KERNEL_EV_POLICY_DELETED, 2000,
+			    is_our_policy_note, &p6.index, &ev));
+	CHECK_EQ(xt_count_policies(x, NULL), 0);
+	CHECK_EQ(xfrm_policy_del(x, &p4, &err), -ENOENT);
+	CHECK(strstr(err.msg, "delete policy out 10.1.0.0/16->10.2.0.0/16"));
+	xfrm_close(x);
+}
+
+/* ALLOCSPI: SPIs inside the range, distinct, visible as larval SAs that
+ * carry our reqid; an exhausted range is an error naming the SA. */
+TEST(xfrm_host_allocspi_range)
+{
+	struct kernel_sa_id id = { .proto = KERNEL_PROTO_ESP };
+	uint32_t spis[8];
+	struct kernel_err err;
+	struct xfrm *x;
+	unsigned ours;
+	int r;
+
+	xt_netns();
+	x = open_xfrm(false);
+	id.src = xt_addr("192.0.2.2");
+	id.dst = xt_addr("192.0.2.1");
+	for (unsigned i = 0; i < 8; i++) {
+		REQUIRE_EQ(xfrm_spi_alloc(x, &id, KERNEL_MODE_TUNNEL,
+					  KERNEL_REQID_MIN + i, 0, 0x1000,
+					  0x1007, &spis[i], &err),
+			   0);
+		CHECK_GE(spis[i], 0x1000);
+		CHECK_LE(spis[i], 0x1007);
+		for (unsigned k = 0; k < i; k++)
+			CHECK_NE(spis[k], spis[i]);
+	}
+	CHECK_EQ(xt_count_sas(x, &ours), 8);
+	CHECK_EQ(ours, 8);
+	/* The range is used up. */
+	r = xfrm_spi_alloc(x, &id, KERNEL_MODE_TUNNEL, KERNEL_REQID_MIN + 9, 0,
+			   0x1000, 0x1007, &spis[0], &err);
+	CHECK_LT(r, 0);
+	test_note("exhausted range: %s", err.msg);
+	CHECK(strstr(err.msg, "allocate SPI 0x1000-0x1007 for SA esp"));
+	CHECK(strstr(err.msg, "192.0.2.2->192.0.2.1 reqid 0x6b620009"));
+	/* IPv6, one value range. */
+	id.src = xt_addr("2001:db8::2");
+	id.dst = xt_addr("2001:db8::1");
+	REQUIRE_EQ(xfrm_spi_alloc(x, &id, KERNEL_MODE_TRANSPORT,
+				  KERNEL_REQID_MIN, 0, 0xc0de, 0xc0de, &spis[0],
+				  &err),
+		   0);
+	CHECK_EQ(spis[0], 0xc0de);
+	xfrm_close(x);
+}
+
+static bool is_acquire_for(const struct kernel_event *ev, void *arg)
+{
+	return ev->u.acquire.policy_index == *(uint32_t *)arg;
+}
+
+static bool is_larval_expire(const struct kernel_event *ev, void *arg)
+{
+	(void)arg;
+	return ev->u.expire.hard && ev->u.expire.id.spi == 0 &&
+	       kernel_reqid_is_ours(ev->u.expire.stats.reqid);
+}
+
+/* A UDP datagram hits an out policy with no SA: the kernel asks for one
+ * (RFC 4301 §5.1); unanswered, the larval SA expires. */
+TEST(xfrm_host_acquire_and_larval_expire)
+{
+	struct kernel_policy p;
+	struct kernel_event ev;
+	struct kernel_err err;
+	const struct kernel_acquire *a = &ev.u.acquire;
+	struct xfrm *x;
+	char buf[64];
+
+	xt_netns();
+	/* Larval SAs live net.core.xfrm_acq_expires seconds (30 by default);
+	 * this namespace's copy is ours to shorten. */
+	xt_sysctl("net/core/xfrm_acq_expires", "1");
+	x = open_xfrm(true);
+	xt_policy(&p, "127.0.0.1", 32, "127.0.0.2", 32, KERNEL_DIR_OUT, 3,
+		  KERNEL_REQID_MIN + 3, NULL, NULL);
+	p.sel.proto = 17;
+	REQUIRE_EQ(xfrm_policy_add(x, &p, false, &err), 0);
+	test_note("sendto through a policy without SA: %d",
+		  xt_send_udp("127.0.0.1", "127.0.0.2", 9999));
+	REQUIRE(xt_wait_event(x, KERNEL_EV_ACQUIRE, 3000, is_acquire_for,
+			      &p.index, &ev));
+	CHECK_EQ(a->policy_dir, KERNEL_DIR_OUT);
+	CHECK_EQ(a->tmpl.reqid, KERNEL_REQID_MIN + 3);
+	CHECK_EQ(a->tmpl.proto, KERNEL_PROTO_ESP);
+	CHECK_EQ(a->tmpl.mode, KERNEL_MODE_TRANSPORT);
+	CHECK_STR(kernel_addr_str(&a->src, buf, sizeof(buf)), "127.0.0.1");
+	CHECK_STR(kernel_addr_str(&a->dst, buf, sizeof(buf)), "127.0.0.2");
+	CHECK_MEM(&a->sel, &p.sel, sizeof(p.sel));
+	CHECK_EQ(a->packet.proto, 17);
+	CHECK_EQ(a->packet.dport, 9999);
+	CHECK_EQ(a->packet.dst_plen, 32);
+	CHECK_NE(a->seq, 0);
+	/* Nobody answers: the larval SA expires hard, SPI 0, our reqid. */
+	REQUIRE(xt_wait_event(x, KERNEL_EV_EXPIRE, 5000, is_larval_expire, NULL,
+			      &ev));
+	CHECK_EQ(ev.u.expire.id.proto, KERNEL_PROTO_ESP);
+	CHECK_STR(kernel_addr_str(&ev.u.expire.id.dst, buf, sizeof(buf)),
+		  "127.0.0.2");
+	xfrm_close(x);
+}
+
+/* The kernel's extended ack text reaches the operator, naming the
+ * object. */
+TEST(xfrm_host_extended_ack_error)
+{
+	struct kernel_policy p;
+	struct kernel_err err;
+	struct xfrm *x;
+
+	xt_netns();
+	x = open_xfrm(false);
+	xt_policy(&p, "10.1.0.0", 33, "10.2.0.0", 16, KERNEL_DIR_OUT, 4,
+		  KERNEL_REQID_MIN, NULL, NULL);
+	CHECK_EQ(xfrm_policy_add(x, &p, false, &err), -EINVAL);
+	CHECK_EQ(err.code, -EINVAL);
+	test_note("%s", err.msg);
+	CHECK(strstr(err.msg, "add policy out 10.1.0.0/33->10.2.0.0/16 index "
+			      "0x6b000021: Invalid argument (kernel: "));
+	CHECK(strstr(err.msg, "prefix"));
+	xfrm_close(x);
+}
+
+/* A batch of N policies in one send, two bad ones: each error lands on
+ * its own request, the others are installed. */
+TEST(xfrm_host_batch_errors_attributed)
+{
+	enum { N = 300, BAD = 117, DUP = 250 };
+	struct kernel_policy *p = calloc(N, sizeof(*p));
+	struct kernel_req *q = calloc(N, sizeof(*q));
+	struct xfrm *x;
+	char src[32];
+
+	REQUIRE(p && q);
+	xt_netns();
+	x = open_xfrm(false);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(src, sizeof(src), "10.%u.%u.0", 1 + i / 250, i % 250);
+		xt_policy(&p[i], src, 24, "10.200.0.0", 16, KERNEL_DIR_OUT,
+			  100 + i, KERNEL_REQID_MIN + i, NULL, NULL);
+		q[i].type = KERNEL_REQ_POLICY_ADD;
+		q[i].o.policy = &p[i];
+	}
+	p[BAD].sel.src_plen = 40; /* the kernel refuses: EINVAL */
+	p[DUP].sel = p[3].sel;	  /* same selector as #3: EEXIST */
+	p[DUP].index = p[3].index + 8 * 1000;
+	CHECK_EQ(xfrm_apply(x, q, N), -EINVAL); /* the first failure */
+	/* 300 policies of 252 bytes: two sendmsg() of up to 64 KiB. */
+	CHECK_EQ(xfrm_sends(x), 2);
+	for (unsigned i = 0; i < N; i++) {
+		int want = i == BAD ? -EINVAL : i == DUP ? -EEXIST : 0;
+		if (q[i].err.code != want)
+			test_fail(__FILE__, __LINE__,
+				  "request %u: expected %d, actual %d (%s)", i,
+				  want, q[i].err.code, q[i].err.msg);
+	}
+	CHECK(strstr(q[BAD].err.msg, "10.1.117.0/40"));
+	CHECK(strstr(q[DUP].err.msg, "File exists"));
+	CHECK_EQ(xt_count_policies(x, NULL), N - 2);
+	xfrm_close(x);
+	free(p);
+	free(q);
+}
+
+/* Start-up cleanup removes only keybridge's objects. */
+TEST(xfrm_host_cleanup_spares_foreign)
+{
+	struct kernel_sa_id id = { .proto = KERNEL_PROTO_ESP };
+	struct kernel_policy p, q;
+	struct kernel_err err;
+	unsigned n_sa, n_pol, ours;
+	uint32_t spi;
+	struct xfrm *x;
+	const char *out;
+
+	xt_netns();
+	x = open_xfrm(false);
+	/* Someone else's: a policy with its own reqid, a larval SA. */
+	REQUIRE_EQ(xt_sh("ip xfrm policy add src 10.9.0.0/24 dst 10.8.0.0/24 "
+			 "dir out priority 7 tmpl proto esp reqid 5 "
+			 "mode transport"),
+		   0);
+	REQUIRE_EQ(xt_sh("ip xfrm policy add src 10.7.0.0/24 dst 10.8.0.0/24 "
+			 "dir fwd action block"),
+		   0);
+	REQUIRE_EQ(xt_sh("ip xfrm state allocspi src 10.0.0.1 dst 10.0.0.2 "
+			 "proto esp reqid 5 min 0x100 max 0x200 >/dev/null"),
+		   0);
+	/* Ours: tagged index; kernel-chosen index but our reqid; an SA. */
+	xt_policy(&p, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 5,
+		  KERNEL_REQID_MIN + 5, NULL, NULL);
+	REQUIRE_EQ(xfrm_policy_add(x, &p, false, &err), 0);
+	xt_policy(&q, "10.3.0.0", 16, "10.4.0.0", 16, KERNEL_DIR_IN, 0,
+		  KERNEL_REQID_MIN + 6, NULL, NULL);
+	q.index = 0;
+	REQUIRE_EQ(xfrm_policy_add(x, &q, false, &err), 0);
+	id.src = xt_addr("10.0.0.2");
+	id.dst = xt_addr("10.0.0.1");
+	REQUIRE_EQ(xfrm_spi_alloc(x, &id, KERNEL_MODE_TRANSPORT,
+				  KERNEL_REQID_MIN + 5, 0, 0x300, 0x400, &spi,
+				  &err),
+		   0);
+	CHECK_EQ(xt_count_policies(x, &ours), 4);
+	CHECK_EQ(ours, 2);
+
+	REQUIRE_EQ(xfrm_cleanup(x, &n_sa, &n_pol, &err), 0);
+	CHECK_EQ(n_pol, 2);
+	CHECK_EQ(n_sa, 1);
+	CHECK_EQ(xt_count_policies(x, &ours), 2);
+	CHECK_EQ(ours, 0);
+	CHECK_EQ(xt_count_sas(x, &ours), 1);
+	CHECK_EQ(ours, 0);
+	out = xt_sh_out("ip xfrm policy list; ip xfrm state list");
+	CHECK(strstr(out, "src 10.9.0.0/24 dst 10.8.0.0/24"));
+	CHECK(strstr(out, "src 10.7.0.0/24 dst 10.8.0.0/24"));
+	CHECK(strstr(out, "reqid 5 "));
+	CHECK(!strstr(out, "10.1.0.0/16"));
+	/* A second run finds nothing. */
+	REQUIRE_EQ(xfrm_cleanup(x, &n_sa, &n_pol, &err), 0);
+	CHECK_EQ(n_pol + n_sa, 0);
+	xfrm_close(x);
+}
+
+/* A kernel that refuses an SA says which SA and why; nothing else moves.
+ * Without ESP (this host) the refusal is the missing type; with ESP, an
+ * SPI collision. */
+TEST(xfrm_host_sa_refusal_names_sa)
+{
+	struct kernel_sa sa = { .mode = KERNEL_MODE_TUNNEL };
+	struct kernel_policy p;
+	struct kernel_err err;
+	struct xfrm *x;
+	int r;
+
+	xt_netns();
+	x = open_xfrm(false);
+	xt_policy(&p, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 6,
+		  KERNEL_REQID_MIN + 1, NULL, NULL);
+	REQUIRE_EQ(xfrm_policy_add(x, &p, false, &err), 0);
+	sa.id.src = xt_addr("192.0.2.1");
+	sa.id.dst = xt_addr("192.0.2.2");
+	sa.id.spi = 0xc0ffee01;
+	sa.id.proto = KERNEL_PROTO_ESP;
+	sa.reqid = KERNEL_REQID_MIN + 1;
+	sa.encr_id = ENCR_AES_GCM_16;
+	sa.enc_key_len = 20;
+	r = xfrm_sa_add(x, &sa, false, &err);
+	if (r == 0)
+		r = xfrm_sa_add(x, &sa, false, &err);
+	test_note("%s", err.msg);
+	CHECK_LT(r, 0);
+	CHECK(strstr(err.msg, "add SA esp spi 0xc0ffee01 192.0.2.1->192.0.2.2 "
+			      "reqid 0x6b620001: "));
+	if (r == -EEXIST)
+		CHECK(strstr(err.msg, "File exists"));
+	else
+		CHECK(strstr(err.msg, "(kernel: "));
+	CHECK_EQ(xt_count_policies(x, NULL), 1);
+	kernel_sa_wipe(&sa);
+	xfrm_close(x);
+}
