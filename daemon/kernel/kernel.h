@@ -399,7 +399,9 @@ struct kernel_ops {
 	/* Reserves an SPI in [min, max] for an inbound SA from `id->src` to
 	 * `id->dst` (`id->spi` ignored) and returns it in *spi; creates a
 	 * larval SA that a later SA_UPDATE fills (RFC 7296 §2.17 needs the SPI
-	 * before the keys). `seq` is an ACQUIRE's seq or 0. */
+	 * before the keys). `seq` is an ACQUIRE's seq or 0. XFRM draws random
+	 * SPIs and gives up after as many draws as the range is wide: use
+	 * wide ranges (RFC 4303 §2.1 leaves 256..2^32-1). */
 	int (*spi_alloc)(struct kernel *k, const struct kernel_sa_id *id,
 			 uint32_t reqid, uint32_t seq, uint32_t min,
 			 uint32_t max, uint32_t *spi, struct kernel_err *err);
