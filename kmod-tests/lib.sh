@@ -181,10 +181,12 @@ _esp_pol() {
 
 # ---- checks -----------------------------------------------------------------
 
-# ping_ok NS DEST [COUNT]: COUNT echo requests, every one answered.
+# ping_ok NS DEST [COUNT [PING-OPTION...]]: COUNT echo requests (default 5),
+# every one answered; e.g. ping_ok "$NS1" fd20::1 5 -I fd10::1
 ping_ok() {
 	local ns=$1 dst=$2 count=${3:-5} outp
-	outp=$(ip netns exec "$ns" ping -n -q -c "$count" -i 0.2 -W 2 "$dst" 2>&1) ||
+	shift $(($# < 3 ? $# : 3))
+	outp=$(ip netns exec "$ns" ping -n -q -c "$count" -i 0.2 -W 2 "$@" "$dst" 2>&1) ||
 		fail "ping $dst from $ns: $outp"
 	grep -q ' 0% packet loss' <<<"$outp" || fail "ping $dst from $ns lost packets: $outp"
 	echo "ok: $count pings $ns -> $dst, 0% loss"

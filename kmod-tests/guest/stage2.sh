@@ -22,9 +22,16 @@ poweroff_now() {
 trap poweroff_now EXIT
 
 setup_system() {
-	# Fresh /tmp and /run: the overlay would show the host's ones.
-	mount -t tmpfs -o mode=1777 tmpfs /tmp
-	mount -t tmpfs -o mode=755 tmpfs /run
+	# Fresh /tmp and /run rather than the host's ones the overlay shows,
+	# unless the repository or the shared directory lives there.
+	local d
+	for d in /tmp /run; do
+		case "$KB_ROOT/ $KB_BUILD/ $KB_OUT/" in
+		*"$d/"*) echo "kmod guest: keeping the host's $d (the tree is there)" ;;
+		*) mount -t tmpfs -o mode=1777 tmpfs "$d" ;;
+		esac
+	done
+	chmod 755 /run
 	mkdir -p /dev/pts /dev/shm /run/netns
 	# devtmpfs lacks what udev/systemd would add; bash needs /dev/fd.
 	ln -sf /proc/self/fd /dev/fd
@@ -63,13 +70,31 @@ leftovers() {
 	return 1
 }
 
+# The kernel's messages during a test go to $KB_OUT/NAME.dmesg; a splat
+# (BUG, WARNING, Oops) there fails the test: the kernel disagreed with what
+# the test made it do.
+kernel_splat() {
+	local t=$1
+	dmesg --read-clear >"$KB_OUT/$t.dmesg" 2>/dev/null
+	[ -s "$KB_OUT/$t.dmesg" ] || rm -f "$KB_OUT/$t.dmesg"
+	[ -f "$KB_OUT/$t.dmesg" ] || return 1
+	grep -E '(^|\] )(BUG|WARNING|Oops|general protection fault|kernel BUG)[: ]' \
+		"$KB_OUT/$t.dmesg" | head -n 5
+}
+
 run_test() {
-	local t=$1 log=$KB_OUT/$1.log start rc word ms secs
+	local t=$1 log=$KB_OUT/$1.log start rc word ms secs splat
 	start=$(now_ms)
 	(cd "$KB_ROOT" && exec timeout -k 5 "$KB_TEST_TIMEOUT" "./kmod-tests/$t.sh") \
 		</dev/null >"$log" 2>&1
 	rc=$?
 	if ! leftovers >>"$log" 2>&1 && { [ $rc = 0 ] || [ $rc = 77 ]; }; then
+		rc=1
+	fi
+	splat=$(kernel_splat "$t")
+	if [ -n "$splat" ]; then
+		echo "kernel splat during the test (see $KB_OUT/$t.dmesg):" >>"$log"
+		echo "$splat" >>"$log"
 		rc=1
 	fi
 	case $rc in
@@ -91,9 +116,10 @@ run_test() {
 setup_system
 boot_secs=$(cut -d' ' -f1 /proc/uptime)
 load_modules
+dmesg >"$KB_OUT/boot.dmesg"
+dmesg --clear
 echo "kmod guest: kernel $(uname -r), up in ${boot_secs}s, modules loaded at $(cut -d' ' -f1 /proc/uptime)s"
 for t in $KB_TESTS; do
 	run_test "$t"
 done
-dmesg >"$KB_OUT/dmesg.txt"
 echo done >"$KB_OUT/status"

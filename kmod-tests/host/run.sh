@@ -113,7 +113,11 @@ done
 if [ -n "$trouble" ]; then
 	echo "kmod-check: *** $trouble ***"
 	echo "kmod-check: last lines of the kernel log ($out/kernel.log):"
-	tail -n 30 "$out/kernel.log" 2>/dev/null | sed 's/^/    | /'
+	if [ -s "$out/kernel.log" ]; then
+		tail -n 30 "$out/kernel.log" | sed 's/^/    | /'
+	else
+		echo "    (nothing at loglevel ${KB_KMOD_LOGLEVEL:-4}; rerun with KB_KMOD_LOGLEVEL=7)"
+	fi
 	[ "$failed" -gt 0 ] || failed=1
 fi
 [ "$skipped" = 0 ] || echo "$skipped skipped (see SKIPPED lines above for why)"
