@@ -373,8 +373,8 @@ TEST(codec_auth_payloads_decode)
 	CHECK_EQ(p->u.id.type, ID_FQDN);
 	CHECK_EQ(p->u.id.data.len, 13);
 	CHECK(memcmp(p->u.id.data.ptr, "alice.example", 13) == 0);
-	CHECK_EQ(m.payloads[1].u.cert.encoding, CERT_X509_SIGNATURE);
-	CHECK_EQ(m.payloads[1].u.cert.data.len, 8);
+	CHECK_EQ(m.payloads[1].u.cert.encoding, CERT_HASH_URL_X509_CERT);
+	CHECK_EQ(m.payloads[1].u.cert.data.len, 43);
 	CHECK_EQ(m.payloads[2].type, PL_CERTREQ);
 	CHECK_EQ(m.payloads[3].u.auth.method, AUTHM_SHARED_KEY);
 	CHECK_EQ(m.payloads[3].u.auth.data.len, 32);
