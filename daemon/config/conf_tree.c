@@ -839,6 +839,7 @@ static void resolve(struct ctx *ctx, struct conf_section *s, int depth,
 				      "reference to '%s' forms a loop",
 				      r->path);
 		else {
+			t->referenced = true;
 			resolve(ctx, t, depth + 1, copies);
 			merge_into(ctx, s, t, copies);
 		}

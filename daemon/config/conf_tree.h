@@ -66,8 +66,9 @@ struct conf_section {
 	struct conf_kv *kvs, **kv_tail;
 	struct conf_section *subs, **sub_tail;
 	struct conf_ref *refs;
-	unsigned char
-		ref_state; /* reference resolution: 0 new, 1 busy, 2 done */
+	/* reference resolution: 0 new, 1 busy, 2 done */
+	unsigned char ref_state;
+	bool referenced; /* another section inherits from it */
 };
 
 struct conf_tree {

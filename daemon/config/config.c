@@ -954,6 +954,8 @@ static void load_root(struct load *ld, const struct conf_section *root)
 			load_connections(ld, s);
 		else if (strcmp(s->name, "secrets") == 0)
 			load_secrets(ld, s);
+		else if (s->referenced)
+			; /* a template for references, read where used */
 		else if (strcmp(s->name, "pools") == 0 ||
 			 strcmp(s->name, "authorities") == 0)
 			bad_section(ld, s, "not supported by keybridge");
