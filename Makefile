@@ -5,6 +5,8 @@
 #   make check T=rd_*   run only the tests whose name matches the glob
 #   make kmod-check run kmod-tests/ in a QEMU guest with Debian's stock kernel
 #   make kmod-check K=10-esp-sanity   run only the matching kmod tests
+#   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
+#   make fuzz-smoke the same for 20 s each (what CI runs)
 #   make deps       install the Debian packages (ci/debian-packages)
 #   make format     reformat every C file with clang-format
 #   V=1             show the command lines
@@ -56,7 +58,8 @@ BENCH_BIN:= $(BUILD)/bench/kbbench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps check bench format format-check clean demo kmod-check
+.PHONY: all deps check bench format format-check clean demo kmod-check \
+        fuzz fuzz-smoke
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -136,6 +139,53 @@ $(BUILD)/kmod/%: kmod-tests/helpers/%.c | $(DEPS_STAMP)
 kmod-check: all $(TEST_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
+
+# ---- fuzz: libFuzzer targets ------------------------------------------------
+# Every fuzz/*.c is one target, linked with the library sources compiled by
+# clang with ASan+UBSan and fuzzer coverage. Each runs FUZZ_SECONDS on one
+# core, starting from the committed seeds (fuzz/seeds/) plus what earlier
+# runs found ($(BUILD)/fuzz/corpus-<target>/, where new inputs are written).
+# A crash stops make and leaves crash-* in $(BUILD)/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz-obj/%.o)
+
+$(BUILD)/fuzz-obj/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC-FUZZ,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -std=gnu11 $(WARN) \
+	    -MMD -MP $(FUZZ_FLAGS) -c -o $@ $<
+
+$(BUILD)/libkeybridge-fuzz.a: $(FUZZ_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/fuzz/%.o $(BUILD)/libkeybridge-fuzz.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)set -e; for t in $(FUZZ_BIN); do \
+	    n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	    echo "  FUZZ    $$n for $(FUZZ_SECONDS) s"; rc=0; \
+	    (cd $(BUILD)/fuzz && ./$$n -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 corpus-$$n $(CURDIR)/fuzz/seeds \
+	        >$$n.log 2>&1) || rc=$$?; \
+	    grep -E '^stat::number_of_executed_units|^#[0-9]+ +DONE' \
+	        $(BUILD)/fuzz/$$n.log || true; \
+	    if [ $$rc -ne 0 ]; then tail -n 60 $(BUILD)/fuzz/$$n.log; \
+	        echo "fuzz: $$n failed, see $(BUILD)/fuzz/$$n.log" >&2; \
+	        exit $$rc; fi; \
+	done
+
+.PRECIOUS: $(BUILD)/fuzz-obj/fuzz/%.o
+
+fuzz-smoke:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
