@@ -133,9 +133,12 @@ int auth_hash_notify_parse(const uint8_t *data, size_t len, uint32_t *mask)
 	__attribute__((warn_unused_result));
 
 /* Chooses the scheme to sign with `key` given the hashes the peer announced
- * (`peer_mask`; 0 if it sent no notify, which allows SHA2-256 only by
- * keybridge's policy) — RSA-PSS before PKCS#1 v1.5 if `rsa_pss`, the
- * strongest common hash first. 0 or CRYPTO_E_AUTH_NO_HASH. */
+ * (`peer_mask`; 0 if it sent no notify, which keybridge treats as SHA2-256
+ * only): RSA-PSS rather than PKCS#1 v1.5 if `rsa_pss` (always for RSA-PSS
+ * keys), the hash matching the key first (SHA2-256 for RSA and P-256,
+ * SHA2-384 for P-384, SHA2-512 for P-521), then the others; Ed25519 needs
+ * Identity announced (RFC 8420 §2). 0, CRYPTO_E_AUTH_NO_HASH or
+ * CRYPTO_E_AUTH_ALG (key type not supported). */
 int auth_sig_choose(const struct auth_key *key, uint32_t peer_mask,
 		    bool rsa_pss, enum auth_sig_scheme *out)
 	__attribute__((warn_unused_result));

@@ -1,0 +1,540 @@
+/* AUTH payload computation (RFC 7296 §2.15, RFC 7427, RFC 8420) and key
+ * loading over OpenSSL. */
+#include "crypto/auth.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct auth_key {
+	EVP_PKEY *pkey;
+};
+
+struct auth_cert {
+	X509 *x509;
+	uint8_t *der;
+	size_t der_len;
+};
+
+enum sig_kind { SIG_RSA_PSS, SIG_RSA_PKCS1, SIG_ECDSA, SIG_ED25519 };
+
+struct sig_scheme {
+	enum sig_kind kind;
+	const char *md; /* OpenSSL digest, NULL for PureEdDSA */
+	const uint8_t *algid;
+	size_t algid_len;
+	const uint8_t *alt; /* also accepted: hash parameters absent */
+	size_t alt_len;
+};
+
+/* DER AlgorithmIdentifiers (RFC 7427 Appendix A, RFC 4055 §3.1 for the
+ * RSASSA-PSS parameters: hash, MGF1 with the same hash, salt = hash
+ * length; RFC 8420 §2 for Ed25519). */
+#define OID_RSA_PKCS1 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01
+#define OID_SHA2(n)                                                            \
+	0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, n
+#define PSS(n, salt)                                                           \
+	0x30, 0x41, OID_RSA_PKCS1, 0x0a, 0x30, 0x34, /* rsassa-pss, params */  \
+		0xa0, 0x0f, 0x30, 0x0d, OID_SHA2(n), 0x05, 0x00, /* hash */    \
+		0xa1, 0x1c, 0x30, 0x1a, OID_RSA_PKCS1, 0x08,	 /* mgf1 */    \
+		0x30, 0x0d, OID_SHA2(n), 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01,   \
+		salt /* saltLength */
+#define PSS_NO_NULL(n, salt)                                                   \
+	0x30, 0x3d, OID_RSA_PKCS1, 0x0a, 0x30, 0x30, 0xa0, 0x0d, 0x30, 0x0b,   \
+		OID_SHA2(n), 0xa1, 0x1a, 0x30, 0x18, OID_RSA_PKCS1, 0x08,      \
+		0x30, 0x0b, OID_SHA2(n), 0xa2, 0x03, 0x02, 0x01, salt
+#define PKCS1(n) 0x30, 0x0d, OID_RSA_PKCS1, n, 0x05, 0x00
+#define ECDSA(n)                                                               \
+	0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, n
+
+static const uint8_t pss256[] = { PSS(1, 0x20) }, pss384[] = { PSS(2, 0x30) },
+		     pss512[] = { PSS(3, 0x40) };
+static const uint8_t pss256a[] = { PSS_NO_NULL(1, 0x20) },
+		     pss384a[] = { PSS_NO_NULL(2, 0x30) },
+		     pss512a[] = { PSS_NO_NULL(3, 0x40) };
+static const uint8_t pkcs256[] = { PKCS1(0x0b) }, pkcs384[] = { PKCS1(0x0c) },
+		     pkcs512[] = { PKCS1(0x0d) };
+static const uint8_t ecdsa256[] = { ECDSA(2) }, ecdsa384[] = { ECDSA(3) },
+		     ecdsa512[] = { ECDSA(4) };
+static const uint8_t ed25519[] = { 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70 };
+
+#define ROW(kind, md, id)                                                      \
+	{                                                                      \
+		kind, md, id, sizeof(id), NULL, 0                              \
+	}
+#define ROW2(kind, md, id, alt)                                                \
+	{                                                                      \
+		kind, md, id, sizeof(id), alt, sizeof(alt)                     \
+	}
+static const struct sig_scheme schemes[AUTH_SIG_COUNT] = {
+	[AUTH_SIG_RSA_PSS_SHA256] =
+		ROW2(SIG_RSA_PSS, "SHA2-256", pss256, pss256a),
+	[AUTH_SIG_RSA_PSS_SHA384] =
+		ROW2(SIG_RSA_PSS, "SHA2-384", pss384, pss384a),
+	[AUTH_SIG_RSA_PSS_SHA512] =
+		ROW2(SIG_RSA_PSS, "SHA2-512", pss512, pss512a),
+	[AUTH_SIG_RSA_PKCS1_SHA256] = ROW(SIG_RSA_PKCS1, "SHA2-256", pkcs256),
+	[AUTH_SIG_RSA_PKCS1_SHA384] = ROW(SIG_RSA_PKCS1, "SHA2-384", pkcs384),
+	[AUTH_SIG_RSA_PKCS1_SHA512] = ROW(SIG_RSA_PKCS1, "SHA2-512", pkcs512),
+	[AUTH_SIG_ECDSA_SHA256] = ROW(SIG_ECDSA, "SHA2-256", ecdsa256),
+	[AUTH_SIG_ECDSA_SHA384] = ROW(SIG_ECDSA, "SHA2-384", ecdsa384),
+	[AUTH_SIG_ECDSA_SHA512] = ROW(SIG_ECDSA, "SHA2-512", ecdsa512),
+	[AUTH_SIG_ED25519] = ROW(SIG_ED25519, NULL, ed25519),
+};
+
+#define AUTH_SIG_HASH(sym, name, hash) [sym] = hash,
+static const unsigned scheme_hash[] = { AUTH_SIG_SCHEMES(AUTH_SIG_HASH) };
+#define AUTH_SIG_NAME(sym, name, hash) [sym] = name,
+static const char *const scheme_name[] = { AUTH_SIG_SCHEMES(AUTH_SIG_NAME) };
+
+/* ---- keys and certificates ---- */
+
+/* Refuses to prompt for a passphrase: the daemon has no terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static int key_wrap(EVP_PKEY *pkey, struct auth_key **out)
+{
+	struct auth_key *k;
+
+	if (!pkey)
+		return CRYPTO_E_KEY_LOAD;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		EVP_PKEY_free(pkey);
+		return CRYPTO_E_INTERNAL;
+	}
+	k->pkey = pkey;
+	*out = k;
+	return 0;
+}
+
+int auth_key_load_private(const char *path, struct auth_key **out)
+{
+	BIO *b = path ? BIO_new_file(path, "r") : NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (b)
+		pkey = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	return key_wrap(pkey, out);
+}
+
+int auth_key_load_public(const char *path, struct auth_key **out)
+{
+	BIO *b = path ? BIO_new_file(path, "r") : NULL;
+	EVP_PKEY *pkey = NULL;
+	X509 *x;
+
+	if (b)
+		pkey = PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
+	if (!pkey)
+		ERR_clear_error(); /* not SPKI: try a certificate */
+	if (b && !pkey && BIO_reset(b) == 0 &&
+	    (x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL))) {
+		pkey = X509_get_pubkey(x);
+		X509_free(x);
+	}
+	BIO_free(b);
+	return key_wrap(pkey, out);
+}
+
+void auth_key_free(struct auth_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+static int cert_wrap(X509 *x, struct auth_cert **out)
+{
+	struct auth_cert *c;
+	unsigned char *der = NULL;
+	int len;
+
+	if (!x)
+		return CRYPTO_E_KEY_LOAD;
+	len = i2d_X509(x, &der);
+	c = len > 0 ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		OPENSSL_free(der);
+		X509_free(x);
+		return CRYPTO_E_KEY_LOAD;
+	}
+	c->x509 = x;
+	c->der = der;
+	c->der_len = (size_t)len;
+	*out = c;
+	return 0;
+}
+
+int auth_cert_load(const char *path, struct auth_cert **out)
+{
+	BIO *b = path ? BIO_new_file(path, "r") : NULL;
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+
+	BIO_free(b);
+	return cert_wrap(x, out);
+}
+
+int auth_cert_from_der(const uint8_t *der, size_t len, struct auth_cert **out)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (!der || !len || len > INT32_MAX)
+		return CRYPTO_E_KEY_LOAD;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x && p != der + len) { /* trailing bytes: not one certificate */
+		X509_free(x);
+		x = NULL;
+	}
+	return cert_wrap(x, out);
+}
+
+int auth_cert_der(const struct auth_cert *cert, const uint8_t **der,
+		  size_t *len)
+{
+	*der = cert->der;
+	*len = cert->der_len;
+	return 0;
+}
+
+int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
+{
+	return key_wrap(X509_get_pubkey(cert->x509), out);
+}
+
+void auth_cert_free(struct auth_cert *cert)
+{
+	if (!cert)
+		return;
+	X509_free(cert->x509);
+	OPENSSL_free(cert->der);
+	free(cert);
+}
+
+/* ---- shared key (§2.15) ---- */
+
+int auth_octets_init(struct auth_octets *o, const struct xform_prf *prf,
+		     const uint8_t *sk_p, size_t sk_p_len, const uint8_t *msg,
+		     size_t msg_len, const uint8_t *nonce, size_t nonce_len,
+		     const uint8_t *id, size_t id_len)
+{
+	struct crypto_span d = { id, id_len };
+	int rc;
+
+	if (!o || !prf || !msg || !nonce || !id)
+		return CRYPTO_E_ARG;
+	memset(o, 0, sizeof(*o));
+	/* MACedIDForI = prf(SK_pi, RestOfInitIDPayload) */
+	rc = prf_compute(prf, sk_p, sk_p_len, &d, 1, o->maced_id);
+	if (rc)
+		return rc;
+	o->maced_id_len = prf->out_len;
+	o->msg = msg;
+	o->msg_len = msg_len;
+	o->nonce = nonce;
+	o->nonce_len = nonce_len;
+	return 0;
+}
+
+int auth_psk_make(const struct xform_prf *prf, const uint8_t *psk,
+		  size_t psk_len, const struct auth_octets *o,
+		  uint8_t out[PRF_MAX], size_t *len)
+{
+	static const char pad[] = "Key Pad for IKEv2"; /* 17 octets, no NUL */
+	struct crypto_span kp = { pad, sizeof(pad) - 1 };
+	const struct crypto_span octets[] = {
+		{ o->msg, o->msg_len },
+		{ o->nonce, o->nonce_len },
+		{ o->maced_id, o->maced_id_len },
+	};
+	uint8_t key[PRF_MAX];
+	int rc;
+
+	if (!prf || (!psk && psk_len) || !out || !len)
+		return CRYPTO_E_ARG;
+	/* AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"),
+	 *	       <InitiatorSignedOctets>) */
+	rc = prf_compute(prf, psk, psk_len, &kp, 1, key);
+	if (rc == 0)
+		rc = prf_compute(prf, key, prf->out_len, octets, 3, out);
+	crypto_wipe(key, sizeof(key));
+	if (rc == 0)
+		*len = prf->out_len;
+	return rc;
+}
+
+int auth_psk_check(const struct xform_prf *prf, const uint8_t *psk,
+		   size_t psk_len, const struct auth_octets *o,
+		   const uint8_t *auth, size_t auth_len)
+{
+	uint8_t want[PRF_MAX];
+	size_t len = 0;
+	int rc = auth_psk_make(prf, psk, psk_len, o, want, &len);
+
+	if (rc == 0 &&
+	    (auth_len != len || !auth || !crypto_equal(want, auth, len)))
+		rc = CRYPTO_E_AUTH_FAILED;
+	crypto_wipe(want, sizeof(want));
+	return rc;
+}
+
+/* ---- RFC 7427 signatures ---- */
+
+const char *auth_sig_scheme_name(enum auth_sig_scheme s)
+{
+	return (unsigned)s < AUTH_SIG_COUNT ? scheme_name[s] : NULL;
+}
+
+const uint8_t *auth_sig_algid(enum auth_sig_scheme s, size_t *len)
+{
+	if ((unsigned)s >= AUTH_SIG_COUNT)
+		return NULL;
+	*len = schemes[s].algid_len;
+	return schemes[s].algid;
+}
+
+uint32_t auth_hash_supported(void)
+{
+	return 1u << HASH_SHA2_256 | 1u << HASH_SHA2_384 | 1u << HASH_SHA2_512 |
+	       1u << HASH_IDENTITY;
+}
+
+int auth_hash_notify_build(uint32_t mask, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+
+	for (unsigned h = 1; h < 32; h++) {
+		if (!(mask & 1u << h))
+			continue;
+		if (n + 2 > cap)
+			return CRYPTO_E_BUFFER;
+		out[n++] = (uint8_t)(h >> 8);
+		out[n++] = (uint8_t)h;
+	}
+	*len = n;
+	return 0;
+}
+
+int auth_hash_notify_parse(const uint8_t *data, size_t len, uint32_t *mask)
+{
+	uint32_t m = 0;
+
+	if (len % 2 || (!data && len))
+		return CRYPTO_E_ARG;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned h = (unsigned)data[i] << 8 | data[i + 1];
+		if (h < 32) /* RFC 7427 §4: ignore what we do not know */
+			m |= 1u << h;
+	}
+	*mask = m;
+	return 0;
+}
+
+enum key_kind { KEY_OTHER, KEY_RSA, KEY_RSA_PSS, KEY_EC, KEY_ED25519 };
+
+static enum key_kind key_kind(const EVP_PKEY *pkey, unsigned *ec_hash)
+{
+	char group[32] = "";
+
+	if (EVP_PKEY_is_a(pkey, "RSA"))
+		return KEY_RSA;
+	if (EVP_PKEY_is_a(pkey, "RSA-PSS"))
+		return KEY_RSA_PSS;
+	if (EVP_PKEY_is_a(pkey, "ED25519"))
+		return KEY_ED25519;
+	if (!EVP_PKEY_is_a(pkey, "EC"))
+		return KEY_OTHER;
+	EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group),
+				       NULL);
+	*ec_hash = !strcmp(group, "prime256v1")	 ? HASH_SHA2_256
+		   : !strcmp(group, "secp384r1") ? HASH_SHA2_384
+		   : !strcmp(group, "secp521r1") ? HASH_SHA2_512
+						 : 0;
+	return *ec_hash ? KEY_EC : KEY_OTHER;
+}
+
+static bool scheme_fits(enum key_kind k, enum sig_kind s)
+{
+	switch (s) {
+	case SIG_RSA_PSS: return k == KEY_RSA || k == KEY_RSA_PSS;
+	case SIG_RSA_PKCS1: return k == KEY_RSA;
+	case SIG_ECDSA: return k == KEY_EC;
+	case SIG_ED25519: return k == KEY_ED25519;
+	}
+	return false;
+}
+
+static enum auth_sig_scheme scheme_for(enum sig_kind kind, unsigned hash)
+{
+	for (unsigned s = 0; s < AUTH_SIG_COUNT; s++) {
+		if (schemes[s].kind == kind && scheme_hash[s] == hash)
+			return (enum auth_sig_scheme)s;
+	}
+	return AUTH_SIG_COUNT;
+}
+
+int auth_sig_choose(const struct auth_key *key, uint32_t peer_mask,
+		    bool rsa_pss, enum auth_sig_scheme *out)
+{
+	unsigned ec_hash = HASH_SHA2_256, order[3];
+	enum key_kind k = key_kind(key->pkey, &ec_hash);
+	enum sig_kind kind;
+	uint32_t common;
+
+	if (peer_mask == 0)
+		peer_mask = 1u << HASH_SHA2_256;
+	common = peer_mask & auth_hash_supported();
+	if (k == KEY_ED25519) { /* RFC 8420 §2: announced as Identity */
+		if (!(common & 1u << HASH_IDENTITY))
+			return CRYPTO_E_AUTH_NO_HASH;
+		*out = AUTH_SIG_ED25519;
+		return 0;
+	}
+	if (k == KEY_OTHER)
+		return CRYPTO_E_AUTH_ALG;
+	kind = k == KEY_EC		     ? SIG_ECDSA
+	       : rsa_pss || k == KEY_RSA_PSS ? SIG_RSA_PSS
+					     : SIG_RSA_PKCS1;
+	/* the hash matching the key's strength first, then stronger ones */
+	order[0] = ec_hash;
+	order[1] = ec_hash == HASH_SHA2_512 ? HASH_SHA2_384 : HASH_SHA2_512;
+	order[2] = ec_hash == HASH_SHA2_256 ? HASH_SHA2_384 : HASH_SHA2_256;
+	for (int i = 0; i < 3; i++) {
+		if (common & 1u << order[i]) {
+			*out = scheme_for(kind, order[i]);
+			return 0;
+		}
+	}
+	return CRYPTO_E_AUTH_NO_HASH;
+}
+
+/* Sets up a DigestSign/DigestVerify context for a scheme. */
+static int sig_init(EVP_MD_CTX *m, const struct sig_scheme *s, EVP_PKEY *pkey,
+		    bool sign)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	int ok = sign ? EVP_DigestSignInit_ex(m, &pc, s->md, NULL, NULL, pkey,
+					      NULL)
+		      : EVP_DigestVerifyInit_ex(m, &pc, s->md, NULL, NULL, pkey,
+						NULL);
+
+	if (ok != 1)
+		return CRYPTO_E_AUTH_ALG;
+	if (s->kind == SIG_RSA_PSS &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <= 0))
+		return CRYPTO_E_AUTH_ALG;
+	if (s->kind == SIG_RSA_PKCS1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) <= 0)
+		return CRYPTO_E_AUTH_ALG;
+	return 0;
+}
+
+/* The signed octets in one buffer: PureEdDSA cannot stream (RFC 8032). */
+static uint8_t *octets_join(const struct auth_octets *o, size_t *len)
+{
+	size_t n = o->msg_len + o->nonce_len + o->maced_id_len;
+	uint8_t *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		return NULL;
+	if (o->msg_len)
+		memcpy(buf, o->msg, o->msg_len);
+	if (o->nonce_len)
+		memcpy(buf + o->msg_len, o->nonce, o->nonce_len);
+	memcpy(buf + o->msg_len + o->nonce_len, o->maced_id, o->maced_id_len);
+	*len = n;
+	return buf;
+}
+
+int auth_sig_make(const struct auth_key *key, enum auth_sig_scheme scheme,
+		  const struct auth_octets *o, uint8_t *out, size_t cap,
+		  size_t *len)
+{
+	const struct sig_scheme *s;
+	unsigned ec_hash = 0;
+	EVP_MD_CTX *m = NULL;
+	uint8_t *tbs = NULL;
+	size_t tbs_len = 0, sig_len;
+	int rc;
+
+	if (!key || !o || !out || !len || (unsigned)scheme >= AUTH_SIG_COUNT)
+		return CRYPTO_E_ARG;
+	s = &schemes[scheme];
+	if (!scheme_fits(key_kind(key->pkey, &ec_hash), s->kind))
+		return CRYPTO_E_AUTH_ALG;
+	/* RFC 7427 §3: ASN.1 length | AlgorithmIdentifier | signature */
+	if (cap < 1 + s->algid_len + (size_t)EVP_PKEY_get_size(key->pkey))
+		return CRYPTO_E_BUFFER;
+	out[0] = (uint8_t)s->algid_len;
+	memcpy(out + 1, s->algid, s->algid_len);
+	sig_len = cap - 1 - s->algid_len;
+	m = EVP_MD_CTX_new();
+	tbs = octets_join(o, &tbs_len);
+	rc = m && tbs ? sig_init(m, s, key->pkey, true) : CRYPTO_E_INTERNAL;
+	if (rc == 0 && EVP_DigestSign(m, out + 1 + s->algid_len, &sig_len, tbs,
+				      tbs_len) != 1)
+		rc = CRYPTO_E_INTERNAL;
+	if (rc == 0)
+		*len = 1 + s->algid_len + sig_len;
+	EVP_MD_CTX_free(m);
+	free(tbs);
+	return rc;
+}
+
+/* The scheme whose AlgorithmIdentifier is exactly `id`, or AUTH_SIG_COUNT. */
+static enum auth_sig_scheme scheme_by_algid(const uint8_t *id, size_t len)
+{
+	for (unsigned i = 0; i < AUTH_SIG_COUNT; i++) {
+		const struct sig_scheme *s = &schemes[i];
+		if ((len == s->algid_len && !memcmp(id, s->algid, len)) ||
+		    (s->alt && len == s->alt_len && !memcmp(id, s->alt, len)))
+			return (enum auth_sig_scheme)i;
+	}
+	return AUTH_SIG_COUNT;
+}
+
+int auth_sig_check(const struct auth_key *key, const struct auth_octets *o,
+		   const uint8_t *auth, size_t auth_len, uint32_t accept_mask,
+		   enum auth_sig_scheme *used)
+{
+	enum auth_sig_scheme sch;
+	unsigned ec_hash = 0;
+	EVP_MD_CTX *m;
+	uint8_t *tbs;
+	size_t tbs_len = 0, idl;
+	int rc;
+
+	if (!key || !o || !auth)
+		return CRYPTO_E_ARG;
+	if (auth_len < 2 || (idl = auth[0]) + 2 > auth_len)
+		return CRYPTO_E_AUTH_ALG;
+	sch = scheme_by_algid(auth + 1, idl);
+	if (sch == AUTH_SIG_COUNT || !(accept_mask & 1u << scheme_hash[sch]) ||
+	    !scheme_fits(key_kind(key->pkey, &ec_hash), schemes[sch].kind))
+		return CRYPTO_E_AUTH_ALG;
+	m = EVP_MD_CTX_new();
+	tbs = octets_join(o, &tbs_len);
+	rc = m && tbs ? sig_init(m, &schemes[sch], key->pkey, false)
+		      : CRYPTO_E_INTERNAL;
+	if (rc == 0 && EVP_DigestVerify(m, auth + 1 + idl, auth_len - 1 - idl,
+					tbs, tbs_len) != 1)
+		rc = CRYPTO_E_AUTH_FAILED;
+	EVP_MD_CTX_free(m);
+	free(tbs);
+	if (rc == 0 && used)
+		*used = sch;
+	return rc;
+}
