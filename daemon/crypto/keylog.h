@@ -2,10 +2,10 @@
  * the format of Wireshark's IKEv2 decryption table (UAT file
  * `ikev2_decryption_table`):
  *
- *   "SPIi","SPIr","SK_ei","SK_er","encr","SK_ai","SK_ar","integ"
+ *   SPIi,SPIr,SK_ei,SK_er,"encr",SK_ai,SK_ar,"integ"
  *
- * hex without separators, algorithms spelled as Wireshark's menu spells
- * them. The file is created mode 0600; opening it logs a warning, because
+ * keys and SPIs as bare hex, algorithms quoted and spelled as Wireshark's
+ * menu spells them (e.g. "AES-CBC-128 [RFC3602]"). The file is created mode 0600; opening it logs a warning, because
  * anyone who reads it can decrypt the IKE SAs.
  */
 #ifndef KB_CRYPTO_KEYLOG_H
