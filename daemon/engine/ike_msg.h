@@ -5,8 +5,8 @@
  * in a decoded message (`struct ike_bytes`) points into the caller's datagram,
  * which must outlive the message. Lists inside payloads (proposals,
  * transforms, traffic selectors, CP attributes) point into pools that live in
- * the `struct ike_msg` itself, so one message is one object (about 20 KiB; it
- * may live on the stack).
+ * the `struct ike_msg` itself, so one message is one object (about 17 KiB;
+ * it may live on the stack of a thread with a normal stack size).
  *
  * Encoding takes the same structures and writes the header and the payload
  * chain, computing every length, count and Next Payload field. Lists of an
@@ -159,7 +159,8 @@ struct ike_pl_ts { /* §3.13, TSi and TSr */
 
 /* RFC 7296 §3.14 Encrypted payload, kept opaque: the crypto module opens it.
  * `body` is IV || ciphertext || ICV. `first_payload` is the type of the first
- * payload inside. On encode, a NULL `body.ptr` reserves `body.len` zero bytes
+ * payload inside; ike_msg_encode fills it in from the first `inner` payload
+ * when left 0. On encode, a NULL `body.ptr` reserves `body.len` zero bytes
  * at the very end of the message for the caller to fill in place. */
 struct ike_pl_sk {
 	uint8_t first_payload;
@@ -198,8 +199,9 @@ struct ike_pl_eap {
 
 /* One payload of the chain. `body` is the payload after its 4-byte generic
  * header; `off` is the offset of the generic header from the start of the
- * IKE message (the SK header is part of the AEAD associated data). Unknown
- * non-critical payloads are kept with only `body` set. */
+ * IKE message (the SK header is part of the AEAD associated data), or from
+ * the start of the plaintext for `inner` payloads. Unknown non-critical
+ * payloads are kept with only `body` set. */
 struct ike_payload {
 	uint8_t type; /* enum ike_payload_type */
 	bool critical;

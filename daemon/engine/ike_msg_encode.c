@@ -212,6 +212,32 @@ static int ike_msg_result(struct wr *w, bool bad, size_t *out_len)
 	return wr_ok(w) ? 0 : IKE_ERR_NO_SPACE;
 }
 
+/* Type of the first payload of `m` marked inner, or PL_NONE. */
+static uint8_t ike_msg_first_inner(const struct ike_msg *m)
+{
+	for (unsigned i = 0; i < m->n_payloads; i++) {
+		if (m->payloads[i].inner)
+			return m->payloads[i].type;
+	}
+	return PL_NONE;
+}
+
+/* Writes payload `p`; an SK payload whose first_payload is left 0 names
+ * the first inner payload of `m` (RFC 7296 §3.14). */
+static void ike_msg_encode_outer(struct wr *w, const struct ike_msg *m,
+				 const struct ike_payload *p, uint8_t next,
+				 bool *bad)
+{
+	struct ike_payload sk;
+
+	if (p->type == PL_SK && p->u.sk.first_payload == PL_NONE) {
+		sk = *p;
+		sk.u.sk.first_payload = ike_msg_first_inner(m);
+		p = &sk;
+	}
+	ike_msg_encode_payload(w, p, next, bad);
+}
+
 /* Encodes the payloads of `m` whose `inner` equals `inner`, in order. */
 static void ike_msg_encode_list(struct wr *w, const struct ike_msg *m,
 				bool inner, bool *bad)
@@ -224,11 +250,11 @@ static void ike_msg_encode_list(struct wr *w, const struct ike_msg *m,
 		if (p->inner != inner)
 			continue;
 		if (prev)
-			ike_msg_encode_payload(w, prev, p->type, bad);
+			ike_msg_encode_outer(w, m, prev, p->type, bad);
 		prev = p;
 	}
 	if (prev && !*bad)
-		ike_msg_encode_payload(w, prev, PL_NONE, bad);
+		ike_msg_encode_outer(w, m, prev, PL_NONE, bad);
 }
 
 int ike_msg_encode_chain(const struct ike_payload *p, size_t n, void *buf,

@@ -459,11 +459,14 @@ TEST(codec_sk_and_inner_payloads)
 	REQUIRE_EQ(olen, plen - IKE_HDR_LEN);
 	CHECK_MEM(out, plain + IKE_HDR_LEN, olen);
 
-	/* An encoder-reserved SK body: zeros at the very end. */
+	/* An encoder-reserved SK body: zeros at the very end; the first inner
+	 * payload type is filled in when left 0. */
 	m.payloads[0].u.sk.body.ptr = NULL;
+	m.payloads[0].u.sk.first_payload = PL_NONE;
 	REQUIRE_EQ(ike_msg_encode(&m, out, sizeof(out), &olen), 0);
 	CHECK_EQ(olen, len);
 	CHECK_MEM(out, buf, 32);
+	CHECK_EQ(out[28], PL_IDI);
 	CHECK_EQ(out[olen - 1], 0);
 }
 
