@@ -637,8 +637,8 @@ static int stale_policy(const struct kernel_policy *p, void *arg)
 	return 0;
 }
 
-/* Deletes the collected objects in one batch; ENOENT (someone else, or
- * the kernel, removed it meanwhile) is not an error. */
+/* Deletes the collected objects in one batch; ENOENT/ESRCH (someone else,
+ * or the kernel, removed it meanwhile) is not an error. */
 static int stale_delete(struct xfrm *x, struct stale *s, unsigned *n_sa,
 			unsigned *n_policy, struct kernel_err *err)
 {
@@ -660,7 +660,8 @@ static int stale_delete(struct xfrm *x, struct stale *s, unsigned *n_sa,
 	for (k = 0; k < n; k++) {
 		if (!q[k].err.code) {
 			(*(k < s->n_pol ? n_policy : n_sa))++;
-		} else if (q[k].err.code != -ENOENT && !r) {
+		} else if (q[k].err.code != -ENOENT &&
+			   q[k].err.code != -ESRCH && !r) {
 			r = q[k].err.code;
 			if (err)
 				*err = q[k].err;

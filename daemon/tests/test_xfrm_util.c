@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -37,6 +38,19 @@ void xt_netns(void)
 	 * 1 on lo); the tests route their traffic over lo, so switch it on. */
 	xt_sysctl("net/ipv4/conf/lo/disable_xfrm", "0");
 	xt_sysctl("net/ipv4/conf/lo/disable_policy", "0");
+}
+
+int xt_ns_fd(void)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY);
+
+	REQUIRE(fd >= 0);
+	return fd;
+}
+
+void xt_ns_enter(int fd)
+{
+	REQUIRE(setns(fd, CLONE_NEWNET) == 0);
 }
 
 void xt_sysctl(const char *name, const char *value)

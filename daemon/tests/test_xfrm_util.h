@@ -14,6 +14,12 @@
  * enabled on it; skips the test loudly if that is not permitted. */
 void xt_netns(void);
 
+/* A second namespace beside the test's: after xt_netns(), xt_ns_fd()
+ * returns a file descriptor for the current namespace, xt_ns_enter() moves
+ * the test (its new sockets) into the one given. */
+int xt_ns_fd(void);
+void xt_ns_enter(int fd);
+
 /* Writes a sysctl of the test's namespace ("net/core/xfrm_acq_expires"). */
 void xt_sysctl(const char *name, const char *value);
 
