@@ -2,6 +2,7 @@
  * searching a message; see ike_msg.h. */
 #include "engine/ike_msg.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum ike_dgram_kind ike_msg_classify(const void *buf, size_t len,
@@ -96,4 +97,68 @@ uint32_t ike_msg_delete_spi(const struct ike_pl_delete *d, uint16_t i)
 	s = d->spis.ptr + (size_t)i * 4;
 	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
 	       (uint32_t)s[2] << 8 | s[3];
+}
+
+/* Appends to a summary being built; keeps *n at most cap - 1. */
+static void ike_msg_sum_put(char *buf, size_t cap, size_t *n, const char *fmt,
+			    const char *s, unsigned v)
+{
+	int k;
+
+	if (*n + 1 >= cap)
+		return;
+	k = s ? snprintf(buf + *n, cap - *n, fmt, s)
+	      : snprintf(buf + *n, cap - *n, fmt, v);
+	if (k > 0)
+		*n += (size_t)k < cap - *n ? (size_t)k : cap - *n - 1;
+}
+
+static void ike_msg_put_payload(const struct ike_payload *p, char *buf,
+				size_t cap, size_t *n)
+{
+	const char *name = ike_payload_type_name(p->type);
+	const char *nn;
+
+	if (p->type != PL_NOTIFY) {
+		if (name)
+			ike_msg_sum_put(buf, cap, n, " %s", name, 0);
+		else
+			ike_msg_sum_put(buf, cap, n, " #%u", NULL, p->type);
+		return;
+	}
+	nn = ike_notify_type_name(p->u.notify.type);
+	if (nn)
+		ike_msg_sum_put(buf, cap, n, " N(%s)", nn, 0);
+	else
+		ike_msg_sum_put(buf, cap, n, " N(%u)", NULL, p->u.notify.type);
+}
+
+const char *ike_msg_summary(const struct ike_msg *m, char *buf, size_t cap)
+{
+	const char *ex = ike_exchange_type_name(m->hdr.exchange);
+	bool in_sk = false;
+	size_t n = 0;
+
+	if (cap == 0)
+		return buf;
+	buf[0] = 0;
+	if (ex)
+		ike_msg_sum_put(buf, cap, &n, "%s", ex, 0);
+	else
+		ike_msg_sum_put(buf, cap, &n, "exchange %u", NULL,
+				m->hdr.exchange);
+	ike_msg_sum_put(
+		buf, cap, &n, " %s",
+		m->hdr.flags & IKE_FLAG_RESPONSE ? "response" : "request", 0);
+	ike_msg_sum_put(buf, cap, &n, " %u [", NULL, m->hdr.msg_id);
+	for (unsigned i = 0; i < m->n_payloads; i++) {
+		const struct ike_payload *p = &m->payloads[i];
+
+		if (p->inner && !in_sk)
+			ike_msg_sum_put(buf, cap, &n, "%s", " {", 0);
+		in_sk = p->inner;
+		ike_msg_put_payload(p, buf, cap, &n);
+	}
+	ike_msg_sum_put(buf, cap, &n, "%s", in_sk ? " } ]" : " ]", 0);
+	return buf;
 }

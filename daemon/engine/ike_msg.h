@@ -299,6 +299,13 @@ const struct ike_payload *ike_msg_find_notify(const struct ike_msg *m,
  * 0 when out of range). */
 uint32_t ike_msg_delete_spi(const struct ike_pl_delete *d, uint16_t i);
 
+/* Writes a one-line summary of `m` for logs into `buf` (always NUL
+ * terminated, truncated to `cap`), e.g.
+ * "IKE_SA_INIT request 0 [ SA KE Nonce N(NAT_DETECTION_SOURCE_IP) V ]";
+ * payloads from inside SK are shown in braces after it: "[ SK { IDi AUTH } ]".
+ * Returns `buf`. */
+const char *ike_msg_summary(const struct ike_msg *m, char *buf, size_t cap);
+
 /* Encodes `m` into `buf`: header then every payload not marked `inner`,
  * filling Length, Next Payload and every count. Writes the total into
  * *out_len (and m->hdr.length is ignored). Returns 0, -IKE_ERR_NO_SPACE or

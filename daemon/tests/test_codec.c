@@ -581,3 +581,38 @@ TEST(codec_too_many_payloads)
 	CHECK_EQ(ike_msg_decode(&m, buf, len), 0);
 	CHECK_EQ(m.n_payloads, IKE_MSG_MAX_PAYLOADS);
 }
+
+TEST(codec_summary_for_logs)
+{
+	static uint8_t buf[1024], plain[1024];
+	static struct ike_msg m, pm;
+	char s[256], tiny[8];
+	size_t len, plen;
+
+	REQUIRE_EQ(decode_vec("sa_init_i", buf, sizeof(buf), &len, &m), 0);
+	CHECK_STR(ike_msg_summary(&m, s, sizeof(s)),
+		  "IKE_SA_INIT request 0 [ SA KE Nonce "
+		  "N(NAT_DETECTION_SOURCE_IP) N(NAT_DETECTION_DESTINATION_IP) "
+		  "V ]");
+	CHECK_STR(ike_msg_summary(&m, tiny, sizeof(tiny)), "IKE_SA_");
+
+	REQUIRE_EQ(decode_vec("auth_i", buf, sizeof(buf), &len, &m), 0);
+	REQUIRE_EQ(
+		decode_vec("informational", plain, sizeof(plain), &plen, &pm),
+		0);
+	m.payloads[0].u.sk.first_payload = PL_DELETE;
+	REQUIRE_EQ(ike_msg_decode_inner(&m, plain + IKE_HDR_LEN,
+					plen - IKE_HDR_LEN),
+		   0);
+	CHECK_STR(ike_msg_summary(&m, s, sizeof(s)),
+		  "IKE_AUTH request 1 [ SK { D D N(CHILD_SA_NOT_FOUND) } ]");
+
+	REQUIRE_EQ(
+		decode_vec("unknown_noncritical", buf, sizeof(buf), &len, &m),
+		0);
+	m.payloads[0].type = 99;
+	m.hdr.exchange = 200;
+	m.hdr.flags = IKE_FLAG_RESPONSE;
+	CHECK_STR(ike_msg_summary(&m, s, sizeof(s)),
+		  "exchange 200 response 0 [ #99 Nonce ]");
+}
