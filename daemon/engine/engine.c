@@ -1,0 +1,441 @@
+/* The engine object: entry points, action list, logging; see engine.h. */
+#include "engine/ike_sa.h"
+
+#include "crypto/crypto.h"
+#include "engine/exchange.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct engine_settings engine_default_settings = {
+	.half_open_max = 1000,
+	.cookie_threshold = 30,
+	.half_open_timeout_ms = 30000,
+	.cookie_rotate_ms = 120000,
+};
+
+void engine_conn_defaults(struct engine_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rtx = (struct engine_retransmit){ 4000, 1.8, 5 };
+	c->ike_lifetime_s = 4 * 3600;
+	c->local.port = IKE_PORT;
+	c->remote.port = IKE_PORT;
+	for (size_t i = 0; i < ENGINE_MAX_CHILD_CFG; i++) {
+		struct engine_child_cfg *ch = &c->children[i];
+
+		ch->life_hard_s = 3600;
+		ch->life_soft_s = 3600 - 360;
+		ch->replay_window = 32;
+	}
+}
+
+struct engine *engine_new(const struct engine_env *env,
+			  const struct engine_settings *settings,
+			  const struct engine_conn *conns, size_t n_conns)
+{
+	struct engine *e;
+
+	if (!env || !env->random)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->env = *env;
+	e->set = settings ? *settings : engine_default_settings;
+#define ENGINE_DEFAULT(f)                                                      \
+	if (!e->set.f)                                                         \
+		e->set.f = engine_default_settings.f;
+	ENGINE_DEFAULT(half_open_max)
+	ENGINE_DEFAULT(cookie_threshold)
+	ENGINE_DEFAULT(half_open_timeout_ms)
+	ENGINE_DEFAULT(cookie_rotate_ms)
+#undef ENGINE_DEFAULT
+	if (n_conns) {
+		e->conns = calloc(n_conns, sizeof(*conns));
+		if (!e->conns) {
+			free(e);
+			return NULL;
+		}
+		memcpy(e->conns, conns, n_conns * sizeof(*conns));
+	}
+	e->n_conns = n_conns;
+	e->next_id = 1;
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	while (e->sas)
+		ike_sa_free(e->sas);
+	engine_actions_clear(e);
+	free(e->act);
+	if (e->conns) {
+		crypto_wipe(e->conns, e->n_conns * sizeof(*e->conns));
+		free(e->conns);
+	}
+	crypto_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+	crypto_wipe(e->cookie_prev, sizeof(e->cookie_prev));
+	free(e);
+}
+
+struct engine_action *engine_push(struct engine *e, enum engine_action_type t,
+				  uint32_t ike_id)
+{
+	struct engine_action *a;
+
+	if (e->n_act == e->cap_act) {
+		size_t cap = e->cap_act ? e->cap_act * 2 : 16;
+		void *p = realloc(e->act, cap * sizeof(*e->act));
+
+		if (!p)
+			return NULL;
+		e->act = p;
+		e->cap_act = cap;
+	}
+	a = &e->act[e->n_act++];
+	memset(a, 0, sizeof(*a));
+	a->type = t;
+	a->ike_id = ike_id;
+	return a;
+}
+
+const struct engine_action *engine_actions(const struct engine *e, size_t *n)
+{
+	*n = e->n_act;
+	return e->act;
+}
+
+void engine_actions_clear(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_act; i++) {
+		struct engine_action *a = &e->act[i];
+
+		if (a->type == ENGINE_ACT_SEND)
+			free(a->u.send.buf);
+		else if (a->type == ENGINE_ACT_SA_ADD)
+			crypto_wipe(&a->u.sa, sizeof(a->u.sa));
+	}
+	e->n_act = 0;
+}
+
+void engine_log(struct engine *e, const struct ike_sa *sa, int level,
+		const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!e->env.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->env.log(e->env.ctx, level, sa ? sa->name : NULL, line);
+}
+
+void engine_event(struct engine *e, const struct ike_sa *sa,
+		  enum engine_event_type type, int reason)
+{
+	struct engine_action *a =
+		engine_push(e, ENGINE_ACT_EVENT, sa ? sa->id : 0);
+
+	if (!a)
+		return;
+	a->u.event.type = type;
+	a->u.event.reason = reason;
+	if (sa && sa->conn)
+		snprintf(a->u.event.conn, sizeof(a->u.event.conn), "%s",
+			 sa->conn->name);
+}
+
+int engine_random(struct engine *e, void *buf, size_t len)
+{
+	return e->env.random(e->env.ctx, buf, len) ? -ENG_ERR_RANDOM : 0;
+}
+
+int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
+		    uint32_t *ike_id)
+{
+	const struct engine_conn *c = NULL;
+	struct ike_sa *sa;
+	int err;
+
+	for (size_t i = 0; i < e->n_conns && !c; i++)
+		if (!strcmp(e->conns[i].name, conn))
+			c = &e->conns[i];
+	if (!c) {
+		engine_log(e, NULL, 3, "initiate: no connection named '%s'",
+			   conn);
+		return -ENG_ERR_NO_CONN;
+	}
+	sa = ike_sa_new(e, c, true, &c->local, &c->remote);
+	if (!sa)
+		return -ENG_ERR_NOMEM;
+	engine_log(e, sa, 6, "initiating IKE SA to peer");
+	err = ike_sa_init_build_i(sa, now_ms);
+	if (err) {
+		engine_log(e, sa, 3, "IKE_SA_INIT request failed: %s",
+			   engine_err_name(err));
+		ike_sa_destroy(sa, err);
+		return err;
+	}
+	if (ike_id)
+		*ike_id = sa->id;
+	return 0;
+}
+
+int engine_terminate(struct engine *e, uint64_t now_ms, uint32_t ike_id)
+{
+	struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+
+	if (!sa)
+		return -ENOENT;
+	if (sa->state != IKE_SA_ESTABLISHED) {
+		engine_log(e, sa, 5, "terminated before establishment");
+		ike_sa_destroy(sa, 0);
+		return 0;
+	}
+	return informational_delete_ike_i(sa, now_ms);
+}
+
+int engine_terminate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+			   uint32_t spi_in)
+{
+	struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	struct child_sa *c = sa ? ike_sa_child_by_spi_in(sa, spi_in) : NULL;
+
+	if (!c)
+		return -ENOENT;
+	return informational_delete_child_i(sa, now_ms, c);
+}
+
+int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id)
+{
+	(void)now_ms;
+	engine_log(e, ike_sa_by_id(e, ike_id), 4,
+		   "rekeying is not implemented yet");
+	return -ENOTSUP;
+}
+
+/* Finds the SA and child an inbound or outbound ESP SPI belongs to. */
+static struct child_sa *engine_child_by_spi(struct engine *e, uint32_t spi,
+					    struct ike_sa **out)
+{
+	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
+		struct child_sa *c = ike_sa_child_by_spi_in(sa, spi);
+
+		if (!c)
+			c = ike_sa_child_by_spi_out(sa, spi);
+		if (c) {
+			*out = sa;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
+{
+	for (size_t i = 0; i < e->n_conns; i++) {
+		const struct engine_conn *c = &e->conns[i];
+
+		for (size_t k = 0; k < c->n_children; k++) {
+			if (c->children[k].reqid != reqid)
+				continue;
+			for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
+				if (sa->conn == c && sa->initiator)
+					return 0; /* already on its way */
+			engine_log(e, NULL, 5,
+				   "%s: traffic needs an SA; "
+				   "initiating",
+				   c->name);
+			return engine_initiate(e, now, c->name, NULL);
+		}
+	}
+	engine_log(e, NULL, 5, "ACQUIRE for unknown reqid %u ignored", reqid);
+	return -ENOENT;
+}
+
+int engine_kernel_event(struct engine *e, uint64_t now_ms,
+			const struct engine_kevent *ev)
+{
+	struct ike_sa *sa = NULL;
+	struct child_sa *c;
+
+	if (ev->type == ENGINE_KEV_ACQUIRE)
+		return engine_acquire(e, now_ms, ev->reqid);
+	c = engine_child_by_spi(e, ev->spi, &sa);
+	if (!c) {
+		engine_log(e, NULL, 6, "kernel event %d for unknown SPI %08x",
+			   ev->type, ev->spi);
+		return -ENOENT;
+	}
+	switch (ev->type) {
+	case ENGINE_KEV_EXPIRE_SOFT:
+		engine_log(e, sa, 5,
+			   "CHILD SA %08x soft expiry; rekeying is "
+			   "not implemented yet",
+			   c->spi_in);
+		return -ENOTSUP;
+	case ENGINE_KEV_EXPIRE_HARD:
+	case ENGINE_KEV_SA_FAILED:
+	case ENGINE_KEV_SPI_FAILED:
+		engine_log(e, sa, 4, "CHILD SA %08x/%08x %s; deleting it",
+			   c->spi_in, c->spi_out,
+			   ev->type == ENGINE_KEV_EXPIRE_HARD
+				   ? "hard expired"
+				   : "could not be installed");
+		if (informational_delete_child_i(sa, now_ms, c))
+			ike_sa_child_remove(sa, c);
+		return 0;
+	default: return -EINVAL;
+	}
+}
+
+void engine_timeout(struct engine *e, uint64_t now_ms)
+{
+	struct ike_sa *sa, *next;
+
+	cookie_maybe_rotate(e, now_ms);
+	for (sa = e->sas; sa; sa = next) {
+		next = sa->next;
+		rtx_timeout(sa, now_ms);
+	}
+}
+
+uint64_t engine_next_deadline(const struct engine *e)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (const struct ike_sa *sa = e->sas; sa; sa = sa->next) {
+		uint64_t s = rtx_deadline(sa);
+
+		if (s < d)
+			d = s;
+	}
+	if (e->cookie_ready && e->cookie_rotate_at < d)
+		d = e->cookie_rotate_at;
+	return d;
+}
+
+int engine_ike_info(const struct engine *e, uint32_t ike_id,
+		    struct engine_ike_info *out)
+{
+	const struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+
+	memset(out, 0, sizeof(*out));
+	if (!sa)
+		return -ENOENT;
+	out->ike_id = sa->id;
+	if (sa->conn)
+		snprintf(out->conn, sizeof(out->conn), "%s", sa->conn->name);
+	out->state = sa->state == IKE_SA_DEAD
+			     ? ENGINE_IKE_NONE
+			     : (enum engine_ike_state)sa->state;
+	out->initiator = sa->initiator;
+	out->spi_i = sa->spi_i;
+	out->spi_r = sa->spi_r;
+	out->local = sa->local;
+	out->remote = sa->remote;
+	out->nat_local = sa->nat_local;
+	out->nat_remote = sa->nat_remote;
+	out->encr = sa->alg.encr;
+	out->encr_keylen = sa->alg.encr_keylen;
+	out->prf = sa->alg.prf;
+	out->integ = sa->alg.integ;
+	out->ke = sa->alg.ke;
+	out->n_children = sa->n_children;
+	return 0;
+}
+
+int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
+		      struct engine_child_info *out)
+{
+	const struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	const struct child_sa *c = sa ? sa->children : NULL;
+
+	memset(out, 0, sizeof(*out));
+	for (; c && idx; idx--)
+		c = c->next;
+	if (!c)
+		return -ENOENT;
+	out->spi_in = c->spi_in;
+	out->spi_out = c->spi_out;
+	out->mode = c->mode;
+	out->encr = c->alg.encr;
+	out->encr_keylen = c->alg.encr_keylen;
+	out->integ = c->alg.integ;
+	out->esn = c->alg.esn;
+	out->n_local_ts = c->n_local_ts;
+	out->n_remote_ts = c->n_remote_ts;
+	memcpy(out->local_ts, c->local_ts, sizeof(out->local_ts));
+	memcpy(out->remote_ts, c->remote_ts, sizeof(out->remote_ts));
+	return 0;
+}
+
+size_t engine_ike_count(const struct engine *e)
+{
+	return e->n_sas;
+}
+
+size_t engine_half_open_count(const struct engine *e)
+{
+	return e->n_half_open;
+}
+
+size_t engine_ike_list(const struct engine *e, uint32_t *ids, size_t cap)
+{
+	size_t n = 0;
+
+	for (const struct ike_sa *sa = e->sas; sa; sa = sa->next, n++)
+		if (n < cap)
+			ids[n] = sa->id;
+	return n;
+}
+
+#define ENGINE_ERR_NAME(sym, val, notify, name)                                \
+	case val: return name;                                                 \
+		#define ENGINE_ERR_NOTIFY(sym, val, notify, name)              \
+	case val: return notify;
+
+const char *engine_err_name(int err)
+{
+	static __thread char buf[32];
+	const char *s;
+
+	if (err > 0)
+		err = -err;
+	switch (-err) {
+		ENGINE_ERRORS(ENGINE_ERR_NAME)
+	default: break;
+	}
+	if ((s = crypto_err_name(err)))
+		return s;
+	if (err <= -1000 && err > -2000)
+		return ike_err_str(err);
+	snprintf(buf, sizeof(buf), "error %d", err);
+	return buf;
+}
+
+unsigned engine_err_notify(int err)
+{
+	if (err > 0)
+		err = -err;
+	switch (-err) {
+		ENGINE_ERRORS(ENGINE_ERR_NOTIFY)
+	default: break;
+	}
+	if (err <= -1000 && err > -2000)
+		return ike_err_notify(err);
+	if (err >= CRYPTO_E_KE_ZERO && err <= CRYPTO_E_KE_LENGTH)
+		return N_INVALID_SYNTAX;
+	if (err == CRYPTO_E_AUTH_FAILED || err == CRYPTO_E_AUTH_ALG ||
+	    err == CRYPTO_E_AUTH_NO_HASH)
+		return N_AUTHENTICATION_FAILED;
+	return 0;
+}

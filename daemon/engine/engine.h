@@ -1,0 +1,368 @@
+/* The sans-IO IKEv2 engine (RFC 7296): events in, actions out.
+ *
+ * The engine performs no I/O and reads no clock (DESIGN.md). Every entry point
+ * takes the current time in milliseconds of a monotonic clock; randomness and
+ * logging come in through struct engine_env. What the engine wants done —
+ * send a datagram, reserve an SPI, install or delete an SA or policy, report
+ * an event — is appended to its action list, which the caller reads with
+ * engine_actions() and empties with engine_actions_clear() after every call.
+ *
+ * Two engines can talk to each other in one process by moving SEND actions
+ * from one into engine_datagram() of the other (daemon/tests/engine_harness.h).
+ */
+#ifndef KB_ENGINE_ENGINE_H
+#define KB_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	ENGINE_NAME_MAX = 32,
+	ENGINE_MAX_XFORMS = 16,	  /* transforms in one proposal */
+	ENGINE_MAX_PROPOSALS = 8, /* proposals per SA payload */
+	ENGINE_MAX_TS = 4,	  /* traffic selectors per side */
+	ENGINE_MAX_CHILD_CFG = 4, /* children per connection */
+	ENGINE_ID_MAX = 256,	  /* identification data */
+	ENGINE_PSK_MAX = 128,	  /* pre-shared key */
+};
+
+/* An IP address and UDP port; family 0 means "any" (responder wildcard). */
+struct engine_addr {
+	uint8_t family; /* AF_INET (2) or AF_INET6 (10) */
+	uint8_t ip[16];
+	uint16_t port;
+};
+
+/* What the engine needs from its host. */
+struct engine_env {
+	void *ctx;
+	/* Fills `len` bytes of `buf` with strong random bytes; 0 or -errno.
+	 * Used for SPIs, nonces and the cookie secret. */
+	int (*random)(void *ctx, void *buf, size_t len);
+	/* One operator log line (syslog level 3..7) about SA `sa`
+	 * ("conn[ike#]", or NULL). */
+	void (*log)(void *ctx, int level, const char *sa, const char *msg);
+};
+
+/* One transform of a proposal: RFC 7296 §3.3.2 type and IANA ID; `keylen`
+ * in bits for variable-length ciphers (AES), 0 otherwise. */
+struct engine_xform {
+	uint8_t type;
+	uint16_t id;
+	uint16_t keylen;
+};
+
+/* A proposal: the transforms it offers, any order, alternatives of one type
+ * in preference order (RFC 7296 §3.3). */
+struct engine_proposal {
+	uint8_t n;
+	struct engine_xform x[ENGINE_MAX_XFORMS];
+};
+
+/* RFC 7296 §3.5 identification: ID type and its data (raw address bytes,
+ * FQDN text, DER DN …). */
+struct engine_id {
+	uint8_t type;
+	uint16_t len;
+	uint8_t data[ENGINE_ID_MAX];
+};
+
+enum engine_auth_method {
+	ENGINE_AUTH_PSK = 1,	/* RFC 7296 §2.15 shared key MIC */
+	ENGINE_AUTH_PUBKEY = 2, /* RFC 7427 digital signature */
+};
+
+struct auth_key; /* crypto/auth.h */
+
+/* How one side proves itself. For PUBKEY, the local side's `key` is its
+ * private key, the remote side's the peer's trusted public key (raw public
+ * key or a certificate's key; chains are a later issue). Keys are loaded by
+ * the caller (auth_key_load_*) and must outlive the engine. */
+struct engine_auth {
+	enum engine_auth_method method;
+	struct engine_id id;
+	const struct auth_key *key;
+};
+
+/* RFC 7296 §3.13.1 traffic selector (addresses in network order). */
+struct engine_ts {
+	uint8_t type; /* TS_IPV4_ADDR_RANGE or TS_IPV6_ADDR_RANGE */
+	uint8_t proto;
+	uint16_t port_lo, port_hi;
+	uint8_t start[16], end[16];
+};
+
+enum engine_mode { ENGINE_MODE_TUNNEL = 0, ENGINE_MODE_TRANSPORT = 1 };
+
+/* An ESP SA in one direction, as the kernel needs it (converted to the
+ * neutral struct kernel_sa by io). Keys are wiped when the action list is
+ * cleared. For AEAD ciphers `enc_key` ends with the 4-byte salt (RFC 4106
+ * §8.1, RFC 7634 §4) and there is no integrity key. */
+struct engine_sa {
+	struct engine_addr src, dst; /* outer addresses; ports if encap */
+	uint32_t spi;
+	uint8_t proto; /* PROTO_ESP */
+	enum engine_mode mode;
+	uint32_t reqid;
+	bool inbound;
+	bool encap; /* UDP encapsulation (RFC 3948) on src/dst ports */
+	bool esn;
+	uint16_t encr, encr_keylen; /* IANA ID, key bits */
+	uint16_t integ;		    /* IANA ID, AUTH_NONE for AEAD */
+	uint8_t icv_len;	    /* bytes */
+	uint16_t enc_key_len, integ_key_len;
+	uint8_t enc_key[64], integ_key[64];
+	uint32_t replay_window;
+	uint64_t life_soft_s, life_hard_s;
+	uint64_t life_soft_bytes, life_hard_bytes;
+	uint64_t life_soft_packets, life_hard_packets;
+	struct engine_ts src_ts, dst_ts; /* first selector pair */
+};
+
+enum engine_policy_dir {
+	ENGINE_POL_IN = 0,
+	ENGINE_POL_OUT = 1,
+	ENGINE_POL_FWD = 2,
+};
+
+/* An IPsec policy for one selector pair and direction with one ESP
+ * template; `tmpl_src`/`tmpl_dst` are the outer addresses (tunnel mode). */
+struct engine_policy {
+	struct engine_ts src, dst;
+	enum engine_policy_dir dir;
+	enum engine_mode mode;
+	uint32_t reqid;
+	uint32_t priority;
+	struct engine_addr tmpl_src, tmpl_dst;
+};
+
+/* An inbound SPI to reserve (ALLOC_SPI): the engine picks it at random;
+ * io reserves exactly it (XFRM ALLOCSPI with min = max) and reports
+ * ENGINE_KEV_SPI_FAILED if it cannot. */
+struct engine_spi {
+	uint32_t spi;
+	uint8_t proto;
+	uint32_t reqid;
+	struct engine_addr src, dst;
+};
+
+enum engine_dpd_action {
+	ENGINE_DPD_CLEAR = 0,	/* delete the SAs */
+	ENGINE_DPD_RESTART = 1, /* delete, then initiate again */
+};
+
+/* A CHILD SA as configured. */
+struct engine_child_cfg {
+	char name[ENGINE_NAME_MAX];
+	enum engine_mode mode;
+	uint8_t n_esp;
+	struct engine_proposal esp[ENGINE_MAX_PROPOSALS];
+	uint8_t n_local_ts, n_remote_ts;
+	struct engine_ts local_ts[ENGINE_MAX_TS];
+	struct engine_ts remote_ts[ENGINE_MAX_TS];
+	uint32_t reqid;
+	uint64_t life_soft_s, life_hard_s;
+	uint64_t life_soft_bytes, life_hard_bytes;
+	uint64_t life_soft_packets, life_hard_packets;
+	uint32_t replay_window;
+};
+
+/* Retransmission of requests (RFC 7296 §2.1): attempt n (0-based) waits
+ * timeout_ms * base^n; after `tries` retransmissions and one last wait
+ * the peer is declared dead. Defaults as strongSwan's: 4000, 1.8, 5. */
+struct engine_retransmit {
+	uint32_t timeout_ms;
+	double base;
+	uint32_t tries;
+};
+
+/* A connection: what the engine needs to know about one peer. */
+struct engine_conn {
+	char name[ENGINE_NAME_MAX];
+	/* Local address and port we send from; remote address (family 0 on a
+	 * responder-only connection accepts any) and port. */
+	struct engine_addr local, remote;
+	uint8_t n_ike;
+	struct engine_proposal ike[ENGINE_MAX_PROPOSALS];
+	struct engine_auth local_auth, remote_auth;
+	uint16_t psk_len;
+	uint8_t psk[ENGINE_PSK_MAX];
+	uint8_t n_children;
+	struct engine_child_cfg children[ENGINE_MAX_CHILD_CFG];
+	uint32_t dpd_delay_ms; /* 0: no liveness checks */
+	enum engine_dpd_action dpd_action;
+	uint64_t ike_lifetime_s;
+	struct engine_retransmit rtx;
+	bool force_encap; /* float to 4500 even without NAT */
+};
+
+/* Engine-wide limits (0 picks the default named in brackets). */
+struct engine_settings {
+	uint32_t half_open_max;	       /* [1000] refuse new SAs beyond this */
+	uint32_t cookie_threshold;     /* [30] demand COOKIEs above (§2.6) */
+	uint32_t half_open_timeout_ms; /* [30000] drop a half-open SA after */
+	uint32_t cookie_rotate_ms;     /* [120000] cookie secret lifetime */
+};
+
+enum engine_action_type {
+	ENGINE_ACT_SEND = 1,   /* transmit a datagram */
+	ENGINE_ACT_ALLOC_SPI,  /* reserve an inbound SPI in the kernel */
+	ENGINE_ACT_SA_ADD,     /* install a CHILD SA (one direction) */
+	ENGINE_ACT_SA_DEL,     /* remove a CHILD SA (one direction) */
+	ENGINE_ACT_POLICY_ADD, /* install a policy */
+	ENGINE_ACT_POLICY_DEL, /* remove a policy */
+	ENGINE_ACT_EVENT,      /* status change for operators */
+};
+
+enum engine_event_type {
+	ENGINE_EV_IKE_UP = 1,
+	ENGINE_EV_IKE_DOWN,
+	ENGINE_EV_CHILD_UP,
+	ENGINE_EV_CHILD_DOWN,
+	ENGINE_EV_CHILD_FAILED, /* IKE SA stays up, the child did not */
+	ENGINE_EV_IKE_FAILED,	/* negotiation or authentication failed */
+};
+
+/* Datagram to send. `non_esp_marker`: prefix four zero bytes on port 4500
+ * (RFC 3948 §2.2); `buf` excludes it. */
+struct engine_send {
+	struct engine_addr local, remote;
+	bool non_esp_marker;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct engine_event {
+	enum engine_event_type type;
+	char conn[ENGINE_NAME_MAX];
+	int reason; /* 0 or a negative enum ike_err / notify type */
+};
+
+struct engine_action {
+	enum engine_action_type type;
+	uint32_t ike_id; /* the IKE SA it is about */
+	union {
+		struct engine_send send;
+		struct engine_spi spi;	     /* ALLOC_SPI */
+		struct engine_sa sa;	     /* SA_ADD / SA_DEL */
+		struct engine_policy policy; /* POLICY_ADD / DEL */
+		struct engine_event event;
+	} u;
+};
+
+/* Kernel events the engine reacts to. */
+enum engine_kevent_type {
+	ENGINE_KEV_SPI_FAILED = 1, /* ALLOC_SPI could not reserve the SPI */
+	ENGINE_KEV_SA_FAILED,	   /* SA_ADD was refused */
+	ENGINE_KEV_EXPIRE_SOFT,	   /* rekey due (later issue) */
+	ENGINE_KEV_EXPIRE_HARD,	   /* SA gone: delete it with the peer */
+	ENGINE_KEV_ACQUIRE,	   /* traffic hit a policy with no SA */
+};
+
+struct engine_kevent {
+	enum engine_kevent_type type;
+	uint32_t spi;	/* network-order-free host value */
+	uint8_t proto;	/* PROTO_ESP */
+	uint32_t reqid; /* ACQUIRE */
+};
+
+struct engine;
+
+/* Creates an engine with a copy of `conns`; NULL on allocation failure or
+ * when env->random is missing. */
+struct engine *engine_new(const struct engine_env *env,
+			  const struct engine_settings *settings,
+			  const struct engine_conn *conns, size_t n_conns);
+
+/* Frees the engine and every SA it holds, wiping their keys. NULL is fine. */
+void engine_free(struct engine *e);
+
+/* A UDP datagram arrived at `local` from `remote` (port 4500 datagrams with
+ * the non-ESP marker already stripped by io, `natt` set). Returns 0 or a
+ * negative enum ike_err saying why it was dropped (logged already). */
+int engine_datagram(struct engine *e, uint64_t now_ms,
+		    const struct engine_addr *local,
+		    const struct engine_addr *remote, const uint8_t *buf,
+		    size_t len);
+
+/* Starts connection `conn` as initiator; stores the new IKE SA's id. */
+int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
+		    uint32_t *ike_id);
+
+/* Deletes IKE SA `ike_id` with the peer and all its CHILD SAs (§1.4.1). */
+int engine_terminate(struct engine *e, uint64_t now_ms, uint32_t ike_id);
+
+/* Deletes one CHILD SA, named by its inbound SPI, with the peer. */
+int engine_terminate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+			   uint32_t spi_in);
+
+/* Rekeying is a later issue: returns -ENOTSUP for now. */
+int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
+
+/* A kernel event (see enum engine_kevent_type). */
+int engine_kernel_event(struct engine *e, uint64_t now_ms,
+			const struct engine_kevent *ev);
+
+/* Runs every timer due at `now_ms` (retransmissions, DPD, half-open
+ * expiry, cookie secret rotation). */
+void engine_timeout(struct engine *e, uint64_t now_ms);
+
+/* Earliest time engine_timeout() has work to do; UINT64_MAX if none. */
+uint64_t engine_next_deadline(const struct engine *e);
+
+/* Pending actions, oldest first; valid until engine_actions_clear(). */
+const struct engine_action *engine_actions(const struct engine *e, size_t *n);
+void engine_actions_clear(struct engine *e);
+
+/* State of an IKE SA for status displays and tests. */
+enum engine_ike_state {
+	ENGINE_IKE_NONE = 0, /* no such SA */
+	ENGINE_IKE_INIT_SENT,
+	ENGINE_IKE_AUTH_SENT,
+	ENGINE_IKE_INIT_DONE_R, /* responder waiting for IKE_AUTH */
+	ENGINE_IKE_ESTABLISHED,
+	ENGINE_IKE_DELETING,
+};
+
+struct engine_ike_info {
+	uint32_t ike_id;
+	char conn[ENGINE_NAME_MAX];
+	enum engine_ike_state state;
+	bool initiator;
+	uint64_t spi_i, spi_r;
+	struct engine_addr local, remote;
+	bool nat_local, nat_remote; /* NAT detected in front of us / peer */
+	uint16_t encr, encr_keylen, prf, integ, ke;
+	uint32_t n_children;
+};
+
+struct engine_child_info {
+	uint32_t spi_in, spi_out;
+	enum engine_mode mode;
+	uint16_t encr, encr_keylen, integ;
+	bool esn;
+	uint8_t n_local_ts, n_remote_ts;
+	struct engine_ts local_ts[ENGINE_MAX_TS], remote_ts[ENGINE_MAX_TS];
+};
+
+/* Fills `out` for IKE SA `ike_id`; -ENOENT if there is none. */
+int engine_ike_info(const struct engine *e, uint32_t ike_id,
+		    struct engine_ike_info *out);
+
+/* Fills `out` for CHILD SA number `idx` of IKE SA `ike_id`. */
+int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
+		      struct engine_child_info *out);
+
+/* Number of IKE SAs (any state), and of half-open ones. */
+size_t engine_ike_count(const struct engine *e);
+size_t engine_half_open_count(const struct engine *e);
+
+/* Ids of IKE SAs, up to `cap`; returns how many there are. */
+size_t engine_ike_list(const struct engine *e, uint32_t *ids, size_t cap);
+
+/* Fills a connection with the defaults documented above (retransmission,
+ * lifetimes, replay window); callers then set what they need. */
+void engine_conn_defaults(struct engine_conn *c);
+
+#endif

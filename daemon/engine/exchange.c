@@ -1,0 +1,244 @@
+/* Datagram dispatch and the exchange table; see exchange.h. */
+#include "engine/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S(x) EXCH_STATE(x)
+#define P(x) EXCH_PL(x)
+
+static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
+				   struct ike_msg *m);
+
+/* RFC 7296 §1.2, §1.4, §1.3: the messages this engine understands. */
+static const struct exchange_def exchange_table[] = {
+	{ "IKE_SA_INIT response", EXCH_IKE_SA_INIT, true, false,
+	  S(IKE_SA_INIT_I), 0, ike_sa_init_process_i },
+	{ "IKE_AUTH request", EXCH_IKE_AUTH, false, true, S(IKE_SA_INIT_R),
+	  P(PL_IDI) | P(PL_AUTH) | P(PL_SA) | P(PL_TSI) | P(PL_TSR),
+	  ike_auth_process_r },
+	{ "IKE_AUTH response", EXCH_IKE_AUTH, true, true, S(IKE_SA_AUTH_I), 0,
+	  ike_auth_process_i },
+	{ "INFORMATIONAL request", EXCH_INFORMATIONAL, false, true,
+	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING) | S(IKE_SA_AUTH_I), 0,
+	  informational_process_r },
+	{ "INFORMATIONAL response", EXCH_INFORMATIONAL, true, true,
+	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
+	  informational_process_i },
+	{ "CREATE_CHILD_SA request", EXCH_CREATE_CHILD_SA, false, true,
+	  S(IKE_SA_ESTABLISHED), 0, exchange_create_child_r },
+};
+
+const struct exchange_def *exchange_find(uint8_t exchange, bool response,
+					 enum ike_sa_state state)
+{
+	for (size_t i = 0;
+	     i < sizeof(exchange_table) / sizeof(exchange_table[0]); i++) {
+		const struct exchange_def *d = &exchange_table[i];
+
+		if (d->exchange == exchange && d->response == response &&
+		    (d->states & S(state)))
+			return d;
+	}
+	return NULL;
+}
+
+uint64_t exchange_payloads(const struct ike_msg *m)
+{
+	uint64_t bits = 0;
+
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		uint8_t t = m->payloads[i].type;
+
+		if (t >= PL_SA && t < PL_SA + 64)
+			bits |= P(t);
+	}
+	return bits;
+}
+
+/* Rekeying and additional CHILD SAs are a later issue: say so (§1.3). */
+static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
+				   struct ike_msg *m)
+{
+	(void)m;
+	return exchange_refuse_r(sa, now, m);
+}
+
+int exchange_refuse_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	struct ike_msg r;
+
+	(void)now;
+	engine_log(sa->e, sa, 4,
+		   "%s request not supported; answering "
+		   "NO_ADDITIONAL_SAS",
+		   ike_exchange_type_name(m->hdr.exchange));
+	msg_start(sa, &r, m->hdr.exchange, true, m->hdr.msg_id);
+	if (!msg_add_notify(&r, true, N_NO_ADDITIONAL_SAS, 0, NULL, 0))
+		return -ENG_ERR_NOMEM;
+	return msg_send_response(sa, &r);
+}
+
+/* Finds the SA a (non IKE_SA_INIT-request) message belongs to and checks
+ * that the SPIs and the I flag agree with our role (§3.1). */
+static struct ike_sa *exchange_lookup(struct engine *e, const struct ike_msg *m)
+{
+	bool from_initiator = m->hdr.flags & IKE_FLAG_INITIATOR;
+	uint64_t local_spi = from_initiator ? m->hdr.spi_r : m->hdr.spi_i;
+	struct ike_sa *sa = local_spi ? ike_sa_find(e, local_spi) : NULL;
+
+	if (!sa || sa->initiator == from_initiator)
+		return NULL;
+	if (from_initiator)
+		return sa->spi_i == m->hdr.spi_i ? sa : NULL;
+	/* The IKE_SA_INIT response tells the initiator SPIr (§2.6). */
+	if (sa->state == IKE_SA_INIT_I && m->hdr.exchange == EXCH_IKE_SA_INIT)
+		return sa;
+	return sa->spi_r == m->hdr.spi_r ? sa : NULL;
+}
+
+/* Message ID checks (§2.3). Returns 1 to process, 0 if handled (cached
+ * response resent or dropped). */
+static int exchange_window(struct ike_sa *sa, const struct ike_msg *m)
+{
+	bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
+
+	if (response) {
+		if (sa->req.active && m->hdr.msg_id == sa->req.msg_id &&
+		    m->hdr.exchange == sa->req.exchange)
+			return 1;
+		engine_log(sa->e, sa, 7, "dropping unexpected %s response %u",
+			   ike_exchange_type_name(m->hdr.exchange),
+			   m->hdr.msg_id);
+		return 0;
+	}
+	if (m->hdr.msg_id == sa->resp_expect)
+		return 1;
+	if (sa->resp_cache && m->hdr.msg_id == sa->resp_cache_id) {
+		/* §2.1: a retransmitted request gets the same response,
+		 * without processing it again. */
+		engine_log(sa->e, sa, 6,
+			   "retransmitted %s request %u, resending response",
+			   ike_exchange_type_name(m->hdr.exchange),
+			   m->hdr.msg_id);
+		(void)rtx_send(sa, sa->resp_cache, sa->resp_cache_len);
+		return 0;
+	}
+	engine_log(sa->e, sa, 6,
+		   "dropping %s request %u outside the window "
+		   "(expected %u)",
+		   ike_exchange_type_name(m->hdr.exchange), m->hdr.msg_id,
+		   sa->resp_expect);
+	return 0;
+}
+
+/* §2.23: after an authenticated message, follow the peer's address and
+ * port if they changed (a NAT rebinding), and note a move to 4500. */
+static void exchange_track_peer(struct ike_sa *sa,
+				const struct engine_addr *local,
+				const struct engine_addr *remote)
+{
+	if (local->port == IKE_NATT_PORT)
+		sa->natt = true;
+	if (!ike_sa_addr_eq(&sa->remote, remote, true) &&
+	    (sa->nat_local || sa->nat_remote || sa->natt)) {
+		sa->remote = *remote;
+		sa->local = *local;
+	}
+}
+
+static int exchange_run(struct ike_sa *sa, uint64_t now,
+			const struct engine_addr *local,
+			const struct engine_addr *remote, struct ike_msg *m)
+{
+	bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
+	const struct exchange_def *d;
+	uint8_t *plain = NULL;
+	uint64_t have, missing;
+	int err;
+
+	d = exchange_find(m->hdr.exchange, response, sa->state);
+	if (!d) {
+		engine_log(sa->e, sa, 5,
+			   "%s %s %u unexpected in state %d; "
+			   "dropped",
+			   ike_exchange_type_name(m->hdr.exchange),
+			   response ? "response" : "request", m->hdr.msg_id,
+			   sa->state);
+		return -ENG_ERR_STATE;
+	}
+	if (d->encrypted) {
+		plain = malloc(m->raw.len);
+		if (!plain)
+			return -ENG_ERR_NOMEM;
+		err = msg_open(sa, m, plain, m->raw.len);
+		if (err) {
+			/* §2.21.1: unauthenticated garbage is dropped. */
+			engine_log(sa->e, sa, 5, "%s dropped: %s", d->name,
+				   engine_err_name(err));
+			goto out;
+		}
+		exchange_track_peer(sa, local, remote);
+	}
+	have = exchange_payloads(m);
+	missing = d->required & ~have;
+	if (missing) {
+		engine_log(sa->e, sa, 4,
+			   "%s lacks required payloads "
+			   "(mask %#llx); dropped",
+			   d->name, (unsigned long long)missing);
+		err = -ENG_ERR_MISSING;
+		goto out;
+	}
+	sa->last_heard = now;
+	if (sa->conn && sa->conn->dpd_delay_ms)
+		sa->dpd_deadline = now + sa->conn->dpd_delay_ms;
+	err = d->handler(sa, now, m);
+out:
+	if (plain) {
+		crypto_wipe(plain, m->raw.len);
+		free(plain);
+	}
+	return err == EXCH_SA_GONE ? 0 : err;
+}
+
+int engine_datagram(struct engine *e, uint64_t now_ms,
+		    const struct engine_addr *local,
+		    const struct engine_addr *remote, const uint8_t *buf,
+		    size_t len)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	struct ike_sa *sa;
+	int err;
+
+	if (!m)
+		return -ENG_ERR_NOMEM;
+	err = ike_msg_decode(m, buf, len);
+	if (err) {
+		engine_log(e, NULL, 6, "dropping malformed datagram: %s",
+			   engine_err_name(err));
+		goto out;
+	}
+	if (m->hdr.exchange == EXCH_IKE_SA_INIT &&
+	    !(m->hdr.flags & IKE_FLAG_RESPONSE)) {
+		err = ike_sa_init_process_r(e, now_ms, local, remote, m);
+		goto out;
+	}
+	sa = exchange_lookup(e, m);
+	if (!sa) {
+		err = -ENG_ERR_UNKNOWN_SPI;
+		if (!(m->hdr.flags & IKE_FLAG_RESPONSE))
+			informational_invalid_spi(e, local, remote, m);
+		else
+			engine_log(e, NULL, 6,
+				   "dropping %s response for "
+				   "unknown IKE SA",
+				   ike_exchange_type_name(m->hdr.exchange));
+		goto out;
+	}
+	if (exchange_window(sa, m))
+		err = exchange_run(sa, now_ms, local, remote, m);
+out:
+	free(m);
+	return err;
+}

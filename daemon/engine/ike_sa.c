@@ -1,0 +1,282 @@
+/* IKE SA table and lifetime, CHILD SA installation as kernel actions. */
+#include "engine/ike_sa.h"
+
+#include "crypto/crypto.h"
+#include "crypto/ke.h"
+#include "crypto/skp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t ike_sa_bucket(uint64_t spi)
+{
+	spi ^= spi >> 29;
+	spi *= 0xbf58476d1ce4e5b9ULL;
+	spi ^= spi >> 32;
+	return (size_t)(spi % IKE_SA_HASH_BUCKETS);
+}
+
+static size_t ike_sa_init_bucket(uint64_t spi_i,
+				 const struct engine_addr *remote)
+{
+	uint64_t h = spi_i;
+
+	for (size_t i = 0; i < sizeof(remote->ip); i++)
+		h = h * 131 + remote->ip[i];
+	return ike_sa_bucket(h ^ remote->port);
+}
+
+bool ike_sa_addr_eq(const struct engine_addr *a, const struct engine_addr *b,
+		    bool ports)
+{
+	size_t alen = a->family == 10 ? 16 : 4;
+
+	return a->family == b->family && !memcmp(a->ip, b->ip, alen) &&
+	       (!ports || a->port == b->port);
+}
+
+uint64_t ike_sa_local_spi(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->spi_i : sa->spi_r;
+}
+
+struct ike_sa *ike_sa_find(struct engine *e, uint64_t local_spi)
+{
+	struct ike_sa *sa = e->by_spi[ike_sa_bucket(local_spi)];
+
+	while (sa && ike_sa_local_spi(sa) != local_spi)
+		sa = sa->hnext;
+	return sa;
+}
+
+struct ike_sa *ike_sa_find_init(struct engine *e, uint64_t spi_i,
+				const struct engine_addr *remote)
+{
+	struct ike_sa *sa = e->by_init[ike_sa_init_bucket(spi_i, remote)];
+
+	while (sa && !(sa->spi_i == spi_i &&
+		       ike_sa_addr_eq(&sa->remote, remote, true)))
+		sa = sa->init_hnext;
+	return sa;
+}
+
+struct ike_sa *ike_sa_by_id(const struct engine *e, uint32_t id)
+{
+	struct ike_sa *sa = e->sas;
+
+	while (sa && sa->id != id)
+		sa = sa->next;
+	return sa;
+}
+
+static void ike_sa_unlink_bucket(struct ike_sa **head, struct ike_sa *sa,
+				 bool init)
+{
+	for (struct ike_sa **pp = head; *pp;
+	     pp = init ? &(*pp)->init_hnext : &(*pp)->hnext) {
+		if (*pp == sa) {
+			*pp = init ? sa->init_hnext : sa->hnext;
+			return;
+		}
+	}
+}
+
+static void ike_sa_unindex_init(struct ike_sa *sa)
+{
+	struct engine *e = sa->e;
+
+	ike_sa_unlink_bucket(&e->by_init[sa->init_bucket], sa, true);
+	sa->init_indexed = false;
+}
+
+static bool ike_sa_half_open(const struct ike_sa *sa)
+{
+	return sa->state == IKE_SA_INIT_I || sa->state == IKE_SA_INIT_R ||
+	       sa->state == IKE_SA_AUTH_I;
+}
+
+struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
+			  bool initiator, const struct engine_addr *local,
+			  const struct engine_addr *remote)
+{
+	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	uint64_t spi = 0;
+
+	if (!sa)
+		return NULL;
+	/* Our SPI is random, non-zero and unique in this engine (§2.6). */
+	do {
+		if (engine_random(e, &spi, sizeof(spi))) {
+			free(sa);
+			return NULL;
+		}
+	} while (!spi || ike_sa_find(e, spi));
+	sa->e = e;
+	sa->id = e->next_id++;
+	sa->conn = conn;
+	sa->initiator = initiator;
+	sa->state = initiator ? IKE_SA_INIT_I : IKE_SA_INIT_R;
+	sa->local = *local;
+	sa->remote = *remote;
+	if (initiator)
+		sa->spi_i = spi;
+	else
+		sa->spi_r = spi;
+	snprintf(sa->name, sizeof(sa->name), "%s[%u]",
+		 conn ? conn->name : "(responder)", sa->id);
+	sa->next = e->sas;
+	if (e->sas)
+		e->sas->prev = sa;
+	e->sas = sa;
+	sa->hnext = e->by_spi[ike_sa_bucket(spi)];
+	e->by_spi[ike_sa_bucket(spi)] = sa;
+	e->n_sas++;
+	e->n_half_open++;
+	return sa;
+}
+
+void ike_sa_index_init(struct ike_sa *sa)
+{
+	struct engine *e = sa->e;
+	size_t b = ike_sa_init_bucket(sa->spi_i, &sa->remote);
+
+	sa->init_bucket = b;
+	sa->init_hnext = e->by_init[b];
+	e->by_init[b] = sa;
+	sa->init_indexed = true;
+}
+
+void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st)
+{
+	bool was = ike_sa_half_open(sa);
+
+	sa->state = st;
+	if (was && !ike_sa_half_open(sa))
+		sa->e->n_half_open--;
+	/* Once established, a responder no longer needs the (SPIi, peer)
+	 * index for retransmitted IKE_SA_INIT requests. */
+	if (sa->init_indexed && st == IKE_SA_ESTABLISHED)
+		ike_sa_unindex_init(sa);
+}
+
+void ike_sa_ke_free(struct ike_sa *sa)
+{
+	ke_free(sa->ke);
+	sa->ke = NULL;
+}
+
+static void child_sa_free(struct child_sa *c)
+{
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+}
+
+void ike_sa_free(struct ike_sa *sa)
+{
+	struct engine *e = sa->e;
+
+	if (sa->prev)
+		sa->prev->next = sa->next;
+	else
+		e->sas = sa->next;
+	if (sa->next)
+		sa->next->prev = sa->prev;
+	ike_sa_unlink_bucket(&e->by_spi[ike_sa_bucket(ike_sa_local_spi(sa))],
+			     sa, false);
+	if (sa->init_indexed)
+		ike_sa_unindex_init(sa);
+	if (ike_sa_half_open(sa))
+		e->n_half_open--;
+	e->n_sas--;
+	while (sa->children) {
+		struct child_sa *c = sa->children;
+
+		sa->children = c->next;
+		child_sa_free(c);
+	}
+	if (sa->pending_child)
+		child_sa_free(sa->pending_child);
+	ike_sa_ke_free(sa);
+	skp_free(sa->sk);
+	keymat_ike_wipe(&sa->km);
+	free(sa->init_req);
+	free(sa->init_resp);
+	free(sa->req.buf);
+	free(sa->resp_cache);
+	crypto_wipe(sa, sizeof(*sa));
+	free(sa);
+}
+
+/* Emits SA_DEL for both directions and POLICY_DEL for the selectors. */
+static void ike_sa_child_uninstall(struct ike_sa *sa, struct child_sa *c)
+{
+	struct engine_action *a;
+
+	if (!c->installed)
+		return;
+	a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
+	if (a) {
+		a->u.sa.src = sa->remote;
+		a->u.sa.dst = sa->local;
+		a->u.sa.spi = c->spi_in;
+		a->u.sa.proto = PROTO_ESP;
+		a->u.sa.inbound = true;
+		a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
+	}
+	a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
+	if (a) {
+		a->u.sa.src = sa->local;
+		a->u.sa.dst = sa->remote;
+		a->u.sa.spi = c->spi_out;
+		a->u.sa.proto = PROTO_ESP;
+		a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
+	}
+	child_policies(sa, c, ENGINE_ACT_POLICY_DEL);
+	c->installed = false;
+	engine_event(sa->e, sa, ENGINE_EV_CHILD_DOWN, 0);
+}
+
+void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
+{
+	ike_sa_child_uninstall(sa, c);
+	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			sa->n_children--;
+			break;
+		}
+	}
+	child_sa_free(c);
+}
+
+struct child_sa *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi)
+{
+	struct child_sa *c = sa->children;
+
+	while (c && c->spi_in != spi)
+		c = c->next;
+	return c;
+}
+
+struct child_sa *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	struct child_sa *c = sa->children;
+
+	while (c && c->spi_out != spi)
+		c = c->next;
+	return c;
+}
+
+void ike_sa_destroy(struct ike_sa *sa, int reason)
+{
+	struct engine *e = sa->e;
+	bool was_up =
+		sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
+
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		ike_sa_child_uninstall(sa, c);
+	engine_event(e, sa, was_up ? ENGINE_EV_IKE_DOWN : ENGINE_EV_IKE_FAILED,
+		     reason);
+	ike_sa_free(sa);
+}

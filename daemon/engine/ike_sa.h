@@ -1,0 +1,292 @@
+/* Engine internals: the engine object, IKE and CHILD SAs, and the helpers
+ * every exchange file shares (actions, logging, message send/receive).
+ * Not a public header: io and control use engine.h only. */
+#ifndef KB_ENGINE_IKE_SA_H
+#define KB_ENGINE_IKE_SA_H
+
+#include "crypto/keymat.h"
+#include "engine/engine.h"
+#include "engine/engine_err.h"
+#include "engine/ike_msg.h"
+#include "engine/proposal.h"
+
+struct ke;
+struct skp;
+
+enum {
+	IKE_SA_NONCE_LEN = 32,	 /* our nonces (§2.10: >= half the PRF key) */
+	IKE_SA_NONCE_MAX = 256,	 /* §3.9 */
+	IKE_SA_KEY_MAX = 64,	 /* one SK_* key */
+	IKE_SA_COOKIE_MAX = 64,	 /* §3.10.1: 1..64 bytes */
+	IKE_SA_MSG_MAX = 8192,	 /* largest message we build */
+	IKE_SA_INIT_RETRIES = 3, /* INVALID_KE / COOKIE restarts */
+	IKE_SA_HASH_BUCKETS = 1024,
+};
+
+enum ike_sa_state {
+	IKE_SA_INIT_I = ENGINE_IKE_INIT_SENT,	/* sent IKE_SA_INIT request */
+	IKE_SA_AUTH_I = ENGINE_IKE_AUTH_SENT,	/* sent IKE_AUTH request */
+	IKE_SA_INIT_R = ENGINE_IKE_INIT_DONE_R, /* answered IKE_SA_INIT */
+	IKE_SA_ESTABLISHED = ENGINE_IKE_ESTABLISHED,
+	IKE_SA_DELETING = ENGINE_IKE_DELETING, /* sent Delete for the IKE SA */
+	IKE_SA_DEAD,			       /* to be freed */
+};
+
+struct child_sa {
+	struct child_sa *next;
+	const struct engine_child_cfg *cfg;
+	uint32_t spi_in, spi_out;
+	struct proposal_chosen alg;
+	enum engine_mode mode;
+	uint8_t n_local_ts, n_remote_ts;
+	struct engine_ts local_ts[ENGINE_MAX_TS], remote_ts[ENGINE_MAX_TS];
+	bool installed;
+	bool deleting; /* we sent a Delete for it */
+};
+
+/* The one request an IKE SA may have in flight (window size 1, §2.3). */
+struct ike_request {
+	bool active;
+	uint8_t exchange;
+	uint32_t msg_id;
+	uint32_t tries; /* retransmissions so far */
+	uint64_t deadline;
+	size_t len;
+	uint8_t *buf;
+};
+
+struct ike_sa {
+	struct ike_sa *next, *prev; /* engine's list of all SAs */
+	struct ike_sa *hnext;	    /* bucket of our own SPI */
+	struct ike_sa *init_hnext;  /* bucket of (SPIi, peer), responder */
+	size_t init_bucket;	    /* (the remote may change later) */
+	bool init_indexed;
+	struct engine *e;
+	uint32_t id;
+	const struct engine_conn *conn;	 /* NULL on a responder before AUTH */
+	char name[ENGINE_NAME_MAX + 16]; /* "conn[id]" for logs */
+	bool initiator;
+	enum ike_sa_state state;
+	uint64_t spi_i, spi_r;
+	struct engine_addr local, remote;
+	bool natt;		    /* talking on port 4500 with marker */
+	bool nat_local, nat_remote; /* §2.23 results */
+	bool peer_frag, peer_sig_hash;
+	uint16_t peer_hashes; /* bit n: RFC 7427 hash n acceptable */
+	struct proposal_chosen alg;
+	uint32_t init_retries;
+	bool pending_delete; /* terminate asked while a request was out */
+
+	/* IKE_SA_INIT material kept for AUTH (§2.15) */
+	uint8_t *init_req, *init_resp;
+	size_t init_req_len, init_resp_len;
+	uint8_t ni[IKE_SA_NONCE_MAX], nr[IKE_SA_NONCE_MAX];
+	uint16_t ni_len, nr_len;
+	struct ke *ke; /* our key exchange private state */
+	uint8_t cookie[IKE_SA_COOKIE_MAX];
+	uint16_t cookie_len;
+	struct keymat_ike km; /* §2.14 keys, valid once `sk` is set */
+	struct skp *sk;	      /* SK payload protection */
+
+	/* Windows (§2.3): our next request ID and the peer's */
+	uint32_t req_next;
+	struct ike_request req;
+	uint32_t resp_expect; /* next msg ID we accept from the peer */
+	uint8_t *resp_cache;  /* our last response, resent on duplicates */
+	size_t resp_cache_len;
+	uint32_t resp_cache_id;
+
+	/* Timers (ms on the caller's clock, 0 = off) */
+	uint64_t half_open_deadline;
+	uint64_t dpd_deadline;
+	uint64_t last_heard;
+
+	uint32_t n_children;
+	struct child_sa *children;
+	struct child_sa *pending_child; /* negotiated in IKE_AUTH */
+};
+
+struct engine {
+	struct engine_env env;
+	struct engine_settings set;
+	struct engine_conn *conns;
+	size_t n_conns;
+	struct ike_sa *sas; /* all, newest first */
+	struct ike_sa *by_spi[IKE_SA_HASH_BUCKETS];
+	struct ike_sa *by_init[IKE_SA_HASH_BUCKETS];
+	size_t n_sas, n_half_open;
+	uint32_t next_id;
+
+	struct engine_action *act;
+	size_t n_act, cap_act;
+
+	/* §2.6 stateless cookies: current and previous secret */
+	uint8_t cookie_secret[32], cookie_prev[32];
+	uint8_t cookie_ver;
+	uint64_t cookie_rotate_at;
+	bool cookie_ready;
+};
+
+/* ---- engine.c: actions, logging, SA table ---- */
+
+/* Appends an action and returns it zeroed (type set), or NULL on ENOMEM. */
+struct engine_action *engine_push(struct engine *e, enum engine_action_type t,
+				  uint32_t ike_id);
+
+/* Logs a line about `sa` (may be NULL) through env. */
+void engine_log(struct engine *e, const struct ike_sa *sa, int level,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Reports an operator event. */
+void engine_event(struct engine *e, const struct ike_sa *sa,
+		  enum engine_event_type type, int reason);
+
+/* Random bytes from env; 0 or -ENG_ERR_RANDOM. */
+int engine_random(struct engine *e, void *buf, size_t len)
+	__attribute__((warn_unused_result));
+
+/* ---- ike_sa.c ---- */
+
+/* Creates an SA with a fresh local SPI, linked into the tables. */
+struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
+			  bool initiator, const struct engine_addr *local,
+			  const struct engine_addr *remote);
+
+/* Indexes a responder's SA by (SPIi, peer) once SPIi is set. */
+void ike_sa_index_init(struct ike_sa *sa);
+
+/* Frees the SA's key exchange state (after deriving keys). */
+void ike_sa_ke_free(struct ike_sa *sa);
+
+/* Emits POLICY_ADD or POLICY_DEL actions for every selector pair of `c`. */
+void child_policies(struct ike_sa *sa, struct child_sa *c,
+		    enum engine_action_type t);
+
+/* Unlinks and frees an SA, wiping its keys. */
+void ike_sa_free(struct ike_sa *sa);
+
+/* Our SPI of the SA (SPIi on the initiator, SPIr on the responder). */
+uint64_t ike_sa_local_spi(const struct ike_sa *sa);
+
+/* Finds an SA by our SPI, or the half-open one created for (SPIi, peer). */
+struct ike_sa *ike_sa_find(struct engine *e, uint64_t local_spi);
+struct ike_sa *ike_sa_find_init(struct engine *e, uint64_t spi_i,
+				const struct engine_addr *remote);
+struct ike_sa *ike_sa_by_id(const struct engine *e, uint32_t id);
+
+/* Sets SPIr on the initiator once the response names it. */
+void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st);
+
+/* Removes every CHILD SA from the kernel (SA_DEL, POLICY_DEL actions),
+ * reports IKE_DOWN and frees the SA. */
+void ike_sa_destroy(struct ike_sa *sa, int reason);
+
+/* Adds an established CHILD SA to the SA's list: emits SA_ADD for both
+ * directions and POLICY_ADD for every selector pair. */
+int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
+			 const struct keymat_child *k);
+
+/* Removes one CHILD SA from the kernel and the list, and frees it. */
+void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c);
+struct child_sa *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
+struct child_sa *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+
+/* Whether two addresses (and ports, if `ports`) are equal. */
+bool ike_sa_addr_eq(const struct engine_addr *a, const struct engine_addr *b,
+		    bool ports);
+
+/* ---- retransmit.c: sending, windows and timers ---- */
+
+/* Sends a datagram to the peer of `sa` (through port 4500 with the non-ESP
+ * marker once floated). */
+int rtx_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
+
+/* Sends a new request and keeps it for retransmission (§2.1). */
+int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
+		uint32_t msg_id, const uint8_t *buf, size_t len);
+
+/* The response to our request arrived: stop retransmitting. */
+void rtx_request_done(struct ike_sa *sa);
+
+/* Sends a response and caches it for retransmitted requests (§2.1). */
+int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
+		size_t len);
+
+/* Runs the SA's due timers; may free the SA (returns true then). */
+bool rtx_timeout(struct ike_sa *sa, uint64_t now);
+
+/* Earliest deadline of the SA, or UINT64_MAX. */
+uint64_t rtx_deadline(const struct ike_sa *sa);
+
+/* Delay before retransmission number `n` (0: the first wait). */
+uint64_t rtx_delay_ms(const struct engine_retransmit *r, uint32_t n);
+
+/* ---- message.c: protect/unprotect and header helpers ---- */
+
+/* Starts a message of `sa`: header with our role flags. */
+void msg_start(struct ike_sa *sa, struct ike_msg *m, uint8_t exchange,
+	       bool response, uint32_t msg_id);
+
+/* Encodes `m` (inner payloads encrypted in SK when the SA has keys) into
+ * `buf`. */
+int msg_seal(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf, size_t cap,
+	     size_t *len) __attribute__((warn_unused_result));
+
+/* Verifies and decrypts the SK payload of `m` into `plain` and decodes the
+ * inner payloads into `m`. */
+int msg_open(struct ike_sa *sa, struct ike_msg *m, uint8_t *plain, size_t cap)
+	__attribute__((warn_unused_result));
+
+/* Builds, seals and sends a request of `sa` with the next message ID. */
+int msg_send_request(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+	__attribute__((warn_unused_result));
+
+/* Seals and sends `m` as the response to the current request. */
+int msg_send_response(struct ike_sa *sa, struct ike_msg *m)
+	__attribute__((warn_unused_result));
+
+/* Adds a Notify payload (inner if `inner`). */
+struct ike_payload *msg_add_notify(struct ike_msg *m, bool inner, uint16_t type,
+				   uint8_t proto, const void *data, size_t len);
+
+/* ---- exchange files ---- */
+int ike_sa_init_build_i(struct ike_sa *sa, uint64_t now);
+int ike_sa_init_process_r(struct engine *e, uint64_t now,
+			  const struct engine_addr *local,
+			  const struct engine_addr *remote,
+			  const struct ike_msg *m);
+int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+
+int ike_auth_build_i(struct ike_sa *sa, uint64_t now);
+int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+
+int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+int informational_delete_ike_i(struct ike_sa *sa, uint64_t now);
+int informational_delete_child_i(struct ike_sa *sa, uint64_t now,
+				 struct child_sa *c);
+int informational_dpd_i(struct ike_sa *sa, uint64_t now);
+/* §2.21.4: answer a request for an unknown IKE SA, unprotected. */
+void informational_invalid_spi(struct engine *e,
+			       const struct engine_addr *local,
+			       const struct engine_addr *remote,
+			       const struct ike_msg *m);
+
+/* ---- nat.c (§2.23) ---- */
+enum { NAT_HASH_LEN = 20 };
+/* SHA-1(SPIi | SPIr | IP | Port) of NAT_DETECTION_*_IP notifies. */
+int nat_hash(uint64_t spi_i, uint64_t spi_r, const struct engine_addr *a,
+	     uint8_t out[NAT_HASH_LEN]) __attribute__((warn_unused_result));
+
+/* ---- cookie.c (§2.6) ---- */
+void cookie_maybe_rotate(struct engine *e, uint64_t now);
+int cookie_compute(struct engine *e, uint8_t ver, const struct ike_msg *m,
+		   const struct engine_addr *remote, uint8_t *out,
+		   size_t *out_len);
+/* True if `m` carries a valid COOKIE notify for the current or previous
+ * secret. */
+bool cookie_verify(struct engine *e, const struct ike_msg *m,
+		   const struct engine_addr *remote);
+
+#endif

@@ -1,0 +1,574 @@
+/* IKE_SA_INIT (RFC 7296 §1.2):
+ *
+ *   HDR, SA, KEi, Ni, N(NAT_DETECTION_*), N(FRAG), N(SIG_HASH)  -->
+ *                <--  HDR, SA, KEr, Nr, N(NAT_DETECTION_*), ...
+ *
+ * with the stateless detours of §2.6 (COOKIE) and §1.2 (INVALID_KE_PAYLOAD).
+ */
+#include "engine/exchange.h"
+
+#include "crypto/auth.h"
+#include "crypto/ke.h"
+#include "crypto/skp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { NONCE_MIN = 16 };
+
+static void spi_bytes(uint64_t spi, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(spi >> (56 - 8 * i));
+}
+
+/* Adds both NAT_DETECTION notifies; `hashes` holds 2 * 20 bytes. */
+static int nat_notifies(struct ike_sa *sa, struct ike_msg *m,
+			uint8_t hashes[2 * NAT_HASH_LEN])
+{
+	int err;
+
+	if ((err = nat_hash(sa->spi_i, sa->spi_r, &sa->local, hashes)) ||
+	    (err = nat_hash(sa->spi_i, sa->spi_r, &sa->remote,
+			    hashes + NAT_HASH_LEN)))
+		return err;
+	if (!msg_add_notify(m, false, N_NAT_DETECTION_SOURCE_IP, 0, hashes,
+			    NAT_HASH_LEN) ||
+	    !msg_add_notify(m, false, N_NAT_DETECTION_DESTINATION_IP, 0,
+			    hashes + NAT_HASH_LEN, NAT_HASH_LEN))
+		return -ENG_ERR_NOMEM;
+	return 0;
+}
+
+/* Compares the peer's NAT_DETECTION notifies with what the addresses we
+ * see would give (§2.23): a SOURCE mismatch means the peer is behind a
+ * NAT, a DESTINATION mismatch that we are. */
+static void nat_check(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *p;
+	uint8_t h[NAT_HASH_LEN];
+	bool any = false, match = false;
+
+	for (p = ike_msg_find(m, PL_NOTIFY, NULL); p;
+	     p = ike_msg_find(m, PL_NOTIFY, p)) {
+		if (p->u.notify.type != N_NAT_DETECTION_SOURCE_IP)
+			continue;
+		any = true;
+		if (!nat_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->remote, h) &&
+		    p->u.notify.data.len == NAT_HASH_LEN &&
+		    !memcmp(h, p->u.notify.data.ptr, NAT_HASH_LEN))
+			match = true;
+	}
+	sa->nat_remote = any && !match;
+	p = ike_msg_find_notify(m, N_NAT_DETECTION_DESTINATION_IP);
+	sa->nat_local =
+		p && (nat_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->local, h) ||
+		      p->u.notify.data.len != NAT_HASH_LEN ||
+		      memcmp(h, p->u.notify.data.ptr, NAT_HASH_LEN));
+	if (sa->nat_local || sa->nat_remote)
+		engine_log(sa->e, sa, 5, "NAT detected:%s%s",
+			   sa->nat_local ? " in front of us" : "",
+			   sa->nat_remote ? " in front of the peer" : "");
+}
+
+static void sig_hash_parse(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *p =
+		ike_msg_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS);
+	uint32_t mask = 0;
+
+	if (p && !auth_hash_notify_parse(p->u.notify.data.ptr,
+					 p->u.notify.data.len, &mask)) {
+		sa->peer_sig_hash = true;
+		sa->peer_hashes = (uint16_t)mask;
+	}
+	sa->peer_frag = ike_msg_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED);
+}
+
+/* Our status notifies of §2.23 / RFC 7383 / RFC 7427. */
+static int init_common_notifies(struct ike_sa *sa, struct ike_msg *m,
+				uint8_t nat[2 * NAT_HASH_LEN],
+				uint8_t hashes[16], bool want_nat)
+{
+	size_t hlen = 0;
+	int err;
+
+	if (want_nat && (err = nat_notifies(sa, m, nat)))
+		return err;
+	if (!msg_add_notify(m, false, N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL,
+			    0))
+		return -ENG_ERR_NOMEM;
+	if (auth_hash_notify_build(auth_hash_supported(), hashes, 16, &hlen))
+		return -ENG_ERR_CRYPTO;
+	if (!msg_add_notify(m, false, N_SIGNATURE_HASH_ALGORITHMS, 0, hashes,
+			    hlen))
+		return -ENG_ERR_NOMEM;
+	return 0;
+}
+
+static int init_add_ke_nonce(struct ike_sa *sa, struct ike_msg *m, uint8_t *pub,
+			     size_t cap)
+{
+	const uint8_t *nonce = sa->initiator ? sa->ni : sa->nr;
+	uint16_t nonce_len = sa->initiator ? sa->ni_len : sa->nr_len;
+	struct ike_payload *p;
+	size_t len;
+
+	if (ke_public(sa->ke, pub, cap, &len))
+		return -ENG_ERR_CRYPTO;
+	if (!(p = ike_msg_add(m, PL_KE)))
+		return -ENG_ERR_NOMEM;
+	p->u.ke.group = sa->alg.ke;
+	p->u.ke.data = (struct ike_bytes){ pub, len };
+	if (!(p = ike_msg_add(m, PL_NONCE)))
+		return -ENG_ERR_NOMEM;
+	p->u.nonce.data = (struct ike_bytes){ nonce, nonce_len };
+	return 0;
+}
+
+static uint8_t *init_dup(const void *p, size_t len)
+{
+	uint8_t *d = malloc(len);
+
+	if (d)
+		memcpy(d, p, len);
+	return d;
+}
+
+int ike_sa_init_build_i(struct ike_sa *sa, uint64_t now)
+{
+	const struct engine_conn *c = sa->conn;
+	uint8_t pub[KE_PUB_MAX], nat[2 * NAT_HASH_LEN], hashes[16];
+	struct proposal_wire w;
+	struct ike_payload *p;
+	struct ike_msg *m;
+	int err;
+
+	if (!sa->alg.ke)
+		sa->alg.ke = proposal_first_ke(&c->ike[0]);
+	if (!sa->ke && (err = ke_new(sa->alg.ke, &sa->ke)))
+		return err;
+	if (!sa->ni_len) {
+		sa->ni_len = IKE_SA_NONCE_LEN;
+		if ((err = engine_random(sa->e, sa->ni, sa->ni_len)))
+			return err;
+	}
+	if (!(m = malloc(sizeof(*m))))
+		return -ENG_ERR_NOMEM;
+	msg_start(sa, m, EXCH_IKE_SA_INIT, false, 0);
+	err = -ENG_ERR_NOMEM;
+	/* §2.6: the COOKIE notify comes first. */
+	if (sa->cookie_len &&
+	    !msg_add_notify(m, false, N_COOKIE, 0, sa->cookie, sa->cookie_len))
+		goto out;
+	if (!(p = ike_msg_add(m, PL_SA)))
+		goto out;
+	proposal_to_sa(c->ike, c->n_ike, PROTO_IKE, NULL, 0, 1, &w, &p->u.sa);
+	if ((err = init_add_ke_nonce(sa, m, pub, sizeof(pub))) ||
+	    (err = init_common_notifies(sa, m, nat, hashes, true)))
+		goto out;
+	sa->req_next = 0; /* retries after COOKIE/INVALID_KE reuse ID 0 */
+	if ((err = msg_send_request(sa, now, m)))
+		goto out;
+	free(sa->init_req);
+	sa->init_req = init_dup(sa->req.buf, sa->req.len);
+	sa->init_req_len = sa->req.len;
+	err = sa->init_req ? 0 : -ENG_ERR_NOMEM;
+	sa->half_open_deadline = now + sa->e->set.half_open_timeout_ms;
+out:
+	free(m);
+	return err;
+}
+
+/* A response sent without creating state (COOKIE, INVALID_KE_PAYLOAD,
+ * NO_PROPOSAL_CHOSEN): SPIr stays zero (§2.6, §1.2). */
+static void init_stateless_reply(struct engine *e,
+				 const struct engine_addr *local,
+				 const struct engine_addr *remote,
+				 const struct ike_msg *req, uint16_t type,
+				 const void *data, size_t len)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	struct engine_action *a;
+	uint8_t buf[512];
+	size_t out;
+
+	if (!m)
+		return;
+	ike_msg_init(m, req->hdr.spi_i, 0, EXCH_IKE_SA_INIT, IKE_FLAG_RESPONSE,
+		     0);
+	if (msg_add_notify(m, false, type, 0, data, len) &&
+	    !ike_msg_encode(m, buf, sizeof(buf), &out) &&
+	    (a = engine_push(e, ENGINE_ACT_SEND, 0)) &&
+	    (a->u.send.buf = malloc(out))) {
+		memcpy(a->u.send.buf, buf, out);
+		a->u.send.len = out;
+		a->u.send.local = *local;
+		a->u.send.remote = *remote;
+		a->u.send.non_esp_marker = local->port == IKE_NATT_PORT;
+	}
+	free(m);
+}
+
+/* The first connection whose addresses fit; IDs decide in IKE_AUTH. */
+static const struct engine_conn *
+init_conn_by_addr(struct engine *e, const struct engine_addr *local,
+		  const struct engine_addr *remote)
+{
+	for (size_t i = 0; i < e->n_conns; i++) {
+		const struct engine_conn *c = &e->conns[i];
+
+		if (c->local.family && !ike_sa_addr_eq(&c->local, local, false))
+			continue;
+		if (c->remote.family &&
+		    !ike_sa_addr_eq(&c->remote, remote, false))
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+/* §2.6 and the half-open bound: true if the request may create state. */
+static bool init_admit(struct engine *e, uint64_t now,
+		       const struct engine_addr *local,
+		       const struct engine_addr *remote,
+		       const struct ike_msg *m)
+{
+	uint8_t cookie[64];
+	size_t len;
+
+	if (e->n_half_open >= e->set.half_open_max) {
+		engine_log(e, NULL, 4,
+			   "IKE_SA_INIT dropped: %zu half-open SAs "
+			   "reached the limit",
+			   e->n_half_open);
+		return false;
+	}
+	if (e->n_half_open < e->set.cookie_threshold)
+		return true;
+	cookie_maybe_rotate(e, now);
+	if (cookie_verify(e, m, remote))
+		return true;
+	if (ike_msg_find_notify(m, N_COOKIE))
+		engine_log(e, NULL, 5,
+			   "IKE_SA_INIT with a wrong or stale "
+			   "COOKIE; sending a fresh one");
+	if (!cookie_compute(e, e->cookie_ver, m, remote, cookie, &len))
+		init_stateless_reply(e, local, remote, m, N_COOKIE, cookie,
+				     len);
+	return false;
+}
+
+/* Selects our proposal and checks the KE group; answers the peer itself
+ * when it must retry or give up. */
+static int init_select(struct engine *e, const struct engine_conn *c,
+		       const struct engine_addr *local,
+		       const struct engine_addr *remote,
+		       const struct ike_msg *m, struct proposal_chosen *chosen)
+{
+	const struct ike_payload *sa = ike_msg_find(m, PL_SA, NULL);
+	const struct ike_payload *ke = ike_msg_find(m, PL_KE, NULL);
+	struct engine_proposal theirs[ENGINE_MAX_PROPOSALS];
+	uint8_t nums[ENGINE_MAX_PROPOSALS], grp[2];
+	size_t n;
+
+	n = proposal_from_sa(&sa->u.sa, PROTO_IKE, c->ike, c->n_ike, theirs,
+			     nums, NULL, ENGINE_MAX_PROPOSALS);
+	if (proposal_select(c->ike, c->n_ike, theirs, n, true, ke->u.ke.group,
+			    chosen)) {
+		engine_log(e, NULL, 4,
+			   "%s: IKE_SA_INIT from peer: no "
+			   "acceptable proposal; answering NO_PROPOSAL_CHOSEN",
+			   c->name);
+		init_stateless_reply(e, local, remote, m, N_NO_PROPOSAL_CHOSEN,
+				     NULL, 0);
+		return -ENG_ERR_NO_PROPOSAL;
+	}
+	chosen->num = nums[chosen->num - 1];
+	if (chosen->ke != ke->u.ke.group) {
+		/* §1.2: tell the initiator which group we want. */
+		engine_log(e, NULL, 5,
+			   "%s: peer sent KE %s, we want %s; "
+			   "answering INVALID_KE_PAYLOAD",
+			   c->name, ike_ke_id_name(ke->u.ke.group) ?: "?",
+			   ike_ke_id_name(chosen->ke) ?: "?");
+		grp[0] = (uint8_t)(chosen->ke >> 8);
+		grp[1] = (uint8_t)chosen->ke;
+		init_stateless_reply(e, local, remote, m, N_INVALID_KE_PAYLOAD,
+				     grp, 2);
+		return -ENG_ERR_INVALID_KE;
+	}
+	return 0;
+}
+
+/* g^ir, SKEYSEED and the SK_* keys (§2.14), then SK protection. */
+static int init_derive(struct ike_sa *sa, const struct ike_pl_ke *peer)
+{
+	struct keymat_suite suite;
+	struct ke_secret s;
+	uint8_t spi_i[8], spi_r[8];
+	int err;
+
+	if ((err = keymat_suite_init(&suite, sa->alg.encr, sa->alg.encr_keylen,
+				     sa->alg.prf, sa->alg.integ)))
+		return err;
+	if ((err = ke_derive(sa->ke, peer->data.ptr, peer->data.len, &s)))
+		return err;
+	spi_bytes(sa->spi_i, spi_i);
+	spi_bytes(sa->spi_r, spi_r);
+	err = keymat_ike_derive(&sa->km, &suite, s.buf, s.len, sa->ni,
+				sa->ni_len, sa->nr, sa->nr_len, spi_i, spi_r);
+	ke_secret_wipe(&s);
+	if (!err)
+		err = skp_new(&sa->km, sa->initiator, &sa->sk);
+	return err;
+}
+
+static int init_nonce(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *n = ike_msg_find(m, PL_NONCE, NULL);
+	uint8_t *dst = sa->initiator ? sa->nr : sa->ni;
+	uint16_t *len = sa->initiator ? &sa->nr_len : &sa->ni_len;
+
+	/* §2.10: 16 to 256 octets. */
+	if (!n || n->u.nonce.data.len < NONCE_MIN ||
+	    n->u.nonce.data.len > IKE_SA_NONCE_MAX)
+		return -ENG_ERR_MALFORMED;
+	memcpy(dst, n->u.nonce.data.ptr, n->u.nonce.data.len);
+	*len = (uint16_t)n->u.nonce.data.len;
+	return 0;
+}
+
+static int init_reply_r(struct ike_sa *sa, uint64_t now,
+			const struct ike_msg *req)
+{
+	uint8_t pub[KE_PUB_MAX], nat[2 * NAT_HASH_LEN], hashes[16];
+	struct engine_proposal one;
+	struct proposal_wire w;
+	struct ike_payload *p;
+	struct ike_msg *m = malloc(sizeof(*m));
+	int err = -ENG_ERR_NOMEM;
+
+	if (!m)
+		return err;
+	msg_start(sa, m, EXCH_IKE_SA_INIT, true, 0);
+	if (!(p = ike_msg_add(m, PL_SA)))
+		goto out;
+	proposal_from_chosen(&sa->alg, &one);
+	proposal_to_sa(&one, 1, PROTO_IKE, NULL, 0, sa->alg.num, &w, &p->u.sa);
+	if ((err = init_add_ke_nonce(sa, m, pub, sizeof(pub))) ||
+	    (err = init_common_notifies(
+		     sa, m, nat, hashes,
+		     ike_msg_find_notify(req, N_NAT_DETECTION_SOURCE_IP))) ||
+	    (err = msg_send_response(sa, m)))
+		goto out;
+	sa->init_resp = init_dup(sa->resp_cache, sa->resp_cache_len);
+	sa->init_resp_len = sa->resp_cache_len;
+	sa->init_req = init_dup(req->raw.ptr, req->raw.len);
+	sa->init_req_len = req->raw.len;
+	if (!sa->init_resp || !sa->init_req)
+		err = -ENG_ERR_NOMEM;
+	sa->half_open_deadline = now + sa->e->set.half_open_timeout_ms;
+out:
+	free(m);
+	return err;
+}
+
+static struct ike_sa *init_new_r(struct engine *e, const struct engine_conn *c,
+				 const struct engine_addr *local,
+				 const struct engine_addr *remote,
+				 const struct ike_msg *m)
+{
+	struct ike_sa *sa = ike_sa_new(e, c, false, local, remote);
+
+	if (!sa)
+		return NULL;
+	sa->spi_i = m->hdr.spi_i;
+	sa->natt = local->port == IKE_NATT_PORT;
+	/* Index by (SPIi, peer) for retransmitted requests (§2.1). */
+	ike_sa_index_init(sa);
+	return sa;
+}
+
+int ike_sa_init_process_r(struct engine *e, uint64_t now,
+			  const struct engine_addr *local,
+			  const struct engine_addr *remote,
+			  const struct ike_msg *m)
+{
+	const struct engine_conn *c;
+	struct proposal_chosen chosen;
+	struct ike_sa *sa = ike_sa_find_init(e, m->hdr.spi_i, remote);
+	int err;
+
+	if (sa) {
+		/* §2.1: a retransmission; answer from the cache. */
+		if (sa->resp_cache && sa->state == IKE_SA_INIT_R &&
+		    m->hdr.msg_id == 0)
+			(void)rtx_send(sa, sa->resp_cache, sa->resp_cache_len);
+		return 0;
+	}
+	if (m->hdr.spi_r || m->hdr.msg_id || !ike_msg_find(m, PL_SA, NULL) ||
+	    !ike_msg_find(m, PL_KE, NULL) || !ike_msg_find(m, PL_NONCE, NULL)) {
+		engine_log(e, NULL, 5, "malformed IKE_SA_INIT request dropped");
+		return -ENG_ERR_MALFORMED;
+	}
+	if (!(c = init_conn_by_addr(e, local, remote))) {
+		engine_log(e, NULL, 5,
+			   "IKE_SA_INIT from a peer no "
+			   "connection matches; dropped");
+		return -ENG_ERR_NO_CONN;
+	}
+	if (!init_admit(e, now, local, remote, m))
+		return -ENG_ERR_BUSY;
+	if ((err = init_select(e, c, local, remote, m, &chosen)))
+		return err;
+	if (!(sa = init_new_r(e, c, local, remote, m)))
+		return -ENG_ERR_NOMEM;
+	sa->alg = chosen;
+	sa->resp_expect = 0;
+	nat_check(sa, m);
+	sig_hash_parse(sa, m);
+	sa->nr_len = IKE_SA_NONCE_LEN;
+	if ((err = init_nonce(sa, m)) ||
+	    (err = engine_random(e, sa->nr, sa->nr_len)) ||
+	    (err = ke_new(sa->alg.ke, &sa->ke)) ||
+	    (err = init_derive(sa, &ike_msg_find(m, PL_KE, NULL)->u.ke)) ||
+	    (err = init_reply_r(sa, now, m))) {
+		engine_log(e, sa, 4, "IKE_SA_INIT failed: %s; SA dropped",
+			   engine_err_name(err));
+		ike_sa_destroy(sa, err);
+		return err;
+	}
+	ike_sa_ke_free(sa);
+	engine_log(e, sa, 6, "IKE_SA_INIT answered, waiting for IKE_AUTH");
+	return 0;
+}
+
+/* COOKIE or INVALID_KE_PAYLOAD: start over with what the responder asked
+ * for. Returns 1 if a retry was sent, 0 if `m` is neither, < 0 to fail. */
+static int init_retry_i(struct ike_sa *sa, uint64_t now,
+			const struct ike_msg *m)
+{
+	const struct ike_payload *ck = ike_msg_find_notify(m, N_COOKIE);
+	const struct ike_payload *ke =
+		ike_msg_find_notify(m, N_INVALID_KE_PAYLOAD);
+	uint16_t grp;
+
+	if (!ck && !ke)
+		return 0;
+	if (++sa->init_retries > IKE_SA_INIT_RETRIES) {
+		engine_log(sa->e, sa, 4,
+			   "responder keeps asking to retry "
+			   "IKE_SA_INIT; giving up");
+		return -ENG_ERR_PEER;
+	}
+	if (ck) {
+		if (!ck->u.notify.data.len ||
+		    ck->u.notify.data.len > IKE_SA_COOKIE_MAX)
+			return -ENG_ERR_MALFORMED;
+		memcpy(sa->cookie, ck->u.notify.data.ptr,
+		       ck->u.notify.data.len);
+		sa->cookie_len = (uint16_t)ck->u.notify.data.len;
+		engine_log(sa->e, sa, 6,
+			   "responder demands a COOKIE; "
+			   "retrying IKE_SA_INIT with it");
+	} else {
+		if (ke->u.notify.data.len != 2)
+			return -ENG_ERR_MALFORMED;
+		grp = (uint16_t)(ke->u.notify.data.ptr[0] << 8 |
+				 ke->u.notify.data.ptr[1]);
+		if (grp == sa->alg.ke ||
+		    !proposal_offers_ke(sa->conn->ike, sa->conn->n_ike, grp)) {
+			engine_log(sa->e, sa, 4,
+				   "responder wants KE %u, which "
+				   "we did not offer; giving up",
+				   grp);
+			return -ENG_ERR_NO_PROPOSAL;
+		}
+		engine_log(sa->e, sa, 5,
+			   "responder wants KE %s; retrying "
+			   "IKE_SA_INIT",
+			   ike_ke_id_name(grp) ?: "?");
+		ike_sa_ke_free(sa);
+		sa->alg.ke = grp;
+	}
+	rtx_request_done(sa);
+	return ike_sa_init_build_i(sa, now) ?: 1;
+}
+
+static int init_accept_i(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *p = ike_msg_find(m, PL_SA, NULL);
+	const struct ike_payload *ke = ike_msg_find(m, PL_KE, NULL);
+	struct engine_proposal reply[1];
+	uint16_t want = sa->alg.ke;
+	int err;
+
+	if (!p || !ke || !m->hdr.spi_r ||
+	    proposal_from_sa(&p->u.sa, PROTO_IKE, sa->conn->ike,
+			     sa->conn->n_ike, reply, NULL, NULL, 1) != 1 ||
+	    p->u.sa.n_proposals != 1)
+		return -ENG_ERR_MALFORMED;
+	if ((err = proposal_accept(sa->conn->ike, sa->conn->n_ike, reply, true,
+				   &sa->alg)))
+		return err;
+	/* The responder must use the group of our KE payload (§1.2). */
+	if (sa->alg.ke != want || ke->u.ke.group != want)
+		return -ENG_ERR_INVALID_KE;
+	sa->spi_r = m->hdr.spi_r;
+	return init_nonce(sa, m);
+}
+
+int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	const struct ike_payload *err_n;
+	char alg[96];
+	int err;
+
+	if ((err = init_retry_i(sa, now, m)) != 0) {
+		if (err > 0)
+			return 0;
+		goto fail;
+	}
+	for (err_n = ike_msg_find(m, PL_NOTIFY, NULL); err_n;
+	     err_n = ike_msg_find(m, PL_NOTIFY, err_n)) {
+		if (ike_notify_is_error(err_n->u.notify.type)) {
+			engine_log(sa->e, sa, 4,
+				   "IKE_SA_INIT refused by peer: "
+				   "%s",
+				   ike_notify_type_name(err_n->u.notify.type)
+					   ?: "?");
+			err = -ENG_ERR_PEER;
+			goto fail;
+		}
+	}
+	if ((err = init_accept_i(sa, m)) ||
+	    (err = init_derive(sa, &ike_msg_find(m, PL_KE, NULL)->u.ke)))
+		goto fail;
+	ike_sa_ke_free(sa);
+	nat_check(sa, m);
+	sig_hash_parse(sa, m);
+	rtx_request_done(sa);
+	sa->init_resp = init_dup(m->raw.ptr, m->raw.len);
+	sa->init_resp_len = m->raw.len;
+	if (!sa->init_resp) {
+		err = -ENG_ERR_NOMEM;
+		goto fail;
+	}
+	/* §2.23: behind a NAT (or when asked to), move to port 4500. */
+	if (sa->nat_local || sa->nat_remote || sa->conn->force_encap) {
+		sa->local.port = IKE_NATT_PORT;
+		sa->remote.port = IKE_NATT_PORT;
+		sa->natt = true;
+	}
+	engine_log(sa->e, sa, 6, "IKE_SA_INIT done with %s",
+		   proposal_str(&sa->alg, alg, sizeof(alg)));
+	if ((err = ike_auth_build_i(sa, now)))
+		goto fail;
+	return 0;
+fail:
+	engine_log(sa->e, sa, 4, "IKE_SA_INIT failed: %s; deleting IKE SA",
+		   engine_err_name(err));
+	ike_sa_destroy(sa, err);
+	return EXCH_SA_GONE;
+}

@@ -1,0 +1,240 @@
+/* INFORMATIONAL (RFC 7296 §1.4, §1.5, §2.4):
+ *
+ *   HDR, SK {[N,] [D,] ...}  -->
+ *                      <--  HDR, SK {[N,] [D,] ...}
+ *
+ * Delete of the IKE SA or of CHILD SAs, liveness checks (an empty request),
+ * and the unprotected INVALID_IKE_SPI answer for unknown SAs (§2.21.4).
+ */
+#include "engine/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { INFO_MAX_SPIS = 32 };
+
+static void info_spi_put(uint8_t *p, uint32_t spi)
+{
+	p[0] = (uint8_t)(spi >> 24);
+	p[1] = (uint8_t)(spi >> 16);
+	p[2] = (uint8_t)(spi >> 8);
+	p[3] = (uint8_t)spi;
+}
+
+static struct ike_payload *info_add_delete(struct ike_msg *m, uint8_t proto,
+					   const uint8_t *spis, uint16_t n)
+{
+	struct ike_payload *p = ike_msg_add(m, PL_DELETE);
+
+	if (!p)
+		return NULL;
+	p->inner = true;
+	p->u.del.protocol = proto;
+	p->u.del.spi_size = proto == PROTO_IKE ? 0 : 4;
+	p->u.del.n_spis = n;
+	p->u.del.spis = (struct ike_bytes){ spis, (size_t)n * 4 };
+	return p;
+}
+
+int informational_delete_ike_i(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_msg *m;
+	int err = -ENG_ERR_NOMEM;
+
+	if (sa->req.active) {
+		/* Window of one (§2.3): send it after the current request. */
+		sa->pending_delete = true;
+		return 0;
+	}
+	if (!(m = malloc(sizeof(*m))))
+		return err;
+	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
+	if (info_add_delete(m, PROTO_IKE, NULL, 0))
+		err = msg_send_request(sa, now, m);
+	free(m);
+	if (err)
+		return err;
+	engine_log(sa->e, sa, 5, "deleting IKE SA, Delete sent to peer");
+	ike_sa_set_state(sa, IKE_SA_DELETING);
+	return 0;
+}
+
+int informational_delete_child_i(struct ike_sa *sa, uint64_t now,
+				 struct child_sa *c)
+{
+	struct ike_msg *m;
+	uint8_t spi[4];
+	int err = -ENG_ERR_NOMEM;
+
+	if (sa->req.active || sa->state != IKE_SA_ESTABLISHED) {
+		engine_log(sa->e, sa, 4,
+			   "cannot delete CHILD SA %08x now: "
+			   "an exchange is in progress",
+			   c->spi_in);
+		return -ENG_ERR_STATE;
+	}
+	if (!(m = malloc(sizeof(*m))))
+		return err;
+	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
+	info_spi_put(spi, c->spi_in);
+	if (info_add_delete(m, PROTO_ESP, spi, 1))
+		err = msg_send_request(sa, now, m);
+	free(m);
+	if (!err) {
+		c->deleting = true;
+		engine_log(sa->e, sa, 5, "deleting CHILD SA %08x/%08x",
+			   c->spi_in, c->spi_out);
+	}
+	return err;
+}
+
+int informational_dpd_i(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	int err;
+
+	if (!m)
+		return -ENG_ERR_NOMEM;
+	/* §2.4: an empty INFORMATIONAL request is a liveness check. */
+	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
+	err = msg_send_request(sa, now, m);
+	free(m);
+	if (!err)
+		engine_log(sa->e, sa, 7, "liveness check sent");
+	return err;
+}
+
+/* Deletes the CHILD SAs the peer names (its outbound SPIs = our spi_out)
+ * and lists ours in `out` for the response (§1.4.1). */
+static uint16_t info_delete_children(struct ike_sa *sa,
+				     const struct ike_pl_delete *d,
+				     uint8_t *out)
+{
+	uint16_t n = 0;
+
+	for (uint16_t i = 0; i < d->n_spis; i++) {
+		uint32_t spi = ike_msg_delete_spi(d, i);
+		struct child_sa *c = ike_sa_child_by_spi_out(sa, spi);
+
+		if (!c) {
+			engine_log(sa->e, sa, 6,
+				   "Delete for unknown CHILD "
+				   "SA %08x ignored",
+				   spi);
+			continue;
+		}
+		engine_log(sa->e, sa, 5, "peer deleted CHILD SA %08x/%08x",
+			   c->spi_in, c->spi_out);
+		/* Both sides deleting at once: no Delete back (§1.4.1). */
+		if (!c->deleting && n < INFO_MAX_SPIS)
+			info_spi_put(out + 4 * n++, c->spi_in);
+		ike_sa_child_remove(sa, c);
+	}
+	return n;
+}
+
+int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	struct ike_msg *r = malloc(sizeof(*r));
+	uint8_t spis[4 * INFO_MAX_SPIS];
+	uint16_t n = 0;
+	bool delete_ike = false;
+	int err;
+
+	(void)now;
+	if (!r)
+		return -ENG_ERR_NOMEM;
+	for (const struct ike_payload *p = ike_msg_find(m, PL_DELETE, NULL); p;
+	     p = ike_msg_find(m, PL_DELETE, p)) {
+		if (p->u.del.protocol == PROTO_IKE)
+			delete_ike = true;
+		else if (p->u.del.protocol == PROTO_ESP && !delete_ike)
+			n = info_delete_children(sa, &p->u.del, spis);
+	}
+	if (ike_msg_find_notify(m, N_AUTHENTICATION_FAILED)) {
+		/* The initiator rejected our AUTH (§2.21.2). */
+		engine_log(sa->e, sa, 4,
+			   "peer reports AUTHENTICATION_FAILED; "
+			   "deleting IKE SA");
+		free(r);
+		ike_sa_destroy(sa, -ENG_ERR_AUTH);
+		return EXCH_SA_GONE;
+	}
+	msg_start(sa, r, EXCH_INFORMATIONAL, true, 0);
+	if (n && !delete_ike && !info_add_delete(r, PROTO_ESP, spis, n)) {
+		free(r);
+		return -ENG_ERR_NOMEM;
+	}
+	err = msg_send_response(sa, r);
+	free(r);
+	if (delete_ike) {
+		/* §1.4.1: answer, then the IKE SA and its children go. */
+		engine_log(sa->e, sa, 5, "peer deleted the IKE SA");
+		ike_sa_destroy(sa, 0);
+		return EXCH_SA_GONE;
+	}
+	return err;
+}
+
+int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	struct child_sa *c, *next;
+
+	(void)m;
+	rtx_request_done(sa);
+	if (sa->state == IKE_SA_DELETING) {
+		engine_log(sa->e, sa, 5, "peer confirmed the IKE SA delete");
+		ike_sa_destroy(sa, 0);
+		return EXCH_SA_GONE;
+	}
+	for (c = sa->children; c; c = next) {
+		next = c->next;
+		if (c->deleting)
+			ike_sa_child_remove(sa, c);
+	}
+	if (sa->pending_delete) {
+		sa->pending_delete = false;
+		return informational_delete_ike_i(sa, now);
+	}
+	return 0;
+}
+
+void informational_invalid_spi(struct engine *e,
+			       const struct engine_addr *local,
+			       const struct engine_addr *remote,
+			       const struct ike_msg *m)
+{
+	struct ike_msg *r;
+	struct engine_action *a;
+	uint8_t buf[128];
+	size_t len;
+
+	if (m->hdr.exchange == EXCH_IKE_SA_INIT)
+		return;
+	engine_log(e, NULL, 6,
+		   "%s request for unknown IKE SA %016llx_i "
+		   "%016llx_r; answering INVALID_IKE_SPI",
+		   ike_exchange_type_name(m->hdr.exchange) ?: "?",
+		   (unsigned long long)m->hdr.spi_i,
+		   (unsigned long long)m->hdr.spi_r);
+	if (!(r = malloc(sizeof(*r))))
+		return;
+	/* §2.21.4: same SPIs and message ID, unprotected, a response. */
+	ike_msg_init(r, m->hdr.spi_i, m->hdr.spi_r, m->hdr.exchange,
+		     (uint8_t)((m->hdr.flags & IKE_FLAG_INITIATOR)
+				       ? 0
+				       : IKE_FLAG_INITIATOR) |
+			     IKE_FLAG_RESPONSE,
+		     m->hdr.msg_id);
+	if (msg_add_notify(r, false, N_INVALID_IKE_SPI, 0, NULL, 0) &&
+	    !ike_msg_encode(r, buf, sizeof(buf), &len) &&
+	    (a = engine_push(e, ENGINE_ACT_SEND, 0)) &&
+	    (a->u.send.buf = malloc(len))) {
+		memcpy(a->u.send.buf, buf, len);
+		a->u.send.len = len;
+		a->u.send.local = *local;
+		a->u.send.remote = *remote;
+		a->u.send.non_esp_marker = local->port == IKE_NATT_PORT;
+	}
+	free(r);
+}

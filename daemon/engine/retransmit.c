@@ -1,0 +1,154 @@
+/* Sending, message ID windows and per-SA timers: request retransmission
+ * with exponential backoff, cached responses, half-open expiry and liveness
+ * checks (RFC 7296 §2.1, §2.3, §2.4). */
+#include "engine/ike_sa.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct engine_retransmit rtx_defaults = { 4000, 1.8, 5 };
+
+static const struct engine_retransmit *rtx_cfg(const struct ike_sa *sa)
+{
+	if (sa->conn && sa->conn->rtx.timeout_ms)
+		return &sa->conn->rtx;
+	return &rtx_defaults;
+}
+
+uint64_t rtx_delay_ms(const struct engine_retransmit *r, uint32_t n)
+{
+	double d = r->timeout_ms;
+
+	for (uint32_t i = 0; i < n; i++)
+		d *= r->base;
+	return (uint64_t)d;
+}
+
+int rtx_send(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	struct engine_action *a = engine_push(sa->e, ENGINE_ACT_SEND, sa->id);
+
+	if (!a)
+		return -ENG_ERR_NOMEM;
+	a->u.send.buf = malloc(len ? len : 1);
+	if (!a->u.send.buf) {
+		sa->e->n_act--;
+		return -ENG_ERR_NOMEM;
+	}
+	memcpy(a->u.send.buf, buf, len);
+	a->u.send.len = len;
+	a->u.send.local = sa->local;
+	a->u.send.remote = sa->remote;
+	/* RFC 3948 §2.2: IKE on the NAT-T port carries the marker. */
+	a->u.send.non_esp_marker = sa->natt;
+	return 0;
+}
+
+int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
+		uint32_t msg_id, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return -ENG_ERR_NOMEM;
+	memcpy(copy, buf, len);
+	free(sa->req.buf);
+	sa->req = (struct ike_request){
+		.active = true,
+		.exchange = exchange,
+		.msg_id = msg_id,
+		.deadline = now + rtx_delay_ms(rtx_cfg(sa), 0),
+		.len = len,
+		.buf = copy,
+	};
+	return rtx_send(sa, buf, len);
+}
+
+void rtx_request_done(struct ike_sa *sa)
+{
+	free(sa->req.buf);
+	sa->req = (struct ike_request){ 0 };
+}
+
+int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
+		size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return -ENG_ERR_NOMEM;
+	memcpy(copy, buf, len);
+	free(sa->resp_cache);
+	sa->resp_cache = copy;
+	sa->resp_cache_len = len;
+	sa->resp_cache_id = msg_id;
+	return rtx_send(sa, buf, len);
+}
+
+/* The peer stopped answering (§2.4): forget the SA, restart if asked. */
+static void rtx_give_up(struct ike_sa *sa, uint64_t now)
+{
+	struct engine *e = sa->e;
+	const struct engine_conn *conn = sa->conn;
+	bool restart = sa->initiator && conn &&
+		       conn->dpd_action == ENGINE_DPD_RESTART &&
+		       sa->state == IKE_SA_ESTABLISHED;
+
+	engine_log(e, sa, 4,
+		   "no response to %s request %u after %u retransmissions, "
+		   "peer is dead; deleting IKE SA%s",
+		   ike_exchange_type_name(sa->req.exchange), sa->req.msg_id,
+		   sa->req.tries, restart ? " and initiating again" : "");
+	ike_sa_destroy(sa, -ENG_ERR_TIMEOUT);
+	if (restart)
+		(void)engine_initiate(e, now, conn->name, NULL);
+}
+
+bool rtx_timeout(struct ike_sa *sa, uint64_t now)
+{
+	const struct engine_retransmit *r = rtx_cfg(sa);
+
+	if (sa->req.active && now >= sa->req.deadline) {
+		if (sa->req.tries >= r->tries) {
+			rtx_give_up(sa, now);
+			return true;
+		}
+		sa->req.tries++;
+		sa->req.deadline = now + rtx_delay_ms(r, sa->req.tries);
+		engine_log(sa->e, sa, 6, "retransmitting %s request %u (%u/%u)",
+			   ike_exchange_type_name(sa->req.exchange),
+			   sa->req.msg_id, sa->req.tries, r->tries);
+		(void)rtx_send(sa, sa->req.buf, sa->req.len);
+	}
+	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
+	    sa->half_open_deadline && now >= sa->half_open_deadline) {
+		engine_log(sa->e, sa, 4,
+			   "half-open IKE SA timed out in state %d; deleting",
+			   sa->state);
+		ike_sa_destroy(sa, -ENG_ERR_TIMEOUT);
+		return true;
+	}
+	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
+	    !sa->req.active && now >= sa->dpd_deadline) {
+		sa->dpd_deadline = 0;
+		if (informational_dpd_i(sa, now))
+			engine_log(sa->e, sa, 3,
+				   "could not send liveness check");
+	}
+	return false;
+}
+
+uint64_t rtx_deadline(const struct ike_sa *sa)
+{
+	uint64_t d = UINT64_MAX;
+
+	if (sa->req.active && sa->req.deadline < d)
+		d = sa->req.deadline;
+	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
+	    sa->half_open_deadline && sa->half_open_deadline < d)
+		d = sa->half_open_deadline;
+	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
+	    !sa->req.active && sa->dpd_deadline < d)
+		d = sa->dpd_deadline;
+	return d;
+}
