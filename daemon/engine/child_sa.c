@@ -110,3 +110,17 @@ int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
 	engine_event(sa->e, sa, ENGINE_EV_CHILD_UP, 0);
 	return 0;
 }
+
+void child_release_spi(struct ike_sa *sa, struct child_sa *c)
+{
+	struct engine_action *a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
+
+	if (!a)
+		return;
+	a->u.sa.src = sa->remote;
+	a->u.sa.dst = sa->local;
+	a->u.sa.spi = c->spi_in;
+	a->u.sa.proto = PROTO_ESP;
+	a->u.sa.inbound = true;
+	a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
+}

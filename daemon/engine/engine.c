@@ -301,7 +301,8 @@ void engine_timeout(struct engine *e, uint64_t now_ms)
 {
 	struct ike_sa *sa, *next;
 
-	cookie_maybe_rotate(e, now_ms);
+	if (e->cookie_ready) /* secrets exist once cookies were needed */
+		cookie_maybe_rotate(e, now_ms);
 	for (sa = e->sas; sa; sa = next) {
 		next = sa->next;
 		rtx_timeout(sa, now_ms);
@@ -398,10 +399,10 @@ size_t engine_ike_list(const struct engine *e, uint32_t *ids, size_t cap)
 	return n;
 }
 
-#define ENGINE_ERR_NAME(sym, val, notify, name)                                \
-	case val: return name;                                                 \
-		#define ENGINE_ERR_NOTIFY(sym, val, notify, name)              \
-	case val: return notify;
+/* clang-format off */
+#define ENGINE_ERR_NAME(sym, val, notify, name) case val: return name;
+#define ENGINE_ERR_NOTIFY(sym, val, notify, name) case val: return notify;
+/* clang-format on */
 
 const char *engine_err_name(int err)
 {

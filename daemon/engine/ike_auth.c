@@ -219,21 +219,6 @@ static int auth_alloc_spi(struct ike_sa *sa, struct child_sa *c)
 	return 0;
 }
 
-/* Releases a reserved inbound SPI of a child that was never installed. */
-static void auth_release_spi(struct ike_sa *sa, struct child_sa *c)
-{
-	struct engine_action *a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
-
-	if (!a)
-		return;
-	a->u.sa.src = sa->remote;
-	a->u.sa.dst = sa->local;
-	a->u.sa.spi = c->spi_in;
-	a->u.sa.proto = PROTO_ESP;
-	a->u.sa.inbound = true;
-	a->u.sa.reqid = c->cfg->reqid;
-}
-
 /* KEYMAT for a CHILD SA created in IKE_AUTH (§2.17, no PFS) and install. */
 static int auth_child_install(struct ike_sa *sa, struct child_sa *c)
 {
@@ -448,7 +433,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	child_err = auth_child_select_r(sa, m, c);
 	if (!child_err && (child_err = auth_child_install(sa, c)))
-		auth_release_spi(sa, c);
+		child_release_spi(sa, c);
 	owned = !child_err;
 	if ((err = auth_reply_r(sa, r, c, child_err, o)) ||
 	    (err = msg_send_response(sa, r))) {
@@ -572,7 +557,7 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (!child_err && !(child_err = auth_child_install(sa, c)))
 		c = NULL;
 	if (c) {
-		auth_release_spi(sa, c);
+		child_release_spi(sa, c);
 		free(c);
 	}
 	if (sa->conn->dpd_delay_ms)

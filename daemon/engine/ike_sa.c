@@ -276,6 +276,8 @@ void ike_sa_destroy(struct ike_sa *sa, int reason)
 
 	for (struct child_sa *c = sa->children; c; c = c->next)
 		ike_sa_child_uninstall(sa, c);
+	if (sa->pending_child && sa->pending_child->spi_in)
+		child_release_spi(sa, sa->pending_child);
 	engine_event(e, sa, was_up ? ENGINE_EV_IKE_DOWN : ENGINE_EV_IKE_FAILED,
 		     reason);
 	ike_sa_free(sa);

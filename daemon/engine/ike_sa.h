@@ -158,6 +158,10 @@ void ike_sa_index_init(struct ike_sa *sa);
 /* Frees the SA's key exchange state (after deriving keys). */
 void ike_sa_ke_free(struct ike_sa *sa);
 
+/* Releases the reserved inbound SPI of a child never installed (SA_DEL of
+ * the larval SA). */
+void child_release_spi(struct ike_sa *sa, struct child_sa *c);
+
 /* Emits POLICY_ADD or POLICY_DEL actions for every selector pair of `c`. */
 void child_policies(struct ike_sa *sa, struct child_sa *c,
 		    enum engine_action_type t);

@@ -174,7 +174,6 @@ int ike_sa_init_build_i(struct ike_sa *sa, uint64_t now)
 	sa->init_req = init_dup(sa->req.buf, sa->req.len);
 	sa->init_req_len = sa->req.len;
 	err = sa->init_req ? 0 : -ENG_ERR_NOMEM;
-	sa->half_open_deadline = now + sa->e->set.half_open_timeout_ms;
 out:
 	free(m);
 	return err;

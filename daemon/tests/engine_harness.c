@@ -1,5 +1,6 @@
 /* Two-engine harness; see engine_harness.h. */
 #include "tests/engine_harness.h"
+#include "tests/test.h"
 
 #include "ike_iana.h"
 
@@ -252,6 +253,13 @@ int transmit(struct harness *h, struct hpeer *from, struct hpeer *to,
 	return transmit_nth(h, from, to, 0, how);
 }
 
+int transmit_last(struct harness *h, struct hpeer *from, struct hpeer *to,
+		  enum harness_how how)
+{
+	harness_collect(h);
+	return transmit_nth(h, from, to, from->n_q ? from->n_q - 1 : 0, how);
+}
+
 int harness_run(struct harness *h, int max)
 {
 	int n = 0;
@@ -337,4 +345,61 @@ uint32_t harness_initiate(struct harness *h)
 		return 0;
 	harness_collect(h);
 	return id;
+}
+
+/* Both sides' SA_ADD actions describe the same two ESP SAs: a's outbound
+ * is b's inbound and the other way round, keys included (§2.17). */
+void harness_check_child_pair(const struct harness *h)
+{
+	const struct engine_sa *ao = harness_sa_add(&h->a, false);
+	const struct engine_sa *ai = harness_sa_add(&h->a, true);
+	const struct engine_sa *bo = harness_sa_add(&h->b, false);
+	const struct engine_sa *bi = harness_sa_add(&h->b, true);
+
+	REQUIRE(ao && ai && bo && bi);
+	CHECK_EQ(ao->spi, bi->spi);
+	CHECK_EQ(bo->spi, ai->spi);
+	CHECK_NE(ao->spi, ai->spi);
+	CHECK_EQ(ao->enc_key_len, bi->enc_key_len);
+	CHECK_GT(ao->enc_key_len, 0);
+	CHECK_MEM(ao->enc_key, bi->enc_key, ao->enc_key_len);
+	CHECK_MEM(bo->enc_key, ai->enc_key, bo->enc_key_len);
+	CHECK_EQ(ao->integ_key_len, bi->integ_key_len);
+	CHECK_MEM(ao->integ_key, bi->integ_key, ao->integ_key_len);
+	CHECK(memcmp(ao->enc_key, ai->enc_key, ao->enc_key_len) != 0);
+	CHECK_EQ(ao->encr, bi->encr);
+	CHECK_EQ(ao->icv_len, bi->icv_len);
+}
+
+/* Runs IKE_SA_INIT and IKE_AUTH step by step with state assertions. */
+void harness_establish(struct harness *h)
+{
+	REQUIRE(harness_initiate(h));
+	CHECK_EQ(harness_state(&h->a), ENGINE_IKE_INIT_SENT);
+	/* HDR, SA, KEi, Ni, N(NAT_DETECTION_*), N(FRAG), N(SHA) --> */
+	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h->b), ENGINE_IKE_INIT_DONE_R);
+	/* <-- HDR, SA, KEr, Nr, N(NAT_DETECTION_*), N(FRAG), N(SHA) */
+	REQUIRE_EQ(transmit(h, &h->b, &h->a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h->a), ENGINE_IKE_AUTH_SENT);
+	/* HDR, SK {IDi, AUTH, SA, TSi, TSr} --> */
+	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h->b), ENGINE_IKE_ESTABLISHED);
+	/* <-- HDR, SK {IDr, AUTH, SA, TSi, TSr} */
+	REQUIRE_EQ(transmit(h, &h->b, &h->a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h->a), ENGINE_IKE_ESTABLISHED);
+}
+
+void harness_pair(struct harness *h, uint16_t encr, uint16_t keylen,
+		  uint16_t integ, uint16_t prf, uint16_t ke)
+{
+	memset(h, 0, sizeof(*h));
+	harness_conn(&h->a.conn, true, encr, keylen, integ, prf, ke);
+	harness_conn(&h->b.conn, false, encr, keylen, integ, prf, ke);
+}
+
+void harness_pair_default(struct harness *h)
+{
+	harness_pair(h, ENCR_AES_GCM_16, 256, 0, PRF_HMAC_SHA2_256,
+		     KE_CURVE25519);
 }

@@ -78,6 +78,10 @@ int transmit_nth(struct harness *h, struct hpeer *from, struct hpeer *to,
 int transmit(struct harness *h, struct hpeer *from, struct hpeer *to,
 	     enum harness_how how);
 
+/* Handles the newest datagram of `from` (collects first). */
+int transmit_last(struct harness *h, struct hpeer *from, struct hpeer *to,
+		  enum harness_how how);
+
 /* Delivers everything both ways until no datagram is in flight (at most
  * `max` deliveries); returns the number delivered. */
 int harness_run(struct harness *h, int max);
@@ -106,5 +110,18 @@ const struct engine_sa *harness_sa_add(const struct hpeer *p, bool inbound);
 
 /* Initiates h->a's connection (and collects). */
 uint32_t harness_initiate(struct harness *h);
+
+/* Fills both connections with the same suite (see harness_conn); the
+ * default is AES-GCM-256 / PRF-SHA256 / X25519 with PSK. */
+void harness_pair(struct harness *h, uint16_t encr, uint16_t keylen,
+		  uint16_t integ, uint16_t prf, uint16_t ke);
+void harness_pair_default(struct harness *h);
+
+/* Runs IKE_SA_INIT and IKE_AUTH message by message with state checks. */
+void harness_establish(struct harness *h);
+
+/* Checks that both sides' last SA_ADD actions describe the same ESP SA
+ * pair: a's outbound is b's inbound and back, keys included (§2.17). */
+void harness_check_child_pair(const struct harness *h);
 
 #endif
