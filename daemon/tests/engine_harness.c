@@ -132,6 +132,17 @@ void harness_conn(struct engine_conn *c, bool is_a, uint16_t encr,
 	ch->reqid = is_a ? 0x6b620001 : 0x6b620002;
 }
 
+void harness_start_peer_b(struct harness *h)
+{
+	struct engine_env env = { .random = harness_random,
+				  .log = harness_log,
+				  .ctx = &h->b };
+
+	h->b.e = engine_new(&env, NULL, &h->b.conn, 1);
+	if (!h->b.e)
+		abort();
+}
+
 void harness_start(struct harness *h, const struct engine_settings *set)
 {
 	struct engine_env env = { .random = harness_random,

@@ -68,6 +68,9 @@ void harness_ts4(struct engine_ts *ts, const char *from, const char *to);
 void harness_start(struct harness *h, const struct engine_settings *set);
 void harness_free(struct harness *h);
 
+/* Creates b's engine again after the test freed it (a peer restart). */
+void harness_start_peer_b(struct harness *h);
+
 /* Moves the actions of both engines into the peers' records. */
 void harness_collect(struct harness *h);
 

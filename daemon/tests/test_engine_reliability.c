@@ -293,3 +293,231 @@ TEST(engine_half_open_limit)
 	CHECK_EQ(engine_ike_count(h.b.e), 1);
 	harness_free(&h);
 }
+
+TEST(engine_delete_from_initiator)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_terminate(h.a.e, h.now, harness_ike_id(&h.a)), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_DELETING);
+	/* HDR, SK {D(IKE)} --> */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
+	CHECK_EQ(h.b.n_sa_del, 2);
+	CHECK_EQ(h.b.n_pol_del, 3);
+	CHECK_EQ(harness_events(&h.b, ENGINE_EV_IKE_DOWN), 1);
+	/* <-- HDR, SK {} */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
+	CHECK_EQ(h.a.n_sa_del, 2);
+	CHECK_EQ(h.a.n_pol_del, 3);
+	CHECK(harness_logged(&h.a, "a-to-b[1]: peer confirmed the IKE SA "
+				   "delete"));
+	CHECK_EQ(engine_next_deadline(h.a.e), UINT64_MAX);
+	harness_free(&h);
+}
+
+TEST(engine_delete_from_responder)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_terminate(h.b.e, h.now, harness_ike_id(&h.b)), 0);
+	/* <-- HDR, SK {D(IKE)} (b's first request: message ID 0) */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
+	CHECK_EQ(h.a.n_sa_del, 2);
+	CHECK(harness_logged(&h.a, "peer deleted the IKE SA"));
+	/* HDR, SK {} --> */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
+	CHECK_EQ(h.b.n_sa_del, 2);
+	harness_free(&h);
+}
+
+TEST(engine_delete_child_both_directions)
+{
+	struct harness h;
+	struct engine_child_info c;
+	struct engine_ike_info info;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_child_info(h.b.e, harness_ike_id(&h.b), 0, &c), 0);
+	REQUIRE_EQ(engine_terminate_child(h.b.e, h.now, harness_ike_id(&h.b),
+					  c.spi_in),
+		   0);
+	/* <-- HDR, SK {D(ESP, b's inbound SPI)} */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(h.a.n_sa_del, 2);
+	CHECK_EQ(h.a.n_pol_del, 3);
+	/* HDR, SK {D(ESP, a's inbound SPI)} --> */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(h.b.n_sa_del, 2);
+	REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &info), 0);
+	CHECK_EQ(info.n_children, 0);
+	CHECK_EQ(info.state, ENGINE_IKE_ESTABLISHED);
+	REQUIRE_EQ(engine_ike_info(h.b.e, harness_ike_id(&h.b), &info), 0);
+	CHECK_EQ(info.n_children, 0);
+	CHECK_EQ(info.state, ENGINE_IKE_ESTABLISHED);
+	/* the IKE SA still works: a's DPD-style empty request is answered */
+	harness_free(&h);
+}
+
+TEST(engine_dpd_alive_peer)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.a.conn.dpd_delay_ms = 30000;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	CHECK_EQ(engine_next_deadline(h.a.e), h.now + 30000);
+	harness_advance(&h, 30000);
+	/* HDR, SK {} --> (liveness check) */
+	REQUIRE_EQ(h.a.n_q, 1);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	/* <-- HDR, SK {} */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
+	CHECK_EQ(engine_next_deadline(h.a.e), h.now + 30000);
+	harness_free(&h);
+}
+
+static void dpd_dead_peer(enum engine_dpd_action action)
+{
+	struct harness h;
+	int rounds = 0;
+
+	harness_pair_default(&h);
+	h.a.conn.dpd_delay_ms = 30000;
+	h.a.conn.dpd_action = action;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	harness_advance(&h, 30000);
+	/* HDR, SK {} --> nothing comes back, ever */
+	while (harness_state(&h.a) == ENGINE_IKE_ESTABLISHED && rounds++ < 10) {
+		while (h.a.n_q)
+			(void)transmit(&h, &h.a, &h.b, H_DROP);
+		REQUIRE(harness_next_timer(&h, 200000));
+	}
+	CHECK_EQ(rounds, 6); /* the check and five retransmissions */
+	CHECK(harness_logged(&h.a, "a-to-b[1]: no response to INFORMATIONAL "
+				   "request 2 after 5 retransmissions, peer "
+				   "is dead"));
+	CHECK_EQ(harness_events(&h.a, ENGINE_EV_IKE_DOWN), 1);
+	CHECK_EQ(h.a.n_sa_del, 2);
+	CHECK_EQ(h.a.n_pol_del, 3);
+	if (action == ENGINE_DPD_RESTART) {
+		/* ... and a new IKE SA is on its way */
+		CHECK_EQ(harness_state(&h.a), ENGINE_IKE_INIT_SENT);
+		CHECK_EQ(harness_ike_id(&h.a), 2);
+	} else {
+		CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
+	}
+	harness_free(&h);
+}
+
+TEST(engine_dpd_dead_peer_clear)
+{
+	dpd_dead_peer(ENGINE_DPD_CLEAR);
+}
+
+TEST(engine_dpd_dead_peer_restart)
+{
+	dpd_dead_peer(ENGINE_DPD_RESTART);
+}
+
+TEST(engine_nat_detected_floats_to_4500)
+{
+	struct harness h;
+	struct engine_ike_info ia, ib;
+	const struct engine_sa *sa;
+
+	harness_pair_default(&h);
+	h.nat_a = true;
+	h.b.conn.remote.family = 0; /* b accepts a from any address */
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &ia), 0);
+	REQUIRE_EQ(engine_ike_info(h.b.e, harness_ike_id(&h.b), &ib), 0);
+	CHECK(ia.nat_local);
+	CHECK(!ia.nat_remote);
+	CHECK(ib.nat_remote);
+	CHECK(!ib.nat_local);
+	/* IKE_AUTH went over 4500 with the non-ESP marker */
+	CHECK_EQ(ia.local.port, 4500);
+	CHECK_EQ(ia.remote.port, 4500);
+	CHECK_EQ(ib.local.port, 4500);
+	CHECK_EQ(ib.remote.port, 14500); /* the NAT's mapping */
+	CHECK_EQ(ib.remote.ip[0], 198);
+	sa = harness_sa_add(&h.b, false);
+	REQUIRE(sa);
+	CHECK(sa->encap);
+	CHECK_EQ(sa->dst.port, 14500);
+	CHECK(harness_sa_add(&h.a, true)->encap);
+	harness_check_child_pair(&h);
+	/* later messages keep the marker */
+	REQUIRE_EQ(engine_terminate(h.a.e, h.now, ia.ike_id), 0);
+	harness_collect(&h);
+	REQUIRE_EQ(h.a.n_q, 1);
+	CHECK(h.a.q[0].marker);
+	harness_free(&h);
+}
+
+TEST(engine_no_nat_stays_on_500)
+{
+	struct harness h;
+	struct engine_ike_info ia;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &ia), 0);
+	CHECK_EQ(ia.local.port, 500);
+	CHECK(!harness_sa_add(&h.a, true)->encap);
+	harness_free(&h);
+}
+
+TEST(engine_unknown_spi_answered_unprotected)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.a.conn.dpd_delay_ms = 10000;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	/* b forgets everything (a restart, say) */
+	engine_free(h.b.e);
+	h.b.e = NULL;
+	harness_start_peer_b(&h);
+	harness_advance(&h, 10000);
+	/* HDR, SK {} --> b knows no such SA */
+	CHECK_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), -ENG_ERR_UNKNOWN_SPI);
+	CHECK(harness_logged(&h.b, "answering INVALID_IKE_SPI"));
+	/* <-- HDR, N(INVALID_IKE_SPI), not protected: a ignores it */
+	REQUIRE_EQ(h.b.n_q, 1);
+	CHECK(transmit(&h, &h.b, &h.a, H_DELIVER) != 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
+	/* an unknown response is never answered (§2.21.4) */
+	CHECK_EQ(h.a.n_q, 0);
+	harness_free(&h);
+}
+
+TEST(engine_rekey_not_supported_yet)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	CHECK_EQ(engine_rekey(h.a.e, h.now, harness_ike_id(&h.a)), -95);
+	CHECK(harness_logged(&h.a, "rekeying is not implemented yet"));
+	harness_free(&h);
+}
