@@ -346,12 +346,11 @@ int ke_derive(struct ke *ke, const uint8_t *peer, size_t len,
 	/* §2.14: g^ir padded with zeros to the length of the prime */
 	if (x->kind == XFORM_KE_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)
 		goto out;
-	/* OpenSSL validates EC/ECX peers again here; for MODP it would add a
-	 * y^q test costing another exponentiation, which RFC 6989 does not
-	 * ask for with the safe primes of RFC 3526: ke_check did the range
-	 * test it requires. */
-	if (EVP_PKEY_derive_set_peer_ex(ctx, peer_key,
-					x->kind != XFORM_KE_MODP) <= 0) {
+	/* ke_check validated the peer (range for MODP, which is all RFC 6989
+	 * asks with RFC 3526's safe primes; on-curve at import for ECP,
+	 * whose curves have cofactor 1). OpenSSL's own check would add a
+	 * full exponentiation or scalar multiplication. */
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer_key, 0) <= 0) {
 		rc = x->kind == XFORM_KE_MODP ? CRYPTO_E_KE_RANGE
 					      : CRYPTO_E_KE_POINT;
 		goto out;

@@ -7,34 +7,54 @@
 #include <pthread.h>
 #include <string.h>
 
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+/* One keyless HMAC context per PRF digest, duplicated for each use:
+ * fetching the MAC and digest by name is a provider lookup that would
+ * otherwise dominate a key derivation. */
+static EVP_MAC_CTX *templates[8];
+static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
 
-/* Fetching is a provider lookup; do it once per process. */
-static void hmac_fetch(void)
+static void templates_init(void)
 {
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	const struct xform_prf *t;
+	size_t n;
+
+	t = xform_prf_table(&n);
+	for (size_t i = 0; hmac && i < n && i < 8; i++) {
+		OSSL_PARAM params[2] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+							 (char *)t[i].md, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		templates[i] = EVP_MAC_CTX_new(hmac);
+		if (templates[i] &&
+		    !EVP_MAC_CTX_set_params(templates[i], params)) {
+			EVP_MAC_CTX_free(templates[i]);
+			templates[i] = NULL;
+		}
+	}
+	EVP_MAC_free(hmac); /* the contexts hold their own references */
 }
 
 /* Returns a MAC context keyed with `key`, or NULL. */
 static EVP_MAC_CTX *prf_ctx_new(const struct xform_prf *p, const void *key,
 				size_t key_len)
 {
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx;
+	const struct xform_prf *t;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t n;
 
-	pthread_once(&hmac_once, hmac_fetch);
-	if (!hmac)
-		return NULL;
-	ctx = EVP_MAC_CTX_new(hmac);
+	pthread_once(&templates_once, templates_init);
+	t = xform_prf_table(&n);
+	for (size_t i = 0; i < n && i < 8; i++) {
+		if (t[i].id == p->id && templates[i])
+			ctx = EVP_MAC_CTX_dup(templates[i]);
+	}
 	if (!ctx)
 		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)p->md, 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* HMAC accepts an empty key; OpenSSL wants a non-NULL pointer. */
 	if (!EVP_MAC_init(ctx, key_len ? key : (const void *)"", key_len,
-			  params)) {
+			  NULL)) {
 		EVP_MAC_CTX_free(ctx);
 		return NULL;
 	}

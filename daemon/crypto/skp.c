@@ -24,6 +24,7 @@ struct skp {
 	EVP_CIPHER *cipher;
 	EVP_MAC *hmac;
 	struct skp_dir out, in;
+	uint64_t next_iv; /* AEAD: IVs are a per-key counter (RFC 5282 §3) */
 };
 
 static int dir_init(struct skp *sk, struct skp_dir *d, bool enc,
@@ -144,6 +145,12 @@ static void put_be(uint8_t *p, uint32_t v, int n)
 		p[i] = (uint8_t)v;
 }
 
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 static uint32_t get_be(const uint8_t *p, int n)
 {
 	uint32_t v = 0;
@@ -236,8 +243,12 @@ int skp_protect(struct skp *sk, uint8_t *msg, size_t cap, size_t hdr_len,
 	/* both lengths are covered by the ICV / the associated data */
 	put_be(msg + 24, (uint32_t)total, 4);
 	put_be(msg + hdr_len - hl + 2, (uint32_t)(total - hdr_len + hl), 2);
+	/* AEAD IVs need only be unique per key; CBC IVs must be
+	 * unpredictable (§3.14), so they are random. */
 	if (iv)
 		memcpy(msg + hdr_len, iv, ivl);
+	else if (sk->encr->aead)
+		put_be64(msg + hdr_len, sk->next_iv++);
 	else if ((rc = crypto_random(msg + hdr_len, ivl)))
 		return rc;
 	memset(p + plain_len, 0, pad);
