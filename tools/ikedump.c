@@ -457,8 +457,13 @@ static void out_begin(struct out *o, const struct dgram *d, const char *kind)
 		out_open(o, NULL, '{');
 	out_u(o, "frame", d->frame);
 	out_fmt(o, "time", "%.6f", d->time);
-	out_fmt(o, "src", "%s:%u", d->src, d->sport);
-	out_fmt(o, "dst", "%s:%u", d->dst, d->dport);
+	if (strchr(d->src, ':')) { /* RFC 5952 §6: [address]:port */
+		out_fmt(o, "src", "[%s]:%u", d->src, d->sport);
+		out_fmt(o, "dst", "[%s]:%u", d->dst, d->dport);
+	} else {
+		out_fmt(o, "src", "%s:%u", d->src, d->sport);
+		out_fmt(o, "dst", "%s:%u", d->dst, d->dport);
+	}
 	out_str(o, "kind", kind);
 }
 

@@ -77,49 +77,83 @@ void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path, bool ng)
 	put_le32(pc->f, 20);
 }
 
-static uint16_t ip_checksum(const uint8_t *p, size_t n)
+/* Internet checksum (RFC 1071) of `n` bytes, continuing from `sum`. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
 {
-	uint32_t sum = 0;
-
 	for (size_t i = 0; i + 1 < n; i += 2)
 		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n % 2)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
 }
 
-/* Builds Ethernet + IPv4 + UDP around `data` into `frame`. */
-static size_t build_frame(uint8_t *frame, const char *src, unsigned sport,
-			  const char *dst, unsigned dport, const void *data,
-			  size_t len)
+static void put_be16(uint8_t *p, size_t v)
 {
-	static const uint8_t eth[14] = { 2, 0, 0, 0, 0, 2,    2,
-					 0, 0, 0, 0, 1, 0x08, 0x00 };
-	uint8_t *ip = frame + 14, *udp = ip + 20;
-	size_t ulen = 8 + len;
-	uint16_t c;
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 
-	memcpy(frame, eth, sizeof(eth));
-	memset(ip, 0, 28);
+/* Writes an IPv4 or IPv6 header for `ulen` bytes of UDP at `ip`; returns
+ * its length. IPv6 also gets the (mandatory) UDP checksum, later. */
+static size_t build_ip(uint8_t *ip, const char *src, const char *dst,
+		       size_t ulen, bool *v6)
+{
+	*v6 = strchr(src, ':') != NULL;
+	if (*v6) {
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		put_be16(ip + 4, ulen);
+		ip[6] = 17;
+		ip[7] = 64;
+		REQUIRE(inet_pton(AF_INET6, src, ip + 8) == 1);
+		REQUIRE(inet_pton(AF_INET6, dst, ip + 24) == 1);
+		return 40;
+	}
+	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	ip[2] = (uint8_t)((20 + ulen) >> 8);
-	ip[3] = (uint8_t)(20 + ulen);
+	put_be16(ip + 2, 20 + ulen);
 	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
 	ip[9] = 17;
 	REQUIRE(inet_pton(AF_INET, src, ip + 12) == 1);
 	REQUIRE(inet_pton(AF_INET, dst, ip + 16) == 1);
-	c = ip_checksum(ip, 20);
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
-	udp[2] = (uint8_t)(dport >> 8);
-	udp[3] = (uint8_t)dport;
-	udp[4] = (uint8_t)(ulen >> 8);
-	udp[5] = (uint8_t)ulen; /* checksum 0: none (RFC 768) */
+	put_be16(ip + 10, fold(sum16(0, ip, 20)));
+	return 20;
+}
+
+/* Builds Ethernet + IP + UDP around `data` into `frame`. */
+static size_t build_frame(uint8_t *frame, const char *src, unsigned sport,
+			  const char *dst, unsigned dport, const void *data,
+			  size_t len)
+{
+	static const uint8_t eth[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	size_t ulen = 8 + len, iplen;
+	uint8_t *ip = frame + 14, *udp;
+	bool v6;
+
+	memcpy(frame, eth, sizeof(eth));
+	iplen = build_ip(ip, src, dst, ulen, &v6);
+	put_be16(frame + 12, v6 ? 0x86dd : 0x0800);
+	udp = ip + iplen;
+	put_be16(udp, sport);
+	put_be16(udp + 2, dport);
+	put_be16(udp + 4, ulen);
+	put_be16(udp + 6, 0); /* IPv4: no checksum (RFC 768) */
 	memcpy(udp + 8, data, len);
-	return 14 + 20 + ulen;
+	if (v6) { /* RFC 8200 §8.1: pseudo-header, then the datagram */
+		uint32_t s = sum16(0, ip + 8, 32) + (uint32_t)ulen + 17;
+		uint16_t c = fold(sum16(s, udp, ulen));
+
+		put_be16(udp + 6, c ? c : 0xffff);
+	}
+	return 14 + iplen + ulen;
 }
 
 void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,

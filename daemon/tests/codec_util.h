@@ -13,7 +13,7 @@
 size_t codec_util_vec(const char *name, uint8_t *buf, size_t cap);
 
 /* A capture file being written: classic pcap (LINKTYPE_ETHERNET) or pcapng
- * (one Ethernet interface). Frames carry IPv4/UDP; timestamps are fixed
+ * (one Ethernet interface). Frames carry UDP over IPv4 or IPv6; timestamps are fixed
  * (1700000000 s plus one second per frame) so output is reproducible. */
 struct codec_util_pcap {
 	FILE *f;
@@ -25,7 +25,8 @@ struct codec_util_pcap {
 void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path,
 			  bool ng);
 
-/* Appends one UDP datagram from src:sport to dst:dport (dotted quads). */
+/* Appends one UDP datagram from src:sport to dst:dport (IPv4 or IPv6
+ * addresses as text). */
 void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
 			 unsigned sport, const char *dst, unsigned dport,
 			 const void *data, size_t len);

@@ -28,6 +28,8 @@ static const struct {
 	{ "unknown_noncritical", NULL, true, 500, false },
 	{ "err_critical", NULL, true, 500, false },
 	{ "err_ts_range", NULL, true, 500, false },
+	{ "sa_init_i", NULL, true, 500, false }, /* over IPv6 */
+	{ "auth_i", NULL, false, 4500, true },	 /* over IPv6, NAT-T */
 };
 
 static void write_capture(const char *path, bool ng)
@@ -48,14 +50,15 @@ static void write_capture(const char *path, bool ng)
 			REQUIRE_GE(n, 0);
 			len = (size_t)n;
 		}
+		const char *a = i >= 13 ? "2001:db8::1" : "192.0.2.1";
+		const char *b = i >= 13 ? "2001:db8::2" : "192.0.2.2";
+
 		if (frames[i].to_responder)
-			codec_util_pcap_add(&pc, "192.0.2.1", frames[i].port,
-					    "192.0.2.2", frames[i].port, buf,
-					    len + off);
+			codec_util_pcap_add(&pc, a, frames[i].port, b,
+					    frames[i].port, buf, len + off);
 		else
-			codec_util_pcap_add(&pc, "192.0.2.2", frames[i].port,
-					    "192.0.2.1", frames[i].port, buf,
-					    len + off);
+			codec_util_pcap_add(&pc, b, frames[i].port, a,
+					    frames[i].port, buf, len + off);
 	}
 	codec_util_pcap_close(&pc);
 }
@@ -175,7 +178,7 @@ TEST(codec_ikedump_json_parses)
 		 test_build_path("bin/ikedump"), pcap);
 	st = codec_util_run(cmd, out, sizeof(out));
 	CHECK_EQ(st, 0);
-	CHECK_STR(out, "13\n"
+	CHECK_STR(out, "15\n"
 		       "IKE_SA_INIT SA ENCR_AES_GCM_16\n"
 		       "True IDi\n"
 		       "NAT-keepalive ESP c1c2c3c4\n"
