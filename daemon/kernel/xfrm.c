@@ -13,10 +13,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define XFRM_SBUF     (64 * 1024) /* one sendmsg() worth of requests */
-#define XFRM_RBUF     (64 * 1024) /* replies; dumps fill up to this */
-#define XFRM_EV_BUF   (64 * 1024)
-#define XFRM_ACK_COST 2048 /* receive buffer per queued ack, generously */
+#define XFRM_SBUF   (64 * 1024) /* one sendmsg() worth of requests */
+#define XFRM_RBUF   (64 * 1024) /* replies; dumps fill up to this */
+#define XFRM_EV_BUF (64 * 1024)
 
 struct xfrm {
 	struct mnl_socket *nl; /* requests */
@@ -24,7 +23,6 @@ struct xfrm {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned long sends; /* sendmsg() calls, for tests and benchmarks */
-	size_t max_batch;    /* requests per sendmsg() the acks have room for */
 	uint8_t *sbuf;
 	uint8_t *rbuf;
 	uint8_t *ebuf;
@@ -41,8 +39,6 @@ static void sock_opt(struct mnl_socket *nl, int level, int name, int val)
 static int open_requests(struct xfrm *x)
 {
 	struct timeval tv = { .tv_sec = 10 };
-	int rcv = 4 << 20;
-	socklen_t len = sizeof(rcv);
 
 	x->nl = mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC);
 	if (!x->nl)
@@ -52,19 +48,7 @@ static int open_requests(struct xfrm *x)
 	x->portid = mnl_socket_get_portid(x->nl);
 	sock_opt(x->nl, SOL_NETLINK, NETLINK_EXT_ACK, 1);
 	sock_opt(x->nl, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-	/* The kernel queues one ack per request of a batch before sendmsg()
-	 * returns; each costs about 1 KiB of receive buffer (skb overhead).
-	 * Ask for room (forced when we have CAP_NET_ADMIN, else capped by
-	 * net.core.rmem_max) and size batches to what we got. */
-	if (setsockopt(mnl_socket_get_fd(x->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcv, sizeof(rcv)) < 0)
-		sock_opt(x->nl, SOL_SOCKET, SO_RCVBUF, rcv);
-	if (getsockopt(mnl_socket_get_fd(x->nl), SOL_SOCKET, SO_RCVBUF, &rcv,
-		       &len) < 0)
-		rcv = 0;
-	x->max_batch = (size_t)rcv / XFRM_ACK_COST;
-	if (x->max_batch < 16)
-		x->max_batch = 16;
+	sock_opt(x->nl, SOL_SOCKET, SO_RCVBUF, 1 << 20);
 	/* The kernel always answers; a timeout turns a bug into an error
 	 * instead of a hung daemon. */
 	if (setsockopt(mnl_socket_get_fd(x->nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
@@ -314,7 +298,7 @@ static int apply_chunk(struct xfrm *x, struct kernel_req *reqs, size_t n,
 	struct apply_ctx c = { reqs, slot, NULL };
 	int r;
 
-	for (; *i < n && count < x->max_batch; (*i)++) {
+	for (; *i < n; (*i)++) {
 		struct kernel_req *q = &reqs[*i];
 		q->err.code = 0;
 		q->err.msg[0] = 0;

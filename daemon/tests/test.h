@@ -34,6 +34,9 @@ void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends the running test now, keeping the failures recorded so far. */
 _Noreturn void test_abort(void);
 
+/* True if the running test has recorded a failure so far. */
+bool test_failed(void);
+
 /* Formats `len` bytes as lowercase hex into a static buffer (test output). */
 const char *test_hex(const void *buf, size_t len);
 

@@ -79,6 +79,11 @@ _Noreturn void test_skip(const char *fmt, ...)
 	exit(failures ? TEST_EXIT_FAIL : TEST_EXIT_SKIP);
 }
 
+bool test_failed(void)
+{
+	return failures != 0;
+}
+
 _Noreturn void test_abort(void)
 {
 	fflush(stdout);

@@ -1,0 +1,549 @@
+/* From configuration to engine; see conns.h. */
+#include "io/conns.h"
+
+#include "crypto/auth.h"
+#include "ike_iana.h"
+#include "kernel/kernel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Work area for one build: where errors go and which keys were loaded. */
+struct conns_ctx {
+	const struct kb_config *cfg;
+	struct conns *out;
+	struct conf_diag *diag;
+	const struct kb_conn *conn; /* the connection being built */
+	uint32_t next_reqid;
+};
+
+#define conns_err(x, ...)                                                      \
+	conf_diag_add((x)->diag, NULL, 0, NULL, "conn " __VA_ARGS__)
+
+static int conns_keep_key(struct conns_ctx *x, struct auth_key *key)
+{
+	struct auth_key **k;
+
+	k = realloc(x->out->keys, (x->out->n_keys + 1) * sizeof(*k));
+	if (!k) {
+		auth_key_free(key);
+		return -ENOMEM;
+	}
+	x->out->keys = k;
+	k[x->out->n_keys++] = key;
+	return 0;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "C=CH, O=Example, CN=moon" → DER Name (RFC 5280 §4.1.2.4). */
+static int conns_dn_parse(const char *text, struct engine_id *out)
+{
+	X509_NAME *name = X509_NAME_new();
+	char buf[ENGINE_ID_MAX], *save = NULL, *rdn;
+	unsigned char *der = NULL;
+	int len, r = -EINVAL;
+
+	if (!name || strlen(text) >= sizeof(buf))
+		goto out;
+	strcpy(buf, text);
+	for (rdn = strtok_r(buf, ",/", &save); rdn;
+	     rdn = strtok_r(NULL, ",/", &save)) {
+		char *eq = strchr(rdn, '=');
+
+		while (*rdn == ' ')
+			rdn++;
+		if (!eq || eq == rdn)
+			goto out;
+		*eq = 0;
+		if (!X509_NAME_add_entry_by_txt(name, rdn, MBSTRING_UTF8,
+						(unsigned char *)eq + 1, -1, -1,
+						0))
+			goto out;
+	}
+	len = i2d_X509_NAME(name, &der);
+	if (len <= 0 || len > ENGINE_ID_MAX)
+		goto out;
+	memcpy(out->data, der, (size_t)len);
+	out->len = (uint16_t)len;
+	r = 0;
+out:
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+	return r;
+}
+
+int conns_id_parse(const char *text, uint8_t type, struct engine_id *out)
+{
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(text, "%any") == 0 || type == 0)
+		return 0;
+	out->type = type;
+	switch (type) {
+	case ID_IPV4_ADDR:
+		out->len = 4;
+		return inet_pton(AF_INET, text, out->data) == 1 ? 0 : -EINVAL;
+	case ID_IPV6_ADDR:
+		out->len = 16;
+		return inet_pton(AF_INET6, text, out->data) == 1 ? 0 : -EINVAL;
+	case ID_DER_ASN1_DN: return conns_dn_parse(text, out);
+	case ID_KEY_ID:
+		if (strncmp(text, "@#", 2) != 0)
+			break;
+		text += 2;
+		n = strlen(text);
+		if (n % 2 || n / 2 > ENGINE_ID_MAX)
+			return -EINVAL;
+		for (size_t i = 0; i < n / 2; i++) {
+			int hi = hex_nibble(text[2 * i]);
+			int lo = hex_nibble(text[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			out->data[i] = (uint8_t)(hi << 4 | lo);
+		}
+		out->len = (uint16_t)(n / 2);
+		return 0;
+	}
+	/* FQDN, RFC822 and KEY_ID as text: "@" only marks an FQDN. */
+	if (type == ID_FQDN && text[0] == '@')
+		text++;
+	n = strlen(text);
+	if (n == 0 || n > ENGINE_ID_MAX)
+		return -EINVAL;
+	memcpy(out->data, text, n);
+	out->len = (uint16_t)n;
+	return 0;
+}
+
+/* First usable entry of local_addrs / remote_addrs: an address, or a name
+ * resolved now. Subnets, ranges and %any accept any address (family 0). */
+static int conns_addr(struct conns_ctx *x, const struct kb_addr *list,
+		      uint8_t n, uint16_t port, struct engine_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->port = port;
+	for (uint8_t i = 0; i < n; i++) {
+		const struct kb_addr *a = &list[i];
+		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+
+		if (a->type == KB_ADDR_HOST) {
+			out->family = a->family;
+			memcpy(out->ip, a->from, 16);
+			return 0;
+		}
+		if (a->type != KB_ADDR_FQDN)
+			continue;
+		hints.ai_family = a->family;
+		if (getaddrinfo(a->fqdn, NULL, &hints, &ai) != 0) {
+			conns_err(x, "%s: cannot resolve '%s'", x->conn->name,
+				  a->fqdn);
+			return -ENOENT;
+		}
+		out->family = (uint8_t)ai->ai_family;
+		if (ai->ai_family == AF_INET)
+			memcpy(out->ip,
+			       &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
+			       4);
+		else
+			memcpy(out->ip,
+			       &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+			       16);
+		freeaddrinfo(ai);
+		return 0;
+	}
+	return 0;
+}
+
+/* A swanctl proposal as the engine's transform list (RFC 7296 §3.3). */
+static void conns_proposal(const struct kb_proposal *p,
+			   struct engine_proposal *out)
+{
+	memset(out, 0, sizeof(*out));
+#define ADD(t, i, k)                                                           \
+	do {                                                                   \
+		if (out->n < ENGINE_MAX_XFORMS)                                \
+			out->x[out->n++] = (struct engine_xform){ t, i, k };   \
+	} while (0)
+	for (unsigned i = 0; i < p->n_encr; i++)
+		ADD(TRANS_ENCR, p->encr[i].id, p->encr[i].key_len);
+	for (unsigned i = 0; i < p->n_prf; i++)
+		ADD(TRANS_PRF, p->prf[i], 0);
+	for (unsigned i = 0; i < p->n_integ; i++)
+		ADD(TRANS_INTEG, p->integ[i], 0);
+	for (unsigned i = 0; i < p->n_ke; i++)
+		ADD(TRANS_KE, p->ke[i], 0);
+	for (unsigned i = 0; i < p->n_esn; i++)
+		ADD(TRANS_ESN, p->esn[i], 0);
+#undef ADD
+}
+
+static uint8_t conns_proposals(const struct kb_proposals *ps,
+			       struct engine_proposal *out)
+{
+	uint8_t n = 0;
+
+	for (unsigned i = 0; i < ps->count && n < ENGINE_MAX_PROPOSALS; i++)
+		conns_proposal(&ps->p[i], &out[n++]);
+	return n;
+}
+
+/* A configured selector; "dynamic" is the tunnel endpoint's own address
+ * (RFC 7296 §2.9: the initiator's TSi then contains its address). */
+static void conns_ts(const struct kb_ts *t, const struct engine_addr *self,
+		     struct engine_ts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = t->proto;
+	out->port_lo = t->port_from;
+	out->port_hi = t->port_to;
+	if (t->dynamic && self->family) {
+		out->type = self->family == AF_INET ? TS_IPV4_ADDR_RANGE
+						    : TS_IPV6_ADDR_RANGE;
+		memcpy(out->start, self->ip, 16);
+		memcpy(out->end, self->ip, 16);
+		return;
+	}
+	if (t->dynamic) { /* address unknown until negotiation: any */
+		out->type = TS_IPV4_ADDR_RANGE;
+		memset(out->end, 0xff, 4);
+		return;
+	}
+	out->type =
+		t->family == AF_INET ? TS_IPV4_ADDR_RANGE : TS_IPV6_ADDR_RANGE;
+	memcpy(out->start, t->from, 16);
+	memcpy(out->end, t->to, 16);
+}
+
+static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
+		       struct engine_conn *ec, struct engine_child_cfg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ch->mode != KB_MODE_TUNNEL && ch->mode != KB_MODE_TRANSPORT) {
+		conns_err(x,
+			  "%s: child %s: mode pass/drop is not supported yet",
+			  x->conn->name, ch->name);
+		return -ENOTSUP;
+	}
+	if (strlen(ch->name) >= sizeof(out->name)) {
+		conns_err(x, "%s: child name '%s' longer than %zu characters",
+			  x->conn->name, ch->name, sizeof(out->name) - 1);
+		return -EINVAL;
+	}
+	memcpy(out->name, ch->name, strlen(ch->name) + 1);
+	out->mode = ch->mode == KB_MODE_TRANSPORT ? ENGINE_MODE_TRANSPORT
+						  : ENGINE_MODE_TUNNEL;
+	out->n_esp = conns_proposals(&ch->esp_proposals, out->esp);
+	for (unsigned i = 0; i < ch->n_local_ts && i < ENGINE_MAX_TS; i++)
+		conns_ts(&ch->local_ts[i], &ec->local, &out->local_ts[i]);
+	for (unsigned i = 0; i < ch->n_remote_ts && i < ENGINE_MAX_TS; i++)
+		conns_ts(&ch->remote_ts[i], &ec->remote, &out->remote_ts[i]);
+	out->n_local_ts =
+		(uint8_t)(ch->n_local_ts < ENGINE_MAX_TS ? ch->n_local_ts
+							 : ENGINE_MAX_TS);
+	out->n_remote_ts =
+		(uint8_t)(ch->n_remote_ts < ENGINE_MAX_TS ? ch->n_remote_ts
+							  : ENGINE_MAX_TS);
+	out->reqid = x->next_reqid++;
+	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones. */
+	out->life_soft_s = ch->rekey_time;
+	out->life_hard_s = ch->life_time;
+	out->life_soft_bytes = ch->rekey_bytes;
+	out->life_hard_bytes = ch->life_bytes;
+	out->life_soft_packets = ch->rekey_packets;
+	out->life_hard_packets = ch->life_packets;
+	out->replay_window = ch->replay_window;
+	return 0;
+}
+
+/* Signs a fixed message with `priv` and verifies it with `pub`: true when
+ * they are two halves of one key pair. */
+static bool conns_keys_pair(const struct auth_key *priv,
+			    const struct auth_key *pub)
+{
+	static const uint8_t msg[] = "keybridge key pair check";
+	struct auth_octets o = { .msg = msg, .msg_len = sizeof(msg) };
+	enum auth_sig_scheme scheme;
+	uint8_t sig[AUTH_DATA_MAX];
+	size_t len;
+
+	if (auth_sig_choose(priv, auth_hash_supported(), false, &scheme) ||
+	    auth_sig_make(priv, scheme, &o, sig, sizeof(sig), &len))
+		return false;
+	return auth_sig_check(pub, &o, sig, len, auth_hash_supported(), NULL) ==
+	       0;
+}
+
+/* The public key a round names: its first pubkeys or certs entry. */
+static int conns_round_public(struct conns_ctx *x,
+			      const struct kb_auth_round *r, const char *side,
+			      struct auth_key **out)
+{
+	const char *path = r->n_pubkeys ? r->pubkeys[0]
+			   : r->n_certs ? r->certs[0]
+					: NULL;
+
+	*out = NULL;
+	if (!path) {
+		conns_err(x,
+			  "%s: %s: public key authentication needs pubkeys "
+			  "or certs (certificate chains to cacerts are not "
+			  "supported yet)",
+			  x->conn->name, side);
+		return -ENOENT;
+	}
+	if (auth_key_load_public(path, out)) {
+		conns_err(x,
+			  "%s: %s: cannot load public key or certificate '%s'",
+			  x->conn->name, side, path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Our private key: the one among secrets { private… } that pairs with the
+ * configured public key. */
+static int conns_local_key(struct conns_ctx *x, struct engine_auth *a)
+{
+	struct auth_key *pub, *priv = NULL;
+	int r = conns_round_public(x, &x->conn->local, "local", &pub);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < x->cfg->n_private_secrets; i++) {
+		const char *path = x->cfg->private_secrets[i].file;
+
+		if (auth_key_load_private(path, &priv)) {
+			conns_err(x, "%s: cannot load private key '%s'",
+				  x->conn->name, path);
+			continue;
+		}
+		if (conns_keys_pair(priv, pub))
+			break;
+		auth_key_free(priv);
+		priv = NULL;
+	}
+	auth_key_free(pub);
+	if (!priv) {
+		conns_err(x,
+			  "%s: no private key in secrets matches the local "
+			  "public key",
+			  x->conn->name);
+		return -ENOENT;
+	}
+	a->key = priv;
+	return conns_keep_key(x, priv);
+}
+
+static bool conns_id_listed(const struct kb_ike_secret *s, const char *id)
+{
+	for (unsigned i = 0; i < s->n_ids; i++)
+		if (strcmp(s->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* The pre-shared key for this connection: the ike secret listing the most
+ * of our and the peer's identities; one listing none serves everyone. */
+static int conns_psk(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_ike_secret *best = NULL;
+	int best_score = -1;
+
+	for (size_t i = 0; i < x->cfg->n_ike_secrets; i++) {
+		const struct kb_ike_secret *s = &x->cfg->ike_secrets[i];
+		int score = conns_id_listed(s, x->conn->local.id) +
+			    conns_id_listed(s, x->conn->remote.id);
+
+		if (s->n_ids && !score)
+			continue;
+		if (score > best_score) {
+			best = s;
+			best_score = score;
+		}
+	}
+	if (!best) {
+		conns_err(x,
+			  "%s: no ike secret for local id '%s' and remote "
+			  "id '%s'",
+			  x->conn->name, x->conn->local.id, x->conn->remote.id);
+		return -ENOENT;
+	}
+	if (best->secret_len > sizeof(ec->psk)) {
+		conns_err(x,
+			  "%s: pre-shared key of %zu bytes is longer than %zu",
+			  x->conn->name, best->secret_len, sizeof(ec->psk));
+		return -EINVAL;
+	}
+	memcpy(ec->psk, best->secret, best->secret_len);
+	ec->psk_len = (uint16_t)best->secret_len;
+	return 0;
+}
+
+static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *l = &x->conn->local, *rr = &x->conn->remote;
+	struct auth_key *peer;
+	int r;
+
+	if (conns_id_parse(l->id, l->id_type, &ec->local_auth.id) ||
+	    conns_id_parse(rr->id, rr->id_type, &ec->remote_auth.id)) {
+		conns_err(x, "%s: bad identity '%s' or '%s'", x->conn->name,
+			  l->id, rr->id);
+		return -EINVAL;
+	}
+	if ((l->auth == KB_AUTH_PSK) != (rr->auth == KB_AUTH_PSK)) {
+		conns_err(x,
+			  "%s: mixing psk with public key authentication "
+			  "is not supported yet",
+			  x->conn->name);
+		return -ENOTSUP;
+	}
+	if (l->auth == KB_AUTH_PSK) {
+		ec->local_auth.method = ec->remote_auth.method =
+			ENGINE_AUTH_PSK;
+		return conns_psk(x, ec);
+	}
+	ec->local_auth.method = ec->remote_auth.method = ENGINE_AUTH_PUBKEY;
+	r = conns_local_key(x, &ec->local_auth);
+	if (r)
+		return r;
+	r = conns_round_public(x, rr, "remote", &peer);
+	if (r)
+		return r;
+	ec->remote_auth.key = peer;
+	return conns_keep_key(x, peer);
+}
+
+/* FNV-1a over the connection's settings: a reload restarts only the
+ * connections whose digest changed. */
+static uint64_t conns_digest(const struct kb_conn *c)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *p = (const uint8_t *)c;
+
+	for (size_t i = 0; i < offsetof(struct kb_conn, children); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	for (size_t k = 0; k < c->n_children; k++) {
+		p = (const uint8_t *)&c->children[k];
+		for (size_t i = 0; i < sizeof(c->children[k]); i++)
+			h = (h ^ p[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
+		     struct conn_extra *extra)
+{
+	const struct kb_conn *c = x->conn;
+	int r;
+
+	engine_conn_defaults(ec);
+	if (strlen(c->name) >= sizeof(ec->name)) {
+		conns_err(x, "%s: name longer than %zu characters", c->name,
+			  sizeof(ec->name) - 1);
+		return -EINVAL;
+	}
+	memcpy(ec->name, c->name, strlen(c->name) + 1);
+	if (c->mobike) {
+		conns_err(x, "%s: mobike is not supported yet", c->name);
+		return -ENOTSUP;
+	}
+	if (c->n_children > ENGINE_MAX_CHILD_CFG) {
+		conns_err(x, "%s: more than %d children", c->name,
+			  ENGINE_MAX_CHILD_CFG);
+		return -ENOTSUP;
+	}
+	r = conns_addr(x, c->local_addrs, c->n_local_addrs, c->local_port,
+		       &ec->local);
+	if (!r)
+		r = conns_addr(x, c->remote_addrs, c->n_remote_addrs,
+			       c->remote_port, &ec->remote);
+	if (r)
+		return r;
+	ec->n_ike = conns_proposals(&c->proposals, ec->ike);
+	r = conns_auth(x, ec);
+	if (r)
+		return r;
+	memset(extra, 0, sizeof(*extra));
+	for (size_t i = 0; i < c->n_children; i++) {
+		r = conns_child(x, &c->children[i], ec, &ec->children[i]);
+		if (r)
+			return r;
+		extra->start_action |= c->children[i].start_action;
+	}
+	ec->n_children = (uint8_t)c->n_children;
+	ec->dpd_delay_ms = (uint32_t)(c->dpd_delay * 1000);
+	ec->dpd_action =
+		c->n_children && c->children[0].dpd_action == KB_ACTION_START
+			? ENGINE_DPD_RESTART
+			: ENGINE_DPD_CLEAR;
+	ec->ike_lifetime_s = c->rekey_time + c->over_time;
+	ec->force_encap = c->encap;
+	extra->digest = conns_digest(c);
+	return 0;
+}
+
+int conns_build(const struct kb_config *cfg, struct conns *out,
+		struct conf_diag *diag)
+{
+	struct conns_ctx x = { cfg, out, diag, NULL, KERNEL_REQID_MIN + 1 };
+
+	memset(out, 0, sizeof(*out));
+	out->conn = calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->conn));
+	out->extra =
+		calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->extra));
+	if (!out->conn || !out->extra) {
+		conns_free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_conns; i++) {
+		struct engine_conn *ec = &out->conn[out->n];
+
+		x.conn = &cfg->conns[i];
+		if (conns_one(&x, ec, &out->extra[out->n]) == 0) {
+			out->n++;
+			continue;
+		}
+		OPENSSL_cleanse(ec, sizeof(*ec));
+		conf_diag_add(diag, NULL, 0, NULL,
+			      "conn %s: not loaded; the others are",
+			      cfg->conns[i].name);
+	}
+	return 0;
+}
+
+void conns_free(struct conns *c)
+{
+	if (c->conn)
+		OPENSSL_cleanse(c->conn, c->n * sizeof(*c->conn));
+	free(c->conn);
+	free(c->extra);
+	for (size_t i = 0; i < c->n_keys; i++)
+		auth_key_free(c->keys[i]);
+	free(c->keys);
+	memset(c, 0, sizeof(*c));
+}
+
+int conns_find(const struct conns *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->conn[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,48 @@
+/* From configuration to engine: turns the checked swanctl.conf model
+ * (config/config.h) into the engine's connections (engine/engine.h),
+ * resolving what needs the outside world — host names, key files, which
+ * secret belongs to which connection. Problems are reported per connection
+ * ("conn home: …") and that connection is left out; the others load. */
+#ifndef KB_IO_CONNS_H
+#define KB_IO_CONNS_H
+
+#include "config/config.h"
+#include "engine/engine.h"
+
+struct auth_key;
+
+/* What the daemon does with a connection at start-up and after a reload. */
+struct conn_extra {
+	unsigned start_action; /* enum kb_start_action bits of its children */
+	uint64_t digest;       /* fingerprint of the settings (reload) */
+};
+
+struct conns {
+	size_t n;
+	struct engine_conn *conn; /* n entries, PSKs wiped by conns_free */
+	struct conn_extra *extra; /* n entries */
+	size_t n_keys;
+	struct auth_key **keys; /* keys the connections point to */
+};
+
+/* Builds the engine connections of `cfg`. A connection that cannot be used
+ * (unresolvable address, missing key or secret, a setting the engine does
+ * not support yet) adds an error to `diag` and is skipped. Returns 0, or
+ * -ENOMEM. */
+int conns_build(const struct kb_config *cfg, struct conns *out,
+		struct conf_diag *diag) __attribute__((warn_unused_result));
+
+/* Frees everything and wipes the pre-shared keys; safe on a zeroed struct. */
+void conns_free(struct conns *c);
+
+/* Index of connection `name`, or -1. */
+int conns_find(const struct conns *c, const char *name);
+
+/* Parses identity text as swanctl.conf writes it ("192.0.2.1",
+ * "@moon.example.org", "carol@example.org", "C=CH, O=Example, CN=moon",
+ * "@#0a0b…") into an engine identity of type `type` (ID_*). Returns 0 or
+ * -EINVAL. "%any" gives type 0 (any identity). */
+int conns_id_parse(const char *text, uint8_t type, struct engine_id *out)
+	__attribute__((warn_unused_result));
+
+#endif

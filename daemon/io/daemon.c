@@ -1,0 +1,737 @@
+/* keybridged's run time; see daemon.h. */
+#include "io/daemon.h"
+
+#include "config/config.h"
+#include "engine/engine.h"
+#include "engine/engine_err.h"
+#include "engine/engine_kernel.h"
+#include "ike_iana.h"
+#include "io/conns.h"
+#include "io/log.h"
+#include "io/loop.h"
+#include "io/notify.h"
+#include "io/privs.h"
+#include "io/udp.h"
+#include "kernel/kernel.h"
+#include "kernel/xfrm.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+
+enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
+
+struct daemon {
+	const struct daemon_opts *opts;
+	struct loop *loop;
+	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
+	const struct kernel_ops *kops;
+	struct kernel *kernel;
+	struct engine *engine;
+	struct kb_config *cfg;
+	struct conns conns;
+	uint32_t policy_seq;
+	bool stopping, finished;
+	uint64_t stop_deadline;
+	int exit_status;
+	uint8_t buf[DAEMON_DGRAM_MAX];
+};
+
+/* ---- environment for the engine ----------------------------------------- */
+
+static int daemon_random(void *ctx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	(void)ctx;
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
+{
+	(void)ctx;
+	log_msg((enum log_level)level, sa, "%s", msg);
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+static void daemon_to_engine(const struct sockaddr_storage *ss,
+			     struct engine_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+		memcpy(out->ip, &sin->sin_addr, 4);
+		out->port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		memcpy(out->ip, &sin6->sin6_addr, 16);
+		out->port = ntohs(sin6->sin6_port);
+	}
+}
+
+static void daemon_from_engine(const struct engine_addr *a,
+			       struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ss_family = a->family;
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (void *)out;
+		memcpy(&sin->sin_addr, a->ip, 4);
+		sin->sin_port = htons(a->port);
+	} else if (a->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (void *)out;
+		memcpy(&sin6->sin6_addr, a->ip, 16);
+		sin6->sin6_port = htons(a->port);
+	}
+}
+
+static struct udp_sock *daemon_sock(struct daemon *d, int family, bool natt)
+{
+	struct udp_sock *s = &d->socks[(family == AF_INET6) * 2 + natt];
+
+	return s->fd >= 0 ? s : NULL;
+}
+
+/* ---- carrying out the engine's actions ----------------------------------- */
+
+/* "conn[ike#]" for logs about IKE SA `ike_id`. */
+static const char *daemon_sa_name(struct daemon *d, uint32_t ike_id, char *buf,
+				  size_t cap)
+{
+	struct engine_ike_info info;
+
+	if (engine_ike_info(d->engine, ike_id, &info) == 0)
+		snprintf(buf, cap, "%s[%u]", info.conn, ike_id);
+	else
+		snprintf(buf, cap, "[%u]", ike_id);
+	return buf;
+}
+
+static void daemon_send(struct daemon *d, const struct engine_action *a)
+{
+	const struct engine_send *s = &a->u.send;
+	struct udp_sock *sock = daemon_sock(
+		d, s->remote.family, s->local.port == d->opts->natt_port);
+	struct sockaddr_storage local, remote;
+	uint8_t *out = d->buf;
+	size_t len = s->len;
+	char name[96];
+	int r;
+
+	if (!s->buf) {
+		log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, 64),
+			"out of memory; datagram dropped, retransmission will "
+			"retry");
+		return;
+	}
+	if (!sock || len + 4 > sizeof(d->buf)) {
+		log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, 64),
+			"no socket for this address family; datagram dropped");
+		return;
+	}
+	/* RFC 3948 §2.2: IKE on the ESP-in-UDP port has a zero marker. */
+	if (s->non_esp_marker) {
+		memset(out, 0, 4);
+		memcpy(out + 4, s->buf, len);
+		len += 4;
+	} else {
+		memcpy(out, s->buf, len);
+	}
+	daemon_from_engine(&s->local, &local);
+	daemon_from_engine(&s->remote, &remote);
+	r = udp_send(sock, out, len, &local, &remote);
+	if (r)
+		log_msg(LOG_LVL_WARNING, daemon_sa_name(d, a->ike_id, name, 64),
+			"sending %zu bytes to %s failed: %s; retransmission "
+			"will retry",
+			len, udp_addr_str(&remote, name + 64, 32),
+			strerror(-r));
+}
+
+static void daemon_kernel_failed(struct daemon *d, uint64_t now,
+				 const struct engine_action *a,
+				 enum engine_kevent_type type, uint32_t spi,
+				 const struct kernel_err *err)
+{
+	struct engine_kevent ev = { .type = type,
+				    .spi = spi,
+				    .proto = PROTO_ESP };
+	char name[64];
+
+	log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, sizeof(name)),
+		"kernel refused: %s", err->msg);
+	(void)engine_kernel_event(d->engine, now, &ev);
+}
+
+static void daemon_alloc_spi(struct daemon *d, uint64_t now,
+			     const struct engine_action *a)
+{
+	const struct engine_spi *s = &a->u.spi;
+	struct kernel_sa_id id;
+	struct kernel_err err = { 0 };
+	uint32_t got = 0;
+
+	struct engine_sa larval = {
+		.src = s->src, .dst = s->dst, .spi = s->spi, .proto = PROTO_ESP
+	};
+	struct kernel_sa k;
+
+	engine_sa_to_kernel(&larval, &k);
+	id = k.id;
+	if (d->kops->spi_alloc(d->kernel, &id, s->reqid, 0, s->spi, s->spi,
+			       &got, &err) < 0 ||
+	    got != s->spi)
+		daemon_kernel_failed(d, now, a, ENGINE_KEV_SPI_FAILED, s->spi,
+				     &err);
+}
+
+/* One request through the backend; failures go back to the engine. */
+static void daemon_apply(struct daemon *d, uint64_t now,
+			 const struct engine_action *a, struct kernel_req *req,
+			 uint32_t spi)
+{
+	char name[64];
+
+	if (d->kops->apply(d->kernel, req, 1) == 0)
+		return;
+	if (a->type == ENGINE_ACT_SA_ADD) {
+		daemon_kernel_failed(d, now, a, ENGINE_KEV_SA_FAILED, spi,
+				     &req->err);
+		return;
+	}
+	/* Removing what is already gone, or a policy conflict: logged, the
+	 * engine's view stays authoritative. */
+	log_msg(LOG_LVL_WARNING,
+		daemon_sa_name(d, a->ike_id, name, sizeof(name)), "kernel: %s",
+		req->err.msg);
+}
+
+static void daemon_sa(struct daemon *d, uint64_t now,
+		      const struct engine_action *a)
+{
+	struct kernel_req req = { 0 };
+	struct kernel_sa sa;
+
+	engine_sa_to_kernel(&a->u.sa, &sa);
+	if (a->type == ENGINE_ACT_SA_DEL) {
+		req.type = KERNEL_REQ_SA_DEL;
+		req.o.sa_id = &sa.id;
+	} else {
+		/* An inbound SA fills the larval SA ALLOCSPI created. */
+		req.type = a->u.sa.inbound ? KERNEL_REQ_SA_UPDATE
+					   : KERNEL_REQ_SA_ADD;
+		req.o.sa = &sa;
+	}
+	daemon_apply(d, now, a, &req, a->u.sa.spi);
+	kernel_sa_wipe(&sa);
+}
+
+/* A policy action becomes one kernel policy per pair of prefixes of its
+ * selectors, installed (or removed) in one batch. */
+static void daemon_policy(struct daemon *d, const struct engine_action *a)
+{
+	enum { MAX = 64 };
+	struct kernel_policy *p = calloc(MAX, sizeof(*p));
+	struct kernel_req *reqs = calloc(MAX, sizeof(*reqs));
+	int n = p && reqs ? engine_policy_to_kernel(&a->u.policy,
+						    &d->policy_seq, p, MAX)
+			  : -ENOMEM;
+	char name[64];
+
+	if (n < 0) {
+		log_msg(LOG_LVL_ERR,
+			daemon_sa_name(d, a->ike_id, name, sizeof(name)),
+			"policy not installed: %s", strerror(-n));
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (a->type == ENGINE_ACT_POLICY_ADD) {
+			reqs[i].type = KERNEL_REQ_POLICY_UPDATE; /* a trap */
+		} else {
+			reqs[i].type = KERNEL_REQ_POLICY_DEL;
+			p[i].index = 0; /* by selector: indexes are per add */
+		}
+		reqs[i].o.policy = &p[i];
+	}
+	if (n && d->kops->apply(d->kernel, reqs, (size_t)n) < 0)
+		for (int i = 0; i < n; i++)
+			if (reqs[i].err.code)
+				log_msg(LOG_LVL_WARNING,
+					daemon_sa_name(d, a->ike_id, name,
+						       sizeof(name)),
+					"kernel: %s", reqs[i].err.msg);
+out:
+	free(p);
+	free(reqs);
+}
+
+static const char *daemon_event_name(enum engine_event_type t)
+{
+	switch (t) {
+	case ENGINE_EV_IKE_UP: return "IKE SA established";
+	case ENGINE_EV_IKE_DOWN: return "IKE SA deleted";
+	case ENGINE_EV_CHILD_UP: return "CHILD SA negotiated";
+	case ENGINE_EV_CHILD_DOWN: return "CHILD SA deleted";
+	case ENGINE_EV_CHILD_FAILED: return "CHILD SA failed";
+	case ENGINE_EV_IKE_FAILED: return "IKE SA failed";
+	}
+	return "event";
+}
+
+static void daemon_event(struct daemon *d, const struct engine_action *a)
+{
+	const struct engine_event *ev = &a->u.event;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s[%u]", ev->conn, a->ike_id);
+	if (ev->reason)
+		log_msg(LOG_LVL_NOTICE, name, "%s: %s",
+			daemon_event_name(ev->type),
+			engine_err_name(ev->reason));
+	else
+		log_msg(LOG_LVL_NOTICE, name, "%s",
+			daemon_event_name(ev->type));
+	notify_status("%zu IKE SAs", engine_ike_count(d->engine));
+}
+
+static void daemon_finish(struct daemon *d);
+
+/* Takes the engine's pending actions: a copy (datagrams included) so that
+ * new actions the handlers cause (a refused SA makes the engine delete the
+ * child) queue up for the next round instead of moving this list. */
+static struct engine_action *daemon_take_actions(struct daemon *d, size_t *n)
+{
+	const struct engine_action *acts = engine_actions(d->engine, n);
+	struct engine_action *copy;
+
+	if (!*n)
+		return NULL;
+	copy = calloc(*n, sizeof(*copy));
+	for (size_t i = 0; copy && i < *n; i++) {
+		copy[i] = acts[i];
+		if (acts[i].type != ENGINE_ACT_SEND)
+			continue;
+		copy[i].u.send.buf = malloc(acts[i].u.send.len);
+		if (copy[i].u.send.buf)
+			memcpy(copy[i].u.send.buf, acts[i].u.send.buf,
+			       acts[i].u.send.len);
+		else
+			copy[i].u.send.len = 0; /* dropped, see daemon_send */
+	}
+	if (!copy)
+		log_msg(LOG_LVL_ERR, NULL, "out of memory: %zu actions lost",
+			*n);
+	engine_actions_clear(d->engine);
+	return copy;
+}
+
+static void daemon_free_actions(struct engine_action *acts, size_t n)
+{
+	for (size_t i = 0; acts && i < n; i++)
+		if (acts[i].type == ENGINE_ACT_SEND)
+			free(acts[i].u.send.buf);
+	if (acts)
+		explicit_bzero(acts, n * sizeof(*acts));
+	free(acts);
+}
+
+/* Carries out every pending action, then re-arms the timer. */
+static void daemon_run_actions(struct daemon *d, uint64_t now)
+{
+	for (int round = 0; round < 16; round++) {
+		size_t n;
+		struct engine_action *acts = daemon_take_actions(d, &n);
+
+		if (!acts)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			const struct engine_action *a = &acts[i];
+
+			switch (a->type) {
+			case ENGINE_ACT_SEND: daemon_send(d, a); break;
+			case ENGINE_ACT_ALLOC_SPI:
+				daemon_alloc_spi(d, now, a);
+				break;
+			case ENGINE_ACT_SA_ADD:
+			case ENGINE_ACT_SA_DEL: daemon_sa(d, now, a); break;
+			case ENGINE_ACT_POLICY_ADD:
+			case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
+			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
+			}
+		}
+		daemon_free_actions(acts, n);
+	}
+	if (d->stopping && !d->finished && engine_ike_count(d->engine) == 0) {
+		daemon_finish(d);
+		return;
+	}
+	uint64_t next = engine_next_deadline(d->engine);
+	if (d->stopping && d->stop_deadline < next)
+		next = d->stop_deadline;
+	(void)loop_set_deadline(d->loop, next == UINT64_MAX ? 0 : next);
+}
+
+/* ---- events from the outside -------------------------------------------- */
+
+static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
+{
+	struct daemon *d = ctx;
+	struct udp_sock *sock = NULL;
+	struct sockaddr_storage local, remote;
+	struct engine_addr l, r;
+
+	(void)events;
+	for (int i = 0; i < DAEMON_SOCKS; i++)
+		if (d->socks[i].fd == fd)
+			sock = &d->socks[i];
+	if (!sock)
+		return;
+	for (int budget = 0; budget < 64; budget++) {
+		ssize_t n =
+			udp_recv(sock, d->buf, sizeof(d->buf), &local, &remote);
+		const uint8_t *p = d->buf;
+		char from[64];
+
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			log_msg(LOG_LVL_WARNING, NULL,
+				"receiving on port %u: %s; datagram dropped",
+				sock->port, strerror((int)-n));
+			continue;
+		}
+		/* RFC 3948 §2.2: on 4500 IKE starts with a zero marker; the
+		 * kernel keeps ESP and keepalives for itself. */
+		if (sock->natt) {
+			if (n < 4 || p[0] | p[1] | p[2] | p[3]) {
+				log_msg(LOG_LVL_INFO, NULL,
+					"datagram from %s on port %u without "
+					"non-ESP marker dropped",
+					udp_addr_str(&remote, from,
+						     sizeof(from)),
+					sock->port);
+				continue;
+			}
+			p += 4;
+			n -= 4;
+		}
+		daemon_to_engine(&local, &l);
+		daemon_to_engine(&remote, &r);
+		uint64_t now = loop_now_ms();
+		(void)engine_datagram(d->engine, now, &l, &r, p, (size_t)n);
+		daemon_run_actions(d, now);
+	}
+}
+
+static void daemon_on_kernel_event(const struct kernel_event *kev, void *arg)
+{
+	struct daemon *d = arg;
+	struct engine_kevent ev;
+	uint64_t now = loop_now_ms();
+
+	if (engine_kevent_from_kernel(kev, &ev) < 0)
+		return;
+	if (ev.type == ENGINE_KEV_ACQUIRE && !kernel_reqid_is_ours(ev.reqid))
+		return; /* another daemon's trap */
+	if (kev->type == KERNEL_EV_EXPIRE && !kev->u.expire.id.spi)
+		return; /* a larval SA nobody answered */
+	(void)engine_kernel_event(d->engine, now, &ev);
+	daemon_run_actions(d, now);
+}
+
+static void daemon_on_kernel_fd(void *ctx, int fd, uint32_t events)
+{
+	struct daemon *d = ctx;
+	int r;
+
+	(void)fd;
+	(void)events;
+	r = d->kops->event_read(d->kernel, daemon_on_kernel_event, d);
+	if (r == -ENOBUFS)
+		log_msg(LOG_LVL_WARNING, NULL,
+			"kernel event queue overran; some ACQUIRE/EXPIRE "
+			"events were lost, retransmission and lifetimes "
+			"will catch up");
+	else if (r < 0)
+		log_msg(LOG_LVL_WARNING, NULL, "reading kernel events: %s",
+			strerror(-r));
+}
+
+/* Removes every SA and policy keybridge put in the kernel. */
+static void daemon_kernel_clean(struct daemon *d, const char *when)
+{
+	struct kernel_err err = { 0 };
+	unsigned n_sa = 0, n_pol = 0;
+
+	if (d->kops->cleanup(d->kernel, &n_sa, &n_pol, &err) < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"removing keybridge's kernel state "
+			"%s: %s",
+			when, err.msg);
+	else if (n_sa || n_pol)
+		log_msg(LOG_LVL_NOTICE, NULL,
+			"removed %u SAs and %u policies of keybridge %s", n_sa,
+			n_pol, when);
+}
+
+static void daemon_finish(struct daemon *d)
+{
+	d->finished = true;
+	daemon_kernel_clean(d, "at stop");
+	log_msg(LOG_LVL_NOTICE, NULL, "stopped");
+	loop_stop(d->loop);
+}
+
+static void daemon_on_timer(void *ctx, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	engine_timeout(d->engine, now);
+	daemon_run_actions(d, now);
+	if (d->stopping && !d->finished && now >= d->stop_deadline) {
+		log_msg(LOG_LVL_WARNING, NULL,
+			"%zu IKE SAs not confirmed deleted by their peers "
+			"within %u ms; removing them anyway",
+			engine_ike_count(d->engine), d->opts->stop_timeout_ms);
+		daemon_finish(d);
+	}
+}
+
+/* SIGTERM: RFC 7296 §1.4.1 Delete for every IKE SA, then clean the kernel
+ * once the peers answered or the stop timeout passed. */
+static void daemon_stop(struct daemon *d)
+{
+	uint32_t ids[256];
+	uint64_t now = loop_now_ms();
+	size_t n;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	notify_stopping();
+	n = engine_ike_list(d->engine, ids, 256);
+	log_msg(LOG_LVL_NOTICE, NULL,
+		"stopping: deleting %zu IKE SAs with their peers", n);
+	for (size_t i = 0; i < n && i < 256; i++)
+		(void)engine_terminate(d->engine, now, ids[i]);
+	d->stop_deadline = now + d->opts->stop_timeout_ms;
+	daemon_run_actions(d, now);
+}
+
+static void daemon_on_signal(void *ctx, int signo)
+{
+	struct daemon *d = ctx;
+
+	if (signo == SIGHUP) {
+		log_msg(LOG_LVL_WARNING, NULL,
+			"SIGHUP: configuration reload is not supported yet; "
+			"restart keybridged to apply changes");
+		return;
+	}
+	log_msg(LOG_LVL_NOTICE, NULL, "%s received", strsignal(signo));
+	daemon_stop(d);
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+/* start_action = trap: policies without SAs for every selector pair of the
+ * connection's children; the first packet's ACQUIRE starts the tunnel. */
+static void daemon_trap(struct daemon *d, const struct engine_conn *c)
+{
+	for (unsigned k = 0; k < c->n_children; k++) {
+		const struct engine_child_cfg *ch = &c->children[k];
+
+		for (unsigned i = 0; i < ch->n_local_ts; i++)
+			for (unsigned j = 0; j < ch->n_remote_ts; j++) {
+				struct engine_policy p = {
+					.src = ch->local_ts[i],
+					.dst = ch->remote_ts[j],
+					.dir = ENGINE_POL_OUT,
+					.mode = ch->mode,
+					.reqid = ch->reqid,
+					.priority = 0,
+					.tmpl_src = c->local,
+					.tmpl_dst = c->remote,
+				};
+				struct engine_action a = {
+					.type = ENGINE_ACT_POLICY_ADD,
+				};
+
+				a.u.policy = p;
+				daemon_policy(d, &a);
+			}
+		log_msg(LOG_LVL_NOTICE, c->name,
+			"child %s trapped: waiting for traffic", ch->name);
+	}
+}
+
+static void daemon_start_conns(struct daemon *d)
+{
+	uint64_t now = loop_now_ms();
+
+	for (size_t i = 0; i < d->conns.n; i++) {
+		const struct engine_conn *c = &d->conns.conn[i];
+		unsigned sa = d->conns.extra[i].start_action;
+		uint32_t ike_id;
+
+		if (sa & KB_START_TRAP)
+			daemon_trap(d, c);
+		if (sa & KB_START_START) {
+			int r = engine_initiate(d->engine, now, c->name,
+						&ike_id);
+			if (r < 0)
+				log_msg(LOG_LVL_ERR, c->name,
+					"cannot initiate: error %d", r);
+		}
+	}
+	daemon_run_actions(d, now);
+}
+
+static int daemon_load(struct daemon *d)
+{
+	struct conf_diag diag = { 0 };
+	int r = 0;
+
+	d->cfg = config_load_file(d->opts->conf_path, &diag);
+	if (d->cfg && conns_build(d->cfg, &d->conns, &diag) < 0)
+		r = -ENOMEM;
+	for (size_t i = 0; i < diag.count; i++)
+		log_msg(LOG_LVL_ERR, NULL, "%s", diag.msgs[i]);
+	if (!d->cfg)
+		r = -ENOMEM;
+	else
+		log_msg(LOG_LVL_NOTICE, NULL,
+			"loaded %zu of %zu connections from %s%s", d->conns.n,
+			d->cfg->n_conns, d->opts->conf_path,
+			conf_diag_errors(&diag) ? " (errors above)" : "");
+	conf_diag_free(&diag);
+	return r;
+}
+
+static int daemon_open_sockets(struct daemon *d)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	int opened = 0;
+
+	for (int i = 0; i < DAEMON_SOCKS; i++) {
+		int family = families[i / 2];
+		bool natt = i % 2;
+		uint16_t port = natt ? d->opts->natt_port : d->opts->ike_port;
+		int r = udp_open(&d->socks[i], family, port, natt);
+
+		if (r < 0) {
+			log_msg(family == AF_INET ? LOG_LVL_ERR
+						  : LOG_LVL_WARNING,
+				NULL, "cannot open UDP port %u for %s: %s",
+				port, family == AF_INET ? "IPv4" : "IPv6",
+				strerror(-r));
+			continue;
+		}
+		if (loop_add_fd(d->loop, d->socks[i].fd, EPOLLIN,
+				daemon_on_datagram, d) < 0)
+			return -ENOMEM;
+		opened++;
+	}
+	return opened ? 0 : -EADDRNOTAVAIL;
+}
+
+static int daemon_open_kernel(struct daemon *d)
+{
+	struct kernel_err err = { 0 };
+	int r;
+
+	d->kops = &kernel_xfrm_ops;
+	r = d->kops->open(&d->kernel, true, &err);
+	if (r < 0) {
+		log_msg(LOG_LVL_ERR, NULL, "cannot open XFRM netlink: %s",
+			err.msg);
+		return r;
+	}
+	daemon_kernel_clean(d, "left by an earlier run");
+	return loop_add_fd(d->loop, d->kops->event_fd(d->kernel), EPOLLIN,
+			   daemon_on_kernel_fd, d);
+}
+
+static int daemon_setup(struct daemon *d)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	struct engine_env env = { d, daemon_random, daemon_log };
+	struct engine_settings settings = { 0 };
+	char caps[256];
+	int r;
+
+	for (int i = 0; i < DAEMON_SOCKS; i++)
+		d->socks[i].fd = -1;
+	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_load(d)) < 0 ||
+	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_open_sockets(d)) < 0)
+		return r;
+	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
+	if (!d->engine)
+		return -ENOMEM;
+	loop_set_timer(d->loop, daemon_on_timer, d);
+	if ((r = loop_set_signals(d->loop, signals, daemon_on_signal, d)) < 0)
+		return r;
+	if ((r = privs_drop()) < 0) {
+		log_msg(LOG_LVL_ERR, NULL, "cannot drop privileges: %s",
+			strerror(-r));
+		return r;
+	}
+	log_msg(LOG_LVL_INFO, NULL, "running with capabilities: %s",
+		privs_describe(caps, sizeof(caps)));
+	return 0;
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+	engine_free(d->engine);
+	if (d->kernel)
+		d->kops->close(d->kernel);
+	for (int i = 0; i < DAEMON_SOCKS; i++)
+		udp_close(&d->socks[i]);
+	conns_free(&d->conns);
+	config_free(d->cfg);
+	loop_free(d->loop);
+}
+
+int daemon_main(const struct daemon_opts *opts)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int r, status = 1;
+
+	if (!d)
+		return 1;
+	d->opts = opts;
+	log_init(NULL, (enum log_level)opts->log_level);
+	log_msg(LOG_LVL_NOTICE, NULL, "keybridged starting");
+	r = daemon_setup(d);
+	if (r < 0) {
+		log_msg(LOG_LVL_ERR, NULL, "start-up failed (%s); exiting",
+			strerror(-r));
+		goto out;
+	}
+	daemon_start_conns(d);
+	notify_ready();
+	log_msg(LOG_LVL_NOTICE, NULL, "ready");
+	r = loop_run(d->loop);
+	status = r < 0 ? 1 : 0;
+out:
+	daemon_teardown(d);
+	free(d);
+	return status;
+}

@@ -1,0 +1,24 @@
+/* keybridged's run time: owns the event loop, the IKE sockets, the kernel
+ * backend and the engine, carries out the engine's actions and feeds it
+ * every event (DESIGN.md "Shape"). */
+#ifndef KB_IO_DAEMON_H
+#define KB_IO_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon_opts {
+	const char *conf_path;	  /* swanctl.conf */
+	int log_level;		  /* LOG_LVL_* */
+	const char *keylog;	  /* Wireshark IKEv2 key table, or NULL */
+	uint16_t ike_port;	  /* [500] */
+	uint16_t natt_port;	  /* [4500] */
+	unsigned stop_timeout_ms; /* [3000] bound on the graceful stop */
+};
+
+/* Loads the configuration, opens sockets and the kernel, drops privileges,
+ * starts the connections and runs until SIGTERM/SIGINT; then deletes every
+ * SA with its peer and in the kernel. Returns the process exit status. */
+int daemon_main(const struct daemon_opts *opts);
+
+#endif

@@ -1,0 +1,144 @@
+/* keybridged: the keybridge IKEv2 daemon. main() reads the options and
+ * hands over to daemon_main() (daemon/io/daemon.c). */
+#include "config/config.h"
+#include "io/conns.h"
+#include "io/daemon.h"
+#include "io/log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef KB_VERSION
+#define KB_VERSION "0.1.0"
+#endif
+
+#define KB_DEFAULT_CONF "/etc/keybridge/swanctl.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: keybridged [options]\n"
+		"  -c, --config FILE     swanctl.conf to load [" KB_DEFAULT_CONF
+		"]\n"
+		"      --check-config    check the configuration, report every "
+		"problem, exit 0/1\n"
+		"  -f, --foreground      stay in the foreground, log to stderr "
+		"(the default;\n"
+		"                        systemd runs it so)\n"
+		"  -l, --log-level LVL   err, warning, notice, info or debug "
+		"[info]\n"
+		"      --keylog FILE     write IKE SA keys for Wireshark "
+		"(debugging only)\n"
+		"      --port N          IKE port [500]; --natt-port N [4500]\n"
+		"  -V, --version         print the version\n"
+		"  -h, --help            this text\n");
+}
+
+/* --check-config: what the daemon would load, and every problem found. */
+static int check_config(const char *path)
+{
+	struct conf_diag diag = { 0 };
+	struct kb_config *cfg = config_load_file(path, &diag);
+	struct conns conns = { 0 };
+	int status;
+
+	if (!cfg) {
+		fprintf(stderr, "keybridged: out of memory\n");
+		return 1;
+	}
+	if (conns_build(cfg, &conns, &diag) < 0) {
+		fprintf(stderr, "keybridged: out of memory\n");
+		config_free(cfg);
+		return 1;
+	}
+	conf_diag_print(&diag, stderr);
+	status = conf_diag_errors(&diag) ? 1 : 0;
+	printf("%s: %zu connection%s, %zu secret%s: %s\n", path, conns.n,
+	       conns.n == 1 ? "" : "s",
+	       cfg->n_ike_secrets + cfg->n_private_secrets,
+	       cfg->n_ike_secrets + cfg->n_private_secrets == 1 ? "" : "s",
+	       status ? "errors" : "OK");
+	conns_free(&conns);
+	conf_diag_free(&diag);
+	config_free(cfg);
+	return status;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == 0 || *end || v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_NATT_PORT };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "keylog", required_argument, NULL, OPT_KEYLOG },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "natt-port", required_argument, NULL, OPT_NATT_PORT },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct daemon_opts opts = {
+		.conf_path = KB_DEFAULT_CONF,
+		.log_level = LOG_LVL_INFO,
+		.ike_port = 500,
+		.natt_port = 4500,
+		.stop_timeout_ms = 3000,
+	};
+	bool check = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:fl:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opts.conf_path = optarg; break;
+		case OPT_CHECK: check = true; break;
+		case 'f': break; /* keybridged never forks */
+		case 'l':
+			opts.log_level = log_level_parse(optarg);
+			if (opts.log_level < 0) {
+				fprintf(stderr,
+					"keybridged: unknown log level '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_KEYLOG: opts.keylog = optarg; break;
+		case OPT_PORT:
+		case OPT_NATT_PORT:
+			if (parse_port(optarg, c == OPT_PORT
+						       ? &opts.ike_port
+						       : &opts.natt_port) < 0) {
+				fprintf(stderr, "keybridged: bad port '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'V': printf("keybridged %s\n", KB_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "keybridged: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return check_config(opts.conf_path);
+	return daemon_main(&opts);
+}

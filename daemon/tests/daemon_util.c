@@ -1,0 +1,273 @@
+/* Helpers for tests that run real keybridged processes; see daemon_util.h. */
+#include "tests/daemon_util.h"
+#include "tests/test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What cleanup at exit must remove: copies, because the tests' peers live
+ * on their stacks. */
+static struct du_peer du_registry[2];
+
+static struct du_peer *du_registered(const struct du_peer *p)
+{
+	for (int i = 0; i < 2; i++)
+		if (strcmp(du_registry[i].ns, p->ns) == 0)
+			return &du_registry[i];
+	return NULL;
+}
+
+static void du_cleanup(void)
+{
+	char cmd[512];
+
+	for (int i = 0; i < 2; i++) {
+		struct du_peer *p = &du_registry[i];
+
+		if (!p->ns[0])
+			continue;
+		if (p->pid > 0) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, NULL, 0);
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns del %s 2>/dev/null; rm -rf %s", p->ns,
+			 p->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup of %s failed\n", p->ns);
+	}
+}
+
+static void du_run(const char *cmd)
+{
+	if (system(cmd) != 0)
+		test_fail(__FILE__, __LINE__, "'%s' failed", cmd);
+}
+
+void du_link(struct du_peer *a, struct du_peer *b, bool ipv6)
+{
+	char cmd[1024];
+	int id = (int)getpid();
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	snprintf(a->ns, sizeof(a->ns), "kbd%d-a", id);
+	snprintf(b->ns, sizeof(b->ns), "kbd%d-b", id);
+	snprintf(a->dir, sizeof(a->dir), "/tmp/kbd%d-a", id);
+	snprintf(b->dir, sizeof(b->dir), "/tmp/kbd%d-b", id);
+	snprintf(a->addr, sizeof(a->addr), ipv6 ? "2001:db8::1" : "192.0.2.1");
+	snprintf(b->addr, sizeof(b->addr), ipv6 ? "2001:db8::2" : "192.0.2.2");
+	du_registry[0] = *a;
+	du_registry[1] = *b;
+	atexit(du_cleanup);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; mkdir -p %s %s; ip netns add %s; ip netns add %s; "
+		 "ip -n %s link set lo up; ip -n %s link set lo up; "
+		 "ip link add kbd%d-a netns %s type veth peer name kbd%d-b "
+		 "netns %s; "
+		 "ip -n %s addr add %s/%d dev kbd%d-a %s; "
+		 "ip -n %s addr add %s/%d dev kbd%d-b %s; "
+		 "ip -n %s link set kbd%d-a up; ip -n %s link set kbd%d-b up",
+		 a->dir, b->dir, a->ns, b->ns, a->ns, b->ns, id, a->ns, id,
+		 b->ns, a->ns, a->addr, ipv6 ? 64 : 24, id, ipv6 ? "nodad" : "",
+		 b->ns, b->addr, ipv6 ? 64 : 24, id, ipv6 ? "nodad" : "", a->ns,
+		 id, b->ns, id);
+	du_run(cmd);
+}
+
+void du_write_conf(struct du_peer *p, const char *conf)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/swanctl.conf", p->dir);
+	f = fopen(path, "w");
+	REQUIRE(f != NULL);
+	fputs(conf, f);
+	fclose(f);
+}
+
+void du_start(struct du_peer *p, const char *extra_args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec ip netns exec %s %s -c %s/swanctl.conf -l debug %s "
+		 ">%s/log 2>&1",
+		 p->ns, test_build_path("bin/keybridged"), p->dir,
+		 extra_args ? extra_args : "", p->dir);
+	p->pid = fork();
+	REQUIRE(p->pid >= 0);
+	if (p->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (du_registered(p))
+		du_registered(p)->pid = p->pid;
+}
+
+static char *du_log_read(struct du_peer *p)
+{
+	static char buf[1 << 20];
+	char path[128];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/log", p->dir);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+bool du_log_has(struct du_peer *p, const char *needle)
+{
+	return strstr(du_log_read(p), needle) != NULL;
+}
+
+bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
+{
+	for (unsigned waited = 0; waited <= ms; waited += 50) {
+		if (du_log_has(p, needle))
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+void du_log_dump(struct du_peer *p)
+{
+	char *log = du_log_read(p), *save = NULL;
+
+	test_note("---- keybridged log of %s ----", p->ns);
+	for (char *l = strtok_r(log, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		test_note("%s", l);
+}
+
+bool du_alive(struct du_peer *p)
+{
+	return p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == 0;
+}
+
+int du_stop(struct du_peer *p, int sig, unsigned ms)
+{
+	int status;
+
+	if (p->pid <= 0)
+		return -1;
+	kill(p->pid, sig);
+	for (unsigned waited = 0; waited <= ms; waited += 20) {
+		pid_t r = waitpid(p->pid, &status, WNOHANG);
+
+		if (r == p->pid) {
+			p->pid = 0;
+			if (du_registered(p))
+				du_registered(p)->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+		}
+		usleep(20 * 1000);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, NULL, 0);
+	p->pid = 0;
+	if (du_registered(p))
+		du_registered(p)->pid = 0;
+	return -1;
+}
+
+static const char du_strongswan_conf[] =
+	"charon {\n"
+	"  load_modular = yes\n"
+	"  install_routes = no\n"
+	"  install_virtual_ip = no\n"
+	"  retransmit_timeout = 1\n"
+	"  plugins {\n"
+	"    include /etc/strongswan.d/charon/*.conf\n"
+	"    vici {\n      socket = unix://%1$s/charon.vici\n    }\n"
+	"  }\n"
+	"  syslog {\n    daemon {\n      default = -1\n    }\n  }\n"
+	"  filelog {\n"
+	"    log {\n      path = %1$s/charon.log\n      flush_line = yes\n"
+	"      default = 1\n      ike = 2\n      cfg = 2\n    }\n"
+	"  }\n"
+	"}\n";
+
+void du_start_charon(struct du_peer *p, const char *swanctl_conf,
+		     const char *initiate)
+{
+	char path[128], cmd[1024];
+	FILE *f;
+
+	if (access("/usr/lib/ipsec/charon", X_OK) != 0 ||
+	    system("command -v swanctl >/dev/null") != 0)
+		test_skip("strongSwan's charon or swanctl is not installed "
+			  "(make deps installs strongswan-charon and "
+			  "strongswan-swanctl)");
+	snprintf(path, sizeof(path), "%s/strongswan.conf", p->dir);
+	f = fopen(path, "w");
+	REQUIRE(f != NULL);
+	fprintf(f, du_strongswan_conf, p->dir);
+	fclose(f);
+	du_write_conf(p, swanctl_conf);
+	snprintf(
+		cmd, sizeof(cmd),
+		"mkdir -p %1$s/run && exec ip netns exec %2$s unshare -m sh -c "
+		"\"mount --bind %1$s/run /run && STRONGSWAN_CONF=%1$s/"
+		"strongswan.conf exec /usr/lib/ipsec/charon\" >%1$s/log 2>&1",
+		p->dir, p->ns);
+	p->pid = fork();
+	REQUIRE(p->pid >= 0);
+	if (p->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (du_registered(p))
+		du_registered(p)->pid = p->pid;
+	snprintf(path, sizeof(path), "%s/charon.vici", p->dir);
+	for (int i = 0; i < 100 && access(path, F_OK) != 0; i++)
+		usleep(50 * 1000);
+	REQUIRE(access(path, F_OK) == 0);
+	snprintf(cmd, sizeof(cmd),
+		 "swanctl --load-all --file %1$s/swanctl.conf "
+		 "--uri unix://%1$s/charon.vici >%1$s/swanctl.log 2>&1",
+		 p->dir);
+	REQUIRE(system(cmd) == 0);
+	if (!initiate)
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "swanctl --initiate --child %2$s --timeout 10 "
+		 "--uri unix://%1$s/charon.vici >>%1$s/swanctl.log 2>&1 &",
+		 p->dir, initiate);
+	REQUIRE(system(cmd) == 0);
+}
+
+bool du_charon_log_wait(struct du_peer *p, const char *needle, unsigned ms)
+{
+	char path[128], buf[1 << 16];
+
+	snprintf(path, sizeof(path), "%s/charon.log", p->dir);
+	for (unsigned waited = 0; waited <= ms; waited += 50) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			buf[n] = 0;
+			fclose(f);
+			if (strstr(buf, needle))
+				return true;
+		}
+		usleep(50 * 1000);
+	}
+	return false;
+}

@@ -1,0 +1,57 @@
+/* Helpers for tests that run real keybridged processes: two network
+ * namespaces joined by a veth pair, a daemon started in each, their logs
+ * read back. */
+#ifndef KB_TESTS_DAEMON_UTIL_H
+#define KB_TESTS_DAEMON_UTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct du_peer {
+	char ns[32];   /* network namespace name */
+	char dir[64];  /* temporary directory: config and log */
+	char addr[48]; /* its address on the veth link */
+	pid_t pid;     /* keybridged's pid, 0 if not running */
+};
+
+/* Creates namespaces `a` and `b` (unique names) joined by veth, with
+ * 192.0.2.1/24 and 192.0.2.2/24 (or 2001:db8::1/64 and ::2 when `ipv6`),
+ * and removes them at exit. Fails the test if ip(8) fails. */
+void du_link(struct du_peer *a, struct du_peer *b, bool ipv6);
+
+/* Writes `conf` as the peer's swanctl.conf. */
+void du_write_conf(struct du_peer *p, const char *conf);
+
+/* Starts build/bin/keybridged in the peer's namespace, logging to its
+ * directory; extra arguments may be NULL. */
+void du_start(struct du_peer *p, const char *extra_args);
+
+/* Waits up to `ms` for `needle` in the peer's log; true if it appeared. */
+bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms);
+
+/* True if the peer's log contains `needle`. */
+bool du_log_has(struct du_peer *p, const char *needle);
+
+/* Prints the peer's log as test notes (for failures). */
+void du_log_dump(struct du_peer *p);
+
+/* Sends `sig` and waits up to `ms` for exit; returns the exit status, -1
+ * if it did not exit in time (it is then killed), -2 if it died by a
+ * signal. */
+int du_stop(struct du_peer *p, int sig, unsigned ms);
+
+/* Starts strongSwan's charon in the peer's namespace instead of keybridged,
+ * with its own /run, strongswan.conf and vici socket in the peer's
+ * directory, loads `swanctl_conf` with swanctl, and if `initiate` is not
+ * NULL initiates that child. Skips the test loudly if charon is missing. */
+void du_start_charon(struct du_peer *p, const char *swanctl_conf,
+		     const char *initiate);
+
+/* True if charon's log (its filelog) contains `needle`, waiting up to
+ * `ms`. */
+bool du_charon_log_wait(struct du_peer *p, const char *needle, unsigned ms);
+
+/* True while the daemon runs. */
+bool du_alive(struct du_peer *p);
+
+#endif
