@@ -69,6 +69,8 @@ static void ike_msg_encode_sa(struct wr *w, const struct ike_pl_sa *sa,
 static void ike_msg_encode_ts(struct wr *w, const struct ike_pl_ts *t,
 			      bool *bad)
 {
+	if (t->n_ts && !t->ts)
+		*bad = true;
 	wr_u8(w, ike_msg_fit(t->n_ts, UINT8_MAX, bad));
 	wr_zero(w, 3);
 	for (unsigned i = 0; i < t->n_ts && !*bad; i++) {
@@ -99,9 +101,11 @@ static void ike_msg_encode_ts(struct wr *w, const struct ike_pl_ts *t,
 static void ike_msg_encode_cp(struct wr *w, const struct ike_pl_cp *cp,
 			      bool *bad)
 {
+	if (cp->n_attrs && !cp->attrs)
+		*bad = true;
 	wr_u8(w, cp->cfg_type);
 	wr_zero(w, 3);
-	for (unsigned i = 0; i < cp->n_attrs; i++) {
+	for (unsigned i = 0; i < cp->n_attrs && !*bad; i++) {
 		const struct ike_cp_attr *a = &cp->attrs[i];
 
 		wr_u16(w, a->type & 0x7fff);

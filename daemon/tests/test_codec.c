@@ -616,3 +616,50 @@ TEST(codec_summary_for_logs)
 	CHECK_STR(ike_msg_summary(&m, s, sizeof(s)),
 		  "exchange 200 response 0 [ #99 Nonce ]");
 }
+
+/* Builder mistakes are refused with IKE_ERR_ENCODE, never a crash. */
+TEST(codec_encode_refuses_bad_structures)
+{
+	static struct ike_msg m;
+	static uint8_t out[1024];
+	struct ike_payload *p;
+	struct ike_transform t = { .type = TRANS_ENCR, .id = ENCR_AES_CBC };
+	struct ike_proposal pr = { .num = 1, .protocol = PROTO_ESP };
+	uint8_t spi[300] = { 0 };
+	size_t len;
+
+	ike_msg_init(&m, 1, 2, EXCH_CREATE_CHILD_SA, IKE_FLAG_INITIATOR, 3);
+	REQUIRE((p = ike_msg_add(&m, PL_SA)) != NULL);
+	p->u.sa.n_proposals = 1;
+	p->u.sa.proposals = &pr;
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	pr.n_transforms = 1;
+	pr.transforms = &t;
+	pr.spi = (struct ike_bytes){ spi, 300 }; /* SPI Size is one octet */
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	pr.spi.len = 4;
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), 0);
+
+	p->type = PL_TSI;
+	p->u.ts = (struct ike_pl_ts){ .n_ts = 2, .ts = NULL };
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	p->type = PL_CP;
+	p->u.cp = (struct ike_pl_cp){ .cfg_type = CFG_REQUEST, .n_attrs = 1 };
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	p->type = PL_DELETE;
+	p->u.del = (struct ike_pl_delete){ .protocol = PROTO_ESP,
+					   .spi_size = 4,
+					   .n_spis = 2,
+					   .spis = { spi, 4 } };
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	/* SK must be the last outer payload (RFC 7296 §3.14) */
+	p->type = PL_SK;
+	p->u.sk = (struct ike_pl_sk){ .body = { NULL, 16 } };
+	REQUIRE((p = ike_msg_add(&m, PL_NONCE)) != NULL);
+	p->u.nonce.data = (struct ike_bytes){ spi, 16 };
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), IKE_ERR_ENCODE);
+	p->inner = true; /* inside SK it is fine */
+	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), 0);
+	CHECK_EQ(out[28], PL_NONCE); /* SK names its first inner payload */
+	CHECK_EQ(len, IKE_HDR_LEN + 4 + 16);
+}
