@@ -171,7 +171,7 @@ static const uint16_t REQ_ACK = NLM_F_REQUEST | NLM_F_ACK;
 static bool put_mark_ifid(struct nlmsghdr *nlh, size_t cap,
 			  const struct kernel_mark *mark, uint32_t if_id)
 {
-	if (mark->mask) {
+	if (mark->mask || mark->value) {
 		struct xfrm_mark m = { .v = mark->value, .m = mark->mask };
 		if (!mnl_attr_put_check(nlh, cap, XFRMA_MARK, sizeof(m), &m))
 			return false;
@@ -664,6 +664,7 @@ static bool payload_copy(const struct nlmsghdr *nlh, void *dst, size_t n)
 struct attrs {
 	const struct nlattr *a[XFRMA_MAX + 1];
 };
+_Static_assert(NLMSGERR_ATTR_MAX <= XFRMA_MAX, "ack attributes fit");
 
 /* Indexes the attributes after a fixed header of `hdr` bytes. They must
  * fill the message exactly, up to nlmsg_len (libmnl's walk rounds the end
@@ -1075,35 +1076,15 @@ int xfrm_msg_parse_event(const struct nlmsghdr *nlh, struct kernel_event *ev)
 
 /* ---- Acks ------------------------------------------------------------ */
 
-struct ack_attrs {
-	char *detail;
-	size_t len;
-};
-
-static int ack_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct ack_attrs *aa = data;
-	size_t n;
-
-	if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG)
-		return MNL_CB_OK;
-	n = mnl_attr_get_payload_len(attr);
-	if (n >= aa->len)
-		n = aa->len - 1;
-	memcpy(aa->detail, mnl_attr_get_payload(attr), n);
-	aa->detail[n] = 0;
-	aa->detail[strnlen(aa->detail, n)] = 0;
-	return MNL_CB_OK;
-}
-
 /* RFC 3549 §2.3.2.2 error messages; extended ack TLVs (NLM_F_ACK_TLVS)
  * follow the echoed request, which NETLINK_CAP_ACK cuts to its header. */
 int xfrm_msg_parse_ack(const struct nlmsghdr *nlh, int *error, uint32_t *seq,
 		       char *detail, size_t detail_len)
 {
-	struct ack_attrs aa = { detail, detail_len };
+	const struct nlattr *msg;
 	struct nlmsgerr e;
-	size_t off;
+	struct attrs at;
+	size_t off, n;
 
 	if (detail_len)
 		detail[0] = 0;
@@ -1116,27 +1097,45 @@ int xfrm_msg_parse_ack(const struct nlmsghdr *nlh, int *error, uint32_t *seq,
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !detail_len)
 		return 0;
 	off = sizeof(e);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e.msg.nlmsg_len < sizeof(e.msg) ||
+		    e.msg.nlmsg_len > nlh->nlmsg_len)
+			return -EBADMSG;
 		off += e.msg.nlmsg_len - sizeof(e.msg);
-	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
+	}
+	if (attrs_parse(nlh, off, &at))
 		return -EBADMSG;
-	if (mnl_attr_parse(nlh, (unsigned)off, ack_attr_cb, &aa) != MNL_CB_OK)
-		return -EBADMSG;
+	msg = at.a[NLMSGERR_ATTR_MSG];
+	if (!msg)
+		return 0;
+	n = mnl_attr_get_payload_len(msg);
+	if (n >= detail_len)
+		n = detail_len - 1;
+	memcpy(detail, mnl_attr_get_payload(msg), n);
+	detail[n] = 0;
 	return 0;
 }
 
+/* libmnl's mnl_nlmsg_ok() casts nlmsg_len to int, so a hostile length
+ * above 2^31 passes it; we bound every length in size_t instead. */
 int xfrm_msg_walk(const void *buf, size_t len, xfrm_msg_cb cb, void *arg)
 {
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
+	const uint8_t *p = buf;
+	size_t off = 0;
 
-	while (mnl_nlmsg_ok(nlh, left)) {
-		int r = cb(nlh, arg);
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)(p + off);
+		size_t n = nlh->nlmsg_len, step = MNL_ALIGN(n);
+		int r;
+
+		if (n < sizeof(*nlh) || n > len - off)
+			return -EBADMSG;
+		r = cb(nlh, arg);
 		if (r)
 			return r;
-		nlh = mnl_nlmsg_next(nlh, &left);
+		off += step < len - off ? step : len - off;
 	}
-	return left == 0 ? 0 : -EBADMSG;
+	return off == len ? 0 : -EBADMSG;
 }
 
 const char *xfrm_msg_type_name(uint16_t type)

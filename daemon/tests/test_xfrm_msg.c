@@ -420,3 +420,69 @@ TEST(xfrm_msg_alg_names)
 	CHECK(xfrm_alg_encr(ENCR_DES) == NULL);
 	CHECK(xfrm_alg_integ_by_name("hmac(rmd160)", 96) == NULL);
 }
+
+/* Builds an NLMSG_ERROR for request seq 9: error `error`, echoing
+ * `echo` bytes of request (0 = capped), then an NLMSGERR_ATTR_MSG. */
+static size_t make_ack(uint8_t *buf, size_t cap, int error, size_t echo,
+		       const char *text)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e;
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = 9;
+	nlh->nlmsg_flags = NLM_F_ACK_TLVS | (echo ? 0 : NLM_F_CAPPED);
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e) + echo);
+	e->error = error;
+	e->msg.nlmsg_len = (uint32_t)(sizeof(e->msg) + echo);
+	e->msg.nlmsg_seq = 9;
+	if (text)
+		REQUIRE(mnl_attr_put_strz_check(nlh, cap, NLMSGERR_ATTR_MSG,
+						text));
+	return nlh->nlmsg_len;
+}
+
+TEST(xfrm_msg_parse_ack_tlvs)
+{
+	uint8_t buf[512];
+	char detail[64];
+	uint32_t seq;
+	int error;
+
+	make_ack(buf, sizeof(buf), -EINVAL, 0, "Bad selector");
+	REQUIRE_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
+				      sizeof(detail)),
+		   0);
+	CHECK_EQ(error, -EINVAL);
+	CHECK_EQ(seq, 9);
+	CHECK_STR(detail, "Bad selector");
+	/* Not capped: the TLVs follow the whole echoed request. */
+	make_ack(buf, sizeof(buf), -EEXIST, 40, "Exists");
+	REQUIRE_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
+				      sizeof(detail)),
+		   0);
+	CHECK_STR(detail, "Exists");
+	/* A detail longer than the caller's room is cut, still terminated. */
+	make_ack(buf, sizeof(buf), -EEXIST, 0, "0123456789");
+	REQUIRE_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail, 5), 0);
+	CHECK_STR(detail, "0123");
+	/* A plain ack. */
+	make_ack(buf, sizeof(buf), 0, 0, NULL);
+	REQUIRE_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
+				      sizeof(detail)),
+		   0);
+	CHECK_EQ(error, 0);
+	CHECK_STR(detail, "");
+	/* An echoed length that cannot be: refused, nothing read. */
+	make_ack(buf, sizeof(buf), -EINVAL, 40, "x");
+	((struct nlmsgerr *)mnl_nlmsg_get_payload((void *)buf))->msg.nlmsg_len =
+		3;
+	CHECK_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
+				    sizeof(detail)),
+		 -EBADMSG);
+	/* Not an error message at all. */
+	((struct nlmsghdr *)buf)->nlmsg_type = XFRM_MSG_NEWSA;
+	CHECK_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
+				    sizeof(detail)),
+		 -ENOMSG);
+}
