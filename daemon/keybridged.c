@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		.log_level = LOG_LVL_INFO,
 		.ike_port = 500,
 		.natt_port = 4500,
-		.stop_timeout_ms = 3000,
+		.stop_timeout_ms = 10000,
 	};
 	bool check = false;
 	int c;

@@ -13,7 +13,7 @@ struct daemon_opts {
 	const char *keylog;	  /* Wireshark IKEv2 key table, or NULL */
 	uint16_t ike_port;	  /* [500] */
 	uint16_t natt_port;	  /* [4500] */
-	unsigned stop_timeout_ms; /* [3000] bound on the graceful stop */
+	unsigned stop_timeout_ms; /* [10000] bound on the graceful stop */
 };
 
 /* Loads the configuration, opens sockets and the kernel, drops privileges,

@@ -148,7 +148,14 @@ bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
 void du_log_dump(struct du_peer *p)
 {
 	char *log = du_log_read(p), *save = NULL;
+	char path[128], cmd[256];
 
+	snprintf(path, sizeof(path), "%s/charon.log", p->dir);
+	if (access(path, F_OK) == 0) {
+		snprintf(cmd, sizeof(cmd), "sed 's/^/    charon: /' %s", path);
+		if (system(cmd) != 0)
+			test_note("cannot show %s", path);
+	}
 	test_note("---- keybridged log of %s ----", p->ns);
 	for (char *l = strtok_r(log, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save))

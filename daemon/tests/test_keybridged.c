@@ -290,10 +290,14 @@ TEST(keybridged_initiates_to_charon)
 	CHECK(du_log_wait(&a, "IKE SA established", 10000));
 	CHECK(du_charon_log_wait(&b, "IKE_SA t[1] established", 3000));
 	CHECK(du_alive(&a));
-	CHECK_EQ(du_stop(&a, SIGTERM, 5000), 0);
+	/* A request that crossed charon's own IKE_AUTH processing is only
+	 * answered after our retransmission (4 s): the stop waits for it. */
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
 	CHECK(du_charon_log_wait(&b, "deleting IKE_SA t[1]", 3000));
-	if (test_failed() || getenv("KB_TEST_VERBOSE"))
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
 		du_log_dump(&a);
+		du_log_dump(&b);
+	}
 }
 
 /* charon initiates to keybridged; it moves to port 4500 for IKE_AUTH
@@ -312,10 +316,14 @@ TEST(keybridged_responds_to_charon)
 	CHECK(du_log_wait(&b, "IKE SA established", 10000));
 	CHECK(du_charon_log_wait(&a, "IKE_SA t[1] established", 3000));
 	CHECK(du_alive(&b));
-	CHECK_EQ(du_stop(&b, SIGTERM, 5000), 0);
+	/* charon may ignore our first INFORMATIONAL while it still finishes
+	 * IKE_AUTH; the stop then waits for our retransmission (4 s). */
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
 	CHECK(du_charon_log_wait(&a, "deleting IKE_SA t[1]", 3000));
-	if (test_failed() || getenv("KB_TEST_VERBOSE"))
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
 		du_log_dump(&b);
+	}
 }
 
 /* Output of a command run in a peer's namespace. */
