@@ -60,17 +60,20 @@ static int keymat_split(struct keymat_ike *km, const struct keymat_suite *s,
 		{ spi_i, KEYMAT_SPI_LEN },
 		{ spi_r, KEYMAT_SPI_LEN },
 	};
-	size_t d = s->prf->out_len, a = s->integ ? s->integ->key_len : 0;
-	size_t e = s->encr->key_len;
+	/* copied first: `s` may point into `km` (rekeying in place) */
+	const struct keymat_suite suite = *s;
+	size_t d = suite.prf->out_len;
+	size_t a = suite.integ ? suite.integ->key_len : 0;
+	size_t e = suite.encr->key_len;
 	uint8_t *p = buf;
 	int rc;
 
-	memset(km, 0, sizeof(*km));
-	rc = prf_plus(s->prf, skeyseed, skeyseed_len, seed, 4, buf,
+	rc = prf_plus(suite.prf, skeyseed, skeyseed_len, seed, 4, buf,
 		      3 * d + 2 * a + 2 * e);
 	if (rc)
 		return rc;
-	km->suite = *s;
+	memset(km, 0, sizeof(*km));
+	km->suite = suite;
 	km->d_len = km->p_len = d;
 	km->a_len = a;
 	km->e_len = e;

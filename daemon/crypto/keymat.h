@@ -75,7 +75,8 @@ int keymat_ike_derive(struct keymat_ike *km, const struct keymat_suite *s,
 
 /* Derives the keys of an IKE SA that rekeys `old` (§2.18): SKEYSEED =
  * prf_old(SK_d_old, g^ir_new | Ni | Nr), then prf+ with the new suite's PRF
- * over Ni | Nr | SPIi | SPIr (the new SA's SPIs and nonces). */
+ * over Ni | Nr | SPIi | SPIr (the new SA's SPIs and nonces). `km` may be
+ * `old` and `s` may be &old->suite: the old keys are read first. */
 int keymat_ike_rekey(struct keymat_ike *km, const struct keymat_suite *s,
 		     const struct keymat_ike *old, const uint8_t *g_ir,
 		     size_t g_ir_len, const uint8_t *ni, size_t ni_len,

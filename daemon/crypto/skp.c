@@ -67,6 +67,10 @@ int skp_new(const struct keymat_ike *km, bool initiator, struct skp **out)
 		return CRYPTO_E_INTERNAL;
 	sk->encr = s->encr;
 	sk->integ = s->encr->aead ? NULL : s->integ;
+	/* A random start keeps AEAD IVs unique even if a caller ever made two
+	 * skp objects from the same keys. */
+	if (crypto_random(&sk->next_iv, sizeof(sk->next_iv)))
+		goto out;
 	sk->cipher = EVP_CIPHER_fetch(NULL, s->encr->cipher, NULL);
 	if (sk->integ)
 		sk->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);

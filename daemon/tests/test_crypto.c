@@ -320,6 +320,20 @@ TEST(crypto_keymat_ike_rekey_independent_vector)
 	CHECK_HEX(km.sk_pr, km.p_len,
 		  "d57c59dd5455d7d0b4de39c594924e434c2a78d4a52025f74646f99d72"
 		  "7fac36747e91e62f077a8d0d89a77efbbb2d61");
+	/* in place: the new keys replace the old ones they come from */
+	REQUIRE_EQ(keymat_ike_rekey(&old, &s, &old, gir, 32, ni, 32, nr, 32,
+				    spi2_i, spi2_r),
+		   0);
+	CHECK_MEM(&old, &km, sizeof(km));
+	/* in place with the same suite, passed from inside the struct */
+	derive_first(&old);
+	REQUIRE_EQ(keymat_ike_rekey(&km, &old.suite, &old, gir, 32, ni, 32, nr,
+				    32, spi2_i, spi2_r),
+		   0);
+	REQUIRE_EQ(keymat_ike_rekey(&old, &old.suite, &old, gir, 32, ni, 32, nr,
+				    32, spi2_i, spi2_r),
+		   0);
+	CHECK_MEM(&old, &km, sizeof(km));
 	keymat_ike_wipe(&km);
 	keymat_ike_wipe(&old);
 }

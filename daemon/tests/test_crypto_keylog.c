@@ -4,7 +4,8 @@
  * 4.0 can decrypt are written to a pcap (format written here), the key log
  * becomes tshark's ikev2_decryption_table in a private configuration
  * directory, and tshark must decrypt every message and show the inner
- * payloads with a correct checksum. */
+ * payloads with a correct checksum, for SK payloads and for a message
+ * split into two SKF fragments (RFC 7383) that tshark reassembles. */
 #include "crypto/keylog.h"
 #include "crypto/skp.h"
 #include "engine/wr.h"
@@ -200,6 +201,41 @@ static size_t ike_auth(struct skp *sk, const uint8_t *spi_i,
 	return len;
 }
 
+/* Fragment `k` of 2 (RFC 7383 §2.5) of an IKE_AUTH request with Message
+ * ID 2: the inner payloads are split in two halves, each half protected
+ * on its own in an SKF payload; only the first names the first inner
+ * payload. */
+static size_t ike_auth_frag(struct skp *sk, const uint8_t *spi_i,
+			    const uint8_t *spi_r, const char *fqdn, unsigned k,
+			    uint8_t *msg, size_t cap)
+{
+	struct wr w = wr_init(msg, cap);
+	uint8_t plain[256];
+	size_t hdr, len = 0,
+		    all = inner_payloads(plain, sizeof(plain), false, fqdn);
+	size_t half = all / 2, from = k == 1 ? 0 : half;
+	size_t n = k == 1 ? half : all - half;
+
+	wr_bytes(&w, spi_i, 8);
+	wr_bytes(&w, spi_r, 8);
+	wr_u8(&w, PL_SKF);
+	wr_u8(&w, IKE_VERSION_2);
+	wr_u8(&w, EXCH_IKE_AUTH);
+	wr_u8(&w, IKE_FLAG_INITIATOR);
+	wr_u32(&w, 2); /* Message ID */
+	wr_u32(&w, 0);
+	wr_u8(&w, k == 1 ? PL_IDI : PL_NONE);
+	wr_u8(&w, 0);
+	wr_u16(&w, 0);
+	wr_u16(&w, (uint16_t)k); /* Fragment Number */
+	wr_u16(&w, 2);		 /* Total Fragments */
+	REQUIRE(wr_ok(&w));
+	hdr = wr_len(&w);
+	memcpy(msg + hdr + skp_iv_len(sk), plain + from, n);
+	REQUIRE_EQ(skp_protect(sk, msg, cap, hdr, PL_SKF, n, NULL, &len), 0);
+	return len;
+}
+
 static void put32(FILE *f, uint32_t v)
 {
 	fwrite(&v, 4, 1, f); /* pcap: writer's byte order, magic says which */
@@ -251,6 +287,81 @@ static void pcap_packet(FILE *f, unsigned n, bool response, const uint8_t *msg,
 	fwrite(msg, 1, len, f);
 }
 
+/* Writes the four messages of suite `i` to the capture and its keys to the
+ * key log. */
+static void capture_suite(unsigned i, struct keylog *kl, FILE *pcap)
+{
+	struct keymat_ike km;
+	struct skp *ini = NULL, *res = NULL;
+	uint8_t msg[512], spi_i[8], spi_r[8];
+	char fqdn[32];
+
+	keys_for(suites[i].encr, suites[i].bits, suites[i].integ,
+		 (unsigned char)(0x10 + i), &km);
+	memset(spi_i, 0x10 + (int)i, 8);
+	memset(spi_r, (0x10 + (int)i) ^ 0xff, 8);
+	REQUIRE_EQ(keylog_write(kl, spi_i, spi_r, &km), 0);
+	REQUIRE_EQ(skp_new(&km, true, &ini), 0);
+	REQUIRE_EQ(skp_new(&km, false, &res), 0);
+	/* IKE_AUTH { IDi, AUTH, N(INITIAL_CONTACT) } --> */
+	snprintf(fqdn, sizeof(fqdn), "initiator-%u.example", i);
+	pcap_packet(pcap, 4 * i + 1, false, msg,
+		    ike_auth(ini, spi_i, spi_r, false, fqdn, msg, sizeof(msg)));
+	/* <-- IKE_AUTH { IDr, AUTH } */
+	snprintf(fqdn, sizeof(fqdn), "responder-%u.example", i);
+	pcap_packet(pcap, 4 * i + 2, true, msg,
+		    ike_auth(res, spi_i, spi_r, true, fqdn, msg, sizeof(msg)));
+	/* IKE_AUTH { SKF(1/2) }, { SKF(2/2) } --> */
+	snprintf(fqdn, sizeof(fqdn), "fragmented-%u.example", i);
+	for (unsigned k = 1; k <= 2; k++)
+		pcap_packet(pcap, 4 * i + 2 + k, false, msg,
+			    ike_auth_frag(ini, spi_i, spi_r, fqdn, k, msg,
+					  sizeof(msg)));
+	skp_free(ini);
+	skp_free(res);
+	keymat_ike_wipe(&km);
+}
+
+/* Checks one line of tshark's fields output; true if it shows a decrypted
+ * message with its inner payloads. */
+static bool check_line(char *line)
+{
+	unsigned frame = 0, i;
+	const char *kind;
+	char want[64];
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%u|", &frame) != 1 || frame < 1 ||
+	    frame > 4 * N_SUITES) {
+		test_fail(__FILE__, __LINE__, "tshark: %s", line);
+		return false;
+	}
+	/* per suite: request, response, then the two fragments, reassembled
+	 * and shown at the second one */
+	i = (frame - 1) / 4;
+	switch ((frame - 1) % 4) {
+	case 0: kind = "initiator|2|16384|"; break;
+	case 1: kind = "responder|2||"; break;
+	case 2: kind = NULL; break;
+	default: kind = "fragmented|2|16384|"; break;
+	}
+	if (kind)
+		snprintf(want, sizeof(want), "%u|%.*s-%u.example%s", frame,
+			 (int)strcspn(kind, "|"), kind, i,
+			 kind + strcspn(kind, "|"));
+	else
+		snprintf(want, sizeof(want), "%u||||", frame);
+	if (strncmp(line, want, strlen(want)) != 0 ||
+	    strstr(line, "incorrect") || strstr(line, "Malformed")) {
+		test_fail(__FILE__, __LINE__,
+			  "suite %s-%u/%s: tshark shows \"%s\", want \"%s...\"",
+			  ike_encr_id_name(suites[i].encr), suites[i].bits,
+			  ike_integ_id_name(suites[i].integ), line, want);
+		return false;
+	}
+	return kind != NULL;
+}
+
 TEST(crypto_keylog_tshark_decrypts_every_suite)
 {
 	char dir[] = "/tmp/kb-crypto-tshark.XXXXXX", path[128], cmd[512];
@@ -273,33 +384,8 @@ TEST(crypto_keylog_tshark_decrypts_every_suite)
 	pcap = fopen(path, "wb");
 	REQUIRE(pcap != NULL);
 	pcap_open(pcap);
-	for (unsigned i = 0; i < N_SUITES; i++) {
-		struct keymat_ike km;
-		struct skp *ini = NULL, *res = NULL;
-		uint8_t msg[512], spi_i[8], spi_r[8];
-		char fqdn[32];
-
-		keys_for(suites[i].encr, suites[i].bits, suites[i].integ,
-			 (unsigned char)(0x10 + i), &km);
-		memset(spi_i, 0x10 + (int)i, 8);
-		memset(spi_r, (0x10 + (int)i) ^ 0xff, 8);
-		REQUIRE_EQ(keylog_write(kl, spi_i, spi_r, &km), 0);
-		REQUIRE_EQ(skp_new(&km, true, &ini), 0);
-		REQUIRE_EQ(skp_new(&km, false, &res), 0);
-		/* IKE_AUTH { IDi, AUTH, N(INITIAL_CONTACT) } --> */
-		snprintf(fqdn, sizeof(fqdn), "initiator-%u.example", i);
-		pcap_packet(pcap, 2 * i + 1, false, msg,
-			    ike_auth(ini, spi_i, spi_r, false, fqdn, msg,
-				     sizeof(msg)));
-		/* <-- IKE_AUTH { IDr, AUTH } */
-		snprintf(fqdn, sizeof(fqdn), "responder-%u.example", i);
-		pcap_packet(pcap, 2 * i + 2, true, msg,
-			    ike_auth(res, spi_i, spi_r, true, fqdn, msg,
-				     sizeof(msg)));
-		skp_free(ini);
-		skp_free(res);
-		keymat_ike_wipe(&km);
-	}
+	for (unsigned i = 0; i < N_SUITES; i++)
+		capture_suite(i, kl, pcap);
 	fclose(pcap);
 	keylog_close(kl);
 	snprintf(cmd, sizeof(cmd),
@@ -310,34 +396,10 @@ TEST(crypto_keylog_tshark_decrypts_every_suite)
 		 dir, dir, path, dir);
 	out = popen(cmd, "r");
 	REQUIRE(out != NULL);
-	while (fgets(line, sizeof(line), out)) {
-		unsigned frame = 0, i;
-		char want[64];
-
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "%u|", &frame) != 1 || frame < 1 ||
-		    frame > 2 * N_SUITES) {
-			test_fail(__FILE__, __LINE__, "tshark: %s", line);
-			continue;
-		}
-		i = (frame - 1) / 2;
-		snprintf(want, sizeof(want), "%u|%s-%u.example|2|%s", frame,
-			 frame % 2 ? "initiator" : "responder", i,
-			 frame % 2 ? "16384|" : "|");
-		if (strncmp(line, want, strlen(want)) != 0 ||
-		    strstr(line, "incorrect") || strstr(line, "Malformed"))
-			test_fail(__FILE__, __LINE__,
-				  "suite %s-%u/%s: tshark shows \"%s\", want "
-				  "\"%s...\"",
-				  ike_encr_id_name(suites[i].encr),
-				  suites[i].bits,
-				  ike_integ_id_name(suites[i].integ), line,
-				  want);
-		else
-			seen++;
-	}
+	while (fgets(line, sizeof(line), out))
+		seen += check_line(line);
 	CHECK_EQ(pclose(out), 0);
-	CHECK_EQ(seen, 2 * N_SUITES);
+	CHECK_EQ(seen, 3 * N_SUITES);
 	/* tshark reports a table line it refuses on stderr */
 	snprintf(cmd, sizeof(cmd), "%s/stderr", dir);
 	out = fopen(cmd, "r");
@@ -347,8 +409,9 @@ TEST(crypto_keylog_tshark_decrypts_every_suite)
 			test_fail(__FILE__, __LINE__, "tshark: %s", line);
 	}
 	fclose(out);
-	test_note("tshark decrypted %u IKE_AUTH messages of %zu suites", seen,
-		  N_SUITES);
+	test_note("tshark decrypted %u IKE_AUTH messages (SK, and SKF "
+		  "reassembled) of %zu suites",
+		  seen, N_SUITES);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
 }

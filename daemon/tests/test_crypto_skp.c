@@ -1,6 +1,7 @@
 /* Tests for SK / SKF payload protection (daemon/crypto/skp.c): published
  * AEAD vectors (the GCM specification's test cases used by RFC 4106, RFC
- * 8439 §2.8.2 for ChaCha20-Poly1305 with RFC 7634's nonce), round trips of
+ * 8439 §2.8.2 for ChaCha20-Poly1305 with RFC 7634's nonce, RFC 7634
+ * Appendix B's whole IKEv2 message), round trips of
  * every ENCR/INTEG combination, tampering, malformed layouts and random
  * ciphertexts. */
 #include "crypto/keymat.h"
@@ -380,4 +381,55 @@ TEST(crypto_skp_fuzz_random_ciphertexts)
 		keymat_ike_wipe(&km);
 	}
 	test_note("%u random messages refused", runs);
+}
+
+/* RFC 7634 Appendix B: an INFORMATIONAL message protected with
+ * ChaCha20-Poly1305, byte for byte through skp_protect (explicit IV) and
+ * back through skp_unprotect. */
+TEST(crypto_skp_rfc7634_ikev2_example)
+{
+	struct keymat_ike km = { 0 };
+	struct skp *ini = NULL, *res = NULL;
+	uint8_t msg[128], want[69], iv[8];
+	size_t len = 0, off = 0, plen = 0;
+
+	REQUIRE_EQ(keymat_suite_init(&km.suite, ENCR_CHACHA20_POLY1305, 0,
+				     PRF_HMAC_SHA2_256, AUTH_NONE),
+		   0);
+	km.e_len = 36;
+	REQUIRE_EQ(test_unhex("808182838485868788898a8b8c8d8e8f" /* key */
+			      "909192939495969798999a9b9c9d9e9f"
+			      "a0a1a2a3", /* salt */
+			      km.sk_ei, sizeof(km.sk_ei)),
+		   36);
+	memcpy(km.sk_er, km.sk_ei, 36);
+	REQUIRE_EQ(test_unhex("1011121314151617", iv, 8), 8);
+	REQUIRE_EQ(test_unhex("c0c1c2c3c4c5c6c7" /* IKE SA Initiator's SPI */
+			      "d0d1d2d3d4d5d6d7" /* IKE SA Responder's SPI */
+			      "2e 20 25 00" /* SK, 2.0, INFORMATIONAL, flags */
+			      "00000009"    /* Message ID */
+			      "00000045"    /* Length 69 */
+			      "29 00 0029"  /* SK: next N, length 41 */
+			      "1011121314151617"	   /* IV */
+			      "610394701f8d017f7c12924889" /* N(SET_WINDOW_SIZE)
+							 * + Pad Length */
+			      "6b71bfe25236efd7cdc67066906315b2", /* ICV */
+			      want, sizeof(want)),
+		   69);
+	REQUIRE_EQ(skp_new(&km, true, &ini), 0);
+	REQUIRE_EQ(skp_new(&km, false, &res), 0);
+	memcpy(msg, want, 32);
+	memset(msg + 24, 0, 4); /* lengths are skp_protect's job */
+	memset(msg + 30, 0, 2);
+	REQUIRE_EQ(test_unhex("0000000c 00004001 0000000a", msg + 40, 12), 12);
+	REQUIRE_EQ(skp_protect(ini, msg, sizeof(msg), 32, PL_SK, 12, iv, &len),
+		   0);
+	CHECK_EQ(len, 69);
+	CHECK_MEM(msg, want, 69);
+	REQUIRE_EQ(skp_unprotect(res, msg, len, 32, PL_SK, &off, &plen), 0);
+	CHECK_EQ(off, 40);
+	CHECK_EQ(plen, 12);
+	CHECK_MEM(msg + 40, "\0\0\0\x0c\0\0\x40\x01\0\0\0\x0a", 12);
+	skp_free(ini);
+	skp_free(res);
 }
