@@ -5,6 +5,7 @@
 #   make check T=rd_*   run only the tests whose name matches the glob
 #   make kmod-check run kmod-tests/ in a QEMU guest with Debian's stock kernel
 #   make kmod-check K=10-esp-sanity   run only the matching kmod tests
+#   make kmod-shell a shell in that guest, for writing and debugging them
 #   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
 #   make fuzz-smoke the same for 20 s each (what CI runs)
 #   make deps       install the Debian packages (ci/debian-packages)
@@ -59,7 +60,7 @@ BENCH_BIN:= $(BUILD)/bench/kbbench
 DEPS_STAMP := $(BUILD)/.deps-installed
 
 .PHONY: all deps check bench format format-check clean demo kmod-check \
-        fuzz fuzz-smoke
+        kmod-shell fuzz fuzz-smoke
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -139,6 +140,11 @@ $(BUILD)/kmod/%: kmod-tests/helpers/%.c | $(DEPS_STAMP)
 kmod-check: all $(TEST_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
+
+# The same guest with a shell on this terminal (after the K tests, if any).
+kmod-shell: all $(TEST_BIN) $(KMOD_HELPERS)
+	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
+	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh --shell $(K)
 
 # ---- fuzz: libFuzzer targets ------------------------------------------------
 # Every fuzz/*.c is one target, linked with the library sources compiled by

@@ -8,7 +8,7 @@
 # and prints the same result line (plus the reason of a skip, the tail of a
 # failure's log) on the console. $KB_OUT/status holds "done" at the end.
 # Environment (from stage 1): KB_ROOT KB_BUILD KB_OUT KVER KB_TESTS
-# KB_TEST_TIMEOUT.
+# KB_TEST_TIMEOUT, KB_SHELL (1: a shell on the console after the tests).
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C.UTF-8 KB_IN_GUEST=1
@@ -122,4 +122,10 @@ echo "kmod guest: kernel $(uname -r), up in ${boot_secs}s, modules loaded at $(c
 for t in $KB_TESTS; do
 	run_test "$t"
 done
+if [ "${KB_SHELL:-0}" = 1 ]; then
+	# make kmod-shell: an interactive shell on the console, same setup.
+	echo "kmod guest: shell in $KB_ROOT; exit powers off (Ctrl-A x kills QEMU)"
+	stty -F /dev/ttyS0 sane
+	(cd "$KB_ROOT" && setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1)
+fi
 echo done >"$KB_OUT/status"

@@ -9,6 +9,9 @@
 # never finished and prints "N passed, N failed". Exit status 0 only if no
 # test failed and the guest shut down normally.
 #
+# run.sh --shell [PATTERN...]: the same guest, running the PATTERN tests
+# (none by default), then an interactive shell on this terminal.
+#
 # Environment: KB_ROOT, KB_BUILD (absolute), KB_KMOD_CACHE (kernel cache,
 # /var/cache/keybridge-kmod), KB_KMOD_TIMEOUT (whole guest, s),
 # KB_KMOD_TEST_TIMEOUT (one test, s), KB_KMOD_MEM (guest MiB).
@@ -36,12 +39,19 @@ case "$KB_ROOT$KB_BUILD" in
 esac
 case "$KB_BUILD" in /*) ;; *) die "KB_BUILD must be absolute" ;; esac
 
+shell=0
+if [ "${1:-}" = --shell ]; then
+	shift
+	shell=1
+	[ -t 0 ] || die "--shell needs a terminal on stdin"
+fi
+
 # Select the tests.
 tests=()
 for f in "$here"/[0-9][0-9]-*.sh; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f" .sh)
-	if [ $# -eq 0 ]; then
+	if [ $# -eq 0 ] && [ $shell = 0 ]; then
 		tests+=("$name")
 		continue
 	fi
@@ -53,7 +63,7 @@ for f in "$here"/[0-9][0-9]-*.sh; do
 		fi
 	done
 done
-[ ${#tests[@]} -gt 0 ] || die "no test in kmod-tests/ matches: $*"
+[ ${#tests[@]} -gt 0 ] || [ $shell = 1 ] || die "no test in kmod-tests/ matches: $*"
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (make deps)"
 kver=$("$here/host/fetch-kernel.sh") || die "no kernel to boot"
@@ -64,7 +74,7 @@ mkdir -p "$out"
 cat >"$work/kb.env" <<EOF
 export KB_ROOT='$KB_ROOT' KB_BUILD='$KB_BUILD' KB_OUT='$out'
 export KVER='$kver' KB_MODDIR='$kdir/lib/modules/$kver'
-export KB_TESTS='${tests[*]}' KB_TEST_TIMEOUT='$timeout_one'
+export KB_TESTS='${tests[*]}' KB_TEST_TIMEOUT='$timeout_one' KB_SHELL=$shell
 EOF
 "$here/host/mkinitramfs.sh" "$kver" "$work/initramfs.cpio" "$work/kb.env"
 
@@ -81,6 +91,13 @@ qemu=(
 	-fsdev "local,id=kbout,path=$out,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=kbout,mount_tag=kbout
 )
+if [ $shell = 1 ]; then
+	# The console is this terminal; QEMU's monitor sits behind Ctrl-A c.
+	qemu=("${qemu[@]/#stdio/mon:stdio}")
+	echo "kmod-shell: booting $kver; logs in $out"
+	"${qemu[@]}"
+	exit 0
+fi
 echo "kmod-check: booting $kver under QEMU (TCG) for ${#tests[@]} test(s); logs in $out"
 set +e
 timeout -s KILL "$timeout_all" "${qemu[@]}" </dev/null 2>"$out/qemu.stderr" |
