@@ -31,7 +31,7 @@ die() {
 	exit 1
 }
 t0=$(date +%s%N)
-elapsed() { echo "$((($(date +%s%N) - t0) / 100000000))" | sed 's/.$/.&/;s/^\./0./'; }
+elapsed() { awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 
 # The guest sees the host's tree at the same paths: no spaces, absolute.
 case "$KB_ROOT$KB_BUILD" in
