@@ -21,6 +21,7 @@ NS1=$_kb_tag-1
 NS2=$_kb_tag-2
 NS3=$_kb_tag-3
 _kb_namespaces=()
+_kb_pids=()
 
 # ---- outcome --------------------------------------------------------------
 
@@ -36,8 +37,9 @@ fail() {
 	exit 1
 }
 
-# step WHAT: one line in the test's log, so a failure shows where it was.
-step() { echo "--- $*"; }
+# step WHAT: one line in the test's log, so a failure shows where it was
+# (and the seconds since the test started, so a slow step shows too).
+step() { echo "--- $* (at ${SECONDS}s)"; }
 
 # require_guest: tests touching kernel state run only in the kmod guest.
 require_guest() {
@@ -79,14 +81,20 @@ ns_add() {
 	ip -n "$1" link set lo up
 }
 
-# ns_cleanup: delete every namespace this test created. Call it from the
-# test's cleanup function (trap cleanup EXIT).
+# ns_cleanup: stop the daemons started with charon_start, then delete every
+# namespace this test created. Call it from the test's cleanup function
+# (trap cleanup EXIT).
 ns_cleanup() {
 	local n
+	for n in "${_kb_pids[@]}"; do
+		kill "$n" 2>/dev/null && wait "$n" 2>/dev/null
+	done
+	_kb_pids=()
 	for n in "${_kb_namespaces[@]}"; do
 		ip netns del "$n" 2>/dev/null || true
 	done
 	_kb_namespaces=()
+_kb_pids=()
 }
 
 # veth_link NSA IFA NSB IFB: a veth pair between two namespaces, both up.
@@ -179,6 +187,68 @@ _esp_pol() {
 		tmpl src "$3" dst "$4" proto esp reqid 1 mode transport
 }
 
+# ---- strongSwan -------------------------------------------------------------
+
+# charon_start NS: start strongSwan's charon inside NS. Its /run (pid file,
+# vici socket) is a private directory, so several charons coexist in one
+# guest; its log is $KB_OUT/$KB_TEST.charon-NS.log. Drive it with swan NS.
+charon_start() {
+	local ns=$1 dir=/tmp/$_kb_tag-charon-$1 log=$KB_OUT/$KB_TEST.charon-$1.log i
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cat >"$dir/strongswan.conf" <<-EOF
+		include /etc/strongswan.d/*.conf
+		# swanctl: only what loading PSKs, keys and certificates needs (each
+		# plugin is a library to read over 9p; Debian's list names missing ones)
+		swanctl {
+			load = pem pkcs1 pkcs8 x509 pubkey openssl random nonce
+		}
+		charon {
+			load_modular = yes
+			install_routes = no
+			plugins {
+				include /etc/strongswan.d/charon/*.conf
+			}
+			syslog {
+			}
+			filelog {
+				kb {
+					path = $log
+					time_format = %T
+					default = 1
+					ike = 2
+					knl = 2
+					flush_line = yes
+				}
+			}
+		}
+	EOF
+	ip netns exec "$ns" sh -c "mount --bind '$dir' /run &&
+		STRONGSWAN_CONF='$dir/strongswan.conf' exec /usr/lib/ipsec/charon" \
+		>"$log.stdout" 2>&1 &
+	_kb_pids+=($!)
+	# Starting charon (and swanctl) under TCG takes a second or more.
+	for i in $(seq 300); do
+		[ -S "$dir/charon.vici" ] && break
+		sleep 0.1
+	done
+	if ! swan "$ns" --stats >"$dir/stats" 2>&1; then
+		cat "$dir/stats" "$log.stdout" "$log" 2>/dev/null | tail -n 20
+		fail "charon in $ns does not answer on its vici socket"
+	fi
+}
+
+# swan NS COMMAND [ARG...]: swanctl COMMAND talking to the charon of NS.
+swan() {
+	local ns=$1 cmd=$2
+	shift 2
+	local dir=/tmp/$_kb_tag-charon-$ns
+	# A --file directory lacks the credential subdirectories: drop that noise.
+	STRONGSWAN_CONF=$dir/strongswan.conf \
+		swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@" \
+		2> >(grep -v -E "^opening directory '.*' failed" >&2)
+}
+
 # ---- checks -----------------------------------------------------------------
 
 # ping_ok NS DEST [COUNT [PING-OPTION...]]: COUNT echo requests (default 5),
@@ -191,6 +261,19 @@ ping_ok() {
 	grep -q ' 0% packet loss' <<<"$outp" || fail "ping $dst from $ns lost packets: $outp"
 	echo "ok: $count pings $ns -> $dst, 0% loss"
 }
+
+# xfrm_spi NS SRC DST: the SPI (0x...) of the ESP SA from SRC to DST.
+xfrm_spi() {
+	ip -n "$1" xfrm state list src "$2" dst "$3" proto esp |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "spi") { v = $(i + 1); sub(/\(.*/, "", v); print v; exit } }'
+}
+
+# xfrm_state_count NS: how many SAs NS holds.
+xfrm_state_count() { ip -n "$1" xfrm state | grep -c '^src ' || true; }
+
+# xfrm_policy_count NS: how many SPD policies NS holds (in, out, fwd), not
+# counting the per-socket bypass policies IKE daemons set on their sockets.
+xfrm_policy_count() { ip -n "$1" xfrm policy | grep -c -E '^\s+dir (in|out|fwd) ' || true; }
 
 # xfrm_packets NS SPI: the packet counter of the SA with that SPI.
 xfrm_packets() { _xfrm_lifetime "$1" "$2" packets; }
