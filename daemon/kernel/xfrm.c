@@ -264,6 +264,37 @@ static void req_fail(struct kernel_req *q, int code, const char *detail)
 	kernel_err_set(&q->err, code, what, detail);
 }
 
+/* Our own refusal, before anything reached the kernel. A message too long
+ * for KERNEL_ERR_MAX is cut, which is fine. */
+static void req_fail_why(struct kernel_req *q, int code, const char *why)
+{
+	char what[KERNEL_ERR_MAX];
+	int n;
+
+	req_what(q, what, sizeof(what));
+	n = snprintf(q->err.msg, sizeof(q->err.msg), "%s: %s%s%s%s", what,
+		     strerror(-code), why && *why ? " (" : "", why ? why : "",
+		     why && *why ? ")" : "");
+	if (n < 0)
+		q->err.msg[0] = 0;
+	q->err.code = code;
+}
+
+/* A request the builder refused: say why, in the object's terms. */
+static void req_refused(struct kernel_req *q, int code)
+{
+	char why[KERNEL_ERR_MAX / 2] = "";
+
+	if ((q->type == KERNEL_REQ_SA_ADD || q->type == KERNEL_REQ_SA_UPDATE) &&
+	    xfrm_msg_sa_check(q->o.sa, why, sizeof(why)) == 0)
+		why[0] = 0;
+	if (!why[0] && code == -ENOSPC)
+		snprintf(why, sizeof(why), "message too large");
+	if (!why[0] && code == -EINVAL)
+		snprintf(why, sizeof(why), "not expressible to XFRM");
+	req_fail_why(q, code, why);
+}
+
 struct apply_ctx {
 	struct kernel_req *reqs;
 	const size_t *slot; /* batch index -> request index */
@@ -307,7 +338,7 @@ static int apply_chunk(struct xfrm *x, struct kernel_req *reqs, size_t n,
 		if (r == -ENOSPC && count)
 			break; /* full: send what we have, then go on */
 		if (r < 0) {
-			req_fail(q, r, NULL);
+			req_refused(q, r);
 			continue;
 		}
 		slot[count++] = *i;

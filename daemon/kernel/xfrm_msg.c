@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/xfrm.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- Algorithms ------------------------------------------------------ */
@@ -184,17 +186,135 @@ static bool put_mark_ifid(struct nlmsghdr *nlh, size_t cap,
 
 /* ---- SA builders ------------------------------------------------------ */
 
-static int sa_info_out(struct xfrm_usersa_info *info,
-		       const struct kernel_sa *sa)
+/* ---- SA validation ------------------------------------------------------ */
+
+/* Formats a reason into `why` (if any) and returns `code`. */
+static int refuse(char *why, size_t len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(char *why, size_t len, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static bool aes_len(size_t n)
+{
+	return n == 16 || n == 24 || n == 32;
+}
+
+/* Key sizes: AES 16/24/32 bytes, others fixed, plus the salt or nonce the
+ * kernel takes at the end of the key (RFC 4106 §8.1, RFC 4309 §7.1,
+ * RFC 3686 §5.1, RFC 7634 §2). */
+static int check_encr_key(const struct kernel_sa *sa,
+			  const struct xfrm_alg_info *a, char *why, size_t len)
+{
+	const char *name = ike_encr_id_name(sa->encr_id);
+	size_t n = sa->enc_key_len, key = n >= a->salt ? n - a->salt : 0;
+	bool ok = sa->encr_id == ENCR_NULL ? n == 0
+		  : a->key_fixed	   ? key == a->key_fixed && n > a->salt
+					   : aes_len(key) && n > a->salt;
+
+	if (!ok && a->key_fixed)
+		return refuse(why, len, -EINVAL,
+			      "%s needs a %u-byte key plus %u bytes of salt, "
+			      "got %zu bytes",
+			      name, a->key_fixed, a->salt, n);
+	if (!ok && sa->encr_id != ENCR_NULL)
+		return refuse(why, len, -EINVAL,
+			      "%s needs a 16, 24 or 32-byte key plus %u bytes "
+			      "of salt, got %zu bytes",
+			      name, a->salt, n);
+	if (!ok)
+		return refuse(why, len, -EINVAL, "ENCR_NULL takes no key");
+	if (sa->encr_key_bits && sa->encr_key_bits != key * 8)
+		return refuse(why, len, -EINVAL,
+			      "%s key length says %u bits, the key has %zu",
+			      name, sa->encr_key_bits, key * 8);
+	return 0;
+}
+
+static int check_algs(const struct kernel_sa *sa, char *why, size_t len)
+{
+	const struct xfrm_alg_info *e = NULL, *i = NULL;
+
+	if (sa->enc_key_len > KERNEL_KEY_MAX ||
+	    sa->integ_key_len > KERNEL_KEY_MAX)
+		return refuse(why, len, -EINVAL, "key longer than %d bytes",
+			      KERNEL_KEY_MAX);
+	if (sa->id.proto == KERNEL_PROTO_ESP) {
+		e = xfrm_alg_encr(sa->encr_id);
+		if (!e)
+			return refuse(why, len, -ENOPROTOOPT,
+				      "no kernel algorithm for %s (%u)",
+				      ike_encr_id_name(sa->encr_id),
+				      sa->encr_id);
+	} else if (sa->id.proto != KERNEL_PROTO_AH) {
+		return refuse(why, len, -EINVAL, "protocol %u is not ESP or AH",
+			      sa->id.proto);
+	} else if (sa->encr_id) {
+		return refuse(why, len, -EINVAL, "AH does not encrypt");
+	}
+	if (sa->integ_id != AUTH_NONE) {
+		i = xfrm_alg_integ(sa->integ_id);
+		if (!i)
+			return refuse(why, len, -ENOPROTOOPT,
+				      "no kernel algorithm for %s (%u)",
+				      ike_integ_id_name(sa->integ_id),
+				      sa->integ_id);
+		if (e && e->aead) /* RFC 7296 §3.3: no integrity with AEAD */
+			return refuse(why, len, -EINVAL,
+				      "%s is an AEAD and takes no integrity "
+				      "algorithm",
+				      ike_encr_id_name(sa->encr_id));
+		if (sa->integ_key_len != i->key_fixed) /* RFC 4868 §2.1.1 */
+			return refuse(why, len, -EINVAL,
+				      "%s needs a %u-byte key, got %u bytes",
+				      ike_integ_id_name(sa->integ_id),
+				      i->key_fixed, sa->integ_key_len);
+	} else if (!e) {
+		return refuse(why, len, -EINVAL,
+			      "AH needs an integrity "
+			      "algorithm");
+	}
+	return e ? check_encr_key(sa, e, why, len) : 0;
+}
+
+int xfrm_msg_sa_check(const struct kernel_sa *sa, char *why, size_t len)
 {
 	const struct kernel_sa_id *id = &sa->id;
 
-	if (!family_ok(id->dst.family) || id->src.family != id->dst.family)
-		return -EINVAL;
+	if (why && len)
+		why[0] = 0;
+	if (!family_ok(id->dst.family))
+		return refuse(why, len, -EINVAL, "no destination address");
+	if (id->src.family != id->dst.family)
+		return refuse(why, len, -EINVAL,
+			      "source and destination are not the same "
+			      "address family");
 	if (sa->sel.family && !family_ok(sa->sel.family))
-		return -EINVAL;
+		return refuse(why, len, -EINVAL, "selector family %u unknown",
+			      sa->sel.family);
 	if (sa->mode > KERNEL_MODE_TUNNEL)
-		return -EINVAL;
+		return refuse(why, len, -EINVAL, "mode %u unknown", sa->mode);
+	if (sa->encap.type && (sa->encap.type != KERNEL_ENCAP_ESPINUDP ||
+			       sa->id.proto != KERNEL_PROTO_ESP))
+		return refuse(why, len, -EINVAL,
+			      "UDP encapsulation is ESP-in-UDP only "
+			      "(RFC 3948)");
+	return check_algs(sa, why, len);
+}
+
+static void sa_info_out(struct xfrm_usersa_info *info,
+			const struct kernel_sa *sa)
+{
+	const struct kernel_sa_id *id = &sa->id;
+
 	memset(info, 0, sizeof(*info));
 	if (sa->sel.family)
 		sel_out(&info->sel, &sa->sel);
@@ -218,7 +338,6 @@ static int sa_info_out(struct xfrm_usersa_info *info,
 	 * XFRMA_REPLAY_ESN_VAL (iproute2 does the same). */
 	if (!sa->esn && sa->replay_window <= 32)
 		info->replay_window = (uint8_t)sa->replay_window;
-	return 0;
 }
 
 static int put_aead(struct nlmsghdr *nlh, size_t cap,
@@ -227,13 +346,8 @@ static int put_aead(struct nlmsghdr *nlh, size_t cap,
 	uint8_t raw[sizeof(struct xfrm_algo_aead) + KERNEL_KEY_MAX];
 	struct xfrm_algo_aead hdr = { 0 };
 	size_t key_len = sa->enc_key_len;
-	size_t want = a->key_fixed ? a->key_fixed : key_len - a->salt;
 	bool ok;
 
-	if (key_len <= a->salt || key_len - a->salt != want ||
-	    (!a->key_fixed && want != 16 && want != 24 && want != 32) ||
-	    (sa->encr_key_bits && sa->encr_key_bits != want * 8))
-		return -EINVAL;
 	strcpy(hdr.alg_name, a->name);
 	hdr.alg_key_len = (unsigned)(key_len * 8);
 	hdr.alg_icv_len = sa->icv_len ? sa->icv_len * 8u : a->bits;
@@ -251,18 +365,8 @@ static int put_crypt(struct nlmsghdr *nlh, size_t cap,
 	uint8_t raw[sizeof(struct xfrm_algo) + KERNEL_KEY_MAX];
 	struct xfrm_algo hdr = { 0 };
 	size_t key_len = sa->enc_key_len;
-	size_t want = key_len >= a->salt ? key_len - a->salt : 0;
 	bool ok;
 
-	if (sa->encr_id == ENCR_NULL) {
-		if (key_len)
-			return -EINVAL;
-	} else if (a->key_fixed ? want != a->key_fixed
-				: want != 16 && want != 24 && want != 32) {
-		return -EINVAL;
-	}
-	if (sa->encr_key_bits && sa->encr_key_bits != want * 8)
-		return -EINVAL;
 	strcpy(hdr.alg_name, a->name);
 	hdr.alg_key_len = (unsigned)(key_len * 8);
 	memcpy(raw, &hdr, sizeof(hdr));
@@ -283,8 +387,6 @@ static int put_auth(struct nlmsghdr *nlh, size_t cap,
 	size_t key_len = sa->integ_key_len;
 	bool ok;
 
-	if (key_len != a->key_fixed)
-		return -EINVAL;
 	strcpy(hdr.alg_name, a->name);
 	hdr.alg_key_len = (unsigned)(key_len * 8);
 	hdr.alg_trunc_len = a->bits;
@@ -296,32 +398,15 @@ static int put_auth(struct nlmsghdr *nlh, size_t cap,
 	return ok ? 0 : -ENOSPC;
 }
 
+/* Writes the algorithm attributes of an SA xfrm_msg_sa_check() accepted. */
 static int put_algs(struct nlmsghdr *nlh, size_t cap,
 		    const struct kernel_sa *sa)
 {
-	const struct xfrm_alg_info *e = NULL, *i = NULL;
+	const struct xfrm_alg_info *e = xfrm_alg_encr(sa->encr_id);
+	const struct xfrm_alg_info *i = xfrm_alg_integ(sa->integ_id);
 	int r = 0;
 
-	if (sa->enc_key_len > KERNEL_KEY_MAX ||
-	    sa->integ_key_len > KERNEL_KEY_MAX)
-		return -EINVAL;
-	if (sa->id.proto == KERNEL_PROTO_ESP) {
-		e = xfrm_alg_encr(sa->encr_id);
-		if (!e)
-			return -ENOPROTOOPT;
-	} else if (sa->id.proto != KERNEL_PROTO_AH || sa->encr_id) {
-		return -EINVAL;
-	}
-	if (sa->integ_id != AUTH_NONE) {
-		i = xfrm_alg_integ(sa->integ_id);
-		if (!i)
-			return -ENOPROTOOPT;
-		if (e && e->aead)
-			return -EINVAL; /* RFC 7296 §3.3: AEAD has no integ */
-	} else if (!e) {
-		return -EINVAL; /* AH needs an integrity algorithm */
-	}
-	if (e)
+	if (sa->id.proto == KERNEL_PROTO_ESP && e)
 		r = e->aead ? put_aead(nlh, cap, sa, e)
 			    : put_crypt(nlh, cap, sa, e);
 	if (!r && i)
@@ -357,13 +442,11 @@ int xfrm_msg_sa_add(void *buf, size_t cap, uint32_t seq,
 {
 	struct xfrm_usersa_info info;
 	struct nlmsghdr *nlh;
-	int r = sa_info_out(&info, sa);
+	int r = xfrm_msg_sa_check(sa, NULL, 0);
 
 	if (r)
 		return r;
-	if (sa->encap.type && (sa->encap.type != KERNEL_ENCAP_ESPINUDP ||
-			       sa->id.proto != KERNEL_PROTO_ESP))
-		return -EINVAL;
+	sa_info_out(&info, sa);
 	nlh = msg_start(buf, cap, update ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA,
 			REQ_ACK, seq, sizeof(info));
 	if (!nlh)

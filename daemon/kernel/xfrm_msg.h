@@ -57,7 +57,15 @@ const struct xfrm_alg_info *xfrm_alg_integ_by_name(const char *name,
 
 /* ---- Builders ------------------------------------------------------- */
 
-/* XFRM_MSG_NEWSA (or UPDSA when `update`): installs `sa`. */
+/* Checks that `sa` can be expressed to the kernel (families, mode, known
+ * algorithms, key sizes, encapsulation). Returns 0, -EINVAL or
+ * -ENOPROTOOPT, with the reason in `why` (may be NULL) for the operator,
+ * e.g. "AUTH_HMAC_SHA2_256_128 needs a 32-byte key, got 20 bytes". */
+int xfrm_msg_sa_check(const struct kernel_sa *sa, char *why,
+		      size_t len) XFRM_MSG_WARN;
+
+/* XFRM_MSG_NEWSA (or UPDSA when `update`): installs `sa` (after
+ * xfrm_msg_sa_check()). */
 int xfrm_msg_sa_add(void *buf, size_t cap, uint32_t seq,
 		    const struct kernel_sa *sa, bool update) XFRM_MSG_WARN;
 

@@ -5,6 +5,7 @@
 #include "tests/test.h"
 #include "tests/test_xfrm_util.h"
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,5 +378,112 @@ TEST(xfrm_host_sa_refusal_names_sa)
 		CHECK(strstr(err.msg, "(kernel: "));
 	CHECK_EQ(xt_count_policies(x, NULL), 1);
 	kernel_sa_wipe(&sa);
+	xfrm_close(x);
+}
+
+/* Requests the kernel cannot take are refused with a reason naming the SA,
+ * inside a batch whose other members are installed regardless. */
+TEST(xfrm_host_batch_refusals_name_sa)
+{
+	struct kernel_policy p1, p2;
+	struct kernel_sa bad_alg = { .mode = KERNEL_MODE_TUNNEL }, bad_key;
+	struct kernel_req q[4] = { { .type = KERNEL_REQ_POLICY_ADD },
+				   { .type = KERNEL_REQ_SA_ADD },
+				   { .type = KERNEL_REQ_SA_ADD },
+				   { .type = KERNEL_REQ_POLICY_ADD } };
+	struct xfrm *x;
+
+	xt_netns();
+	x = open_xfrm(false);
+	xt_policy(&p1, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 8,
+		  KERNEL_REQID_MIN + 8, NULL, NULL);
+	xt_policy(&p2, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_IN, 9,
+		  KERNEL_REQID_MIN + 8, NULL, NULL);
+	bad_alg.id.src = xt_addr("192.0.2.1");
+	bad_alg.id.dst = xt_addr("192.0.2.2");
+	bad_alg.id.spi = 0xbad0a1;
+	bad_alg.id.proto = KERNEL_PROTO_ESP;
+	bad_alg.reqid = KERNEL_REQID_MIN + 8;
+	bad_alg.encr_id = ENCR_CAMELLIA_CCM_16;
+	bad_alg.enc_key_len = 19;
+	bad_key = bad_alg;
+	bad_key.id.spi = 0xbad0c0;
+	bad_key.encr_id = ENCR_AES_CBC;
+	bad_key.enc_key_len = 16;
+	bad_key.integ_id = AUTH_HMAC_SHA2_512_256;
+	bad_key.integ_key_len = 32;
+	q[0].o.policy = &p1;
+	q[1].o.sa = &bad_alg;
+	q[2].o.sa = &bad_key;
+	q[3].o.policy = &p2;
+	CHECK_EQ(xfrm_apply(x, q, 4), -ENOPROTOOPT);
+	CHECK_EQ(q[0].err.code, 0);
+	CHECK_EQ(q[3].err.code, 0);
+	CHECK_STR(q[1].err.msg,
+		  "add SA esp spi 0x00bad0a1 192.0.2.1->192.0.2.2 reqid "
+		  "0x6b620008: Protocol not available (no kernel algorithm "
+		  "for ENCR_CAMELLIA_CCM_16 (27))");
+	CHECK_STR(q[2].err.msg,
+		  "add SA esp spi 0x00bad0c0 192.0.2.1->192.0.2.2 reqid "
+		  "0x6b620008: Invalid argument (AUTH_HMAC_SHA2_512_256 needs "
+		  "a 64-byte key, got 32 bytes)");
+	CHECK_EQ(xt_count_policies(x, NULL), 2);
+	CHECK_EQ(xt_count_sas(x, NULL), 0);
+	xfrm_close(x);
+}
+
+/* Without CAP_NET_ADMIN the kernel says no; the error names the object. */
+TEST(xfrm_host_permission_denied_names_policy)
+{
+	struct kernel_policy p;
+	struct kernel_err err;
+	struct xfrm *x;
+
+	xt_netns();
+	x = open_xfrm(false);
+	capng_clear(CAPNG_SELECT_BOTH);
+	REQUIRE_EQ(capng_apply(CAPNG_SELECT_BOTH), 0);
+	xt_policy(&p, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 10,
+		  KERNEL_REQID_MIN, NULL, NULL);
+	CHECK_EQ(xfrm_policy_add(x, &p, false, &err), -EPERM);
+	CHECK_STR(err.msg, "add policy out 10.1.0.0/16->10.2.0.0/16 index "
+			   "0x6b000051: Operation not permitted");
+	xfrm_close(x);
+}
+
+static bool is_sa_note(const struct kernel_event *ev, void *arg)
+{
+	return ev->u.sa.id.spi == *(uint32_t *)arg;
+}
+
+/* The SA group: deleting an SA (here a larval one from ALLOCSPI) is
+ * announced with its id and reqid. */
+TEST(xfrm_host_sa_deleted_event)
+{
+	struct kernel_sa_id id = { .proto = KERNEL_PROTO_ESP };
+	struct kernel_event ev;
+	struct kernel_err err;
+	struct xfrm *x;
+	char s[64];
+
+	xt_netns();
+	x = open_xfrm(true);
+	id.src = xt_addr("2001:db8::2");
+	id.dst = xt_addr("2001:db8::1");
+	REQUIRE_EQ(xfrm_spi_alloc(x, &id, KERNEL_MODE_TRANSPORT,
+				  KERNEL_REQID_MIN + 11, 0, 0x5000, 0x5fff,
+				  &id.spi, &err),
+		   0);
+	REQUIRE_EQ(xfrm_sa_del(x, &id, &err), 0);
+	REQUIRE(xt_wait_event(x, KERNEL_EV_SA_DELETED, 2000, is_sa_note,
+			      &id.spi, &ev));
+	CHECK_EQ(ev.u.sa.reqid, KERNEL_REQID_MIN + 11);
+	CHECK_EQ(ev.u.sa.id.proto, KERNEL_PROTO_ESP);
+	CHECK_STR(kernel_addr_str(&ev.u.sa.id.dst, s, sizeof(s)),
+		  "2001:db8::1");
+	CHECK_STR(kernel_addr_str(&ev.u.sa.id.src, s, sizeof(s)),
+		  "2001:db8::2");
+	CHECK_EQ(xfrm_sa_del(x, &id, &err), -ESRCH);
+	test_note("%s", err.msg);
 	xfrm_close(x);
 }

@@ -305,6 +305,7 @@ TEST(xfrm_msg_refusals)
 	struct kernel_sa sa;
 	struct kernel_policy p;
 	uint8_t buf[XFRM_MSG_BUFSIZE];
+	char why[128];
 
 	cbc_sa(&sa, AUTH_HMAC_SHA2_256_128, 32, 32);
 	addr(&sa.id.src, "192.0.2.1");
@@ -315,20 +316,42 @@ TEST(xfrm_msg_refusals)
 		CHECK_EQ(xfrm_msg_sa_add(buf, cap, 1, &sa, false), -ENOSPC);
 	sa.integ_key_len = 20; /* RFC 4868 §2.1.1: 32 bytes for SHA-256 */
 	CHECK_EQ(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false), -EINVAL);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "AUTH_HMAC_SHA2_256_128 needs a 32-byte key, got 20 "
+		       "bytes");
 	sa.integ_key_len = 32;
 	sa.enc_key_len = 20; /* not an AES key size */
 	CHECK_EQ(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false), -EINVAL);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "ENCR_AES_CBC needs a 16, 24 or 32-byte key plus 0 "
+		       "bytes of salt, got 20 bytes");
 	sa.enc_key_len = 32;
 	sa.encr_id = ENCR_CAMELLIA_CCM_8; /* no kernel name */
 	CHECK_EQ(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false),
 		 -ENOPROTOOPT);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -ENOPROTOOPT);
+	CHECK_STR(why, "no kernel algorithm for ENCR_CAMELLIA_CCM_8 (25)");
 	sa.encr_id = ENCR_AES_GCM_16; /* AEAD plus integrity */
 	sa.enc_key_len = 20;
 	CHECK_EQ(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false), -EINVAL);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "ENCR_AES_GCM_16 is an AEAD and takes no integrity "
+		       "algorithm");
 	sa.integ_id = AUTH_NONE;
 	CHECK_GT(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false), 0);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), 0);
+	CHECK_STR(why, "");
+	sa.enc_key_len = 16; /* the salt is missing (RFC 4106 §8.1) */
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "ENCR_AES_GCM_16 needs a 16, 24 or 32-byte key plus 4 "
+		       "bytes of salt, got 16 bytes");
+	sa.enc_key_len = 20;
+	sa.encap.type = 1; /* non-IKE marker encapsulation: not ours */
+	CHECK_EQ(xfrm_msg_sa_check(&sa, why, sizeof(why)), -EINVAL);
+	sa.encap.type = 0;
 	sa.id.src.family = AF_INET6; /* mixed families */
 	CHECK_EQ(xfrm_msg_sa_add(buf, sizeof(buf), 1, &sa, false), -EINVAL);
+	CHECK_EQ(xfrm_msg_sa_check(&sa, NULL, 0), -EINVAL);
 	kernel_sa_wipe(&sa);
 
 	fwd_block(&p);
@@ -485,4 +508,54 @@ TEST(xfrm_msg_parse_ack_tlvs)
 	CHECK_EQ(xfrm_msg_parse_ack((void *)buf, &error, &seq, detail,
 				    sizeof(detail)),
 		 -ENOMSG);
+}
+
+/* Events the kernel really sent (captures described in the .hex files). */
+TEST(xfrm_msg_parse_captured_acquire_and_expire)
+{
+	uint8_t buf[1024];
+	struct kernel_event ev;
+	const struct kernel_acquire *a = &ev.u.acquire;
+	char s[64];
+	size_t n = fixture("ev_acquire", buf, sizeof(buf));
+
+	CHECK_EQ(((struct nlmsghdr *)buf)->nlmsg_len, n);
+	REQUIRE_EQ(xfrm_msg_parse_event((struct nlmsghdr *)buf, &ev), 0);
+	CHECK_EQ(ev.type, KERNEL_EV_ACQUIRE);
+	CHECK_EQ(a->policy_index, 0x6b000019);
+	CHECK_EQ(a->policy_dir, KERNEL_DIR_OUT);
+	CHECK_EQ(a->tmpl.reqid, 0x6b620003);
+	CHECK_EQ(a->tmpl.proto, KERNEL_PROTO_ESP);
+	CHECK_EQ(a->tmpl.mode, KERNEL_MODE_TRANSPORT);
+	CHECK_STR(kernel_addr_str(&a->src, s, sizeof(s)), "127.0.0.1");
+	CHECK_STR(kernel_addr_str(&a->dst, s, sizeof(s)), "127.0.0.2");
+	CHECK_EQ(a->sel.proto, 17);
+	CHECK_EQ(a->sel.dst_plen, 32);
+	CHECK_EQ(a->packet.dport, 9999);
+	CHECK_EQ(a->packet.proto, 17);
+	CHECK_NE(a->seq, 0);
+
+	n = fixture("ev_expire_larval", buf, sizeof(buf));
+	REQUIRE_EQ(xfrm_msg_parse_event((struct nlmsghdr *)buf, &ev), 0);
+	CHECK_EQ(ev.type, KERNEL_EV_EXPIRE);
+	CHECK(ev.u.expire.hard);
+	CHECK_EQ(ev.u.expire.id.spi, 0);
+	CHECK_EQ(ev.u.expire.id.proto, KERNEL_PROTO_ESP);
+	CHECK_EQ(ev.u.expire.stats.reqid, 0x6b620003);
+	CHECK_STR(kernel_addr_str(&ev.u.expire.id.dst, s, sizeof(s)),
+		  "127.0.0.2");
+	/* A shorter prefix is refused unless it ends where a part ends: the
+	 * fixed header alone (16 + 232 bytes) or the last attribute (5-byte
+	 * XFRMA_SA_DIR) without its padding. */
+	for (size_t len = 16; len < n; len++) {
+		uint8_t *cut = malloc(len); /* ASan catches any read past it */
+		REQUIRE(cut);
+		memcpy(cut, buf, len);
+		((struct nlmsghdr *)cut)->nlmsg_len = (uint32_t)len;
+		int r = xfrm_msg_parse_event((struct nlmsghdr *)cut, &ev);
+		if (r == 0 && len != 248 && len < 253)
+			test_fail(__FILE__, __LINE__, "length %zu accepted",
+				  len);
+		free(cut);
+	}
 }
