@@ -63,14 +63,34 @@ static int digits(const char *s, uint64_t *out)
 	return n;
 }
 
+static int hexval(char c);
+
+/* Leading hex digits of s (after "0x") into *out. */
+static int hex_digits(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int n = 0;
+
+	for (; hexval(s[n]) >= 0; n++) {
+		if (v >> 60)
+			return -ERANGE;
+		v = v << 4 | (uint64_t)hexval(s[n]);
+	}
+	if (n == 0)
+		return -EINVAL;
+	*out = v;
+	return n;
+}
+
 int conf_value_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v;
-	int n = digits(s, &v);
+	bool hex = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'));
+	int n = hex ? hex_digits(s + 2, &v) : digits(s, &v);
 
 	if (n < 0)
 		return n;
-	if (s[n])
+	if (s[n + (hex ? 2 : 0)])
 		return -EINVAL;
 	if (v > max)
 		return -ERANGE;

@@ -17,7 +17,7 @@
 /* yes/true/enabled/1 or no/false/disabled/0 (as strongSwan's vici). */
 int conf_value_bool(const char *s, bool *out) CONF_WUR;
 
-/* Decimal integer 0..max. */
+/* Integer 0..max, decimal or hexadecimal with 0x (as swanctl.conf). */
 int conf_value_uint(const char *s, uint64_t max, uint64_t *out) CONF_WUR;
 
 /* Seconds: "90", "30s", "5m", "1h", "2d" (swanctl.conf(5) TIME FORMATS). */

@@ -1040,3 +1040,29 @@ const struct kb_child *config_child(const struct kb_conn *conn,
 			return &conn->children[i];
 	return NULL;
 }
+
+static void each_of(const char *prefix, const struct key_def *defs, size_t n,
+		    void (*fn)(const char *, void *), void *arg)
+{
+	char name[128];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s.%s", prefix, defs[i].name);
+		fn(name, arg);
+	}
+}
+
+void config_each_key(void (*fn)(const char *name, void *arg), void *arg)
+{
+	each_of("connections.<conn>", conn_keys, COUNT(conn_keys), fn, arg);
+	each_of("connections.<conn>.local", local_keys, COUNT(local_keys), fn,
+		arg);
+	each_of("connections.<conn>.remote", remote_keys, COUNT(remote_keys),
+		fn, arg);
+	each_of("connections.<conn>.children.<child>", child_keys,
+		COUNT(child_keys), fn, arg);
+	fn("secrets.ike<suffix>.id<suffix>", arg);
+	fn("secrets.ike<suffix>.secret", arg);
+	fn("secrets.private<suffix>.file", arg);
+	fn("secrets.private<suffix>.secret", arg);
+}

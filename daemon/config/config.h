@@ -218,4 +218,10 @@ const struct kb_conn *config_conn(const struct kb_config *cfg,
 const struct kb_child *config_child(const struct kb_conn *conn,
 				    const char *name);
 
+/* Calls fn once per key keybridge supports, named as swanctl.conf(5)
+ * does: "connections.<conn>.version", "connections.<conn>.local.auth",
+ * "secrets.ike<suffix>.id<suffix>", ... (doc/configuration.md has one
+ * table row per name; a test keeps the two in step). */
+void config_each_key(void (*fn)(const char *name, void *arg), void *arg);
+
 #endif

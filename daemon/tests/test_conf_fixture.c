@@ -9,6 +9,7 @@
 #include "tests/test.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #define GW "daemon/tests/vectors/config/gateway"
 
@@ -216,4 +217,52 @@ TEST(conf_fixture_random_bytes_and_tokens)
 		}
 		load_bytes(buf, n);
 	}
+}
+
+/* Runs `cmd` (stderr to stdout) and returns its exit status and output. */
+static int run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	REQUIRE(p != NULL);
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(conf_fixture_kbconf_checks_files)
+{
+	static char out[1 << 16];
+	char cmd[2048], *dir = cu_tmpdir();
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", test_build_path("bin/kbconf"),
+		 test_src_path(GW "/swanctl.conf"));
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "net-net: version 2, rekey 14400s") != NULL);
+	CHECK(strstr(out,
+		     "  IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE25519\n") !=
+	      NULL);
+	CHECK(strstr(out, "remote_ts: 10.3.0.0-10.3.0.255[17/53-53]") != NULL);
+	CHECK(strstr(out, "secret ike-branch: 2 identities, 24 bytes") != NULL);
+
+	cu_write(dir, "swanctl.conf",
+		 "connections {\n c {\n  version = 1\n"
+		 "  rekey = 1h\n }\n}\n");
+	snprintf(cmd, sizeof(cmd), "%s --quiet %s/swanctl.conf 2>&1",
+		 test_build_path("bin/kbconf"), dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK(strstr(out, "/swanctl.conf:3: connections.c.version: IKEv1 is "
+			  "not supported by keybridge (use 0 or 2)\n") != NULL);
+	CHECK(strstr(out, "/swanctl.conf:4: connections.c.rekey: unknown "
+			  "key\n") != NULL);
+	CHECK(strstr(out, "/swanctl.conf: 2 errors\n") != NULL);
+
+	snprintf(cmd, sizeof(cmd), "%s --bogus 2>&1",
+		 test_build_path("bin/kbconf"));
+	CHECK_EQ(run(cmd, out, sizeof(out)), 2);
+	CHECK(strstr(out, "usage: kbconf") != NULL);
+	cu_rmtree(dir);
 }

@@ -596,3 +596,61 @@ TEST(conf_model_names_are_bounded)
 	config_free(cfg);
 	conf_diag_free(&d);
 }
+
+struct doc_check {
+	const char *doc;
+	size_t n;
+	char names[64][96];
+};
+
+static void doc_has_key(const char *name, void *arg)
+{
+	struct doc_check *dc = arg;
+	char row[128];
+
+	snprintf(row, sizeof(row), "| `%s` |", name);
+	if (!strstr(dc->doc, row))
+		test_fail(__FILE__, __LINE__,
+			  "doc/configuration.md has no row for %s", name);
+	if (dc->n < 64)
+		snprintf(dc->names[dc->n++], sizeof(dc->names[0]), "%s", name);
+}
+
+/* Every supported key has a row in doc/configuration.md, and every row
+ * names a supported key. */
+TEST(conf_model_doc_table_lists_every_key)
+{
+	struct doc_check dc = { 0 };
+	FILE *f = fopen(test_src_path("doc/configuration.md"), "r");
+	static char doc[1 << 16];
+	size_t len;
+	const char *p;
+
+	REQUIRE(f != NULL);
+	len = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	dc.doc = doc;
+	config_each_key(doc_has_key, &dc);
+	CHECK_GE(dc.n, 40);
+	for (p = doc; (p = strstr(p, "\n| `")); p++) {
+		char name[96];
+		const char *end = strchr(p + 4, '`');
+		bool known = false;
+
+		if (!end || (size_t)(end - p - 4) >= sizeof(name))
+			continue;
+		memcpy(name, p + 4, (size_t)(end - p - 4));
+		name[end - p - 4] = '\0';
+		if (strncmp(name, "connections.", 12) != 0 &&
+		    strncmp(name, "secrets.", 8) != 0)
+			continue;
+		for (size_t i = 0; i < dc.n; i++)
+			known |= strcmp(dc.names[i], name) == 0;
+		if (!known)
+			test_fail(__FILE__, __LINE__,
+				  "doc/configuration.md documents %s, which "
+				  "keybridge does not accept",
+				  name);
+	}
+}

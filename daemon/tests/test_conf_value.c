@@ -44,7 +44,18 @@ TEST(conf_value_uint_bounds)
 	CHECK_EQ(conf_value_uint(" 1", 10, &v), -EINVAL);
 	CHECK_EQ(conf_value_uint("1x", 10, &v), -EINVAL);
 	CHECK_EQ(conf_value_uint("", 10, &v), -EINVAL);
-	CHECK_EQ(conf_value_uint("0x10", 100, &v), -EINVAL);
+	CHECK_EQ(conf_value_uint("0x10", 100, &v), 0);
+	CHECK_EQ(v, 16);
+	CHECK_EQ(conf_value_uint("0XfF", 255, &v), 0);
+	CHECK_EQ(v, 255);
+	CHECK_EQ(conf_value_uint("0x100", 255, &v), -ERANGE);
+	CHECK_EQ(conf_value_uint("0x", 255, &v), -EINVAL);
+	CHECK_EQ(conf_value_uint("0xg", 255, &v), -EINVAL);
+	CHECK_EQ(conf_value_uint("0x1g", 255, &v), -EINVAL);
+	CHECK_EQ(conf_value_uint("0x10000000000000000", UINT64_MAX, &v),
+		 -ERANGE);
+	CHECK_EQ(conf_value_uint("010", 100, &v), 0); /* decimal, not octal */
+	CHECK_EQ(v, 10);
 }
 
 TEST(conf_value_duration_units)
