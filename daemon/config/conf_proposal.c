@@ -333,14 +333,18 @@ static void set_algs(struct kb_proposal *p, const char *const *names)
 		add_kw(p, find_supported(*names));
 }
 
-/* strongSwan 5.9 proposal_create_default{,_aead}() and vici's ordering
- * (IKE: classic first; ESP: AEAD first), minus what keybridge lacks:
- * AES-XCBC/CMAC, AES-GCM-192, AES-CCM, Brainpool, MODP-6144/8192. */
+/* strongSwan 5.9.8's "default", as charon really offers it (recorded by
+ * daemon/tests/vectors/config/charon/make-charon-defaults.sh): classic
+ * before AEAD for both IKE and ESP (proposal_create_default() then
+ * proposal_create_default_aead() in vici_config.c), with the order in
+ * which the crypto plugins register their algorithms, minus what keybridge
+ * lacks: AES-CTR, Camellia, 3DES, AES-XCBC/CMAC, AES-CCM, AES-GCM-192,
+ * AES-GCM-8/12, Brainpool, MODP-6144/8192. */
 void conf_proposal_default(uint8_t protocol, struct kb_proposals *out)
 {
 	static const char *const ike_common[] = {
-		"prfsha256", "prfsha384", "prfsha512",	"prfsha1",  "ecp256",
-		"ecp384",    "ecp521",	  "curve25519", "curve448", "modp3072",
+		"prfsha256", "prfsha384", "prfsha512", "prfsha1", "curve25519",
+		"curve448",  "ecp256",	  "ecp384",    "ecp521",  "modp3072",
 		"modp4096",  "modp2048",  NULL,
 	};
 	static const char *const cbc[] = { "aes128", "aes192", "aes256",
@@ -355,15 +359,14 @@ void conf_proposal_default(uint8_t protocol, struct kb_proposals *out)
 	memset(out, 0, sizeof(*out));
 	out->count = 2;
 	a->protocol = b->protocol = protocol;
+	set_algs(a, cbc);
 	if (protocol == PROTO_IKE) {
-		set_algs(a, cbc);
 		set_algs(a, ike_common);
 		set_algs(b, ike_aead);
 		set_algs(b, ike_common);
 	} else {
-		set_algs(a, esp_aead);
 		a->esn[a->n_esn++] = ESN_NONE;
-		set_algs(b, cbc);
+		set_algs(b, esp_aead);
 		b->esn[b->n_esn++] = ESN_NONE;
 	}
 }

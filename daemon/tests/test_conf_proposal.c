@@ -178,9 +178,8 @@ TEST(conf_proposal_lists_and_limits)
 	CHECK_STR(err, "more than 8 proposals");
 }
 
-/* strongSwan 5.9 proposal_create_default() / _aead() as vici orders them
- * (src/libstrongswan/crypto/proposal/proposal.c, vici_config.c), minus
- * the algorithms keybridge does not implement. */
+/* strongSwan 5.9.8's default as charon offered it (charon-defaults.log),
+ * minus the algorithms keybridge does not implement. */
 TEST(conf_proposal_default_is_strongswans)
 {
 	CHECK_STR(fmt("default", PROTO_IKE, 0),
@@ -188,18 +187,149 @@ TEST(conf_proposal_default_is_strongswans)
 		  "AUTH_HMAC_SHA2_256_128/AUTH_HMAC_SHA2_384_192/"
 		  "AUTH_HMAC_SHA2_512_256/AUTH_HMAC_SHA1_96/"
 		  "PRF_HMAC_SHA2_256/PRF_HMAC_SHA2_384/PRF_HMAC_SHA2_512/"
-		  "PRF_HMAC_SHA1/ECP_256/ECP_384/ECP_521/CURVE25519/"
-		  "CURVE448/MODP_3072/MODP_4096/MODP_2048");
+		  "PRF_HMAC_SHA1/CURVE25519/CURVE448/ECP_256/ECP_384/ECP_521/"
+		  "MODP_3072/MODP_4096/MODP_2048");
 	CHECK_STR(fmt("default", PROTO_IKE, 1),
 		  "IKE:AES_GCM_16_128/AES_GCM_16_256/CHACHA20_POLY1305/"
 		  "PRF_HMAC_SHA2_256/PRF_HMAC_SHA2_384/PRF_HMAC_SHA2_512/"
-		  "PRF_HMAC_SHA1/ECP_256/ECP_384/ECP_521/CURVE25519/"
-		  "CURVE448/MODP_3072/MODP_4096/MODP_2048");
+		  "PRF_HMAC_SHA1/CURVE25519/CURVE448/ECP_256/ECP_384/ECP_521/"
+		  "MODP_3072/MODP_4096/MODP_2048");
 	CHECK_STR(fmt("default", PROTO_IKE, 2), "(none)");
 	CHECK_STR(fmt("DEFAULT", PROTO_ESP, 0),
-		  "ESP:AES_GCM_16_128/AES_GCM_16_256/NO_ESN");
-	CHECK_STR(fmt("default", PROTO_ESP, 1),
 		  "ESP:AES_CBC_128/AES_CBC_192/AES_CBC_256/"
 		  "AUTH_HMAC_SHA2_256_128/AUTH_HMAC_SHA2_384_192/"
 		  "AUTH_HMAC_SHA2_512_256/AUTH_HMAC_SHA1_96/NO_ESN");
+	CHECK_STR(fmt("default", PROTO_ESP, 1),
+		  "ESP:AES_GCM_16_128/AES_GCM_16_256/NO_ESN");
+}
+
+/* charon's names (its log) -> keybridge transforms; "" marks algorithms
+ * strongSwan's default has and keybridge deliberately lacks. */
+static const struct {
+	const char *name;
+	uint8_t type;
+	uint16_t id, key_len;
+} charon_names[] = {
+	{ "AES_CBC_128", TRANS_ENCR, ENCR_AES_CBC, 128 },
+	{ "AES_CBC_192", TRANS_ENCR, ENCR_AES_CBC, 192 },
+	{ "AES_CBC_256", TRANS_ENCR, ENCR_AES_CBC, 256 },
+	{ "AES_GCM_16_128", TRANS_ENCR, ENCR_AES_GCM_16, 128 },
+	{ "AES_GCM_16_256", TRANS_ENCR, ENCR_AES_GCM_16, 256 },
+	{ "CHACHA20_POLY1305", TRANS_ENCR, ENCR_CHACHA20_POLY1305, 0 },
+	{ "HMAC_SHA1_96", TRANS_INTEG, AUTH_HMAC_SHA1_96, 0 },
+	{ "HMAC_SHA2_256_128", TRANS_INTEG, AUTH_HMAC_SHA2_256_128, 0 },
+	{ "HMAC_SHA2_384_192", TRANS_INTEG, AUTH_HMAC_SHA2_384_192, 0 },
+	{ "HMAC_SHA2_512_256", TRANS_INTEG, AUTH_HMAC_SHA2_512_256, 0 },
+	{ "PRF_HMAC_SHA1", TRANS_PRF, PRF_HMAC_SHA1, 0 },
+	{ "PRF_HMAC_SHA2_256", TRANS_PRF, PRF_HMAC_SHA2_256, 0 },
+	{ "PRF_HMAC_SHA2_384", TRANS_PRF, PRF_HMAC_SHA2_384, 0 },
+	{ "PRF_HMAC_SHA2_512", TRANS_PRF, PRF_HMAC_SHA2_512, 0 },
+	{ "MODP_2048", TRANS_KE, KE_MODP_2048, 0 },
+	{ "MODP_3072", TRANS_KE, KE_MODP_3072, 0 },
+	{ "MODP_4096", TRANS_KE, KE_MODP_4096, 0 },
+	{ "ECP_256", TRANS_KE, KE_ECP_256, 0 },
+	{ "ECP_384", TRANS_KE, KE_ECP_384, 0 },
+	{ "ECP_521", TRANS_KE, KE_ECP_521, 0 },
+	{ "CURVE_25519", TRANS_KE, KE_CURVE25519, 0 },
+	{ "CURVE_448", TRANS_KE, KE_CURVE448, 0 },
+	{ "NO_EXT_SEQ", TRANS_ESN, ESN_NONE, 0 },
+	{ "EXT_SEQ", TRANS_ESN, ESN_YES, 0 },
+};
+
+static const char *const charon_lacking[] = {
+	"AES_CTR_",    "CAMELLIA_",	  "3DES_CBC",	     "AES_XCBC_96",
+	"AES_CMAC_96", "PRF_AES128_XCBC", "PRF_AES128_CMAC", "ECP_256_BP",
+	"ECP_384_BP",  "ECP_512_BP",	  "MODP_6144",	     "MODP_8192",
+	"AES_CCM_",    "AES_GCM_16_192",  "AES_GCM_8_",	     "AES_GCM_12_",
+};
+
+/* Converts one logged proposal ("IKE:AES_CBC_128/.../MODP_2048") to a
+ * kb_proposal, dropping what keybridge lacks; fails on a name it does not
+ * know at all. */
+static void from_charon(const char *text, struct kb_proposal *p)
+{
+	char buf[2048], *save = NULL, *tok;
+
+	memset(p, 0, sizeof(*p));
+	p->protocol = strncmp(text, "IKE:", 4) == 0 ? PROTO_IKE : PROTO_ESP;
+	snprintf(buf, sizeof(buf), "%s", text + 4);
+	for (tok = strtok_r(buf, "/", &save); tok;
+	     tok = strtok_r(NULL, "/", &save)) {
+		size_t i, n = sizeof(charon_names) / sizeof(*charon_names);
+		bool lacking = false;
+
+		for (i = 0; i < n && strcmp(charon_names[i].name, tok); i++)
+			;
+		if (i == n) {
+			for (size_t j = 0; j < sizeof(charon_lacking) /
+						       sizeof(*charon_lacking);
+			     j++)
+				lacking |=
+					strncmp(tok, charon_lacking[j],
+						strlen(charon_lacking[j])) == 0;
+			if (!lacking)
+				test_fail(__FILE__, __LINE__,
+					  "charon offers %s by default, which "
+					  "this test does not know",
+					  tok);
+			continue;
+		}
+		switch (charon_names[i].type) {
+		case TRANS_ENCR:
+			p->encr[p->n_encr].id = charon_names[i].id;
+			p->encr[p->n_encr++].key_len = charon_names[i].key_len;
+			break;
+		case TRANS_INTEG:
+			p->integ[p->n_integ++] = charon_names[i].id;
+			break;
+		case TRANS_PRF: p->prf[p->n_prf++] = charon_names[i].id; break;
+		case TRANS_KE: p->ke[p->n_ke++] = charon_names[i].id; break;
+		default: p->esn[p->n_esn++] = charon_names[i].id; break;
+		}
+	}
+}
+
+/* Compares conf_proposal_default(proto) with the proposals charon logged
+ * on the "received proposals: " line for that protocol. */
+static void check_against_charon(const char *log, const char *prefix,
+				 uint8_t proto)
+{
+	const char *line = strstr(log, prefix);
+	char buf[4096], a[1024], b[1024], *save = NULL, *one;
+	struct kb_proposals def;
+	unsigned n = 0;
+
+	REQUIRE(line != NULL);
+	line += strlen("received proposals: ");
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(line, "\n"), line);
+	conf_proposal_default(proto, &def);
+	for (one = strtok_r(buf, ",", &save); one;
+	     one = strtok_r(NULL, ",", &save), n++) {
+		struct kb_proposal p;
+
+		while (*one == ' ')
+			one++;
+		from_charon(one, &p);
+		REQUIRE(n < def.count);
+		CHECK_STR(conf_proposal_str(&def.p[n], a, sizeof(a)),
+			  conf_proposal_str(&p, b, sizeof(b)));
+	}
+	CHECK_EQ(n, def.count);
+}
+
+TEST(conf_proposal_default_matches_charon_5_9_8)
+{
+	static char log[1 << 14];
+	FILE *f = fopen(test_src_path("daemon/tests/vectors/config/charon/"
+				      "charon-defaults.log"),
+			"r");
+	size_t len;
+
+	REQUIRE(f != NULL);
+	len = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[len] = '\0';
+	REQUIRE(strstr(log, "strongSwan 5.9.8") != NULL);
+	check_against_charon(log, "received proposals: IKE:", PROTO_IKE);
+	check_against_charon(log, "received proposals: ESP:", PROTO_ESP);
 }
