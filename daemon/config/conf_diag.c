@@ -35,6 +35,11 @@ void conf_diag_add(struct conf_diag *d, const char *file, int line,
 		d->dropped++;
 		return;
 	}
+	/* one error, one line: a quoted value may hold "\n" (or any byte),
+	 * which must not forge further lines in a log or terminal */
+	for (char *c = out; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
 	d->msgs[d->count++] = out;
 }
 

@@ -444,15 +444,14 @@ static void set_list(struct load *ld, const struct conf_section *s,
 				    : "empty entry in the list");
 }
 
-static void set_scalar(struct load *ld, const struct conf_section *s,
+/* Values that are numbers: version, ports, durations, volumes. */
+static void set_number(struct load *ld, const struct conf_section *s,
 		       const struct conf_kv *kv, const struct key_def *d,
 		       uint8_t *field)
 {
 	const char *v = kv->value;
-	char err[400];
 	uint64_t u;
-	int rc = 0, e;
-	bool b;
+	int rc = 0;
 
 	switch (d->type) {
 	case V_VERSION:
@@ -499,6 +498,21 @@ static void set_scalar(struct load *ld, const struct conf_section *s,
 		else
 			memcpy(field, &(uint32_t){ (uint32_t)u }, 4);
 		return;
+	default: return;
+	}
+}
+
+/* Values that are words: enums, booleans, start_action, proposals. */
+static void set_word(struct load *ld, const struct conf_section *s,
+		     const struct conf_kv *kv, const struct key_def *d,
+		     uint8_t *field)
+{
+	const char *v = kv->value;
+	char err[400];
+	bool b;
+	int e;
+
+	switch (d->type) {
 	case V_ENUM:
 		if (enum_value(d->extra, v, &e) < 0) {
 			enum_expected(d->extra, err, sizeof(err));
@@ -534,7 +548,7 @@ static void set_scalar(struct load *ld, const struct conf_section *s,
 			    (struct kb_proposals *)field, err, sizeof(err)) < 0)
 			bad_kv(ld, s, kv, "%s", err);
 		return;
-	default: return;
+	default: set_number(ld, s, kv, d, field); return;
 	}
 }
 
@@ -570,7 +584,7 @@ static int set_key(struct load *ld, const struct conf_section *s,
 			else
 				strcpy(r->id, kv->value);
 			break;
-		default: set_scalar(ld, s, kv, d, base + d->off); break;
+		default: set_word(ld, s, kv, d, base + d->off); break;
 		}
 		return (int)i;
 	}

@@ -654,3 +654,13 @@ TEST(conf_model_doc_table_lists_every_key)
 				  name);
 	}
 }
+
+/* A quoted value can hold any byte; echoed in an error it must not
+ * forge more lines in a log or terminal. */
+TEST(conf_model_errors_stay_on_one_line)
+{
+	ONE_ERROR("connections { c {\n"
+		  " version = \"1\\n/etc/x.conf:1: forged\x1b[2J\" } }\n",
+		  F ":2: connections.c.version: expected 0 (any) or 2, not "
+		    "'1?/etc/x.conf:1: forged?[2J'");
+}
