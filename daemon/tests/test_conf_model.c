@@ -664,3 +664,76 @@ TEST(conf_model_errors_stay_on_one_line)
 		  F ":2: connections.c.version: expected 0 (any) or 2, not "
 		    "'1?/etc/x.conf:1: forged?[2J'");
 }
+
+/* Writes the swanctl.conf text that sets the documented key `name`
+ * (connections.<conn>.local.auth ...) to `value` on line `line`, and the
+ * dotted key an error must name. */
+static void key_text(const char *name, const char *value, int line, char *text,
+		     size_t tlen, char *dotted, size_t dlen)
+{
+	char buf[256], *save = NULL, *tok, *next;
+	size_t off = 0, doff = 0;
+	int depth = 0;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (int i = 1; i < line; i++)
+		off += (size_t)snprintf(text + off, tlen - off, "\n");
+	tok = strtok_r(buf, ".", &save);
+	while (tok) {
+		const char *part = strcmp(tok, "<conn>") == 0	     ? "c"
+				   : strcmp(tok, "<child>") == 0     ? "n"
+				   : strcmp(tok, "ike<suffix>") == 0 ? "ike-x"
+				   : strcmp(tok, "private<suffix>") == 0
+					   ? "private-x"
+				   : strcmp(tok, "id<suffix>") == 0 ? "id-1"
+								    : tok;
+
+		doff += (size_t)snprintf(dotted + doff, dlen - doff, "%s%s",
+					 doff ? "." : "", part);
+		next = strtok_r(NULL, ".", &save);
+		if (next) {
+			off += (size_t)snprintf(text + off, tlen - off, "%s { ",
+						part);
+			depth++;
+		} else {
+			off += (size_t)snprintf(text + off, tlen - off,
+						"%s = %s\n", part, value);
+		}
+		tok = next;
+	}
+	while (depth-- > 0)
+		off += (size_t)snprintf(text + off, tlen - off, "}");
+	off += (size_t)snprintf(text + off, tlen - off, "\n");
+}
+
+static void bad_value_named(const char *name, void *arg)
+{
+	char text[1024], dotted[256], want[512];
+	struct conf_diag d = { 0 };
+	struct kb_config *cfg;
+
+	/* identities and secrets are free text in swanctl.conf */
+	if (strstr(name, ".id") || strstr(name, ".secret"))
+		return;
+	(*(int *)arg)++;
+	key_text(name, "\"%bad value%\"", 7, text, sizeof(text), dotted,
+		 sizeof(dotted));
+	cfg = cu_load(text, &d);
+	snprintf(want, sizeof(want), F ":7: %s: ", dotted);
+	if (!conf_diag_contains(&d, want)) {
+		cu_show(&d);
+		test_fail(__FILE__, __LINE__, "%s: no error naming %s", name,
+			  want);
+	}
+	config_free(cfg);
+	conf_diag_free(&d);
+}
+
+/* Every supported key refuses a bad value with file:line: key. */
+TEST(conf_model_every_key_refuses_a_bad_value)
+{
+	int tested = 0;
+
+	config_each_key(bad_value_named, &tested);
+	CHECK_EQ(tested, 41);
+}
