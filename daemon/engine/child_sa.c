@@ -17,7 +17,10 @@ static void child_sa_fill(struct ike_sa *sa, struct child_sa *c,
 	k->proto = PROTO_ESP;
 	k->mode = c->mode;
 	k->reqid = cfg->reqid;
-	k->encap = sa->natt;
+	/* UDP encapsulation follows NAT detection (RFC 7296 §2.23), not the
+	 * port: strongSwan moves IKE to 4500 without a NAT (MOBIKE) and then
+	 * sends plain ESP. */
+	k->encap = sa->nat_local || sa->nat_remote || sa->conn->force_encap;
 	k->esn = c->alg.esn;
 	k->encr = c->alg.encr;
 	k->encr_keylen = c->alg.encr_keylen;
