@@ -6,6 +6,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,11 @@ struct skp {
 	EVP_CIPHER *cipher;
 	EVP_MAC *hmac;
 	struct skp_dir out, in;
-	uint64_t next_iv; /* AEAD: IVs are a per-key counter (RFC 5282 §3) */
+	/* AEAD: IVs are a per-key counter (RFC 5282 §3). CBC: the counter,
+	 * encrypted under SK_e, makes unpredictable IVs (NIST SP 800-38A
+	 * Appendix C) for the cost of one block instead of RAND_bytes. */
+	uint64_t next_iv;
+	EVP_CIPHER_CTX *ivgen; /* CBC only: AES-ECB keyed with our SK_e */
 };
 
 static int dir_init(struct skp *sk, struct skp_dir *d, bool enc,
@@ -48,6 +53,43 @@ static int dir_init(struct skp *sk, struct skp_dir *d, bool enc,
 						     (char *)sk->integ->md, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!d->mac || !EVP_MAC_init(d->mac, ak, sk->integ->key_len, params))
+		return CRYPTO_E_INTERNAL;
+	return 0;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static int ivgen_init(struct skp *sk, const uint8_t *ek)
+{
+	char name[16];
+	EVP_CIPHER *ecb;
+
+	snprintf(name, sizeof(name), "AES-%u-ECB", sk->encr->key_len * 8u);
+	ecb = EVP_CIPHER_fetch(NULL, name, NULL);
+	sk->ivgen = EVP_CIPHER_CTX_new();
+	if (!ecb || !sk->ivgen ||
+	    !EVP_EncryptInit_ex2(sk->ivgen, ecb, ek, NULL, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(sk->ivgen, 0)) {
+		EVP_CIPHER_free(ecb);
+		return CRYPTO_E_INTERNAL;
+	}
+	EVP_CIPHER_free(ecb);
+	return 0;
+}
+
+/* A CBC IV: E_K(counter), unique per message and unpredictable without
+ * the key. */
+static int ivgen_next(struct skp *sk, uint8_t iv[16])
+{
+	uint8_t block[16] = { 0 };
+	int n = 0;
+
+	put_be64(block + 8, sk->next_iv++);
+	if (!EVP_EncryptUpdate(sk->ivgen, iv, &n, block, 16) || n != 16)
 		return CRYPTO_E_INTERNAL;
 	return 0;
 }
@@ -80,6 +122,8 @@ int skp_new(const struct keymat_ike *km, bool initiator, struct skp **out)
 	 * (§2.14). */
 	rc = dir_init(sk, &sk->out, true, initiator ? km->sk_ei : km->sk_er,
 		      initiator ? km->sk_ai : km->sk_ar);
+	if (rc == 0 && !s->encr->aead)
+		rc = ivgen_init(sk, initiator ? km->sk_ei : km->sk_er);
 	if (rc == 0)
 		rc = dir_init(sk, &sk->in, false,
 			      initiator ? km->sk_er : km->sk_ei,
@@ -107,6 +151,7 @@ void skp_free(struct skp *sk)
 	/* the contexts hold the key schedules; freeing them cleanses */
 	dir_free(&sk->out);
 	dir_free(&sk->in);
+	EVP_CIPHER_CTX_free(sk->ivgen);
 	EVP_CIPHER_free(sk->cipher);
 	EVP_MAC_free(sk->hmac);
 	free(sk);
@@ -146,12 +191,6 @@ size_t skp_overhead(const struct skp *sk, size_t plain_len)
 static void put_be(uint8_t *p, uint32_t v, int n)
 {
 	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
 }
 
@@ -248,12 +287,12 @@ int skp_protect(struct skp *sk, uint8_t *msg, size_t cap, size_t hdr_len,
 	put_be(msg + 24, (uint32_t)total, 4);
 	put_be(msg + hdr_len - hl + 2, (uint32_t)(total - hdr_len + hl), 2);
 	/* AEAD IVs need only be unique per key; CBC IVs must be
-	 * unpredictable (§3.14), so they are random. */
+	 * unpredictable (§3.14). */
 	if (iv)
 		memcpy(msg + hdr_len, iv, ivl);
 	else if (sk->encr->aead)
 		put_be64(msg + hdr_len, sk->next_iv++);
-	else if ((rc = crypto_random(msg + hdr_len, ivl)))
+	else if ((rc = ivgen_next(sk, msg + hdr_len)))
 		return rc;
 	memset(p + plain_len, 0, pad);
 	p[plain_len + pad] = (uint8_t)pad;

@@ -52,9 +52,9 @@ size_t skp_overhead(const struct skp *sk, size_t plain_len);
 
 /* Protects a message laid out as above, with the inner payloads already at
  * msg + hdr_len + skp_iv_len(sk): writes the IV (`iv`; when NULL a per-SA
- * counter for AEAD, random bytes for CBC), padding and Pad Length,
- * encrypts, writes both length fields and the ICV; *msg_len receives the
- * message length. `payload_type` is PL_SK or
+ * counter for AEAD, that counter encrypted under SK_e for CBC), padding
+ * and Pad Length, encrypts, writes both length fields and the ICV;
+ * *msg_len receives the message length. `payload_type` is PL_SK or
  * PL_SKF. 0, CRYPTO_E_ARG, CRYPTO_E_BUFFER or CRYPTO_E_INTERNAL. */
 int skp_protect(struct skp *sk, uint8_t *msg, size_t cap, size_t hdr_len,
 		unsigned payload_type, size_t plain_len, const uint8_t *iv,

@@ -433,3 +433,40 @@ TEST(crypto_skp_rfc7634_ikev2_example)
 	skp_free(ini);
 	skp_free(res);
 }
+
+/* IVs chosen by skp_protect never repeat; CBC IVs (E_K(counter)) do not
+ * look like a counter: consecutive ones differ in about half their bits. */
+TEST(crypto_skp_ivs_unique_and_cbc_unpredictable)
+{
+	static const size_t which[] = { 1, 4 }; /* AES-CBC-128, GCM-128 */
+
+	for (size_t w = 0; w < 2; w++) {
+		struct keymat_ike km;
+		struct skp *sk = NULL;
+		static uint8_t ivs[512][16];
+		unsigned bits = 0;
+
+		keys_for(&suites[which[w]], &km);
+		REQUIRE_EQ(skp_new(&km, true, &sk), 0);
+		for (size_t i = 0; i < 512; i++) {
+			uint8_t msg[100];
+			size_t hdr = build(sk, PL_SK, msg, sizeof(msg), 8), len;
+
+			REQUIRE_EQ(skp_protect(sk, msg, sizeof(msg), hdr, PL_SK,
+					       8, NULL, &len),
+				   0);
+			memcpy(ivs[i], msg + hdr, skp_iv_len(sk));
+			for (size_t j = 0; j < i; j++)
+				REQUIRE(memcmp(ivs[i], ivs[j],
+					       skp_iv_len(sk)) != 0);
+			if (i)
+				for (size_t b = 0; b < 16; b++)
+					bits += (unsigned)__builtin_popcount(
+						ivs[i][b] ^ ivs[i - 1][b]);
+		}
+		if (w == 0) /* 511 pairs x 128 bits: expect ~32700 */
+			CHECK_GT(bits, 511 * 48);
+		skp_free(sk);
+		keymat_ike_wipe(&km);
+	}
+}
