@@ -1,0 +1,134 @@
+# kmod-tests/kb.sh — helpers for tests that run keybridged itself; source it
+# after lib.sh. Logs go to $KB_OUT/$KB_TEST.kb-<ns>.log.
+# shellcheck shell=bash
+
+declare -A _kb_daemon=()
+
+# kb_conf FILE LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_TS REMOTE_TS START
+#         [MODE [ESP [AUTH [IKE]]]]
+# Writes a swanctl.conf for one side of connection "t" with child "c".
+# AUTH is "psk" (secret shared by every test) or "pubkey:DIR" (DIR holds
+# key.pem and pub.pem of this side; the peer's pub.pem is PEER_PUB).
+kb_conf() {
+	local file=$1 local=$2 remote=$3 lid=$4 rid=$5 lts=$6 rts=$7 start=$8
+	local mode=${9:-tunnel} esp=${10:-aes128gcm16} auth=${11:-psk}
+	local ike=${12:-aes256gcm16-prfsha256-x25519}
+	local lauth rauth secrets
+	if [ "$auth" = psk ]; then
+		lauth="auth = psk"
+		rauth="auth = psk"
+		secrets="ike-t {
+			id-1 = $lid
+			id-2 = $rid
+			secret = \"kmod-tests shared secret, not a real one\"
+		}"
+	else
+		local dir=${auth#pubkey:}
+		lauth="auth = pubkey
+			pubkeys = $dir/pub.pem"
+		rauth="auth = pubkey
+			pubkeys = $PEER_PUB"
+		secrets="private-me {
+			file = $dir/key.pem
+		}"
+	fi
+	cat >"$file" <<-EOF
+	connections {
+		t {
+			local_addrs = $local
+			remote_addrs = $remote
+			proposals = $ike
+			local {
+				$lauth
+				id = $lid
+			}
+			remote {
+				$rauth
+				id = $rid
+			}
+			children {
+				c {
+					local_ts = $lts
+					remote_ts = $rts
+					mode = $mode
+					esp_proposals = $esp
+					start_action = $start
+				}
+			}
+		}
+	}
+	secrets {
+		$secrets
+	}
+	EOF
+}
+
+# kb_start NS CONF: keybridged in NS; waits until it is ready.
+kb_start() {
+	local ns=$1 conf=$2 log=$KB_OUT/$KB_TEST.kb-$1.log i
+	ip netns exec "$ns" "$KB_BUILD/bin/keybridged" -c "$conf" -l debug \
+		>"$log" 2>&1 &
+	_kb_daemon[$ns]=$!
+	_kb_pids+=($!)
+	for i in $(seq 100); do
+		grep -q "ready" "$log" && return 0
+		kill -0 "${_kb_daemon[$ns]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 20 "$log"
+	fail "keybridged in $ns did not start"
+}
+
+# kb_wait NS PATTERN [SECONDS]: wait for PATTERN (grep -E) in its log.
+kb_wait() {
+	local ns=$1 log=$KB_OUT/$KB_TEST.kb-$1.log i
+	for i in $(seq $((${3:-20} * 10))); do
+		if grep -qE "$2" "$log"; then
+			echo "ok: keybridged in $ns: $(grep -E "$2" "$log" | head -n 1)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	tail -n 30 "$log"
+	fail "keybridged in $ns never logged '$2'"
+}
+
+# kb_stop NS: SIGTERM, and the daemon must exit 0 within 15 s.
+kb_stop() {
+	local ns=$1 pid=${_kb_daemon[$1]} i
+	kill -TERM "$pid"
+	for i in $(seq 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "keybridged in $ns did not stop"
+	local status=0
+	wait "$pid" || status=$?
+	assert_eq "keybridged in $ns exit status" 0 "$status"
+}
+
+# kb_keys DIR: an ECDSA P-256 key pair, DIR/key.pem and DIR/pub.pem.
+kb_keys() {
+	mkdir -p "$1"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$1/key.pem" 2>/dev/null
+	openssl pkey -in "$1/key.pem" -pubout -out "$1/pub.pem"
+}
+
+# xfrm_count NS WHAT: number of SAs ("state") or policies ("policy"); the
+# per-socket policies of a running daemon's IKE sockets ("socket in/out")
+# are not counted.
+xfrm_count() {
+	if [ "$2" = state ]; then
+		ip -n "$1" xfrm state | grep -c '^src' || true
+	else
+		ip -n "$1" xfrm policy |
+			awk '/^src/ { n++ } /^\tsocket / { n-- } END { print n + 0 }'
+	fi
+}
+
+# spi_of NS SRC DST: the SPI of the ESP SA from SRC to DST.
+spi_of() {
+	ip -n "$1" xfrm state | awk -v s="$2" -v d="$3" \
+		'$1 == "src" && $2 == s && $4 == d { getline; print $4; exit }'
+}
