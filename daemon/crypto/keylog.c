@@ -20,6 +20,7 @@ struct keylog {
 int keylog_open(const char *path, struct keylog **out)
 {
 	struct keylog *kl;
+	struct stat st;
 	int fd;
 
 	if (!path || !out)
@@ -33,11 +34,13 @@ int keylog_open(const char *path, struct keylog **out)
 			path, strerror(errno));
 		return CRYPTO_E_IO;
 	}
-	/* an existing file may have been readable by others */
+	/* only a regular file (never chmod a device or FIFO someone named);
+	 * an existing one may have been readable by others */
 	kl = calloc(1, sizeof(*kl));
-	if (fchmod(fd, 0600) < 0 || !kl || !(kl->path = strdup(path))) {
-		log_err("keylog: cannot restrict %s to mode 0600; IKE keys "
-			"will not be logged",
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fchmod(fd, 0600) < 0 || !kl || !(kl->path = strdup(path))) {
+		log_err("keylog: %s is not a regular file keybridge can "
+			"restrict to mode 0600; IKE keys will not be logged",
 			path);
 		close(fd);
 		free(kl);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +108,19 @@ TEST(crypto_keylog_file_is_private)
 	REQUIRE(symlink(path, link) == 0);
 	CHECK_EQ(keylog_open(link, &kl), CRYPTO_E_IO);
 	CHECK_EQ(keylog_open("/nonexistent/dir/keys", &kl), CRYPTO_E_IO);
+	/* nor a device node (a private copy of /dev/null's, so that a
+	 * failure cannot chmod the real one) */
+	snprintf(link, sizeof(link), "%s/null", dir);
+	if (mknod(link, S_IFCHR | 0644, makedev(1, 3)) == 0) {
+		REQUIRE(chmod(link, 0644) == 0); /* whatever the umask */
+		CHECK_EQ(keylog_open(link, &kl), CRYPTO_E_IO);
+		REQUIRE(stat(link, &st) == 0);
+		CHECK_EQ(st.st_mode & 0777, 0644);
+		unlink(link);
+	} else {
+		test_note("mknod not permitted: device case not checked");
+	}
+	snprintf(link, sizeof(link), "%s/link", dir);
 	keylog_close(NULL);
 	unlink(link);
 	unlink(path);
