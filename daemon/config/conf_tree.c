@@ -237,7 +237,7 @@ static char *read_name(struct lex *lx, bool dotted)
 struct sbuf {
 	char *s;
 	size_t len, cap;
-	bool too_long;
+	bool too_long, oom;
 };
 
 static bool sbuf_add(struct sbuf *b, const char *s, size_t n)
@@ -250,8 +250,10 @@ static bool sbuf_add(struct sbuf *b, const char *s, size_t n)
 		size_t cap = (b->len + n + 1) * 2;
 		char *s2 = malloc(cap);
 
-		if (!s2)
+		if (!s2) {
+			b->oom = true;
 			return false;
+		}
 		if (b->s) { /* values may be secrets: no copies left behind */
 			memcpy(s2, b->s, b->len);
 			explicit_bzero(b->s, b->cap);
@@ -338,6 +340,7 @@ static char *read_value(struct lex *lx, const char *key, bool *bad)
 		}
 		sbuf_add(&b, start, (size_t)(lx->p - start));
 	}
+	lx->ctx->oom |= b.oom;
 	if (b.too_long) {
 		err(lx, line, key, "value longer than %d bytes",
 		    CONF_MAX_VALUE);
@@ -374,6 +377,7 @@ static char *read_include_pattern(struct lex *lx)
 			c = *lx->p++;
 		sbuf_add(&b, &c, 1);
 	}
+	lx->ctx->oom |= b.oom;
 	return b.s ? b.s : strdup("");
 }
 
