@@ -641,3 +641,51 @@ TEST(xfrm_esp_acquire_answered_then_traffic)
 	kernel_sa_wipe(&sa);
 	pair_free(&p);
 }
+
+static bool is_mapping(const struct kernel_event *ev, void *arg)
+{
+	return ev->u.mapping.id.spi == *(uint32_t *)arg;
+}
+
+/* RFC 3948 §4 / RFC 7296 §2.23: ESP-in-UDP arriving from another port than
+ * the SA's makes the kernel report the new mapping, so the daemon can
+ * follow a NAT that changed its binding. */
+TEST(xfrm_esp_natt_mapping_event)
+{
+	const struct esp_case c = { .encr = ENCR_AES_GCM_16,
+				    .enc_len = 20,
+				    .family = AF_INET,
+				    .mode = KERNEL_MODE_TRANSPORT,
+				    .encap = true };
+	struct kernel_policy out, in;
+	struct kernel_event ev;
+	struct kernel_err err;
+	struct kernel_sa sa;
+	struct xfrm *xb_ev;
+	struct pair p;
+	char s[64];
+
+	pair_setup(&p, false);
+	xt_ns_enter(p.ns_b);
+	xb_ev = open_in(true);
+	xt_ns_enter(p.ns_a);
+	case_sa(&sa, &c, 0x6006);
+	case_policy(&out, &c, KERNEL_DIR_OUT);
+	case_policy(&in, &c, KERNEL_DIR_IN);
+	REQUIRE_EQ(xfrm_sa_add(p.xb, &sa, false, &err), 0);
+	sa.encap.sport = 4501; /* A's NAT moved it to another port */
+	REQUIRE_EQ(xfrm_sa_add(p.xa, &sa, false, &err), 0);
+	REQUIRE_EQ(xfrm_policy_add(p.xa, &out, false, &err), 0);
+	REQUIRE_EQ(xfrm_policy_add(p.xb, &in, false, &err), 0);
+	test_note("%u of 2 datagrams arrived", send_recv(&p, &c, 2, 20));
+	REQUIRE(xt_wait_event(xb_ev, KERNEL_EV_MAPPING, 3000, is_mapping,
+			      &sa.id.spi, &ev));
+	CHECK_EQ(ev.u.mapping.old_port, 4500);
+	CHECK_EQ(ev.u.mapping.new_port, 4501);
+	CHECK_EQ(ev.u.mapping.reqid, sa.reqid);
+	CHECK_STR(kernel_addr_str(&ev.u.mapping.new_addr, s, sizeof(s)),
+		  "10.77.0.1");
+	kernel_sa_wipe(&sa);
+	xfrm_close(xb_ev);
+	pair_free(&p);
+}

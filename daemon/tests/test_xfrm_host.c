@@ -487,3 +487,39 @@ TEST(xfrm_host_sa_deleted_event)
 	test_note("%s", err.msg);
 	xfrm_close(x);
 }
+
+static bool is_policy_expire(const struct kernel_event *ev, void *arg)
+{
+	const struct kernel_policy *p = arg;
+	return ev->u.policy_expire.index == p->index &&
+	       ev->u.policy_expire.hard == (p->priority == 1);
+}
+
+/* Policy lifetimes (RFC 4301 §4.4.1 leaves them to the implementation;
+ * XFRM has them): soft then hard POLEXPIRE, and the policy is gone. */
+TEST(xfrm_host_policy_expire_soft_then_hard)
+{
+	struct kernel_policy p, want;
+	struct kernel_event ev;
+	struct kernel_err err;
+	struct xfrm *x;
+
+	xt_netns();
+	x = open_xfrm(true);
+	xt_policy(&p, "10.5.0.0", 16, "10.6.0.0", 16, KERNEL_DIR_FWD, 12,
+		  KERNEL_REQID_MIN + 12, "192.0.2.1", "192.0.2.2");
+	p.soft.add_seconds = 1;
+	p.hard.add_seconds = 2;
+	REQUIRE_EQ(xfrm_policy_add(x, &p, false, &err), 0);
+	want = p;
+	want.priority = 0; /* soft */
+	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 4000,
+			      is_policy_expire, &want, &ev));
+	CHECK_EQ(ev.u.policy_expire.dir, KERNEL_DIR_FWD);
+	CHECK_MEM(&ev.u.policy_expire.sel, &p.sel, sizeof(p.sel));
+	want.priority = 1; /* hard */
+	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 4000,
+			      is_policy_expire, &want, &ev));
+	CHECK_EQ(xt_count_policies(x, NULL), 0);
+	xfrm_close(x);
+}
