@@ -10,7 +10,9 @@
 #
 # On the host those tests call test_skip (no ESP there); with KB_IN_GUEST=1
 # they must fail instead, so a skip here means a missing kernel feature.
-# Asserts: the runner's own "N passed, 0 failed" and exit status.
+# Asserts: the runner's exit status ("N passed, 0 failed") and that none of
+# the tests skipped.
+# kmod-timeout: 900
 . "$KB_ROOT/kmod-tests/lib.sh"
 require_guest
 kbtest=$KB_BUILD/tests/kbtest
@@ -30,6 +32,12 @@ done
 step "$n C tests under ASan and UBSan"
 # ASan reserves its shadow memory with MAP_NORESERVE: 1 GiB of guest RAM and
 # the default overcommit suffice.
+rc=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	"$kbtest" "${patterns[@]}"
+	"$kbtest" "${patterns[@]}" | tee "$KB_OUT/$KB_TEST.kbtest" || rc=$?
+[ "$rc" = 0 ] || fail "kbtest exited with status $rc"
+# Here every kernel feature they could want is present: a skip is a bug.
+skipped=$(grep '^SKIP ' "$KB_OUT/$KB_TEST.kbtest" || true)
+[ -z "$skipped" ] || fail "C tests skipped in the guest, where they must run: $skipped"
+echo "ok: $n C tests passed, none skipped"

@@ -82,10 +82,18 @@ kernel_splat() {
 		"$KB_OUT/$t.dmesg" | head -n 5
 }
 
+# A test may raise its own time limit with a line "# kmod-timeout: SECONDS".
+test_timeout() {
+	local s
+	s=$(sed -n 's/^# kmod-timeout: *\([0-9][0-9]*\).*/\1/p' "$KB_ROOT/kmod-tests/$1.sh" | head -n 1)
+	echo "${s:-$KB_TEST_TIMEOUT}"
+}
+
 run_test() {
-	local t=$1 log=$KB_OUT/$1.log start rc word ms secs splat
+	local t=$1 log=$KB_OUT/$1.log start rc word ms secs splat limit
+	limit=$(test_timeout "$t")
 	start=$(now_ms)
-	(cd "$KB_ROOT" && exec timeout -k 5 "$KB_TEST_TIMEOUT" "./kmod-tests/$t.sh") \
+	(cd "$KB_ROOT" && exec timeout -k 5 "$limit" "./kmod-tests/$t.sh") \
 		</dev/null >"$log" 2>&1
 	rc=$?
 	if ! leftovers >>"$log" 2>&1 && { [ $rc = 0 ] || [ $rc = 77 ]; }; then
@@ -100,7 +108,7 @@ run_test() {
 	case $rc in
 	0) word=PASS ;;
 	77) word=SKIP ;;
-	124 | 137) word=FAIL && echo "timed out after ${KB_TEST_TIMEOUT}s (KB_KMOD_TEST_TIMEOUT)" >>"$log" ;;
+	124 | 137) word=FAIL && echo "timed out after ${limit}s (KB_KMOD_TEST_TIMEOUT or '# kmod-timeout:')" >>"$log" ;;
 	*) word=FAIL ;;
 	esac
 	ms=$(($(now_ms) - start))

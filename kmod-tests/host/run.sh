@@ -17,7 +17,8 @@
 # KB_KMOD_TEST_TIMEOUT (one test, s), KB_KMOD_MEM (guest MiB).
 set -euo pipefail
 : "${KB_ROOT:?}" "${KB_BUILD:?}"
-timeout_all=${KB_KMOD_TIMEOUT:-480}
+# Generous: other jobs may share the CPUs, and TCG has no KVM to lean on.
+timeout_all=${KB_KMOD_TIMEOUT:-1500}
 timeout_one=${KB_KMOD_TEST_TIMEOUT:-180}
 mem=${KB_KMOD_MEM:-1024}
 here=$KB_ROOT/kmod-tests
@@ -81,10 +82,10 @@ EOF
 bios=()
 [ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
 qemu=(
-	qemu-system-x86_64 -accel tcg -M pc,hpet=on -cpu max -smp 2 -m "$mem"
+	qemu-system-x86_64 -accel tcg -M pc,hpet=on -cpu "${KB_KMOD_CPU:-max}" -smp 2 -m "$mem"
 	"${bios[@]}" -nographic -nodefaults -no-reboot -monitor none
 	-kernel "$kdir/vmlinux" -initrd "$work/initramfs.cpio"
-	-append "console=ttyS1 loglevel=${KB_KMOD_LOGLEVEL:-4} panic=-1 mitigations=off"
+	-append "console=ttyS1 loglevel=${KB_KMOD_LOGLEVEL:-4} panic=-1 mitigations=off ${KB_KMOD_APPEND:-}"
 	-serial stdio -serial "file:$out/kernel.log"
 	-fsdev "local,id=kbroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=kbroot,mount_tag=kbroot
