@@ -9,7 +9,10 @@
  *     config_free(cfg);
  *
  * Everything is plain data in fixed-size arrays, except the lists of
- * connections, children and secrets. Secrets are wiped by config_free().
+ * connections, children and secrets. Every structure starts zeroed, so
+ * unused bytes (padding, string tails, unused array slots) are zero: two
+ * loads of equivalent text give byte-identical connections, which a reload
+ * may compare with memcmp or a hash. Secrets are wiped by config_free().
  * Times are in seconds, volumes in bytes or packets; 0 means "disabled"
  * where swanctl.conf(5) says so.
  */

@@ -8,6 +8,7 @@
 #include "tests/conf_util.h"
 #include "tests/test.h"
 
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -265,4 +266,58 @@ TEST(conf_fixture_kbconf_checks_files)
 	CHECK_EQ(run(cmd, out, sizeof(out)), 2);
 	CHECK(strstr(out, "usage: kbconf") != NULL);
 	cu_rmtree(dir);
+}
+
+/* config.h promises byte-identical connections for equivalent text (the
+ * daemon's reload hashes them): same settings written differently, in
+ * another order, with comments, must compare equal; a changed setting
+ * must not. */
+TEST(conf_fixture_equivalent_text_gives_identical_bytes)
+{
+	static const char *a = "connections { c {\n"
+			       "  remote_addrs = 192.0.2.1, vpn.example.org\n"
+			       "  proposals = aes128-sha256-x25519\n"
+			       "  local { auth = psk\n id = moon }\n"
+			       "  children { n { local_ts = 10.0.0.0/8\n"
+			       "    rekey_time = 30m } }\n"
+			       "} }\n";
+	static const char *b = "# same, written differently\n"
+			       "connections {\n"
+			       "  c\n  {\n"
+			       "    children {\n n {\n rekey_time = 1800\n"
+			       "      local_ts = \"10.0.0.0/8\" } }\n"
+			       "    local { id = moon\n auth = psk }\n"
+			       "    proposals = AES128-SHA256-X25519\n"
+			       "    remote_addrs = 192.0.2.1,vpn.example.org\n"
+			       "    rekey_time = 4h\n"
+			       "  }\n}\n";
+	struct conf_diag d = { 0 };
+	struct kb_config *x = cu_load(a, &d), *y = cu_load(b, &d), *z;
+
+	cu_show(&d);
+	REQUIRE_EQ(conf_diag_errors(&d), 0);
+	REQUIRE(x->n_conns == 1 && y->n_conns == 1);
+	CHECK_EQ(memcmp(&x->conns[0], &y->conns[0],
+			offsetof(struct kb_conn, children)),
+		 0);
+	REQUIRE(x->conns[0].n_children == 1 && y->conns[0].n_children == 1);
+	CHECK_EQ(memcmp(x->conns[0].children, y->conns[0].children,
+			sizeof(struct kb_child)),
+		 0);
+
+	z = cu_load("connections { c {\n"
+		    "  remote_addrs = 192.0.2.1, vpn.example.org\n"
+		    "  proposals = aes128-sha256-x25519\n"
+		    "  local { auth = psk\n id = moon }\n"
+		    "  children { n { local_ts = 10.0.0.0/8\n"
+		    "    rekey_time = 31m } }\n"
+		    "} }\n",
+		    &d);
+	CHECK_NE(memcmp(x->conns[0].children, z->conns[0].children,
+			sizeof(struct kb_child)),
+		 0);
+	config_free(x);
+	config_free(y);
+	config_free(z);
+	conf_diag_free(&d);
 }
