@@ -13,9 +13,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define XFRM_SBUF   (64 * 1024) /* one sendmsg() worth of requests */
-#define XFRM_RBUF   (64 * 1024) /* replies; dumps fill up to this */
-#define XFRM_EV_BUF (64 * 1024)
+#define XFRM_SBUF     (64 * 1024) /* one sendmsg() worth of requests */
+#define XFRM_RBUF     (64 * 1024) /* replies; dumps fill up to this */
+#define XFRM_EV_BUF   (64 * 1024)
+#define XFRM_ACK_COST 2048 /* receive buffer per queued ack, generously */
 
 struct xfrm {
 	struct mnl_socket *nl; /* requests */
@@ -23,6 +24,7 @@ struct xfrm {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned long sends; /* sendmsg() calls, for tests and benchmarks */
+	size_t max_batch;    /* requests per sendmsg() the acks have room for */
 	uint8_t *sbuf;
 	uint8_t *rbuf;
 	uint8_t *ebuf;
@@ -34,6 +36,27 @@ static void sock_opt(struct mnl_socket *nl, int level, int name, int val)
 {
 	/* Best effort: older kernels lack EXT_ACK/CAP_ACK; we still work. */
 	(void)setsockopt(mnl_socket_get_fd(nl), level, name, &val, sizeof(val));
+}
+
+int xfrm_set_rcvbuf(struct xfrm *x, int bytes)
+{
+	int fd = mnl_socket_get_fd(x->nl), rcv = bytes;
+	socklen_t len = sizeof(rcv);
+
+	/* Forced when we have CAP_NET_ADMIN, else capped by rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		sock_opt(x->nl, SOL_SOCKET, SO_RCVBUF, rcv);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) < 0)
+		rcv = 0;
+	x->max_batch = (size_t)rcv / XFRM_ACK_COST;
+	if (x->max_batch < 16)
+		x->max_batch = 16;
+	return rcv;
+}
+
+size_t xfrm_batch_max(const struct xfrm *x)
+{
+	return x->max_batch;
 }
 
 static int open_requests(struct xfrm *x)
@@ -48,7 +71,11 @@ static int open_requests(struct xfrm *x)
 	x->portid = mnl_socket_get_portid(x->nl);
 	sock_opt(x->nl, SOL_NETLINK, NETLINK_EXT_ACK, 1);
 	sock_opt(x->nl, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-	sock_opt(x->nl, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+	/* The kernel queues one ack per request of a batch before sendmsg()
+	 * returns, about 1 KiB of receive buffer each (skb overhead): ask for
+	 * room and size batches to what we got. Without this a guest with the
+	 * default rmem_max (208 KiB) lost acks of 1000-DELSA batches. */
+	xfrm_set_rcvbuf(x, 4 << 20);
 	/* The kernel always answers; a timeout turns a bug into an error
 	 * instead of a hung daemon. */
 	if (setsockopt(mnl_socket_get_fd(x->nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
@@ -329,7 +356,7 @@ static int apply_chunk(struct xfrm *x, struct kernel_req *reqs, size_t n,
 	struct apply_ctx c = { reqs, slot, NULL };
 	int r;
 
-	for (; *i < n; (*i)++) {
+	for (; *i < n && count < x->max_batch; (*i)++) {
 		struct kernel_req *q = &reqs[*i];
 		q->err.code = 0;
 		q->err.msg[0] = 0;
@@ -354,8 +381,8 @@ static int apply_chunk(struct xfrm *x, struct kernel_req *reqs, size_t n,
 	explicit_bzero(x->sbuf, len); /* keys */
 	for (size_t k = 0; k < count && r; k++)
 		if (!c.answered[k])
-			req_fail(&reqs[slot[k]], r,
-				 "no answer from the kernel");
+			req_fail_why(&reqs[slot[k]], r,
+				     "no answer from the kernel");
 	free(c.answered);
 	return 0;
 }

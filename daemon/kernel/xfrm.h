@@ -29,6 +29,15 @@ void xfrm_close(struct xfrm *x);
  * per 64 KiB of messages), one ack each; see kernel_ops.apply. */
 int xfrm_apply(struct xfrm *x, struct kernel_req *reqs, size_t n);
 
+/* Sets the request socket's receive buffer (what the kernel granted is
+ * returned) and sizes batches so that their acks fit in it: the kernel
+ * queues every ack of a batch before sendmsg() returns, and drops what
+ * does not fit. xfrm_open() asks for 4 MiB. */
+int xfrm_set_rcvbuf(struct xfrm *x, int bytes);
+
+/* Requests per sendmsg() at most (follows from the receive buffer). */
+size_t xfrm_batch_max(const struct xfrm *x);
+
 /* How many sendmsg() calls the request socket made so far. */
 unsigned long xfrm_sends(const struct xfrm *x);
 

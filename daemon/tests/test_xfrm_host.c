@@ -523,3 +523,43 @@ TEST(xfrm_host_policy_expire_soft_then_hard)
 	CHECK_EQ(xt_count_policies(x, NULL), 0);
 	xfrm_close(x);
 }
+
+/* A batch never outgrows the room its acks need: with a small receive
+ * buffer (a guest's default rmem_max is 208 KiB) 1500 deletions still get
+ * 1500 answers, in more sendmsg() calls. */
+TEST(xfrm_host_batch_fits_small_receive_buffer)
+{
+	enum { N = 1500 };
+	struct kernel_sa_id *id = calloc(N, sizeof(*id));
+	struct kernel_req *q = calloc(N, sizeof(*q));
+	struct xfrm *x;
+	int got;
+
+	REQUIRE(id && q);
+	xt_netns();
+	x = open_xfrm(false);
+	got = xfrm_set_rcvbuf(x, 100 * 1024);
+	test_note("receive buffer %d bytes, %zu requests per sendmsg", got,
+		  xfrm_batch_max(x));
+	CHECK_LE(xfrm_batch_max(x) * 2048, (size_t)got);
+	for (unsigned i = 0; i < N; i++) {
+		id[i].src = xt_addr("192.0.2.1");
+		id[i].dst = xt_addr("192.0.2.2");
+		id[i].spi = 0x100 + i;
+		id[i].proto = KERNEL_PROTO_ESP;
+		q[i].type = KERNEL_REQ_SA_DEL;
+		q[i].o.sa_id = &id[i];
+	}
+	CHECK_EQ(xfrm_apply(x, q, N), -ESRCH);
+	for (unsigned i = 0; i < N; i++)
+		if (q[i].err.code != -ESRCH) {
+			test_fail(__FILE__, __LINE__, "request %u: %s", i,
+				  q[i].err.msg);
+			break;
+		}
+	CHECK_GE(xfrm_sends(x),
+		 (N + xfrm_batch_max(x) - 1) / xfrm_batch_max(x));
+	xfrm_close(x);
+	free(id);
+	free(q);
+}
