@@ -1,6 +1,6 @@
 /* kbconf: check a swanctl.conf as keybridge reads it.
  *
- *   kbconf [--quiet] [FILE]      (FILE defaults to /etc/swanctl/swanctl.conf)
+ *   kbconf [--quiet] [FILE]      (FILE defaults to /etc/keybridge/swanctl.conf)
  *
  * Prints every error as "file:line: key: why" on stderr and exits 1 if
  * there is any; otherwise prints what keybridge understood (connections
@@ -111,7 +111,7 @@ static void print_conn(const struct kb_conn *c)
 static int usage(FILE *out, int rc)
 {
 	fprintf(out, "usage: kbconf [--quiet] [FILE]\n"
-		     "Checks FILE (default /etc/swanctl/swanctl.conf) as "
+		     "Checks FILE (default /etc/keybridge/swanctl.conf) as "
 		     "keybridge reads it.\n");
 	return rc;
 }
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 			file = argv[i];
 	}
 	if (!file)
-		file = "/etc/swanctl/swanctl.conf";
+		file = "/etc/keybridge/swanctl.conf";
 	cfg = config_load_file(file, &diag);
 	conf_diag_print(&diag, stderr);
 	rc = conf_diag_errors(&diag) || !cfg ? 1 : 0;

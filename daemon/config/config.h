@@ -1,7 +1,7 @@
 /* keybridge configuration model: what swanctl.conf says, checked and with
  * strongSwan's defaults applied (doc/configuration.md lists every key).
  *
- *     struct diag d = { 0 };
+ *     struct conf_diag d = { 0 };
  *     struct kb_config *cfg = config_load_file("/etc/swanctl/swanctl.conf",
  *                                              &d);
  *     if (conf_diag_errors(&d)) { conf_diag_print(&d, stderr); ... }
