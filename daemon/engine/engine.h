@@ -354,7 +354,9 @@ int engine_ike_info(const struct engine *e, uint32_t ike_id,
 int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
 		      struct engine_child_info *out);
 
-/* Number of IKE SAs (any state), and of half-open ones. */
+/* Number of IKE SAs (any state), and of half-open ones (responder side,
+ * IKE_SA_INIT answered, no IKE_AUTH yet: what the cookie threshold and
+ * the half-open limit count). */
 size_t engine_ike_count(const struct engine *e);
 size_t engine_half_open_count(const struct engine *e);
 

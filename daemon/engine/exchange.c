@@ -9,6 +9,8 @@
 
 static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
 				   struct ike_msg *m);
+static int exchange_create_child_i(struct ike_sa *sa, uint64_t now,
+				   struct ike_msg *m);
 
 /* RFC 7296 §1.2, §1.4, §1.3: the messages this engine understands. */
 static const struct exchange_def exchange_table[] = {
@@ -27,6 +29,9 @@ static const struct exchange_def exchange_table[] = {
 	  informational_process_i },
 	{ "CREATE_CHILD_SA request", EXCH_CREATE_CHILD_SA, false, true,
 	  S(IKE_SA_ESTABLISHED), 0, exchange_create_child_r },
+	{ "CREATE_CHILD_SA response", EXCH_CREATE_CHILD_SA, true, true,
+	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
+	  exchange_create_child_i },
 };
 
 const struct exchange_def *exchange_find(uint8_t exchange, bool response,
@@ -62,6 +67,21 @@ static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
 {
 	(void)m;
 	return exchange_refuse_r(sa, now, m);
+}
+
+/* We send no CREATE_CHILD_SA requests yet; a response still ends the
+ * exchange so the window moves on. */
+static int exchange_create_child_i(struct ike_sa *sa, uint64_t now,
+				   struct ike_msg *m)
+{
+	const struct ike_payload *n = ike_msg_find(m, PL_NOTIFY, NULL);
+
+	(void)now;
+	rtx_request_done(sa);
+	engine_log(sa->e, sa, 5, "CREATE_CHILD_SA answered%s%s",
+		   n ? " with " : "",
+		   n ? ike_notify_type_name(n->u.notify.type) ?: "?" : "");
+	return 0;
 }
 
 int exchange_refuse_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)

@@ -90,10 +90,11 @@ static void ike_sa_unindex_init(struct ike_sa *sa)
 	sa->init_indexed = false;
 }
 
+/* Half-open SAs in the sense of §2.6: answered IKE_SA_INIT as responder,
+ * no IKE_AUTH yet. Our own initiations do not count against the peers. */
 static bool ike_sa_half_open(const struct ike_sa *sa)
 {
-	return sa->state == IKE_SA_INIT_I || sa->state == IKE_SA_INIT_R ||
-	       sa->state == IKE_SA_AUTH_I;
+	return !sa->initiator && sa->state == IKE_SA_INIT_R;
 }
 
 struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
@@ -132,7 +133,8 @@ struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
 	sa->hnext = e->by_spi[ike_sa_bucket(spi)];
 	e->by_spi[ike_sa_bucket(spi)] = sa;
 	e->n_sas++;
-	e->n_half_open++;
+	if (ike_sa_half_open(sa))
+		e->n_half_open++;
 	return sa;
 }
 

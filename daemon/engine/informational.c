@@ -133,6 +133,28 @@ static uint16_t info_delete_children(struct ike_sa *sa,
 	return n;
 }
 
+/* §1.5: the peer got ESP for an SPI it does not know. The SPI is our
+ * outbound one: that CHILD SA is stale on the peer, so remove it here. */
+static void info_invalid_spi(struct ike_sa *sa, const struct ike_msg *m)
+{
+	for (const struct ike_payload *p = ike_msg_find(m, PL_NOTIFY, NULL); p;
+	     p = ike_msg_find(m, PL_NOTIFY, p)) {
+		const struct ike_pl_notify *n = &p->u.notify;
+		struct child_sa *c;
+		uint32_t spi;
+
+		if (n->type != N_INVALID_SPI || n->data.len != 4)
+			continue;
+		spi = (uint32_t)n->data.ptr[0] << 24 | n->data.ptr[1] << 16 |
+		      n->data.ptr[2] << 8 | n->data.ptr[3];
+		c = ike_sa_child_by_spi_out(sa, spi);
+		engine_log(sa->e, sa, 4, "peer reports INVALID_SPI %08x%s", spi,
+			   c ? "; removing that CHILD SA" : " (not ours)");
+		if (c)
+			ike_sa_child_remove(sa, c);
+	}
+}
+
 int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
 	struct ike_msg *r = malloc(sizeof(*r));
@@ -151,6 +173,7 @@ int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		else if (p->u.del.protocol == PROTO_ESP && !delete_ike)
 			n = info_delete_children(sa, &p->u.del, spis);
 	}
+	info_invalid_spi(sa, m);
 	if (ike_msg_find_notify(m, N_AUTHENTICATION_FAILED)) {
 		/* The initiator rejected our AUTH (§2.21.2). */
 		engine_log(sa->e, sa, 4,
