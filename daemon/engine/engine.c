@@ -67,6 +67,11 @@ struct engine *engine_new(const struct engine_env *env,
 	return e;
 }
 
+void engine_set_realtime(struct engine *e, int64_t (*realtime)(void *ctx))
+{
+	e->realtime = realtime;
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)

@@ -73,7 +73,8 @@ enum engine_auth_method {
 	ENGINE_AUTH_PUBKEY = 2, /* RFC 7427 digital signature */
 };
 
-struct auth_key; /* crypto/auth.h */
+struct auth_key;  /* crypto/auth.h */
+struct auth_cert; /* crypto/auth.h */
 
 /* How one side proves itself. For PUBKEY, the local side's `key` is its
  * private key, the remote side's the peer's trusted public key (raw public
@@ -83,6 +84,13 @@ struct engine_auth {
 	enum engine_auth_method method;
 	struct engine_id id;
 	const struct auth_key *key;
+	/* X.509 instead of (or beside) raw keys. Local side: our end-entity
+	 * certificate, sent in a CERT payload. Remote side: the trust
+	 * anchor (CA certificate) the peer's certificate must be issued
+	 * by; its ID must then name that certificate (subject DN, or a
+	 * subjectAltName for FQDN, RFC822 and IP IDs). A remote `key`, if
+	 * set, is used instead. */
+	const struct auth_cert *cert;
 };
 
 /* RFC 7296 §3.13.1 traffic selector (addresses in network order). */
@@ -274,6 +282,11 @@ struct engine;
 struct engine *engine_new(const struct engine_env *env,
 			  const struct engine_settings *settings,
 			  const struct engine_conn *conns, size_t n_conns);
+
+/* Gives the engine wall-clock time (seconds since the epoch, called with
+ * env->ctx), used only for certificate validity periods; without it that
+ * check is skipped and the log says so. */
+void engine_set_realtime(struct engine *e, int64_t (*realtime)(void *ctx));
 
 /* Frees the engine and every SA it holds, wiping their keys. NULL is fine. */
 void engine_free(struct engine *e);

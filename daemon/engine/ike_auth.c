@@ -20,6 +20,7 @@
 /* The parts of our IKE_AUTH message that must outlive encoding. */
 struct auth_out {
 	uint8_t id_body[4 + ENGINE_ID_MAX];
+	uint8_t certreq[20];
 	uint8_t auth[AUTH_DATA_MAX];
 	struct proposal_wire w;
 	struct ike_ts tsi[ENGINE_MAX_TS], tsr[ENGINE_MAX_TS];
@@ -83,6 +84,66 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	return err;
 }
 
+/* Signature by the key of the peer's certificate, which the configured
+ * trust anchor must have issued for the ID the peer claims. */
+static int auth_verify_cert(struct ike_sa *sa, const struct ike_msg *m,
+			    const struct ike_pl_id *id,
+			    const struct auth_octets *oct,
+			    const struct ike_pl_auth *au)
+{
+	const struct auth_cert *anchor = sa->conn->remote_auth.cert;
+	const struct ike_payload *c;
+	struct auth_key *key = NULL;
+	int err;
+
+	if (!anchor)
+		return -ENG_ERR_AUTH;
+	for (c = ike_msg_find(m, PL_CERT, NULL); c;
+	     c = ike_msg_find(m, PL_CERT, c))
+		if (c->u.cert.encoding == CERT_X509_SIGNATURE)
+			break;
+	if (!c) {
+		engine_log(sa->e, sa, 4, "peer sent no X.509 certificate");
+		return -ENG_ERR_AUTH;
+	}
+	err = cert_check_peer(sa, c->u.cert.data.ptr, c->u.cert.data.len,
+			      anchor, id, &key);
+	if (!err)
+		err = auth_sig_check(key, oct, au->data.ptr, au->data.len,
+				     auth_hash_supported(), NULL);
+	auth_key_free(key);
+	return err;
+}
+
+/* Our CERT (and, as initiator expecting one, CERTREQ) payloads. */
+static int auth_add_certs(struct ike_sa *sa, struct ike_msg *m,
+			  struct auth_out *o)
+{
+	const struct engine_conn *c = sa->conn;
+	struct ike_payload *p;
+	const uint8_t *der;
+	size_t len;
+
+	if (c->local_auth.method == ENGINE_AUTH_PUBKEY && c->local_auth.cert) {
+		if (auth_cert_der(c->local_auth.cert, &der, &len) ||
+		    !(p = ike_msg_add(m, PL_CERT)))
+			return -ENG_ERR_CRYPTO;
+		p->inner = true;
+		p->u.cert.encoding = CERT_X509_SIGNATURE;
+		p->u.cert.data = (struct ike_bytes){ der, len };
+	}
+	if (sa->initiator && c->remote_auth.method == ENGINE_AUTH_PUBKEY &&
+	    c->remote_auth.cert && !c->remote_auth.key) {
+		if (cert_req_hash(c->remote_auth.cert, o->certreq) ||
+		    !(p = ike_msg_add(m, PL_CERTREQ)))
+			return -ENG_ERR_CRYPTO;
+		p->inner = true;
+		p->u.cert.encoding = CERT_X509_SIGNATURE;
+		p->u.cert.data = (struct ike_bytes){ o->certreq, 20 };
+	}
+	return 0;
+}
+
 /* Checks the peer's AUTH payload against the configured method. */
 static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 {
@@ -112,10 +173,13 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 				      sa->conn->psk_len, &oct,
 				      au->u.auth.data.ptr, au->u.auth.data.len);
 	}
-	if (au->u.auth.method != AUTHM_DIGITAL_SIGNATURE || !a->key)
+	if (au->u.auth.method != AUTHM_DIGITAL_SIGNATURE)
 		return -ENG_ERR_AUTH;
-	return auth_sig_check(a->key, &oct, au->u.auth.data.ptr,
-			      au->u.auth.data.len, auth_hash_supported(), NULL);
+	if (a->key)
+		return auth_sig_check(a->key, &oct, au->u.auth.data.ptr,
+				      au->u.auth.data.len,
+				      auth_hash_supported(), NULL);
+	return auth_verify_cert(sa, m, &id->u.id, &oct, &au->u.auth);
 }
 
 static void auth_ts_to_wire(const struct engine_ts *ts, size_t n,
@@ -272,7 +336,8 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
 	proposal_esp_normalize(cfg->esp, cfg->n_esp, esp);
-	if ((err = auth_make(sa, m, o, id_len)) ||
+	if ((err = auth_add_certs(sa, m, o)) ||
+	    (err = auth_make(sa, m, o, id_len)) ||
 	    (err = auth_add_child(m, c, esp, cfg->n_esp, 1, o)) ||
 	    (err = msg_send_request(sa, now, m)))
 		goto out;
@@ -393,7 +458,8 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	p->inner = true;
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
-	if ((err = auth_make(sa, r, o, id_len)))
+	if ((err = auth_add_certs(sa, r, o)) ||
+	    (err = auth_make(sa, r, o, id_len)))
 		return err;
 	if (child_err) {
 		unsigned n = engine_err_notify(child_err);

@@ -108,6 +108,7 @@ struct ike_sa {
 
 struct engine {
 	struct engine_env env;
+	int64_t (*realtime)(void *ctx);
 	struct engine_settings set;
 	struct engine_conn *conns;
 	size_t n_conns;
@@ -282,6 +283,18 @@ enum { NAT_HASH_LEN = 20 };
 /* SHA-1(SPIi | SPIr | IP | Port) of NAT_DETECTION_*_IP notifies. */
 int nat_hash(uint64_t spi_i, uint64_t spi_r, const struct engine_addr *a,
 	     uint8_t out[NAT_HASH_LEN]) __attribute__((warn_unused_result));
+
+/* ---- cert.c (RFC 7296 §3.6, §3.7) ---- */
+struct auth_cert;
+struct auth_key;
+/* SHA-1 of the anchor's SubjectPublicKeyInfo, for CERTREQ. */
+int cert_req_hash(const struct auth_cert *anchor, uint8_t out[20])
+	__attribute__((warn_unused_result));
+/* Checks a peer's DER certificate against the trust anchor and the ID it
+ * claims; returns its public key (free with auth_key_free). */
+int cert_check_peer(struct ike_sa *sa, const uint8_t *der, size_t len,
+		    const struct auth_cert *anchor, const struct ike_pl_id *id,
+		    struct auth_key **key) __attribute__((warn_unused_result));
 
 /* ---- cookie.c (§2.6) ---- */
 void cookie_maybe_rotate(struct engine *e, uint64_t now);
