@@ -1,6 +1,6 @@
 /* ikedump: print every IKEv2 message in a pcap or pcapng capture.
  *
- *   ikedump [--json] FILE...
+ *   ikedump [--json] FILE...      (FILE "-" is standard input)
  *
  * Reads UDP datagrams to or from ports 500 and 4500 (non-ESP marker and
  * NAT-keepalives recognised, RFC 3948), decodes them with the daemon's own
@@ -699,7 +699,7 @@ static int dump_file(struct out *o, const char *path)
 
 static int usage(void)
 {
-	fputs("usage: ikedump [--json] FILE...\n"
+	fputs("usage: ikedump [--json] FILE...   (- reads standard input)\n"
 	      "Prints every IKEv2 message (UDP 500/4500) in pcap/pcapng "
 	      "captures,\none payload per line; --json: one JSON object per "
 	      "message.\n",
@@ -716,7 +716,7 @@ int main(int argc, char **argv)
 		o.json = true;
 		i++;
 	}
-	if (i >= argc || argv[i][0] == '-')
+	if (i >= argc || (argv[i][0] == '-' && argv[i][1] != 0))
 		return usage();
 	for (; i < argc; i++) {
 		if (dump_file(&o, argv[i]) < 0)

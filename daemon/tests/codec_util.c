@@ -43,9 +43,16 @@ static void put_le16(FILE *f, uint16_t v)
 
 void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path, bool ng)
 {
+	codec_util_pcap_open_link(pc, path, ng, CODEC_UTIL_LINK_ETHERNET);
+}
+
+void codec_util_pcap_open_link(struct codec_util_pcap *pc, const char *path,
+			       bool ng, unsigned linktype)
+{
 	pc->f = fopen(path, "wb");
 	pc->ng = ng;
 	pc->frames = 0;
+	pc->linktype = linktype;
 	if (!pc->f)
 		test_fail(__FILE__, __LINE__, "cannot write %s", path);
 	REQUIRE(pc->f != NULL);
@@ -57,7 +64,7 @@ void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path, bool ng)
 		put_le32(pc->f, 0);
 		put_le32(pc->f, 0);
 		put_le32(pc->f, 65535);
-		put_le32(pc->f, 1);
+		put_le32(pc->f, linktype);
 		return;
 	}
 	/* pcapng Section Header Block then Interface Description Block */
@@ -71,7 +78,7 @@ void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path, bool ng)
 	put_le32(pc->f, 28);
 	put_le32(pc->f, 1);
 	put_le32(pc->f, 20);
-	put_le16(pc->f, 1); /* LINKTYPE_ETHERNET */
+	put_le16(pc->f, (uint16_t)linktype);
 	put_le16(pc->f, 0);
 	put_le32(pc->f, 65535);
 	put_le32(pc->f, 20);
@@ -128,19 +135,48 @@ static size_t build_ip(uint8_t *ip, const char *src, const char *dst,
 	return 20;
 }
 
-/* Builds Ethernet + IP + UDP around `data` into `frame`. */
-static size_t build_frame(uint8_t *frame, const char *src, unsigned sport,
-			  const char *dst, unsigned dport, const void *data,
-			  size_t len)
+/* Link-layer header length for the link types we write. */
+static size_t link_len(unsigned linktype)
 {
-	static const uint8_t eth[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
-	size_t ulen = 8 + len, iplen;
-	uint8_t *ip = frame + 14, *udp;
+	switch (linktype) {
+	case CODEC_UTIL_LINK_ETHERNET: return 14;
+	case CODEC_UTIL_LINK_LINUX_SLL2: return 20;
+	}
+	return 0; /* CODEC_UTIL_LINK_RAW */
+}
+
+/* Writes the link-layer header of an IP packet (ethertype `eth`). */
+static void build_link(uint8_t *frame, unsigned linktype, unsigned eth)
+{
+	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+
+	if (linktype == CODEC_UTIL_LINK_ETHERNET) {
+		memcpy(frame, mac, sizeof(mac));
+		put_be16(frame + 12, eth);
+	} else if (linktype == CODEC_UTIL_LINK_LINUX_SLL2) {
+		/* protocol, reserved, ifindex 2, ARPHRD_ETHER, outgoing,
+		 * address length 6, address (8 bytes, padded) */
+		memset(frame, 0, 20);
+		put_be16(frame, eth);
+		frame[7] = 2;
+		put_be16(frame + 8, 1);
+		frame[10] = 4;
+		frame[11] = 6;
+		memcpy(frame + 12, mac + 6, 6);
+	}
+}
+
+/* Builds link + IP + UDP around `data` into `frame`. */
+static size_t build_frame(uint8_t *frame, unsigned linktype, const char *src,
+			  unsigned sport, const char *dst, unsigned dport,
+			  const void *data, size_t len)
+{
+	size_t ulen = 8 + len, iplen, ll = link_len(linktype);
+	uint8_t *ip = frame + ll, *udp;
 	bool v6;
 
-	memcpy(frame, eth, sizeof(eth));
 	iplen = build_ip(ip, src, dst, ulen, &v6);
-	put_be16(frame + 12, v6 ? 0x86dd : 0x0800);
+	build_link(frame, linktype, v6 ? 0x86dd : 0x0800);
 	udp = ip + iplen;
 	put_be16(udp, sport);
 	put_be16(udp + 2, dport);
@@ -153,7 +189,7 @@ static size_t build_frame(uint8_t *frame, const char *src, unsigned sport,
 
 		put_be16(udp + 6, c ? c : 0xffff);
 	}
-	return 14 + iplen + ulen;
+	return ll + iplen + ulen;
 }
 
 void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
@@ -165,7 +201,7 @@ void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
 	size_t n, pad;
 
 	REQUIRE(len <= 65000);
-	n = build_frame(frame, src, sport, dst, dport, data, len);
+	n = build_frame(frame, pc->linktype, src, sport, dst, dport, data, len);
 	if (!pc->ng) {
 		put_le32(pc->f, sec);
 		put_le32(pc->f, 0);

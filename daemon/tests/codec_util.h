@@ -19,11 +19,23 @@ struct codec_util_pcap {
 	FILE *f;
 	bool ng;
 	unsigned frames;
+	unsigned linktype;
+};
+
+/* Link types we can write (LINKTYPE_* of the pcap specification). */
+enum {
+	CODEC_UTIL_LINK_ETHERNET = 1,
+	CODEC_UTIL_LINK_RAW = 101,
+	CODEC_UTIL_LINK_LINUX_SLL2 = 276, /* tcpdump -i any */
 };
 
 /* Opens `path` for writing; ends the test on failure. */
 void codec_util_pcap_open(struct codec_util_pcap *pc, const char *path,
 			  bool ng);
+
+/* The same with another link type (CODEC_UTIL_LINK_*). */
+void codec_util_pcap_open_link(struct codec_util_pcap *pc, const char *path,
+			       bool ng, unsigned linktype);
 
 /* Appends one UDP datagram from src:sport to dst:dport (IPv4 or IPv6
  * addresses as text). */

@@ -32,12 +32,12 @@ static const struct {
 	{ "auth_i", NULL, false, 4500, true },	 /* over IPv6, NAT-T */
 };
 
-static void write_capture(const char *path, bool ng)
+static void write_capture_link(const char *path, bool ng, unsigned link)
 {
 	static uint8_t buf[4096];
 	struct codec_util_pcap pc;
 
-	codec_util_pcap_open(&pc, path, ng);
+	codec_util_pcap_open_link(&pc, path, ng, link);
 	for (size_t i = 0; i < sizeof(frames) / sizeof(*frames); i++) {
 		size_t off = frames[i].marker ? 4 : 0, len;
 
@@ -68,6 +68,11 @@ static const char *keep_path(char *buf, size_t cap, const char *path)
 {
 	snprintf(buf, cap, "%s", path);
 	return buf;
+}
+
+static void write_capture(const char *path, bool ng)
+{
+	write_capture_link(path, ng, CODEC_UTIL_LINK_ETHERNET);
 }
 
 static char *run_dump(const char *args, const char *path, int *status)
@@ -197,4 +202,48 @@ TEST(codec_ikedump_rejects_bad_input)
 				       " /nonexistent.pcap 2>/dev/null"),
 				out, sizeof(out)),
 		 1);
+}
+
+/* tcpdump -i any writes Linux cooked captures (SLL2); raw IP captures have
+ * no link header: the same messages must print the same. */
+TEST(codec_ikedump_link_types)
+{
+	static const unsigned links[] = { CODEC_UTIL_LINK_LINUX_SLL2,
+					  CODEC_UTIL_LINK_RAW };
+	char p1[512], p2[512];
+	const char *eth = keep_path(p1, sizeof(p1),
+				    test_build_path("tests/codec_dump4.pcap"));
+	const char *other = keep_path(
+		p2, sizeof(p2), test_build_path("tests/codec_dump4b.pcap"));
+	int st;
+	char *want, *got;
+
+	write_capture(eth, false);
+	want = run_dump("", eth, &st);
+	CHECK_EQ(st, 0);
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
+		write_capture_link(other, i == 1, links[i]);
+		got = run_dump("", other, &st);
+		CHECK_EQ(st, 0);
+		CHECK(strlen(got) > 1000);
+		CHECK_STR(got, want);
+	}
+}
+
+/* tcpdump -w - | ikedump - */
+TEST(codec_ikedump_reads_stdin)
+{
+	char p1[512], cmd[1200];
+	const char *pcap = keep_path(p1, sizeof(p1),
+				     test_build_path("tests/codec_dump5.pcap"));
+	int st;
+	char *want;
+	static char got[1 << 17];
+
+	write_capture(pcap, false);
+	want = run_dump("", pcap, &st);
+	snprintf(cmd, sizeof(cmd), "%s - < %s", test_build_path("bin/ikedump"),
+		 pcap);
+	CHECK_EQ(codec_util_run(cmd, got, sizeof(got)), 0);
+	CHECK_STR(got, want);
 }
