@@ -312,14 +312,14 @@ BENCH(engine_ecdsa_p256_x25519)
 	bench_ec_key(&pb, &qb);
 	bench_conn(&p.ca, true);
 	bench_conn(&p.cb, false);
-	p.ca.local_auth = (struct engine_auth){ ENGINE_AUTH_PUBKEY,
-						p.ca.local_auth.id, pa };
-	p.ca.remote_auth = (struct engine_auth){ ENGINE_AUTH_PUBKEY,
-						 p.ca.remote_auth.id, qb };
-	p.cb.local_auth = (struct engine_auth){ ENGINE_AUTH_PUBKEY,
-						p.cb.local_auth.id, pb };
-	p.cb.remote_auth = (struct engine_auth){ ENGINE_AUTH_PUBKEY,
-						 p.cb.remote_auth.id, qa };
+	p.ca.local_auth.method = ENGINE_AUTH_PUBKEY;
+	p.ca.local_auth.key = pa;
+	p.ca.remote_auth.method = ENGINE_AUTH_PUBKEY;
+	p.ca.remote_auth.key = qb;
+	p.cb.local_auth.method = ENGINE_AUTH_PUBKEY;
+	p.cb.local_auth.key = pb;
+	p.cb.remote_auth.method = ENGINE_AUTH_PUBKEY;
+	p.cb.remote_auth.key = qa;
 	ceil = (struct bench_ceiling){ pa, qa, pb, qb };
 	bench_run("ECDSA-P256+X25519+AES-GCM-256", &p, &ceil);
 	auth_key_free(pa);

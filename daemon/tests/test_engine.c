@@ -324,3 +324,41 @@ TEST(engine_responder_prefers_sent_ke)
 	CHECK_EQ(info.ke, KE_ECP_256);
 	harness_free(&h);
 }
+
+/* ESN is negotiated like any transform (RFC 7296 §3.3.2, type 5). */
+TEST(engine_esn_negotiation)
+{
+	struct harness h;
+	struct engine_proposal *pa, *pb;
+
+	harness_pair_default(&h);
+	pa = &h.a.conn.children[0].esp[0];
+	pb = &h.b.conn.children[0].esp[0];
+	/* a offers ESN then no ESN; b prefers ESN: ESN it is */
+	pa->x[pa->n++] = (struct engine_xform){ TRANS_ESN, ESN_YES, 0 };
+	pa->x[pa->n++] = (struct engine_xform){ TRANS_ESN, ESN_NONE, 0 };
+	pb->x[pb->n++] = (struct engine_xform){ TRANS_ESN, ESN_YES, 0 };
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	CHECK(harness_sa_add(&h.a, true)->esn);
+	CHECK(harness_sa_add(&h.b, false)->esn);
+	harness_free(&h);
+	/* b without ESN (implicitly "no ESN"): a's second choice */
+	harness_pair_default(&h);
+	pa = &h.a.conn.children[0].esp[0];
+	pa->x[pa->n++] = (struct engine_xform){ TRANS_ESN, ESN_YES, 0 };
+	pa->x[pa->n++] = (struct engine_xform){ TRANS_ESN, ESN_NONE, 0 };
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	CHECK(!harness_sa_add(&h.a, true)->esn);
+	harness_check_child_pair(&h);
+	harness_free(&h);
+	/* a insists on ESN, b cannot: the CHILD SA fails, IKE SA stays */
+	harness_pair_default(&h);
+	pa = &h.a.conn.children[0].esp[0];
+	pa->x[pa->n++] = (struct engine_xform){ TRANS_ESN, ESN_YES, 0 };
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	CHECK_EQ(harness_events(&h.a, ENGINE_EV_CHILD_FAILED), 1);
+	harness_free(&h);
+}
