@@ -1,9 +1,11 @@
 /* Common definitions of keybridge's IKEv2 cryptography (daemon/crypto).
  *
- * Everything in daemon/crypto is built on OpenSSL 3 EVP interfaces; no
- * primitive is implemented here. Functions return 0 on success or one of the
- * negative `enum crypto_err` values below, which the engine maps to IKE
- * Notify types (the comment on each says what RFC 7296 expects).
+ * Everything in daemon/crypto is built on OpenSSL 3 EVP interfaces (plus
+ * BIGNUM comparisons for the MODP range check and EC_POINT_mul to import
+ * published test-vector keys); no primitive is implemented here.
+ * Functions return 0 on success or one of the negative `enum crypto_err`
+ * values below, which the engine maps to IKE Notify types (the comment on
+ * each says what RFC 7296 expects).
  *
  * Headers of the module:
  *   crypto/xform.h   transform table: sizes per IANA id, refusals by name
@@ -11,7 +13,7 @@
  *   crypto/keymat.h  SKEYSEED, SK_* split, CHILD_SA KEYMAT, rekey (§2.14,
  *                    §2.17, §2.18)
  *   crypto/ke.h      key exchange with peer value validation (§5, RFC 6989)
- *   crypto/skp.h      SK / SKF payload protection (§3.14, RFC 5282, RFC 7383)
+ *   crypto/skp.h     SK / SKF payload protection (§3.14, RFC 5282, RFC 7383)
  *   crypto/auth.h    AUTH payload: shared key and RFC 7427 signatures
  *   crypto/keylog.h  Wireshark IKEv2 decryption table writer
  */
