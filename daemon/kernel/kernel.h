@@ -191,7 +191,8 @@ struct kernel_sa {
 	uint32_t replay_window; /* packets; 0 = no anti-replay (RFC 4303
 				   §3.4.3) */
 	bool esn;		/* 64-bit sequence numbers (RFC 4303 §2.2.1) */
-	struct kernel_selector sel; /* traffic the SA carries; family 0 = any
+	struct kernel_selector sel; /* traffic the SA carries; family 0 = any,
+				       in tunnel mode of either inner family
 				       (tunnel mode usually leaves it so) */
 	struct kernel_lifetime soft;
 	struct kernel_lifetime hard;

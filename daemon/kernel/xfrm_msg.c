@@ -333,6 +333,10 @@ static void sa_info_out(struct xfrm_usersa_info *info,
 		info->flags |= XFRM_STATE_NOPMTUDISC;
 	if (sa->esn)
 		info->flags |= XFRM_STATE_ESN;
+	/* Without this flag the kernel gives an empty selector the SA's own
+	 * family, and a v6 tunnel could not carry v4 (nor the reverse). */
+	if (sa->mode == KERNEL_MODE_TUNNEL && !sa->sel.family)
+		info->flags |= XFRM_STATE_AF_UNSPEC;
 	/* The legacy replay state holds a 32-bit bitmap; beyond that, and
 	 * always with ESN (RFC 4303 §2.2.1), the window goes in
 	 * XFRMA_REPLAY_ESN_VAL (iproute2 does the same). */

@@ -138,11 +138,17 @@ static void pair_free(struct pair *p)
 struct esp_case {
 	uint16_t encr, integ;
 	uint8_t enc_len, integ_len;
-	uint16_t family;
+	uint16_t family; /* of the SA (outer) addresses */
 	uint8_t mode;
 	bool encap;
 	bool esn;
+	uint16_t inner; /* tunnel mode: inner family if not `family` */
 };
+
+static uint16_t inner_family(const struct esp_case *c)
+{
+	return c->inner ? c->inner : c->family;
+}
 
 struct flow {
 	const char *src, *dst;	 /* the datagrams' addresses */
@@ -158,6 +164,7 @@ static struct flow case_flow(const struct esp_case *c)
 	f.osrc = f.src;
 	f.odst = f.dst;
 	if (c->mode == KERNEL_MODE_TUNNEL) {
+		v6 = inner_family(c) == AF_INET6;
 		f.src = v6 ? "fd78:1::1" : "10.78.1.1";
 		f.dst = v6 ? "fd78:2::1" : "10.78.2.1";
 	}
@@ -204,7 +211,7 @@ static void case_policy(struct kernel_policy *p, const struct esp_case *c,
 			uint8_t dir)
 {
 	struct flow f = case_flow(c);
-	unsigned plen = c->family == AF_INET6 ? 128 : 32;
+	unsigned plen = inner_family(c) == AF_INET6 ? 128 : 32;
 	bool tun = c->mode == KERNEL_MODE_TUNNEL;
 
 	xt_policy(p, f.src, plen, f.dst, plen, dir, 0x42,
@@ -322,7 +329,7 @@ static void run_traffic(const struct esp_case *c)
 	struct kernel_err err;
 	struct pair p;
 	unsigned inner = c->mode == KERNEL_MODE_TRANSPORT ? 0
-			 : c->family == AF_INET6	  ? 40
+			 : inner_family(c) == AF_INET6	  ? 40
 							  : 20;
 
 	pair_setup(&p, false);
@@ -386,6 +393,28 @@ TEST(xfrm_esp_traffic_gcm256_v6_tunnel)
 					.mode = KERNEL_MODE_TUNNEL });
 }
 
+/* Cross-family tunnels: the SA's selector stays empty (AF_UNSPEC), so
+ * the kernel accepts either inner family. */
+TEST(xfrm_esp_traffic_v4_in_v6_tunnel)
+{
+	run_traffic(&(struct esp_case){ .encr = ENCR_AES_GCM_16,
+					.enc_len = 20,
+					.family = AF_INET6,
+					.mode = KERNEL_MODE_TUNNEL,
+					.inner = AF_INET });
+}
+
+TEST(xfrm_esp_traffic_v6_in_v4_tunnel_sha384)
+{
+	run_traffic(&(struct esp_case){ .encr = ENCR_AES_CBC,
+					.enc_len = 24,
+					.integ = AUTH_HMAC_SHA2_384_192,
+					.integ_len = 48,
+					.family = AF_INET,
+					.mode = KERNEL_MODE_TUNNEL,
+					.inner = AF_INET6 });
+}
+
 TEST(xfrm_esp_traffic_udp_encap_v4_transport)
 {
 	run_traffic(&(struct esp_case){ .encr = ENCR_AES_GCM_16,
@@ -412,21 +441,21 @@ TEST(xfrm_esp_sa_add_get_del_algorithms)
 {
 	static const struct esp_case cases[] = {
 		{ ENCR_AES_GCM_16, AUTH_NONE, 20, 0, AF_INET,
-		  KERNEL_MODE_TRANSPORT, false, false },
+		  KERNEL_MODE_TRANSPORT, false, false, 0 },
 		{ ENCR_AES_GCM_12, AUTH_NONE, 28, 0, AF_INET6,
-		  KERNEL_MODE_TUNNEL, false, true },
+		  KERNEL_MODE_TUNNEL, false, true, 0 },
 		{ ENCR_AES_GCM_8, AUTH_NONE, 36, 0, AF_INET, KERNEL_MODE_TUNNEL,
-		  true, false },
+		  true, false, 0 },
 		{ ENCR_CHACHA20_POLY1305, AUTH_NONE, 36, 0, AF_INET6,
-		  KERNEL_MODE_TRANSPORT, false, true },
+		  KERNEL_MODE_TRANSPORT, false, true, 0 },
 		{ ENCR_AES_CBC, AUTH_HMAC_SHA2_256_128, 16, 32, AF_INET,
-		  KERNEL_MODE_TUNNEL, false, false },
+		  KERNEL_MODE_TUNNEL, false, false, 0 },
 		{ ENCR_AES_CBC, AUTH_HMAC_SHA2_384_192, 24, 48, AF_INET6,
-		  KERNEL_MODE_TRANSPORT, true, false },
+		  KERNEL_MODE_TRANSPORT, true, false, 0 },
 		{ ENCR_AES_CBC, AUTH_HMAC_SHA2_512_256, 32, 64, AF_INET,
-		  KERNEL_MODE_TRANSPORT, false, true },
+		  KERNEL_MODE_TRANSPORT, false, true, 0 },
 		{ ENCR_AES_CBC, AUTH_HMAC_SHA1_96, 16, 20, AF_INET6,
-		  KERNEL_MODE_TUNNEL, false, false },
+		  KERNEL_MODE_TUNNEL, false, false, 0 },
 	};
 	struct kernel_sa_stats st;
 	struct kernel_sa sa, back;

@@ -13,7 +13,10 @@
 # since ip fills seq with the time of day.
 #
 # Captured with iproute2 6.1.0-3 (Debian 12), kernel 6.18, x86_64.
-# Usage: daemon/tests/vectors/xfrm/capture.sh   (as root)
+# Tunnel-mode SAs without a selector carry `flag af-unspec`, as keybridge
+# sends them: without it the kernel gives the empty selector the SA's own
+# family and the SA cannot carry the other inner family.
+# Usage: daemon/tests/vectors/xfrm/capture.sh   (as root, needs strace)
 set -eu
 cd "$(dirname "$0")"
 
@@ -61,7 +64,7 @@ capture policy_get_index "GETPOLICY by index" \
 	xfrm policy get dir in index 0x6b000010
 capture sa_gcm_v4_tunnel "NEWSA AES-GCM-16 (128-bit key + salt), IPv4 tunnel, lifetimes" \
 	xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc0ffee01 \
-	reqid 0x6b620001 mode tunnel replay-window 32 \
+	reqid 0x6b620001 mode tunnel replay-window 32 flag af-unspec \
 	aead 'rfc4106(gcm(aes))' 0x${K16}${SALT} 128 \
 	limit byte-soft 1000000 limit byte-hard 2000000 \
 	limit packet-soft 1000 limit packet-hard 2000 \
@@ -74,7 +77,7 @@ capture sa_chacha_v6_transport_esn "UPDSA ChaCha20-Poly1305, IPv6 transport, ESN
 	sel src 2001:db8::1/128 dst 2001:db8::2/128 proto udp
 capture sa_cbc_sha256_v4_encap "NEWSA AES-CBC-256 + HMAC-SHA-256/128, NAT-T, mark, if_id" \
 	xfrm state add src 192.0.2.1 dst 198.51.100.2 proto esp spi 0x01020304 \
-	reqid 0x6b620003 mode tunnel replay-window 64 \
+	reqid 0x6b620003 mode tunnel replay-window 64 flag af-unspec \
 	enc 'cbc(aes)' 0x${K32} auth-trunc 'hmac(sha256)' 0x${A32} 128 \
 	encap espinudp 4500 4501 0.0.0.0 mark 0x20 mask 0xffffffff if_id 9
 capture sa_cbc_sha384_v4 "NEWSA AES-CBC-128 + HMAC-SHA-384/192" \
@@ -83,7 +86,7 @@ capture sa_cbc_sha384_v4 "NEWSA AES-CBC-128 + HMAC-SHA-384/192" \
 	enc 'cbc(aes)' 0x${K16} auth-trunc 'hmac(sha384)' 0x${A48} 192
 capture sa_cbc_sha512_v6 "NEWSA AES-CBC-192 + HMAC-SHA-512/256, IPv6 tunnel" \
 	xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x0a0b0c0e \
-	reqid 0x6b620005 mode tunnel \
+	reqid 0x6b620005 mode tunnel flag af-unspec \
 	enc 'cbc(aes)' 0x${K16}1011121314151617 \
 	auth-trunc 'hmac(sha512)' 0x${A64} 256
 capture sa_cbc_sha1_v4 "NEWSA AES-CBC-128 + HMAC-SHA-1/96" \
