@@ -147,9 +147,8 @@ kmod-shell: all $(TEST_BIN) $(KMOD_HELPERS)
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh --shell $(K)
 
 # ---- fuzz: libFuzzer targets ------------------------------------------------
-# Every fuzz/*.c is one target, linked with the engine's sources (the codec
-# and what it uses; the engine makes no system calls) compiled by clang with
-# ASan+UBSan and fuzzer coverage. Each runs FUZZ_SECONDS on one
+# Every fuzz/*.c is one target, linked with the library sources compiled by
+# clang with ASan+UBSan and fuzzer coverage. Each runs FUZZ_SECONDS on one
 # core, starting from the committed seeds (fuzz/seeds/) plus what earlier
 # runs found ($(BUILD)/fuzz/corpus-<target>/, where new inputs are written).
 # A crash stops make and leaves crash-* in $(BUILD)/fuzz/.
@@ -158,7 +157,7 @@ FUZZ_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(wildcard daemon/engine/*.c))
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz-obj/%.o)
 
 $(BUILD)/fuzz-obj/%.o: %.c | $(DEPS_STAMP)
 	$(call msg,CC-FUZZ,$<)

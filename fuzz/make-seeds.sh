@@ -9,13 +9,15 @@ for f in daemon/tests/vectors/codec/*.hex; do
 	n=$(basename "$f" .hex)
 	sed 's/#.*//' "$f" | tr -d ' \n\t' | xxd -r -p >"$out/$n.bin"
 done
-# charon.pcap: each UDP payload, the non-ESP marker stripped (tshark prints
-# the UDP payload as hex; a leading 00000000 on 4500 is the marker).
-i=0
-tshark -r daemon/tests/vectors/codec/charon.pcap -T fields -e udp.payload \
-	2>/dev/null | while read -r hex; do
-	i=$((i + 1))
-	case $hex in 00000000*) hex=${hex#00000000} ;; esac
-	printf '%s' "$hex" | xxd -r -p >"$out/charon-$i.bin"
+# the charon captures: each UDP payload, the non-ESP marker stripped (tshark
+# prints the UDP payload as hex; a leading 00000000 on 4500 is the marker).
+for cap in charon charon-rich; do
+	i=0
+	tshark -r daemon/tests/vectors/codec/$cap.pcap -T fields \
+		-e udp.payload 2>/dev/null | while read -r hex; do
+		i=$((i + 1))
+		case $hex in 00000000*) hex=${hex#00000000} ;; esac
+		printf '%s' "$hex" | xxd -r -p >"$out/$cap-$i.bin"
+	done
 done
 ls "$out" | wc -l

@@ -21,19 +21,20 @@ struct frame {
 	unsigned sport, dport;
 };
 
-/* Reads the UDP payloads of charon.pcap (Ethernet, IPv4 without options,
- * as tcpdump wrote them on the veth). Returns the frame count. */
-static size_t read_capture(struct frame *f, size_t max)
+/* Reads the UDP payloads of capture `name` (Ethernet, IPv4 without
+ * options, as tcpdump wrote them on the veth). Returns the frame count. */
+static size_t read_capture_file(const char *name, struct frame *f, size_t max)
 {
-	char err[PCAP_ERRBUF_SIZE];
+	char err[PCAP_ERRBUF_SIZE], rel[256];
 	struct pcap_pkthdr *h;
 	const u_char *p;
 	size_t n = 0;
-	pcap_t *pc =
-		pcap_open_offline(test_src_path(VEC_DIR "charon.pcap"), err);
+	pcap_t *pc;
 
+	snprintf(rel, sizeof(rel), VEC_DIR "%s", name);
+	pc = pcap_open_offline(test_src_path(rel), err);
 	if (!pc)
-		test_fail(__FILE__, __LINE__, "charon.pcap: %s", err);
+		test_fail(__FILE__, __LINE__, "%s: %s", name, err);
 	REQUIRE(pc != NULL);
 	REQUIRE_EQ(pcap_datalink(pc), DLT_EN10MB);
 	while (n < max && pcap_next_ex(pc, &h, &p) == 1) {
@@ -52,6 +53,11 @@ static size_t read_capture(struct frame *f, size_t max)
 	}
 	pcap_close(pc);
 	return n;
+}
+
+static size_t read_capture(struct frame *f, size_t max)
+{
+	return read_capture_file("charon.pcap", f, max);
 }
 
 /* True when the committed log `file` contains `line` (a substring). */
@@ -318,4 +324,76 @@ TEST(codec_charon_ikedump_names_everything)
 	/* no number is left unnamed: every `type=` is followed by a name */
 	for (const char *s = out; (s = strstr(s, "type=")) != NULL; s++)
 		CHECK(s[5] < '0' || s[5] > '9');
+}
+
+/* The "rich" run (make-charon-capture.sh "" rich): the initiator guesses
+ * ECP_256, the responder wants CURVE25519, and IKE_AUTH goes out as RFC
+ * 7383 fragments. From charon-rich-initiator.log:
+ *   sending packet: ... (308 bytes)      IKE_SA_INIT request, KE ECP_256
+ *   parsed IKE_SA_INIT response 0 [ N(INVAL_KE) ]   (38 bytes)
+ *   peer didn't accept DH group ECP_256, it requested CURVE_25519
+ *   sending packet: ... (276 bytes)      the retry, KE CURVE25519
+ *   splitting IKE message (281 bytes) into 3 fragments
+ *   generating IKE_AUTH request 1 [ EF(1/3) ] ... [ EF(3/3) ]
+ *   sending packet: ... (168 bytes), (168 bytes), (71 bytes)
+ * charon-rich-list-sas.txt: 42eadfaeb776659d_i* 2d4034b20ddaee60_r */
+TEST(codec_charon_invalid_ke_and_fragments_match_log)
+{
+	static struct frame f[16];
+	static struct ike_msg m;
+	static uint8_t out[2048];
+	static const uint32_t frag_len[3] = { 168, 168, 71 };
+	size_t n = read_capture_file("charon-rich.pcap", f, 16), len;
+	const struct ike_payload *p;
+
+	CHECK(log_says("charon-rich-initiator.log",
+		       "peer didn't accept DH group ECP_256, it requested "
+		       "CURVE_25519"));
+	CHECK(log_says("charon-rich-initiator.log",
+		       "splitting IKE message (281 bytes) into 3 fragments"));
+	CHECK(log_says("charon-rich-list-sas.txt",
+		       "42eadfaeb776659d_i* 2d4034b20ddaee60_r"));
+	REQUIRE_EQ(
+		n,
+		10); /* SA_INIT x2, 3 fragments, AUTH response, 2 INFORMATIONAL */
+	for (size_t i = 0; i < n; i++) {
+		size_t off = f[i].sport == IKE_NATT_PORT ? 4 : 0;
+
+		REQUIRE_EQ(decode_frame(&f[i], &m), 0);
+		CHECK(m.hdr.spi_i == 0x42eadfaeb776659dULL);
+		REQUIRE_EQ(ike_msg_encode(&m, out, sizeof(out), &len), 0);
+		CHECK_EQ(len, f[i].len - off);
+		CHECK_MEM(out, f[i].data + off, len);
+	}
+
+	/* the guess: KE ECP_256 (64-byte point) in a 308-byte request */
+	REQUIRE_EQ(decode_frame(&f[0], &m), 0);
+	CHECK_EQ(m.hdr.length, 308);
+	p = ike_msg_find(&m, PL_KE, NULL);
+	REQUIRE(p != NULL);
+	CHECK_EQ(p->u.ke.group, KE_ECP_256);
+	CHECK_EQ(p->u.ke.data.len, 64);
+	/* [ N(INVAL_KE) ] with the group wanted, SPIr still zero */
+	REQUIRE_EQ(decode_frame(&f[1], &m), 0);
+	CHECK_EQ(m.hdr.length, 38);
+	CHECK(m.hdr.spi_r == 0);
+	REQUIRE_EQ(m.n_payloads, 1);
+	CHECK_EQ(m.payloads[0].u.notify.type, N_INVALID_KE_PAYLOAD);
+	CHECK_MEM(m.payloads[0].u.notify.data.ptr, "\x00\x1f", 2);
+	/* the retry with CURVE25519 */
+	REQUIRE_EQ(decode_frame(&f[2], &m), 0);
+	CHECK_EQ(m.hdr.length, 276);
+	CHECK_EQ(ike_msg_find(&m, PL_KE, NULL)->u.ke.group, KE_CURVE25519);
+	/* EF(1/3) EF(2/3) EF(3/3): only the first names the inner payload */
+	for (unsigned i = 0; i < 3; i++) {
+		REQUIRE_EQ(decode_frame(&f[4 + i], &m), 0);
+		CHECK_EQ(m.hdr.exchange, EXCH_IKE_AUTH);
+		CHECK_EQ(m.hdr.length, frag_len[i]);
+		REQUIRE_EQ(m.n_payloads, 1);
+		CHECK_EQ(m.payloads[0].type, PL_SKF);
+		CHECK_EQ(m.payloads[0].u.skf.frag_num, i + 1);
+		CHECK_EQ(m.payloads[0].u.skf.total, 3);
+		CHECK_EQ(m.payloads[0].u.skf.first_payload,
+			 i == 0 ? PL_IDI : PL_NONE);
+	}
 }

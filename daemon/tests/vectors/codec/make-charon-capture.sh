@@ -15,12 +15,41 @@
 # the CHILD_SA install fails after IKE_AUTH; IKE_SA_INIT and IKE_AUTH are
 # still exchanged, which is what the capture is for.
 #
-# Usage (as root): make-charon-capture.sh [OUTDIR]   (default: this dir)
+# Usage (as root): make-charon-capture.sh [OUTDIR [SCENARIO]]
+#   OUTDIR defaults to this directory. SCENARIO:
+#   basic (default) -> charon.pcap, charon-*.log: a plain PSK handshake.
+#   rich            -> charon-rich.pcap, charon-rich-*.log: the initiator's
+#                      KE guess is refused (INVALID_KE_PAYLOAD) and it
+#                      retries; IKE_AUTH is split into RFC 7383 fragments
+#                      (SKF, fragment_size = 200).
 # Needs: strongswan-charon, strongswan-swanctl, tcpdump, iproute2.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
+scenario=${2:-basic}
+case $scenario in
+basic)
+	name=charon
+	prop_a="aes256gcm16-prfsha256-x25519, aes128-sha256-ecp256"
+	prop_b="aes256gcm16-prfsha256-x25519"
+	extra_a=""
+	extra_b=""
+	;;
+rich)
+	name=charon-rich
+	# the initiator's first proposal (and so its KE) is ECP_256, which
+	# the responder does not accept: it answers INVALID_KE_PAYLOAD
+	prop_a="aes128-sha256-ecp256, aes256gcm16-prfsha256-x25519"
+	prop_b="aes256gcm16-prfsha256-x25519"
+	extra_a="fragment_size = 200"
+	extra_b="fragment_size = 200"
+	;;
+*)
+	echo "unknown scenario $scenario (basic, rich)" >&2
+	exit 2
+	;;
+esac
 dir=$(mktemp -d /tmp/kbcodec-charon.XXXXXX)
 A=kbcodec-a
 B=kbcodec-b
@@ -47,7 +76,7 @@ done
 ip -n $A link set kbcodec-va up
 ip -n $B link set kbcodec-vb up
 
-# write_conf SIDE LOCAL REMOTE LOCAL_ID REMOTE_ID PROPOSALS
+# write_conf SIDE LOCAL REMOTE LOCAL_ID REMOTE_ID PROPOSALS EXTRA_CHARON_KEYS
 write_conf() {
 	d=$dir/$1
 	mkdir -p "$d/run"
@@ -56,6 +85,7 @@ write_conf() {
 		load_modular = yes
 		install_routes = no
 		install_virtual_ip = no
+		$7
 		plugins {
 			include /etc/strongswan.d/charon/*.conf
 			vici {
@@ -115,10 +145,10 @@ write_conf() {
 	EOF
 }
 
-write_conf a 10.99.1.1 10.99.1.2 a.kbcodec.test b.kbcodec.test \
-	"aes256gcm16-prfsha256-x25519, aes128-sha256-ecp256"
-write_conf b 10.99.1.2 10.99.1.1 b.kbcodec.test a.kbcodec.test \
-	"aes256gcm16-prfsha256-x25519"
+write_conf a 10.99.1.1 10.99.1.2 a.kbcodec.test b.kbcodec.test "$prop_a" \
+	"$extra_a"
+write_conf b 10.99.1.2 10.99.1.1 b.kbcodec.test a.kbcodec.test "$prop_b" \
+	"$extra_b"
 
 ip netns exec $A tcpdump -n -U -s 0 -i kbcodec-va -w "$dir/charon.pcap" \
 	udp 2>"$dir/tcpdump.log" &
@@ -160,8 +190,8 @@ ip netns exec $A swanctl --terminate --ike kbcodec --timeout 5 \
 	--uri "unix://$dir/a/charon.vici" >>"$dir/initiate.log" 2>&1 || true
 sleep 1
 
-cp "$dir/charon.pcap" "$out/charon.pcap"
-cp "$dir/a/charon.log" "$out/charon-initiator.log"
-cp "$dir/b/charon.log" "$out/charon-responder.log"
-cp "$dir/list-sas.txt" "$out/charon-list-sas.txt"
-echo "wrote $out/charon.pcap ($(wc -c <"$out/charon.pcap") bytes) and logs"
+cp "$dir/charon.pcap" "$out/$name.pcap"
+cp "$dir/a/charon.log" "$out/$name-initiator.log"
+cp "$dir/b/charon.log" "$out/$name-responder.log"
+cp "$dir/list-sas.txt" "$out/$name-list-sas.txt"
+echo "wrote $out/$name.pcap ($(wc -c <"$out/$name.pcap") bytes) and logs"
