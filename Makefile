@@ -137,7 +137,7 @@ $(BUILD)/kmod/%: kmod-tests/helpers/%.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lbpf
 
-kmod-check: all $(TEST_BIN) $(KMOD_HELPERS)
+kmod-check: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
 

@@ -200,6 +200,7 @@ static double rate(unsigned n, double secs)
 static void measure(struct xfrm *x, struct set *s)
 {
 	const char *what = s->sas ? "SA+policy pairs" : "policies";
+	const char *unit = s->sas ? "pairs/s" : "pol/s";
 	char line[96];
 	double ip_add, ip_del, batched, single, del_b, del_s;
 
@@ -216,10 +217,10 @@ static void measure(struct xfrm *x, struct set *s)
 	}
 	snprintf(line, sizeof(line), "%u %s installed, batched", s->n, what);
 	bench_report(line, rate(s->n, batched), rate(s->n, ip_add), "ip -batch",
-		     "obj/s", true);
+		     unit, true);
 	snprintf(line, sizeof(line), "%u %s installed, one by one", s->n, what);
 	bench_report(line, rate(s->n, single), rate(s->n, ip_add), "ip -batch",
-		     "obj/s", true);
+		     unit, true);
 	snprintf(line, sizeof(line), "%u %s removed, batched", s->n, what);
 	bench_report(line, del_b * 1e3, ip_del * 1e3, "ip -batch", "ms", false);
 	snprintf(line, sizeof(line), "%u %s removed, one by one", s->n, what);
