@@ -34,6 +34,8 @@ struct engine_addr {
 	uint16_t port;
 };
 
+struct keymat_ike; /* crypto/keymat.h */
+
 /* What the engine needs from its host. */
 struct engine_env {
 	void *ctx;
@@ -43,6 +45,11 @@ struct engine_env {
 	/* One operator log line (syslog level 3..7) about SA `sa`
 	 * ("conn[ike#]", or NULL). */
 	void (*log)(void *ctx, int level, const char *sa, const char *msg);
+	/* Optional (NULL: not called): the keys of every new IKE SA, right
+	 * after they are derived (RFC 7296 §2.14), with its SPIs in wire
+	 * order. Only for the operator's Wireshark key log (--keylog). */
+	void (*ike_keys)(void *ctx, const uint8_t spi_i[8],
+			 const uint8_t spi_r[8], const struct keymat_ike *km);
 };
 
 /* One transform of a proposal: RFC 7296 §3.3.2 type and IANA ID; `keylen`

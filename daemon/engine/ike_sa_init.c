@@ -318,6 +318,8 @@ static int init_derive(struct ike_sa *sa, const struct ike_pl_ke *peer)
 	err = keymat_ike_derive(&sa->km, &suite, s.buf, s.len, sa->ni,
 				sa->ni_len, sa->nr, sa->nr_len, spi_i, spi_r);
 	ke_secret_wipe(&s);
+	if (!err && sa->e->env.ike_keys)
+		sa->e->env.ike_keys(sa->e->env.ctx, spi_i, spi_r, &sa->km);
 	if (!err)
 		err = skp_new(&sa->km, sa->initiator, &sa->sk);
 	return err;

@@ -2,6 +2,7 @@
 #include "io/daemon.h"
 
 #include "config/config.h"
+#include "crypto/keylog.h"
 #include "engine/engine.h"
 #include "engine/engine_err.h"
 #include "engine/engine_kernel.h"
@@ -35,6 +36,7 @@ struct daemon {
 	struct engine *engine;
 	struct kb_config *cfg;
 	struct conns conns;
+	struct keylog *keylog; /* --keylog, NULL when off */
 	uint32_t policy_seq;
 	bool stopping, finished;
 	uint64_t stop_deadline;
@@ -65,6 +67,34 @@ static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
 {
 	(void)ctx;
 	log_msg((enum log_level)level, sa, "%s", msg);
+}
+
+/* --keylog: one line per IKE SA in Wireshark's IKEv2 decryption table. */
+static void daemon_ike_keys(void *ctx, const uint8_t spi_i[8],
+			    const uint8_t spi_r[8], const struct keymat_ike *km)
+{
+	struct daemon *d = ctx;
+
+	if (d->keylog && keylog_write(d->keylog, spi_i, spi_r, km) != 0)
+		log_msg(LOG_LVL_ERR, NULL, "cannot write the key log %s",
+			d->opts->keylog);
+}
+
+static int daemon_open_keylog(struct daemon *d)
+{
+	if (!d->opts->keylog)
+		return 0;
+	if (keylog_open(d->opts->keylog, &d->keylog) != 0) {
+		log_msg(LOG_LVL_ERR, NULL, "cannot open the key log %s",
+			d->opts->keylog);
+		return -EACCES;
+	}
+	log_msg(LOG_LVL_WARNING, NULL,
+		"KEY LOG ON: writing every IKE SA's keys to %s (mode 0600); "
+		"whoever reads it can decrypt this daemon's IKE traffic. For "
+		"debugging only; restart without --keylog to stop",
+		d->opts->keylog);
+	return 0;
 }
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -671,15 +701,17 @@ static int daemon_open_kernel(struct daemon *d)
 static int daemon_setup(struct daemon *d)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
-	struct engine_env env = { d, daemon_random, daemon_log };
+	struct engine_env env = { d, daemon_random, daemon_log,
+				  daemon_ike_keys };
 	struct engine_settings settings = { 0 };
 	char caps[256];
 	int r;
 
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		d->socks[i].fd = -1;
-	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_load(d)) < 0 ||
-	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_open_sockets(d)) < 0)
+	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_open_keylog(d)) < 0 ||
+	    (r = daemon_load(d)) < 0 || (r = daemon_open_kernel(d)) < 0 ||
+	    (r = daemon_open_sockets(d)) < 0)
 		return r;
 	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
 	if (!d->engine)
@@ -700,6 +732,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_teardown(struct daemon *d)
 {
 	engine_free(d->engine);
+	keylog_close(d->keylog);
 	if (d->kernel)
 		d->kops->close(d->kernel);
 	for (int i = 0; i < DAEMON_SOCKS; i++)

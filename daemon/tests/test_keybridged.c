@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -382,5 +383,80 @@ TEST(keybridged_trap_policy_acquire_starts_the_tunnel)
 	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
 		du_log_dump(&a);
 		du_log_dump(&b);
+	}
+}
+
+/* --keylog: the initiator writes its IKE SA keys as Wireshark's IKEv2
+ * decryption table, and tshark decrypts a capture of the real exchange
+ * with it: the identities inside the SK payloads show up. */
+TEST(keybridged_keylog_lets_tshark_decrypt_the_exchange)
+{
+	struct du_peer a, b;
+	char cmd[1024], out[8192], args[320], table[256];
+	struct stat st;
+	pid_t dump;
+
+	if (system("command -v tshark >/dev/null && "
+		   "command -v tcpdump >/dev/null") != 0)
+		test_skip("tshark or tcpdump is not installed (make deps)");
+	du_link(&a, &b, false);
+	write_psk_conf(&a, &b, true, "a shared secret of some length");
+	write_psk_conf(&b, &a, false, "a shared secret of some length");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/cfg/wireshark", a.dir);
+	REQUIRE(system(cmd) == 0);
+	snprintf(table, sizeof(table),
+		 "%s/cfg/wireshark/ikev2_decryption_table", a.dir);
+	snprintf(args, sizeof(args), "--keylog %s", table);
+
+	dump = fork();
+	REQUIRE(dump >= 0);
+	if (dump == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "exec ip netns exec %1$s tcpdump -Z root -U "
+			 "--immediate-mode -n "
+			 "-i %1$s "
+			 "-w %2$s/ike.pcap udp port 500 or udp port 4500 "
+			 "2>%2$s/tcpdump.log",
+			 b.ns, b.dir); /* b's veth is named like b's ns */
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/ike.pcap", b.dir);
+	for (int i = 0; i < 100 && access(cmd, F_OK) != 0; i++)
+		usleep(50 * 1000);
+	usleep(300 * 1000); /* the file exists before the capture runs */
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, args);
+	CHECK(du_log_wait(&a, "KEY LOG ON", 5000));
+	CHECK(du_log_wait(&a, "IKE SA established", 10000));
+	CHECK(du_log_wait(&b, "IKE SA established", 3000));
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	usleep(300 * 1000);
+	kill(dump, SIGTERM);
+	waitpid(dump, NULL, 0);
+
+	REQUIRE(stat(table, &st) == 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	snprintf(
+		cmd, sizeof(cmd),
+		"XDG_CONFIG_HOME=%1$s/cfg HOME=%1$s tshark -n -r %2$s/ike.pcap "
+		"-T fields -e isakmp.id.data.fqdn 2>/dev/null | sort -u | tr "
+		"'\\n' ' '",
+		a.dir, b.dir);
+	run_capture(cmd, out, sizeof(out));
+	CHECK(strstr(out, "a.example.org") != NULL);
+	CHECK(strstr(out, "b.example.org") != NULL);
+	if (test_failed()) {
+		test_note("tshark saw identities: '%s'", out);
+		snprintf(cmd, sizeof(cmd),
+			 "cat %1$s/tcpdump.log; "
+			 "XDG_CONFIG_HOME=%2$s/cfg HOME=%2$s tshark -n -r "
+			 "%1$s/ike.pcap 2>&1 | head",
+			 b.dir, a.dir);
+		if (system(cmd) != 0)
+			test_note("cannot show the capture");
+		du_log_dump(&a);
 	}
 }
