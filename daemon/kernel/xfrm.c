@@ -249,6 +249,10 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 				? verb[q->type]
 				: "request";
 
+	if (!q->o.sa) {
+		snprintf(buf, len, "%s (no object given)", v);
+		return;
+	}
 	switch (q->type) {
 	case KERNEL_REQ_SA_ADD:
 	case KERNEL_REQ_SA_UPDATE:
@@ -258,7 +262,12 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 	case KERNEL_REQ_SA_DEL:
 		kernel_sa_describe(q->o.sa_id, 0, obj, sizeof(obj));
 		break;
-	default: kernel_policy_describe(q->o.policy, obj, sizeof(obj));
+	case KERNEL_REQ_POLICY_ADD:
+	case KERNEL_REQ_POLICY_UPDATE:
+	case KERNEL_REQ_POLICY_DEL:
+		kernel_policy_describe(q->o.policy, obj, sizeof(obj));
+		break;
+	default: snprintf(obj, sizeof(obj), "of unknown type %u", q->type);
 	}
 	snprintf(buf, len, "%s %s", v, obj);
 }
@@ -266,6 +275,8 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 static int req_build(const struct kernel_req *q, void *buf, size_t cap,
 		     uint32_t seq)
 {
+	if (!q->o.sa) /* any member of the union: all are pointers */
+		return -EFAULT;
 	switch (q->type) {
 	case KERNEL_REQ_SA_ADD:
 	case KERNEL_REQ_SA_UPDATE:
@@ -313,7 +324,7 @@ static void req_refused(struct kernel_req *q, int code)
 	char why[KERNEL_ERR_MAX / 2] = "";
 
 	if ((q->type == KERNEL_REQ_SA_ADD || q->type == KERNEL_REQ_SA_UPDATE) &&
-	    xfrm_msg_sa_check(q->o.sa, why, sizeof(why)) == 0)
+	    q->o.sa && xfrm_msg_sa_check(q->o.sa, why, sizeof(why)) == 0)
 		why[0] = 0;
 	if (!why[0] && code == -ENOSPC)
 		snprintf(why, sizeof(why), "message too large");

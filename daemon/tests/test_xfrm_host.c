@@ -429,6 +429,14 @@ TEST(xfrm_host_batch_refusals_name_sa)
 		  "a 64-byte key, got 32 bytes)");
 	CHECK_EQ(xt_count_policies(x, NULL), 2);
 	CHECK_EQ(xt_count_sas(x, NULL), 0);
+	/* Caller mistakes are refusals too, not crashes. */
+	q[0].type = 99;
+	q[1].o.sa = NULL;
+	CHECK_EQ(xfrm_apply(x, q, 2), -EINVAL);
+	CHECK_STR(q[0].err.msg, "request of unknown type 99: Invalid argument "
+				"(not expressible to XFRM)");
+	CHECK_EQ(q[1].err.code, -EFAULT);
+	CHECK_STR(q[1].err.msg, "add (no object given): Bad address");
 	xfrm_close(x);
 }
 
