@@ -54,6 +54,8 @@ static int check_config(const char *path)
 		return 1;
 	}
 	conf_diag_print(&diag, stderr);
+	for (size_t i = 0; i < conns.warnings.count; i++)
+		fprintf(stderr, "warning: %s\n", conns.warnings.msgs[i]);
 	status = conf_diag_errors(&diag) ? 1 : 0;
 	printf("%s: %zu connection%s, %zu secret%s: %s\n", path, conns.n,
 	       conns.n == 1 ? "" : "s",

@@ -447,6 +447,60 @@ static uint64_t conns_digest(const struct kb_conn *c)
 	return h;
 }
 
+#define conns_warn(x, ...)                                                     \
+	conf_diag_add(&(x)->out->warnings, NULL, 0, NULL, "conn " __VA_ARGS__)
+
+/* Settings swanctl.conf accepts that the engine does not act on yet: said
+ * once at load (never silently ignored), with what happens instead. */
+static void conns_warn_unimplemented(struct conns_ctx *x)
+{
+	const struct kb_conn *c = x->conn;
+
+	if (c->rekey_time)
+		conns_warn(x,
+			   "%s: rekeying is not implemented yet: the IKE SA "
+			   "lives until rekey_time + over_time, CHILD SAs "
+			   "until their life_time, then they are deleted",
+			   c->name);
+	if (c->keyingtries != 1)
+		conns_warn(x,
+			   "%s: keyingtries = %u is not implemented yet; one "
+			   "retransmission sequence is tried",
+			   c->name, c->keyingtries);
+	if (c->unique != KB_UNIQUE_NO)
+		conns_warn(x,
+			   "%s: unique is not enforced yet; every IKE SA of "
+			   "this peer is kept",
+			   c->name);
+	if (c->fragmentation == KB_FRAG_YES ||
+	    c->fragmentation == KB_FRAG_FORCE)
+		conns_warn(x,
+			   "%s: keybridge accepts IKE fragments but does not "
+			   "fragment its own messages yet (as "
+			   "fragmentation = accept)",
+			   c->name);
+	if (c->dpd_timeout)
+		conns_warn(x,
+			   "%s: dpd_timeout is not implemented; liveness "
+			   "follows the retransmission timeout as in IKEv2",
+			   c->name);
+	for (size_t i = 0; i < c->n_children; i++) {
+		const struct kb_child *ch = &c->children[i];
+
+		if (ch->close_action != KB_ACTION_NONE)
+			conns_warn(x,
+				   "%s: child %s: close_action is not "
+				   "implemented yet (acts as none)",
+				   c->name, ch->name);
+		if (i > 0 && ch->dpd_action != c->children[0].dpd_action)
+			conns_warn(x,
+				   "%s: child %s: dpd_action differs from "
+				   "the first child's; the first child's "
+				   "applies to the whole connection",
+				   c->name, ch->name);
+	}
+}
+
 static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		     struct conn_extra *extra)
 {
@@ -496,6 +550,7 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	ec->ike_lifetime_s = c->rekey_time + c->over_time;
 	ec->force_encap = c->encap;
 	extra->digest = conns_digest(c);
+	conns_warn_unimplemented(x);
 	return 0;
 }
 
@@ -530,6 +585,7 @@ int conns_build(const struct kb_config *cfg, struct conns *out,
 
 void conns_free(struct conns *c)
 {
+	conf_diag_free(&c->warnings);
 	if (c->conn)
 		OPENSSL_cleanse(c->conn, c->n * sizeof(*c->conn));
 	free(c->conn);

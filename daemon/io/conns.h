@@ -18,6 +18,7 @@ struct conn_extra {
 };
 
 struct conns {
+	struct conf_diag warnings; /* settings accepted but not acted on yet */
 	size_t n;
 	struct engine_conn *conn; /* n entries, PSKs wiped by conns_free */
 	struct conn_extra *extra; /* n entries */

@@ -643,6 +643,8 @@ static int daemon_load(struct daemon *d)
 		r = -ENOMEM;
 	for (size_t i = 0; i < diag.count; i++)
 		log_msg(LOG_LVL_ERR, NULL, "%s", diag.msgs[i]);
+	for (size_t i = 0; i < d->conns.warnings.count; i++)
+		log_msg(LOG_LVL_WARNING, NULL, "%s", d->conns.warnings.msgs[i]);
 	if (!d->cfg)
 		r = -ENOMEM;
 	else

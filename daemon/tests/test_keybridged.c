@@ -460,3 +460,33 @@ TEST(keybridged_keylog_lets_tshark_decrypt_the_exchange)
 		du_log_dump(&a);
 	}
 }
+
+/* A setting keybridged accepts but does not act on yet is said, not
+ * silently ignored; the configuration stays valid (exit 0). */
+TEST(keybridged_check_config_warns_about_unimplemented_settings)
+{
+	char out[8192], cmd[512], path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/kbwarn-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	REQUIRE(f != NULL);
+	fputs("connections {\n  t {\n    remote_addrs = 192.0.2.2\n"
+	      "    unique = replace\n    keyingtries = 3\n"
+	      "    local {\n      auth = psk\n      id = a.example\n    }\n"
+	      "    remote {\n      auth = psk\n      id = b.example\n    }\n"
+	      "  }\n}\n"
+	      "secrets {\n  ike-t {\n    secret = 0x0102030405060708\n  }\n}\n",
+	      f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1",
+		 test_build_path("bin/keybridged"), path);
+	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "warning: conn t: unique is not enforced yet") !=
+	      NULL);
+	CHECK(strstr(out, "keyingtries = 3 is not implemented yet") != NULL);
+	CHECK(strstr(out, "1 connection, 1 secret: OK") != NULL);
+	if (test_failed())
+		test_note("output: %s", out);
+	unlink(path);
+}
