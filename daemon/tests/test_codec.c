@@ -186,6 +186,7 @@ static const char *const valid_vectors[] = {
 	"skf3",
 	"create_child_ike",
 	"unknown_noncritical",
+	"sa_init_cookie",
 };
 
 TEST(codec_valid_vectors_round_trip)
@@ -662,4 +663,20 @@ TEST(codec_encode_refuses_bad_structures)
 	CHECK_EQ(ike_msg_encode(&m, out, sizeof(out), &len), 0);
 	CHECK_EQ(out[28], PL_NONCE); /* SK names its first inner payload */
 	CHECK_EQ(len, IKE_HDR_LEN + 4 + 16);
+}
+
+TEST(codec_cookie_response)
+{
+	static uint8_t buf[256];
+	static struct ike_msg m;
+	const struct ike_payload *p;
+	size_t len;
+
+	REQUIRE_EQ(decode_vec("sa_init_cookie", buf, sizeof(buf), &len, &m), 0);
+	CHECK(m.hdr.spi_r == 0);
+	REQUIRE_EQ(m.n_payloads, 1);
+	p = ike_msg_find_notify(&m, N_COOKIE);
+	REQUIRE(p == &m.payloads[0]);
+	CHECK_EQ(p->u.notify.data.len, 32);
+	CHECK_EQ(p->u.notify.data.ptr[0], 1);
 }

@@ -237,6 +237,7 @@ static const char *const vectors[] = {
 	"skf3",
 	"create_child_ike",
 	"unknown_noncritical",
+	"sa_init_cookie",
 };
 #define N_VEC (sizeof(vectors) / sizeof(*vectors))
 
