@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -446,7 +447,7 @@ struct dgram {
 	const uint8_t *data;
 	size_t len;
 	bool truncated;
-	bool ip_fragment;
+	unsigned ip_fragments; /* reassembled from this many IPv4 fragments */
 };
 
 static void out_begin(struct out *o, const struct dgram *d, const char *kind)
@@ -465,6 +466,8 @@ static void out_begin(struct out *o, const struct dgram *d, const char *kind)
 		out_fmt(o, "dst", "%s:%u", d->dst, d->dport);
 	}
 	out_str(o, "kind", kind);
+	if (d->ip_fragments)
+		out_u(o, "ip_fragments", d->ip_fragments);
 }
 
 static void out_end(struct out *o)
@@ -541,9 +544,8 @@ static void dump_dgram(struct out *o, const struct dgram *d)
 	bool natt = d->sport == IKE_NATT_PORT || d->dport == IKE_NATT_PORT;
 	size_t off = 0;
 
-	if (d->truncated || d->ip_fragment) {
-		out_begin(o, d,
-			  d->ip_fragment ? "ip-fragment" : "truncated-capture");
+	if (d->truncated) {
+		out_begin(o, d, "truncated-capture");
 		out_end(o);
 		return;
 	}
@@ -612,34 +614,90 @@ static long link_offset(int dlt, const uint8_t *p, size_t n, unsigned *eth)
 	return -1;
 }
 
-/* Finds the UDP header after an IP header at p; fills addresses. Returns
- * the UDP offset from p, or -1 (not UDP, or a non-first fragment). */
-static long ip_udp_offset(unsigned eth, const uint8_t *p, size_t n,
-			  struct dgram *d)
+/* IPv4 reassembly (RFC 791 §3.2), enough for a debugging tool: a few
+ * datagrams in progress, identified by addresses and ID; overlapping or
+ * duplicated fragments are not sorted out. */
+struct frag_slot {
+	bool used;
+	uint8_t key[10]; /* source, destination, identification */
+	size_t total;	 /* 0 until the last fragment is seen */
+	size_t have;
+	unsigned count;
+	uint8_t data[65535];
+};
+
+static struct frag_slot frag_slots[4];
+static unsigned frag_next;
+
+/* Adds the IPv4 fragment `ip` (header length ihl, n bytes). Returns the
+ * reassembled payload and its length once complete, else NULL. */
+static const uint8_t *frag_add(const uint8_t *ip, size_t ihl, size_t n,
+			       size_t *len, unsigned *count)
+{
+	size_t off = (size_t)(be16(ip + 6) & 0x1fff) * 8, plen;
+	bool more = be16(ip + 6) & 0x2000;
+	struct frag_slot *s = NULL;
+	uint8_t key[10];
+
+	memcpy(key, ip + 12, 8);
+	memcpy(key + 8, ip + 4, 2);
+	plen = (be16(ip + 2) < n ? be16(ip + 2) : n) - ihl;
+	for (unsigned i = 0; i < 4 && !s; i++) {
+		if (frag_slots[i].used && !memcmp(frag_slots[i].key, key, 10))
+			s = &frag_slots[i];
+	}
+	if (!s) {
+		s = &frag_slots[frag_next++ % 4];
+		memset(s, 0, offsetof(struct frag_slot, data));
+		s->used = true;
+		memcpy(s->key, key, 10);
+	}
+	if (off + plen > sizeof(s->data))
+		return NULL;
+	memcpy(s->data + off, ip + ihl, plen);
+	s->have += plen;
+	s->count++;
+	if (!more)
+		s->total = off + plen;
+	if (!s->total || s->have < s->total)
+		return NULL;
+	s->used = false;
+	*len = s->total;
+	*count = s->count;
+	return s->data;
+}
+
+/* Finds the UDP datagram in the IP packet at p (n bytes captured); fills
+ * addresses. Returns it and its captured length in *avail, or NULL (not
+ * UDP, or a fragment of a datagram not complete yet). */
+static const uint8_t *ip_udp(unsigned eth, const uint8_t *p, size_t n,
+			     struct dgram *d, size_t *avail)
 {
 	if (eth == 0x0800) {
 		size_t ihl;
 
 		if (n < 20 || (p[0] >> 4) != 4 || p[9] != 17)
-			return -1;
+			return NULL;
 		ihl = (size_t)(p[0] & 15) * 4;
-		if ((be16(p + 6) & 0x1fff) != 0 || ihl < 20 || n < ihl)
-			return -1;
-		if (be16(p + 6) & 0x2000)
-			d->ip_fragment = true; /* not reassembled */
+		if (ihl < 20 || n < ihl || be16(p + 2) < ihl)
+			return NULL;
 		inet_ntop(AF_INET, p + 12, d->src, sizeof(d->src));
 		inet_ntop(AF_INET, p + 16, d->dst, sizeof(d->dst));
-		return (long)ihl;
+		if (be16(p + 6) & 0x3fff) /* MF or an offset: a fragment */
+			return frag_add(p, ihl, n, avail, &d->ip_fragments);
+		*avail = n - ihl;
+		return p + ihl;
 	}
 	if (eth == 0x86dd) {
 		/* Extension headers other than none are not followed. */
 		if (n < 40 || (p[0] >> 4) != 6 || p[6] != 17)
-			return -1;
+			return NULL;
 		inet_ntop(AF_INET6, p + 8, d->src, sizeof(d->src));
 		inet_ntop(AF_INET6, p + 24, d->dst, sizeof(d->dst));
-		return 40;
+		*avail = n - 40;
+		return p + 40;
 	}
-	return -1;
+	return NULL;
 }
 
 static void dump_frame(struct out *o, int dlt, unsigned long frame,
@@ -648,19 +706,15 @@ static void dump_frame(struct out *o, int dlt, unsigned long frame,
 	struct dgram d = { .frame = frame };
 	size_t n = h->caplen, ulen;
 	unsigned eth = 0;
-	long off, uoff;
+	long off;
 
 	d.time = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
 	off = link_offset(dlt, p, n, &eth);
 	if (off < 0)
 		return;
-	p += off;
-	n -= (size_t)off;
-	uoff = ip_udp_offset(eth, p, n, &d);
-	if (uoff < 0 || n < (size_t)uoff + 8)
+	p = ip_udp(eth, p + off, n - (size_t)off, &d, &n);
+	if (!p || n < 8)
 		return;
-	p += uoff;
-	n -= (size_t)uoff;
 	d.sport = be16(p);
 	d.dport = be16(p + 2);
 	if (d.sport != IKE_PORT && d.dport != IKE_PORT &&
@@ -671,7 +725,7 @@ static void dump_frame(struct out *o, int dlt, unsigned long frame,
 		return;
 	d.data = p + 8;
 	d.len = ulen - 8;
-	if (n - 8 < d.len || h->caplen < h->len)
+	if (n - 8 < d.len || (h->caplen < h->len && !d.ip_fragments))
 		d.truncated = true;
 	dump_dgram(o, &d);
 }

@@ -192,16 +192,14 @@ static size_t build_frame(uint8_t *frame, unsigned linktype, const char *src,
 	return ll + iplen + ulen;
 }
 
-void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
-			 unsigned sport, const char *dst, unsigned dport,
-			 const void *data, size_t len)
+/* Writes one frame of `n` bytes with the next timestamp. */
+static void write_frame(struct codec_util_pcap *pc, const uint8_t *frame,
+			size_t n)
 {
-	static uint8_t frame[70000];
 	uint32_t sec = 1700000000u + pc->frames++;
-	size_t n, pad;
+	uint64_t ts = (uint64_t)sec * 1000000u;
+	size_t pad = (4 - n % 4) % 4;
 
-	REQUIRE(len <= 65000);
-	n = build_frame(frame, pc->linktype, src, sport, dst, dport, data, len);
 	if (!pc->ng) {
 		put_le32(pc->f, sec);
 		put_le32(pc->f, 0);
@@ -211,8 +209,6 @@ void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
 		return;
 	}
 	/* Enhanced Packet Block, timestamps in microseconds */
-	pad = (4 - n % 4) % 4;
-	uint64_t ts = (uint64_t)sec * 1000000u;
 	put_le32(pc->f, 6);
 	put_le32(pc->f, (uint32_t)(32 + n + pad));
 	put_le32(pc->f, 0);
@@ -224,6 +220,44 @@ void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
 	for (size_t i = 0; i < pad; i++)
 		fputc(0, pc->f);
 	put_le32(pc->f, (uint32_t)(32 + n + pad));
+}
+
+void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
+			 unsigned sport, const char *dst, unsigned dport,
+			 const void *data, size_t len)
+{
+	static uint8_t frame[70000];
+
+	REQUIRE(len <= 65000);
+	write_frame(pc, frame,
+		    build_frame(frame, pc->linktype, src, sport, dst, dport,
+				data, len));
+}
+
+void codec_util_pcap_add_frags(struct codec_util_pcap *pc, const char *src,
+			       unsigned sport, const char *dst, unsigned dport,
+			       const void *data, size_t len, size_t frag)
+{
+	static uint8_t whole[70000], piece[70000];
+	size_t ll = link_len(pc->linktype), n, payload;
+
+	REQUIRE(len <= 65000 && frag % 8 == 0 && frag > 0);
+	REQUIRE(strchr(src, ':') == NULL);
+	n = build_frame(whole, pc->linktype, src, sport, dst, dport, data, len);
+	payload = n - ll - 20;
+	for (size_t off = 0; off < payload; off += frag) {
+		size_t k = payload - off < frag ? payload - off : frag;
+		uint8_t *ip = piece + ll;
+
+		memcpy(piece, whole, ll + 20);
+		memcpy(ip + 20, whole + ll + 20 + off, k);
+		put_be16(ip + 2, 20 + k);
+		/* RFC 791: offset in 8-octet units; MF on all but the last */
+		put_be16(ip + 6, (off / 8) | (off + k < payload ? 0x2000 : 0));
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, fold(sum16(0, ip, 20)));
+		write_frame(pc, piece, ll + 20 + k);
+	}
 }
 
 void codec_util_pcap_close(struct codec_util_pcap *pc)

@@ -43,6 +43,12 @@ void codec_util_pcap_add(struct codec_util_pcap *pc, const char *src,
 			 unsigned sport, const char *dst, unsigned dport,
 			 const void *data, size_t len);
 
+/* The same datagram (IPv4 only) split into IPv4 fragments carrying `frag`
+ * bytes of the IP payload each (a multiple of 8), one frame per fragment. */
+void codec_util_pcap_add_frags(struct codec_util_pcap *pc, const char *src,
+			       unsigned sport, const char *dst, unsigned dport,
+			       const void *data, size_t len, size_t frag);
+
 void codec_util_pcap_close(struct codec_util_pcap *pc);
 
 /* Runs `cmd` with sh -c, stores up to cap-1 bytes of its stdout (NUL
