@@ -84,6 +84,7 @@ void engine_free(struct engine *e)
 		crypto_wipe(e->conns, e->n_conns * sizeof(*e->conns));
 		free(e->conns);
 	}
+	engine_retired_free(e);
 	crypto_wipe(e->cookie_secret, sizeof(e->cookie_secret));
 	crypto_wipe(e->cookie_prev, sizeof(e->cookie_prev));
 	free(e);

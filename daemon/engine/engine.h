@@ -317,6 +317,14 @@ int engine_terminate(struct engine *e, uint64_t now_ms, uint32_t ike_id);
 int engine_terminate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
 			   uint32_t spi_in);
 
+/* Replaces the connection table (a configuration reload). IKE SAs of a
+ * connection named in `conns` whose `keep` entry is true carry on under the
+ * new settings; every other IKE SA is deleted with its peer (§1.4.1). New
+ * connections are not initiated here: use engine_initiate(). */
+int engine_conns_replace(struct engine *e, uint64_t now_ms,
+			 const struct engine_conn *conns, const bool *keep,
+			 size_t n);
+
 /* Rekeying is a later issue: returns -ENOTSUP for now. */
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
 

@@ -106,6 +106,8 @@ struct ike_sa {
 	struct child_sa *pending_child; /* negotiated in IKE_AUTH */
 };
 
+struct engine_retired;
+
 struct engine {
 	struct engine_env env;
 	int64_t (*realtime)(void *ctx);
@@ -126,7 +128,15 @@ struct engine {
 	uint8_t cookie_ver;
 	uint64_t cookie_rotate_at;
 	bool cookie_ready;
+
+	/* connection tables replaced by reloads (reload.c) */
+	struct engine_retired *retired;
 };
+
+/* ---- reload.c ---- */
+
+/* Frees the connection tables earlier reloads retired. */
+void engine_retired_free(struct engine *e);
 
 /* ---- engine.c: actions, logging, SA table ---- */
 

@@ -1,5 +1,6 @@
 /* keybridged's run time; see daemon.h. */
 #include "io/daemon.h"
+#include "io/daemon_int.h"
 
 #include "config/config.h"
 #include "crypto/keylog.h"
@@ -24,25 +25,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
-
-enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
-
-struct daemon {
-	const struct daemon_opts *opts;
-	struct loop *loop;
-	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
-	const struct kernel_ops *kops;
-	struct kernel *kernel;
-	struct engine *engine;
-	struct kb_config *cfg;
-	struct conns conns;
-	struct keylog *keylog; /* --keylog, NULL when off */
-	uint32_t policy_seq;
-	bool stopping, finished;
-	uint64_t stop_deadline;
-	int exit_status;
-	uint8_t buf[DAEMON_DGRAM_MAX];
-};
 
 /* ---- environment for the engine ----------------------------------------- */
 
@@ -382,7 +364,7 @@ static void daemon_free_actions(struct engine_action *acts, size_t n)
 }
 
 /* Carries out every pending action, then re-arms the timer. */
-static void daemon_run_actions(struct daemon *d, uint64_t now)
+void daemon_run_actions(struct daemon *d, uint64_t now)
 {
 	for (int round = 0; round < 16; round++) {
 		size_t n;
@@ -569,9 +551,7 @@ static void daemon_on_signal(void *ctx, int signo)
 	struct daemon *d = ctx;
 
 	if (signo == SIGHUP) {
-		log_msg(LOG_LVL_WARNING, NULL,
-			"SIGHUP: configuration reload is not supported yet; "
-			"restart keybridged to apply changes");
+		daemon_reload(d);
 		return;
 	}
 	log_msg(LOG_LVL_NOTICE, NULL, "%s received", strsignal(signo));
@@ -582,7 +562,7 @@ static void daemon_on_signal(void *ctx, int signo)
 
 /* start_action = trap: policies without SAs for every selector pair of the
  * connection's children; the first packet's ACQUIRE starts the tunnel. */
-static void daemon_trap(struct daemon *d, const struct engine_conn *c)
+void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove)
 {
 	for (unsigned k = 0; k < c->n_children; k++) {
 		const struct engine_child_cfg *ch = &c->children[k];
@@ -600,36 +580,43 @@ static void daemon_trap(struct daemon *d, const struct engine_conn *c)
 					.tmpl_dst = c->remote,
 				};
 				struct engine_action a = {
-					.type = ENGINE_ACT_POLICY_ADD,
+					.type = remove ? ENGINE_ACT_POLICY_DEL
+						       : ENGINE_ACT_POLICY_ADD,
 				};
 
 				a.u.policy = p;
 				daemon_policy(d, &a);
 			}
-		log_msg(LOG_LVL_NOTICE, c->name,
-			"child %s trapped: waiting for traffic", ch->name);
+		if (!remove)
+			log_msg(LOG_LVL_NOTICE, c->name,
+				"child %s trapped: waiting for traffic",
+				ch->name);
 	}
+}
+
+void daemon_start_conn(struct daemon *d, size_t i, uint64_t now)
+{
+	const struct engine_conn *c = &d->conns.conn[i];
+	unsigned sa = d->conns.extra[i].start_action;
+	uint32_t ike_id;
+	int r;
+
+	if (sa & KB_START_TRAP)
+		daemon_trap(d, c, false);
+	if (!(sa & KB_START_START))
+		return;
+	r = engine_initiate(d->engine, now, c->name, &ike_id);
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, c->name, "cannot initiate: %s",
+			engine_err_name(r));
 }
 
 static void daemon_start_conns(struct daemon *d)
 {
 	uint64_t now = loop_now_ms();
 
-	for (size_t i = 0; i < d->conns.n; i++) {
-		const struct engine_conn *c = &d->conns.conn[i];
-		unsigned sa = d->conns.extra[i].start_action;
-		uint32_t ike_id;
-
-		if (sa & KB_START_TRAP)
-			daemon_trap(d, c);
-		if (sa & KB_START_START) {
-			int r = engine_initiate(d->engine, now, c->name,
-						&ike_id);
-			if (r < 0)
-				log_msg(LOG_LVL_ERR, c->name,
-					"cannot initiate: error %d", r);
-		}
-	}
+	for (size_t i = 0; i < d->conns.n; i++)
+		daemon_start_conn(d, i, now);
 	daemon_run_actions(d, now);
 }
 
@@ -740,6 +727,9 @@ static void daemon_teardown(struct daemon *d)
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		udp_close(&d->socks[i]);
 	conns_free(&d->conns);
+	for (size_t i = 0; i < d->n_retired; i++)
+		conns_free(&d->retired[i]);
+	free(d->retired);
 	config_free(d->cfg);
 	loop_free(d->loop);
 }

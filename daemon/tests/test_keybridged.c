@@ -490,3 +490,112 @@ TEST(keybridged_check_config_warns_about_unimplemented_settings)
 		test_note("output: %s", out);
 	unlink(path);
 }
+
+/* Connections t and optionally u between a and b; u has its own
+ * identities and networks. `u_extra` is appended inside u (to break it). */
+static void reload_conf(char *conf, size_t cap, const struct du_peer *p,
+			const struct du_peer *peer, bool is_a, bool with_u,
+			const char *u_extra)
+{
+	char me = is_a ? 'a' : 'b', other = is_a ? 'b' : 'a';
+	int n = snprintf(
+		conf, cap,
+		"connections {\n"
+		"  t {\n    local_addrs = %1$s\n    remote_addrs = %2$s\n"
+		"    local {\n      auth = psk\n      id = %3$c.example.org\n"
+		"    }\n    remote {\n      auth = psk\n"
+		"      id = %4$c.example.org\n    }\n"
+		"    children {\n      c {\n        local_ts = 10.%5$d.0.0/24\n"
+		"        remote_ts = 10.%6$d.0.0/24\n        start_action = "
+		"%7$s\n"
+		"      }\n    }\n  }\n",
+		p->addr, peer->addr, me, other, is_a ? 1 : 2, is_a ? 2 : 1,
+		is_a ? "start" : "none");
+	if (with_u)
+		n += snprintf(conf + n, cap - (size_t)n,
+			      "  u {\n    local_addrs = %1$s\n    remote_addrs "
+			      "= %2$s\n"
+			      "    local {\n      auth = psk\n      id = "
+			      "u%3$c.example.org\n"
+			      "    }\n    remote {\n      auth = psk\n"
+			      "      id = u%4$c.example.org\n    }\n"
+			      "    children {\n      c {\n"
+			      "        local_ts = 10.%5$d.1.0/24\n"
+			      "        remote_ts = 10.%6$d.1.0/24\n"
+			      "        start_action = %7$s\n      }\n    "
+			      "}\n%8$s  }\n",
+			      p->addr, peer->addr, me, other, is_a ? 1 : 2,
+			      is_a ? 2 : 1, is_a ? "start" : "none", u_extra);
+	snprintf(conf + n, cap - (size_t)n,
+		 "}\nsecrets {\n  ike-all {\n    secret = \"reload test "
+		 "secret\"\n"
+		 "  }\n}\n");
+}
+
+static int log_count(struct du_peer *p, const char *needle)
+{
+	char path[128], line[1024];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/log", p->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* SIGHUP: a new connection starts while the unchanged one keeps its IKE SA;
+ * a reload with an error tears nothing down; a removed connection is
+ * deleted with the peer. */
+TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
+{
+	struct du_peer a, b;
+	char conf[4096];
+
+	du_link(&a, &b, false);
+	reload_conf(conf, sizeof(conf), &b, &a, false, true, "");
+	du_write_conf(&b, conf);
+	reload_conf(conf, sizeof(conf), &a, &b, true, false, "");
+	du_write_conf(&a, conf);
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	REQUIRE(du_log_wait(&a, "t[1]: IKE SA established (initiator)", 10000));
+
+	/* add u */
+	reload_conf(conf, sizeof(conf), &a, &b, true, true, "");
+	du_write_conf(&a, conf);
+	kill(a.pid, SIGHUP);
+	CHECK(du_log_wait(&a, "reloaded: 1 new, 0 changed, 1 unchanged", 5000));
+	CHECK(du_log_wait(&a, "u[2]: IKE SA established (initiator)", 10000));
+	CHECK_EQ(log_count(&a, "IKE SA established (initiator)"), 2);
+
+	/* an error in u: nothing is torn down */
+	reload_conf(conf, sizeof(conf), &a, &b, true, true,
+		    "    rekey_tim = 1h\n");
+	du_write_conf(&a, conf);
+	kill(a.pid, SIGHUP);
+	CHECK(du_log_wait(&a, "keeps running with its previous settings",
+			  5000));
+	CHECK(du_log_wait(&a, "1 unchanged, 0 removed, 1 kept despite errors",
+			  5000));
+
+	/* remove u: its IKE SA is deleted with the peer, t stays */
+	reload_conf(conf, sizeof(conf), &a, &b, true, false, "");
+	du_write_conf(&a, conf);
+	kill(a.pid, SIGHUP);
+	CHECK(du_log_wait(&a, "u: removed from the configuration", 5000));
+	CHECK(du_log_wait(&b, "u[2]: IKE SA deleted", 5000));
+	CHECK_EQ(log_count(&b, "t[1]: IKE SA deleted"), 0);
+	CHECK(du_alive(&a));
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+}

@@ -1,0 +1,49 @@
+/* keybridged's run time, shared by daemon.c and reload.c. */
+#ifndef KB_IO_DAEMON_INT_H
+#define KB_IO_DAEMON_INT_H
+
+#include "config/config.h"
+#include "engine/engine.h"
+#include "io/conns.h"
+#include "io/daemon.h"
+#include "io/udp.h"
+#include "kernel/kernel.h"
+
+struct keylog;
+struct loop;
+
+enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
+
+struct daemon {
+	const struct daemon_opts *opts;
+	struct loop *loop;
+	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
+	const struct kernel_ops *kops;
+	struct kernel *kernel;
+	struct engine *engine;
+	struct kb_config *cfg;
+	struct conns conns;
+	struct conns *retired; /* tables replaced by reloads: SAs being */
+	size_t n_retired;      /* deleted may still use their keys */
+	struct keylog *keylog; /* --keylog, NULL when off */
+	uint32_t policy_seq;
+	bool stopping, finished;
+	uint64_t stop_deadline;
+	int exit_status;
+	uint8_t buf[DAEMON_DGRAM_MAX];
+};
+
+/* Carries out every pending engine action, then re-arms the timer. */
+void daemon_run_actions(struct daemon *d, uint64_t now);
+
+/* Installs (or with `remove`, deletes) the trap policies of a connection's
+ * children (start_action = trap). */
+void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove);
+
+/* Initiates or traps connection `i` of d->conns as its start_action says. */
+void daemon_start_conn(struct daemon *d, size_t i, uint64_t now);
+
+/* SIGHUP: reloads the configuration (reload.c). */
+void daemon_reload(struct daemon *d);
+
+#endif
