@@ -59,7 +59,7 @@ BENCH_BIN:= $(BUILD)/bench/kbbench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
-.PHONY: all deps check bench format format-check clean demo kmod-check \
+.PHONY: all deps check bench format format-check clean demo install kmod-check \
         kmod-shell fuzz fuzz-smoke
 all: $(DAEMON) $(TOOLS)
 
@@ -213,6 +213,22 @@ demo: all
 		tail -n 2 $(BUILD)/demo-guest.log; \
 		exit $$status; \
 	fi
+
+# make install [DESTDIR=…] [PREFIX=/usr/local]: the daemon, the tools and
+# the systemd unit (enable it with: systemctl enable --now keybridge).
+PREFIX ?= /usr/local
+SBINDIR = $(PREFIX)/sbin
+UNITDIR ?= /etc/systemd/system
+SYSCONFDIR ?= /etc
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/keybridge
+	install -m 0755 $(BUILD)/bin/keybridged $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(filter-out $(BUILD)/bin/keybridged,$(wildcard $(BUILD)/bin/*)) \
+		$(DESTDIR)$(PREFIX)/bin/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/keybridge.service \
+		> $(DESTDIR)$(UNITDIR)/keybridge.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/keybridge.service
 
 clean:
 	rm -rf $(BUILD)

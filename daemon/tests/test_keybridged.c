@@ -599,3 +599,36 @@ TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
 		du_log_dump(&b);
 	}
 }
+
+/* make install puts the daemon and a systemd unit that systemd itself
+ * accepts (systemd-analyze verify) and that points at the daemon. */
+TEST(keybridged_install_and_systemd_unit)
+{
+	char cmd[1024], out[8192], dir[] = "/tmp/kbinstall-XXXXXX";
+
+	if (system("command -v systemd-analyze >/dev/null") != 0)
+		test_skip("systemd-analyze is not installed (package systemd)");
+	REQUIRE(mkdtemp(dir) != NULL);
+	/* PREFIX inside the temporary tree, so that the unit's ExecStart
+	 * names a binary that exists for verify */
+	snprintf(cmd, sizeof(cmd),
+		 "make -s -C %1$s install BUILD=%2$s PREFIX=%3$s/usr "
+		 "UNITDIR=%3$s/unit SYSCONFDIR=%3$s/etc DESTDIR= >/dev/null "
+		 "2>&1 || echo failed",
+		 test_src_path(""), test_build_path(""), dir);
+	run_capture(cmd, out, sizeof(out));
+	REQUIRE_STR(out, "");
+	snprintf(cmd, sizeof(cmd), "%s/usr/sbin/keybridged --version", dir);
+	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -c '^ExecStart=%s/usr/sbin/keybridged -c' "
+		 "%s/unit/keybridge.service",
+		 dir, dir);
+	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "systemd-analyze verify %s/unit/keybridge.service 2>&1", dir);
+	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+}
