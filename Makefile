@@ -142,7 +142,7 @@ kmod-check: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh $(K)
 
 # The same guest with a shell on this terminal (after the K tests, if any).
-kmod-shell: all $(TEST_BIN) $(KMOD_HELPERS)
+kmod-shell: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh --shell $(K)
 

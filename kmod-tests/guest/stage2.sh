@@ -3,12 +3,14 @@
 # overlay): prepare a minimal system, load the modules every test needs,
 # run the selected tests one by one and power off.
 #
-# For each test it appends "NAME PASS|FAIL|SKIP SECONDS" to $KB_OUT/results
-# as soon as the test ends, so the host knows how far a dying guest got,
-# and prints the same result line (plus the reason of a skip, the tail of a
-# failure's log) on the console. $KB_OUT/status holds "done" at the end.
-# Environment (from stage 1): KB_ROOT KB_BUILD KB_OUT KVER KB_TESTS
-# KB_TEST_TIMEOUT, KB_SHELL (1: a shell on the console after the tests).
+# For each test it appends "NAME PASS|FAIL|SKIP SECONDS" to
+# $KB_OUT/results.$KB_GUEST as soon as the test ends, so the host knows how
+# far a dying guest got, and prints the same result line (plus the reason
+# of a skip, the tail of a failure's log) on the console.
+# $KB_OUT/status.$KB_GUEST holds "done" at the end.
+# Environment (from stage 1): KB_ROOT KB_BUILD KB_OUT KB_GUEST (this guest's
+# number) KVER KB_TESTS KB_TEST_TIMEOUT, KB_SHELL (1: a shell on the console
+# after the tests).
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C.UTF-8 KB_IN_GUEST=1
@@ -113,7 +115,7 @@ run_test() {
 	esac
 	ms=$(($(now_ms) - start))
 	secs=$((ms / 1000)).$((ms % 1000 / 100))
-	echo "$t $word $secs" >>"$KB_OUT/results"
+	echo "$t $word $secs" >>"$KB_OUT/results.$KB_GUEST"
 	echo "$word $t ($secs s)"
 	case $word in
 	SKIP) echo "    SKIPPED: $(grep -v '^$' "$log" | tail -n 1)" ;;
@@ -124,9 +126,9 @@ run_test() {
 setup_system
 boot_secs=$(cut -d' ' -f1 /proc/uptime)
 load_modules
-dmesg >"$KB_OUT/boot.dmesg"
+dmesg >"$KB_OUT/boot.$KB_GUEST.dmesg"
 dmesg --clear
-echo "kmod guest: kernel $(uname -r), up in ${boot_secs}s, modules loaded at $(cut -d' ' -f1 /proc/uptime)s"
+echo "kmod guest $KB_GUEST: kernel $(uname -r), up in ${boot_secs}s, modules loaded at $(cut -d' ' -f1 /proc/uptime)s"
 for t in $KB_TESTS; do
 	run_test "$t"
 done
@@ -136,4 +138,4 @@ if [ "${KB_SHELL:-0}" = 1 ]; then
 	stty -F /dev/ttyS0 sane
 	(cd "$KB_ROOT" && setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1)
 fi
-echo done >"$KB_OUT/status"
+echo done >"$KB_OUT/status.$KB_GUEST"
