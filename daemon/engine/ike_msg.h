@@ -17,7 +17,7 @@
  *
  * Typical use, receiving:
  *	ike_msg_classify(buf, len, port == IKE_NATT_PORT, &off) == IKE_DGRAM_IKE
- *	ike_msg_decode(&m, buf + off, len - off)           -> 0 or -IKE_ERR_*
+ *	ike_msg_decode(&m, buf + off, len - off)           -> 0 or IKE_ERR_*
  *	(crypto opens SK) ike_msg_decode_inner(&m, plain, plain_len)
  *	ike_msg_find(&m, PL_NONCE, NULL) ...
  * sending:
@@ -263,18 +263,24 @@ enum ike_dgram_kind ike_msg_classify(const void *buf, size_t len,
 
 /* Decodes one IKE message (without non-ESP marker) into `m`: the header, then
  * the whole payload chain up to and including SK/SKF. Returns 0 or a
- * negative enum ike_err; on error m->err_payload/err_off say where. */
+ * negative enum ike_err (IKE_ERR_*); on error m->err_payload/err_off say
+ * where, and m->hdr holds whatever of the header was read (for a reply). */
 int ike_msg_decode(struct ike_msg *m, const void *buf,
 		   size_t len) IKE_MUST_CHECK;
 
-/* Decodes the plaintext of m's SK (or reassembled SKF) payload, whose first
- * payload type is the SK's first_payload, and appends those payloads to `m`
- * with `inner` set. `plain` must outlive `m`. Returns 0 or -IKE_ERR_*. */
+/* Decodes the plaintext of m's SK payload (or of its SKF payload when it
+ * is fragment 1 of 1), starting with the type in the SK's first_payload, and
+ * appends those payloads to `m` with `inner` set. `plain` must outlive `m`.
+ * For fragments reassembled from several messages, use
+ * ike_msg_decode_chain with fragment 1's first_payload. Returns 0 or an
+ * IKE_ERR_* (all are negative). */
 int ike_msg_decode_inner(struct ike_msg *m, const void *plain,
 			 size_t len) IKE_MUST_CHECK;
 
 /* Decodes a bare payload chain starting with type `first` and appends it to
- * `m` (for callers that hold a chain without header, e.g. tests). */
+ * `m`, marking the payloads `inner` as asked (a reassembled SKF plaintext,
+ * tests). The header in m->hdr is kept (an SA payload's numbering rules
+ * depend on its R flag). Returns 0 or an IKE_ERR_*. */
 int ike_msg_decode_chain(struct ike_msg *m, uint8_t first, const void *buf,
 			 size_t len, bool inner) IKE_MUST_CHECK;
 
@@ -308,14 +314,15 @@ const char *ike_msg_summary(const struct ike_msg *m, char *buf, size_t cap);
 
 /* Encodes `m` into `buf`: header then every payload not marked `inner`,
  * filling Length, Next Payload and every count. Writes the total into
- * *out_len (and m->hdr.length is ignored). Returns 0, -IKE_ERR_NO_SPACE or
- * -IKE_ERR_ENCODE (a field that does not fit its wire width). */
+ * *out_len (and m->hdr.length is ignored). Returns 0, IKE_ERR_NO_SPACE or
+ * IKE_ERR_ENCODE (a field that does not fit its wire width, a list pointer
+ * missing, a payload after SK). */
 int ike_msg_encode(const struct ike_msg *m, void *buf, size_t cap,
 		   size_t *out_len) IKE_MUST_CHECK;
 
 /* Encodes the payloads of `m` marked `inner` as a bare chain (the plaintext
  * of an SK payload, before padding); the first one's type goes into the SK
- * payload's first_payload. Returns 0 or -IKE_ERR_*. */
+ * payload's first_payload. Returns 0 or an IKE_ERR_*. */
 int ike_msg_encode_inner(const struct ike_msg *m, void *buf, size_t cap,
 			 size_t *out_len) IKE_MUST_CHECK;
 

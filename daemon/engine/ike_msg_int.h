@@ -7,7 +7,7 @@
 #include "engine/rd.h"
 
 /* Each decodes the body of payload `p` from `r` (exactly its body) into
- * p->u, taking list storage from m's pools; returns 0 or -IKE_ERR_*. */
+ * p->u, taking list storage from m's pools; returns 0 or an IKE_ERR_*. */
 int ike_msg_decode_sa(struct ike_msg *m, struct ike_payload *p,
 		      struct rd *r) IKE_MUST_CHECK;
 int ike_msg_decode_ts(struct ike_msg *m, struct ike_payload *p,
