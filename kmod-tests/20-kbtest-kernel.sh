@@ -32,10 +32,12 @@ done
 step "$n C tests under ASan and UBSan"
 # ASan reserves its shadow memory with MAP_NORESERVE: 1 GiB of guest RAM and
 # the default overcommit suffice.
-rc=0
+set +e
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	"$kbtest" "${patterns[@]}" | tee "$KB_OUT/$KB_TEST.kbtest" || rc=$?
+	"$kbtest" "${patterns[@]}" | tee "$KB_OUT/$KB_TEST.kbtest"
+rc=${PIPESTATUS[0]}
+set -e
 [ "$rc" = 0 ] || fail "kbtest exited with status $rc"
 # Here every kernel feature they could want is present: a skip is a bug.
 skipped=$(grep '^SKIP ' "$KB_OUT/$KB_TEST.kbtest" || true)
