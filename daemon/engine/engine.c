@@ -21,6 +21,7 @@ void engine_conn_defaults(struct engine_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->rtx = (struct engine_retransmit){ 4000, 1.8, 5 };
+	c->natt_keepalive_ms = 20000;
 	c->ike_lifetime_s = 4 * 3600;
 	c->local.port = IKE_PORT;
 	c->remote.port = IKE_PORT;

@@ -210,6 +210,9 @@ struct engine_conn {
 	uint64_t ike_lifetime_s;
 	struct engine_retransmit rtx;
 	bool force_encap; /* float to 4500 even without NAT */
+	/* NAT-keepalive interval (RFC 3948 §2.3) while a NAT is in front of
+	 * us; engine_conn_defaults() sets 20000, 0 turns it off. */
+	uint32_t natt_keepalive_ms;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */
@@ -240,7 +243,8 @@ enum engine_event_type {
 };
 
 /* Datagram to send. `non_esp_marker`: prefix four zero bytes on port 4500
- * (RFC 3948 §2.2); `buf` excludes it. */
+ * (RFC 3948 §2.2); `buf` excludes it. A NAT-keepalive is the single byte
+ * 0xFF on port 4500 without the marker (RFC 3948 §2.3). */
 struct engine_send {
 	struct engine_addr local, remote;
 	bool non_esp_marker;

@@ -285,8 +285,10 @@ static int auth_alloc_spi(struct ike_sa *sa, struct child_sa *c)
 
 /* Both AUTH payloads are done: the IKE_SA_INIT messages they signed are
  * no longer needed (§2.15), so an established SA does not carry them. */
-static void auth_done(struct ike_sa *sa)
+static void auth_done(struct ike_sa *sa, uint64_t now)
 {
+	if (sa->nat_local && sa->natt && sa->conn->natt_keepalive_ms)
+		sa->keepalive_deadline = now + sa->conn->natt_keepalive_ms;
 	free(sa->init_req);
 	free(sa->init_resp);
 	sa->init_req = sa->init_resp = NULL;
@@ -521,7 +523,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	}
 	if (conn->dpd_delay_ms)
 		sa->dpd_deadline = now + conn->dpd_delay_ms;
-	auth_done(sa);
+	auth_done(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s",
 		   child_err ? ", CHILD SA refused: " : "",
 		   child_err ? engine_err_name(child_err) : "");
@@ -639,7 +641,7 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	}
 	if (sa->conn->dpd_delay_ms)
 		sa->dpd_deadline = now + sa->conn->dpd_delay_ms;
-	auth_done(sa);
+	auth_done(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s",
 		   child_err ? ", CHILD SA failed: " : "",
 		   child_err ? engine_err_name(child_err) : "");

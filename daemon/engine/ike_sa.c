@@ -156,10 +156,9 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st)
 	sa->state = st;
 	if (was && !ike_sa_half_open(sa))
 		sa->e->n_half_open--;
-	/* Once established, a responder no longer needs the (SPIi, peer)
-	 * index for retransmitted IKE_SA_INIT requests. */
-	if (sa->init_indexed && st == IKE_SA_ESTABLISHED)
-		ike_sa_unindex_init(sa);
+	/* The (SPIi, peer) index stays for the SA's life: a late copy of
+	 * the IKE_SA_INIT request then finds this SA and is dropped rather
+	 * than starting a second half-open SA (§2.1). */
 }
 
 void ike_sa_ke_free(struct ike_sa *sa)

@@ -99,6 +99,7 @@ struct ike_sa {
 	/* Timers (ms on the caller's clock, 0 = off) */
 	uint64_t half_open_deadline;
 	uint64_t dpd_deadline;
+	uint64_t keepalive_deadline; /* NAT-keepalives, RFC 3948 §2.3 */
 	uint64_t last_heard;
 
 	uint32_t n_children;

@@ -104,6 +104,19 @@ static void rtx_give_up(struct ike_sa *sa, uint64_t now)
 		(void)engine_initiate(e, now, conn->name, NULL);
 }
 
+/* RFC 3948 §2.3: one 0xFF octet keeps the NAT mapping of port 4500. */
+static void rtx_keepalive(struct ike_sa *sa, uint64_t now)
+{
+	static const uint8_t ka = 0xff;
+	struct engine_action *a;
+
+	sa->keepalive_deadline = now + sa->conn->natt_keepalive_ms;
+	if (rtx_send(sa, &ka, 1))
+		return;
+	a = &sa->e->act[sa->e->n_act - 1];
+	a->u.send.non_esp_marker = false;
+}
+
 bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 {
 	const struct engine_retransmit *r = rtx_cfg(sa);
@@ -128,6 +141,9 @@ bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 		ike_sa_destroy(sa, -ENG_ERR_TIMEOUT);
 		return true;
 	}
+	if (sa->state == IKE_SA_ESTABLISHED && sa->keepalive_deadline &&
+	    now >= sa->keepalive_deadline)
+		rtx_keepalive(sa, now);
 	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
 	    !sa->req.active && now >= sa->dpd_deadline) {
 		sa->dpd_deadline = 0;
@@ -150,5 +166,8 @@ uint64_t rtx_deadline(const struct ike_sa *sa)
 	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
 	    !sa->req.active && sa->dpd_deadline < d)
 		d = sa->dpd_deadline;
+	if (sa->state == IKE_SA_ESTABLISHED && sa->keepalive_deadline &&
+	    sa->keepalive_deadline < d)
+		d = sa->keepalive_deadline;
 	return d;
 }

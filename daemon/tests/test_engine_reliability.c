@@ -521,3 +521,52 @@ TEST(engine_rekey_not_supported_yet)
 	CHECK(harness_logged(&h.a, "rekeying is not implemented yet"));
 	harness_free(&h);
 }
+
+TEST(engine_nat_keepalives)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.nat_a = true;
+	h.b.conn.remote.family = 0;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	/* a is behind the NAT: every 20 s one 0xFF octet to 4500, no
+	 * marker (RFC 3948 §2.3); b, not behind one, sends none. */
+	CHECK_EQ(engine_next_deadline(h.a.e), h.now + 20000);
+	CHECK_EQ(engine_next_deadline(h.b.e), UINT64_MAX);
+	harness_advance(&h, 20000);
+	REQUIRE_EQ(h.a.n_q, 1);
+	CHECK_EQ(h.a.q[0].len, 1);
+	CHECK_EQ(h.a.q[0].buf[0], 0xff);
+	CHECK(!h.a.q[0].marker);
+	CHECK_EQ(h.a.q[0].dst.port, 4500);
+	CHECK_EQ(h.b.n_q, 0);
+	(void)transmit(&h, &h.a, &h.b, H_DROP);
+	harness_advance(&h, 20000);
+	CHECK_EQ(h.a.n_q, 1);
+	harness_free(&h);
+}
+
+TEST(engine_late_init_retransmission_dropped)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	REQUIRE(harness_initiate(&h));
+	/* a retransmits IKE_SA_INIT; the copy arrives after establishment */
+	harness_advance(&h, 4000);
+	REQUIRE_EQ(h.a.n_q, 2);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	REQUIRE_EQ(transmit_last(&h, &h.a, &h.b, H_DELIVER), 0); /* AUTH */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
+	/* the stale IKE_SA_INIT copy --> neither a new SA nor an answer */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(engine_ike_count(h.b.e), 1);
+	CHECK_EQ(engine_half_open_count(h.b.e), 0);
+	CHECK_EQ(h.b.n_q, 0);
+	harness_free(&h);
+}
