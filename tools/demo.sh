@@ -119,9 +119,9 @@ say "the tunnel as the kernel sees it on gw-a"
 ip -n $A xfrm state | awk '
 	/^src/ { printf "  ESP SA %s -> %s", $2, $4 }
 	/proto esp spi/ { printf "  SPI %s  %s %s\n", $4, $7, $8 }
-	/^\taead/ { printf "    AEAD %s, %s-bit key with salt, %s-bit ICV\n", $2, substr($4, 2), $6 }
-	/^\tenc / { printf "    cipher %s, %s-bit key\n", $2, substr($4, 2) }
-	/^\tauth-trunc/ { printf "    integrity %s, %s-bit key, %s-bit ICV\n", $2, substr($4, 2), $6 }'
+	/^\taead/ { printf "    AEAD %s, %d-bit key + 32-bit salt, %s-bit ICV\n", $2, (length($3) - 2) * 4 - 32, $4 }
+	/^\tenc / { printf "    cipher %s, %d-bit key\n", $2, (length($3) - 2) * 4 }
+	/^\tauth-trunc/ { printf "    integrity %s, %d-bit key, %s-bit ICV\n", $2, (length($3) - 2) * 4, $4 }'
 ip -n $A -s xfrm state | awk '
 	/^src/ { sa = $2 " -> " $4 }
 	/\(bytes\), .*\(packets\)/ { gsub(/[(),a-z]/, " "); printf "  %-24s %6d packets %8d bytes\n", sa, $2, $1 }'
