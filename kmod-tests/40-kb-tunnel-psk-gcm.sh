@@ -18,11 +18,7 @@ cleanup() { ns_cleanup; }
 trap cleanup EXIT
 
 dir=$(mktemp -d)
-ns_two
-addr "$NS1" lo 10.1.0.1/32
-addr "$NS2" lo 10.2.0.1/32
-n1 ip route add 10.2.0.0/24 via 10.0.0.2 src 10.1.0.1
-n2 ip route add 10.1.0.0/24 via 10.0.0.1 src 10.2.0.1
+kb_two_sites
 
 step "start the responder, then the initiator"
 kb_conf "$dir/2.conf" 10.0.0.2 10.0.0.1 two.test one.test \

@@ -132,3 +132,15 @@ spi_of() {
 	ip -n "$1" xfrm state | awk -v s="$2" -v d="$3" \
 		'$1 == "src" && $2 == s && $4 == d { getline; print $4; exit }'
 }
+
+# kb_two_sites: ns_two plus a site network behind each peer, routed through
+# the other peer (the tunnel-mode tests' topology):
+#   $NS1: lo 10.1.0.1/32, 10.2.0.0/24 via 10.0.0.2
+#   $NS2: lo 10.2.0.1/32, 10.1.0.0/24 via 10.0.0.1
+kb_two_sites() {
+	ns_two
+	addr "$NS1" lo 10.1.0.1/32
+	addr "$NS2" lo 10.2.0.1/32
+	n1 ip route add 10.2.0.0/24 via 10.0.0.2 src 10.1.0.1
+	n2 ip route add 10.1.0.0/24 via 10.0.0.1 src 10.2.0.1
+}
