@@ -327,7 +327,15 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	size_t id_len;
 	int err = -ENG_ERR_NOMEM;
 
-	if (!o || !m || !sa->conn->n_children)
+	if (!sa->conn->n_children) {
+		/* RFC 6023 childless IKE SAs are not implemented. */
+		engine_log(sa->e, sa, 3,
+			   "connection has no CHILD SA to "
+			   "negotiate; IKE SAs without one are not supported");
+		err = -ENG_ERR_UNSUPPORTED;
+		goto out;
+	}
+	if (!o || !m)
 		goto out;
 	if (!(c = sa->pending_child = calloc(1, sizeof(*c))))
 		goto out;

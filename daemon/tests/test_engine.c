@@ -362,3 +362,19 @@ TEST(engine_esn_negotiation)
 	CHECK_EQ(harness_events(&h.a, ENGINE_EV_CHILD_FAILED), 1);
 	harness_free(&h);
 }
+
+TEST(engine_connection_without_child_refused)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.a.conn.n_children = 0;
+	harness_start(&h, NULL);
+	REQUIRE(harness_initiate(&h));
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
+	CHECK(harness_logged(&h.a, "a-to-b[1]: connection has no CHILD SA"));
+	CHECK(harness_logged(&h.a, "IKE_SA_INIT failed: not supported"));
+	harness_free(&h);
+}
