@@ -26,8 +26,10 @@
  *    kernel_policy_index(): top byte 0x6b ('k'), low three bits the direction
  *    (the kernel insists on that, see xfrm_policy_id2dir()), and its IPsec
  *    templates carry reqids from the range above.
- *  Both survive in the kernel and show in `ip xfrm state|policy` output
- *  ("reqid 1801584641", "index 1795162113"). Kernel-generated policy indexes
+ *  Both survive in the kernel and show in `ip -s xfrm state|policy`
+ *  output ("reqid 1801584641", "index 1795162113"; the index only with -s).
+ *  Bypass and block policies have no template: their index alone marks
+ *  them. Kernel-generated policy indexes
  *  count up from 8 in steps of 8 per network namespace, so they reach 0x6b
  *  only after ~225 million policy insertions. XFRM silently picks another
  *  index when the requested one is taken, so the engine must hand out
