@@ -107,8 +107,9 @@ $(BENCH_BIN): $(BENCH_OBJ) $(BUILD)/libkeybridge.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LDLIBS)
 
-# Tests may run the freshly built tools (ikedump, keybridged): build them first.
-check: $(TEST_BIN) all
+# Tests may run the freshly built tools (ikedump, keybridged): build them
+# first; the benchmarks are built too (not run) so they cannot rot.
+check: $(TEST_BIN) $(BENCH_BIN) all
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -42,6 +42,35 @@ static int conns_keep_key(struct conns_ctx *x, struct auth_key *key)
 	return 0;
 }
 
+static int conns_keep_cert(struct conns_ctx *x, struct auth_cert *cert)
+{
+	struct auth_cert **c;
+
+	c = realloc(x->out->certs, (x->out->n_certs + 1) * sizeof(*c));
+	if (!c) {
+		auth_cert_free(cert);
+		return -ENOMEM;
+	}
+	x->out->certs = c;
+	c[x->out->n_certs++] = cert;
+	return 0;
+}
+
+/* Loads the certificate at `path` for connection x->conn. */
+static int conns_load_cert(struct conns_ctx *x, const char *side,
+			   const char *path, const struct auth_cert **out)
+{
+	struct auth_cert *cert;
+
+	if (auth_cert_load(path, &cert)) {
+		conns_err(x, "%s: %s: cannot load certificate '%s'",
+			  x->conn->name, side, path);
+		return -EINVAL;
+	}
+	*out = cert;
+	return conns_keep_cert(x, cert);
+}
+
 static int hex_nibble(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -301,9 +330,8 @@ static int conns_round_public(struct conns_ctx *x,
 	*out = NULL;
 	if (!path) {
 		conns_err(x,
-			  "%s: %s: public key authentication needs pubkeys "
-			  "or certs (certificate chains to cacerts are not "
-			  "supported yet)",
+			  "%s: %s: public key authentication needs pubkeys, "
+			  "certs or (remote) cacerts",
 			  x->conn->name, side);
 		return -ENOENT;
 	}
@@ -395,10 +423,52 @@ static int conns_psk(struct conns_ctx *x, struct engine_conn *ec)
 	return 0;
 }
 
+/* Our side: a pre-shared key, or a private key paired with the configured
+ * public key or certificate (the certificate is also sent, RFC 7296
+ * §3.6). */
+static int conns_auth_local(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *l = &x->conn->local;
+	int r;
+
+	if (l->auth == KB_AUTH_PSK) {
+		ec->local_auth.method = ENGINE_AUTH_PSK;
+		return 0;
+	}
+	ec->local_auth.method = ENGINE_AUTH_PUBKEY;
+	r = conns_local_key(x, &ec->local_auth);
+	if (!r && l->n_certs)
+		r = conns_load_cert(x, "local", l->certs[0],
+				    &ec->local_auth.cert);
+	return r;
+}
+
+/* The peer: a pre-shared key, its own public key or certificate (pinned),
+ * or a certificate issued by the configured CA (cacerts). */
+static int conns_auth_remote(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *rr = &x->conn->remote;
+	struct auth_key *peer;
+	int r;
+
+	if (rr->auth == KB_AUTH_PSK) {
+		ec->remote_auth.method = ENGINE_AUTH_PSK;
+		return 0;
+	}
+	ec->remote_auth.method = ENGINE_AUTH_PUBKEY;
+	if (!rr->n_pubkeys && !rr->n_certs && rr->n_cacerts)
+		return conns_load_cert(x, "remote", rr->cacerts[0],
+				       &ec->remote_auth.cert);
+	r = conns_round_public(x, rr, "remote", &peer);
+	if (r)
+		return r;
+	ec->remote_auth.key = peer;
+	return conns_keep_key(x, peer);
+}
+
 static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
 {
 	const struct kb_auth_round *l = &x->conn->local, *rr = &x->conn->remote;
-	struct auth_key *peer;
 	int r;
 
 	if (conns_id_parse(l->id, l->id_type, &ec->local_auth.id) ||
@@ -407,27 +477,13 @@ static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
 			  l->id, rr->id);
 		return -EINVAL;
 	}
-	if ((l->auth == KB_AUTH_PSK) != (rr->auth == KB_AUTH_PSK)) {
-		conns_err(x,
-			  "%s: mixing psk with public key authentication "
-			  "is not supported yet",
-			  x->conn->name);
-		return -ENOTSUP;
+	if (l->auth == KB_AUTH_PSK || rr->auth == KB_AUTH_PSK) {
+		r = conns_psk(x, ec);
+		if (r)
+			return r;
 	}
-	if (l->auth == KB_AUTH_PSK) {
-		ec->local_auth.method = ec->remote_auth.method =
-			ENGINE_AUTH_PSK;
-		return conns_psk(x, ec);
-	}
-	ec->local_auth.method = ec->remote_auth.method = ENGINE_AUTH_PUBKEY;
-	r = conns_local_key(x, &ec->local_auth);
-	if (r)
-		return r;
-	r = conns_round_public(x, rr, "remote", &peer);
-	if (r)
-		return r;
-	ec->remote_auth.key = peer;
-	return conns_keep_key(x, peer);
+	r = conns_auth_local(x, ec);
+	return r ? r : conns_auth_remote(x, ec);
 }
 
 /* FNV-1a over the connection's settings: a reload restarts only the
@@ -593,6 +649,9 @@ void conns_free(struct conns *c)
 	for (size_t i = 0; i < c->n_keys; i++)
 		auth_key_free(c->keys[i]);
 	free(c->keys);
+	for (size_t i = 0; i < c->n_certs; i++)
+		auth_cert_free(c->certs[i]);
+	free(c->certs);
 	memset(c, 0, sizeof(*c));
 }
 

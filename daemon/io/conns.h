@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 
 struct auth_key;
+struct auth_cert;
 
 /* What the daemon does with a connection at start-up and after a reload. */
 struct conn_extra {
@@ -24,6 +25,8 @@ struct conns {
 	struct conn_extra *extra; /* n entries */
 	size_t n_keys;
 	struct auth_key **keys; /* keys the connections point to */
+	size_t n_certs;
+	struct auth_cert **certs; /* certificates they point to */
 };
 
 /* Builds the engine connections of `cfg`. A connection that cannot be used

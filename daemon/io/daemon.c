@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <time.h>
 
 /* ---- environment for the engine ----------------------------------------- */
 
@@ -43,6 +44,14 @@ static int daemon_random(void *ctx, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Wall-clock time for certificate validity periods only; every timer uses
+ * the monotonic clock. */
+static int64_t daemon_realtime(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
 }
 
 static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
@@ -705,6 +714,7 @@ static int daemon_setup(struct daemon *d)
 	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
 	if (!d->engine)
 		return -ENOMEM;
+	engine_set_realtime(d->engine, daemon_realtime);
 	loop_set_timer(d->loop, daemon_on_timer, d);
 	if ((r = loop_set_signals(d->loop, signals, daemon_on_signal, d)) < 0)
 		return r;

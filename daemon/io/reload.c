@@ -121,9 +121,13 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	 * stay alive with it in d->retired. */
 	t->next.keys = fresh->keys;
 	t->next.n_keys = fresh->n_keys;
+	t->next.certs = fresh->certs;
+	t->next.n_certs = fresh->n_certs;
 	t->next.warnings = fresh->warnings;
 	fresh->keys = NULL;
 	fresh->n_keys = 0;
+	fresh->certs = NULL;
+	fresh->n_certs = 0;
 	memset(&fresh->warnings, 0, sizeof(fresh->warnings));
 	return true;
 }

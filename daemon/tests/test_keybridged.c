@@ -632,3 +632,96 @@ TEST(keybridged_install_and_systemd_unit)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
 }
+
+/* A CA (and, with `other_ca`, a second unrelated one) and a certificate
+ * for each peer with its FQDN as subjectAltName, made with openssl. */
+static void make_pki(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(
+		cmd, sizeof(cmd),
+		"set -e; cd %s; "
+		"for ca in ca other; do openssl req -x509 -newkey ec "
+		"-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key "
+		"-out $ca.pem -subj \"/CN=keybridge test $ca\" -days 30; done; "
+		"for n in a b; do "
+		"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		"-nodes -keyout $n.key -out $n.csr -subj /CN=$n.example.org; "
+		"printf 'subjectAltName=DNS:%%s.example.org\\n' $n > $n.ext; "
+		"openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key "
+		"-CAcreateserial -out $n.pem -days 30 -extfile $n.ext; done",
+		dir);
+	REQUIRE(system(cmd) == 0 ||
+		(test_fail(__FILE__, __LINE__, "openssl failed"), 0));
+}
+
+static void write_cert_conf(struct du_peer *p, const struct du_peer *peer,
+			    const char *pki, bool is_a, const char *ca)
+{
+	char conf[2048];
+	char me = is_a ? 'a' : 'b', other = is_a ? 'b' : 'a';
+
+	snprintf(
+		conf, sizeof(conf),
+		"connections {\n  t {\n    local_addrs = %1$s\n"
+		"    remote_addrs = %2$s\n"
+		"    local {\n      auth = pubkey\n      id = "
+		"%3$c.example.org\n"
+		"      certs = %5$s/%3$c.pem\n    }\n"
+		"    remote {\n      auth = pubkey\n      id = "
+		"%4$c.example.org\n"
+		"      cacerts = %5$s/%6$s.pem\n    }\n"
+		"    children {\n      c {\n        local_ts = 10.%7$d.0.0/24\n"
+		"        remote_ts = 10.%8$d.0.0/24\n        start_action = "
+		"%9$s\n"
+		"      }\n    }\n  }\n}\n"
+		"secrets {\n  private-me {\n    file = %5$s/%3$c.key\n  }\n}\n",
+		p->addr, peer->addr, me, other, pki, ca, is_a ? 1 : 2,
+		is_a ? 2 : 1, is_a ? "start" : "none");
+	du_write_conf(p, conf);
+}
+
+/* X.509: each side sends its certificate, the peer checks it against its
+ * configured CA and the identity against the subjectAltName; a peer whose
+ * certificate another CA issued is refused. */
+static void two_daemons_certs(const char *b_trusts, bool expect_up)
+{
+	struct du_peer a, b;
+	char pki[96];
+
+	du_link(&a, &b, false);
+	snprintf(pki, sizeof(pki), "%s/pki", a.dir);
+	REQUIRE(mkdir(pki, 0700) == 0);
+	make_pki(pki);
+	write_cert_conf(&a, &b, pki, true, "ca");
+	write_cert_conf(&b, &a, pki, false, b_trusts);
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	if (expect_up) {
+		CHECK(du_log_wait(&a, "IKE SA established", 10000));
+		CHECK(du_log_wait(&b, "IKE SA established", 3000));
+	} else {
+		CHECK(du_log_wait(&a, "IKE SA failed", 10000));
+		CHECK(du_log_wait(&b, "AUTHENTICATION_FAILED", 2000) ||
+		      du_log_has(&b, "authentication failed"));
+		CHECK(!du_log_has(&b, "IKE SA established"));
+	}
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+}
+
+TEST(keybridged_certificates_from_a_trusted_ca)
+{
+	two_daemons_certs("ca", true);
+}
+
+TEST(keybridged_certificate_from_another_ca_is_refused)
+{
+	two_daemons_certs("other", false);
+}
