@@ -31,7 +31,7 @@ static void usage(FILE *out)
 		"[info]\n"
 		"      --keylog FILE     write IKE SA keys for Wireshark "
 		"(debugging only)\n"
-		"      --port N          IKE port [500]; --natt-port N [4500]\n"
+		"      --port N          IKE port [500] (NAT-T stays on 4500)\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n");
 }
@@ -81,7 +81,7 @@ static int parse_port(const char *s, uint16_t *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_NATT_PORT };
+	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -89,7 +89,6 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "port", required_argument, NULL, OPT_PORT },
-		{ "natt-port", required_argument, NULL, OPT_NATT_PORT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -120,10 +119,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KEYLOG: opts.keylog = optarg; break;
 		case OPT_PORT:
-		case OPT_NATT_PORT:
-			if (parse_port(optarg, c == OPT_PORT
-						       ? &opts.ike_port
-						       : &opts.natt_port) < 0) {
+			if (parse_port(optarg, &opts.ike_port) < 0) {
 				fprintf(stderr, "keybridged: bad port '%s'\n",
 					optarg);
 				return 2;

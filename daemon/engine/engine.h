@@ -19,7 +19,7 @@
 
 enum {
 	ENGINE_NAME_MAX = 32,
-	ENGINE_MAX_XFORMS = 16,	  /* transforms in one proposal */
+	ENGINE_MAX_XFORMS = 32,	  /* transforms in one proposal */
 	ENGINE_MAX_PROPOSALS = 8, /* proposals per SA payload */
 	ENGINE_MAX_TS = 4,	  /* traffic selectors per side */
 	ENGINE_MAX_CHILD_CFG = 4, /* children per connection */

@@ -22,7 +22,8 @@ struct conns_ctx {
 	struct conns *out;
 	struct conf_diag *diag;
 	const struct kb_conn *conn; /* the connection being built */
-	uint32_t next_reqid;
+	const struct conns *prev;   /* a reload's current table, or NULL */
+	uint32_t *next_reqid;
 };
 
 #define conns_err(x, ...)                                                      \
@@ -232,6 +233,33 @@ static uint8_t conns_proposals(const struct kb_proposals *ps,
 	return n;
 }
 
+/* True if every proposal fits the engine's limits (nothing would be cut
+ * off silently). */
+static bool conns_proposals_fit(struct conns_ctx *x,
+				const struct kb_proposals *ps, const char *what)
+{
+	if (ps->count > ENGINE_MAX_PROPOSALS) {
+		conns_err(x, "%s: %s: more than %d proposals", x->conn->name,
+			  what, ENGINE_MAX_PROPOSALS);
+		return false;
+	}
+	for (unsigned i = 0; i < ps->count; i++) {
+		const struct kb_proposal *p = &ps->p[i];
+		unsigned n =
+			p->n_encr + p->n_integ + p->n_prf + p->n_ke + p->n_esn;
+
+		if (n > ENGINE_MAX_XFORMS) {
+			conns_err(x,
+				  "%s: %s: proposal %u has %u algorithms, "
+				  "at most %d are supported",
+				  x->conn->name, what, i + 1, n,
+				  ENGINE_MAX_XFORMS);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* A configured selector; "dynamic" is the tunnel endpoint's own address
  * (RFC 7296 §2.9: the initiator's TSi then contains its address). */
 static void conns_ts(const struct kb_ts *t, const struct engine_addr *self,
@@ -259,6 +287,22 @@ static void conns_ts(const struct kb_ts *t, const struct engine_addr *self,
 	memcpy(out->end, t->to, 16);
 }
 
+/* The reqid of child `name` of the connection being built: the one it had
+ * before a reload, else the next never-used one. */
+static uint32_t conns_reqid(struct conns_ctx *x, const char *name)
+{
+	int i = x->prev ? conns_find(x->prev, x->conn->name) : -1;
+
+	if (i >= 0) {
+		const struct engine_conn *c = &x->prev->conn[i];
+
+		for (unsigned k = 0; k < c->n_children; k++)
+			if (strcmp(c->children[k].name, name) == 0)
+				return c->children[k].reqid;
+	}
+	return (*x->next_reqid)++;
+}
+
 static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 		       struct engine_conn *ec, struct engine_child_cfg *out)
 {
@@ -277,6 +321,24 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	memcpy(out->name, ch->name, strlen(ch->name) + 1);
 	out->mode = ch->mode == KB_MODE_TRANSPORT ? ENGINE_MODE_TRANSPORT
 						  : ENGINE_MODE_TUNNEL;
+	if (ch->n_local_ts > ENGINE_MAX_TS || ch->n_remote_ts > ENGINE_MAX_TS) {
+		conns_err(x,
+			  "%s: child %s: more than %d traffic selectors per "
+			  "side are not supported yet",
+			  x->conn->name, ch->name, ENGINE_MAX_TS);
+		return -ENOTSUP;
+	}
+	if ((ch->start_action & KB_START_TRAP) &&
+	    (!ec->local.family || !ec->remote.family)) {
+		conns_err(x,
+			  "%s: child %s: start_action = trap needs fixed "
+			  "local_addrs and remote_addrs (a trap for an "
+			  "unknown peer would catch all traffic)",
+			  x->conn->name, ch->name);
+		return -EINVAL;
+	}
+	if (!conns_proposals_fit(x, &ch->esp_proposals, "esp_proposals"))
+		return -ENOTSUP;
 	out->n_esp = conns_proposals(&ch->esp_proposals, out->esp);
 	for (unsigned i = 0; i < ch->n_local_ts && i < ENGINE_MAX_TS; i++)
 		conns_ts(&ch->local_ts[i], &ec->local, &out->local_ts[i]);
@@ -288,7 +350,7 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	out->n_remote_ts =
 		(uint8_t)(ch->n_remote_ts < ENGINE_MAX_TS ? ch->n_remote_ts
 							  : ENGINE_MAX_TS);
-	out->reqid = x->next_reqid++;
+	out->reqid = conns_reqid(x, ch->name);
 	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones. */
 	out->life_soft_s = ch->rekey_time;
 	out->life_hard_s = ch->life_time;
@@ -586,6 +648,8 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 			       c->remote_port, &ec->remote);
 	if (r)
 		return r;
+	if (!conns_proposals_fit(x, &c->proposals, "proposals"))
+		return -ENOTSUP;
 	ec->n_ike = conns_proposals(&c->proposals, ec->ike);
 	r = conns_auth(x, ec);
 	if (r)
@@ -610,10 +674,11 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	return 0;
 }
 
-int conns_build(const struct kb_config *cfg, struct conns *out,
-		struct conf_diag *diag)
+int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
+		     uint32_t *next_reqid, struct conns *out,
+		     struct conf_diag *diag)
 {
-	struct conns_ctx x = { cfg, out, diag, NULL, KERNEL_REQID_MIN + 1 };
+	struct conns_ctx x = { cfg, out, diag, NULL, prev, next_reqid };
 
 	memset(out, 0, sizeof(*out));
 	out->conn = calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->conn));
@@ -637,6 +702,14 @@ int conns_build(const struct kb_config *cfg, struct conns *out,
 			      cfg->conns[i].name);
 	}
 	return 0;
+}
+
+int conns_build(const struct kb_config *cfg, struct conns *out,
+		struct conf_diag *diag)
+{
+	uint32_t next = KERNEL_REQID_MIN + 1;
+
+	return conns_build_next(cfg, NULL, &next, out, diag);
 }
 
 void conns_free(struct conns *c)

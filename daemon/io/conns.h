@@ -29,12 +29,22 @@ struct conns {
 	struct auth_cert **certs; /* certificates they point to */
 };
 
-/* Builds the engine connections of `cfg`. A connection that cannot be used
+/* Builds the engine connections of `cfg` (reqids from the start of
+ * keybridge's range; see conns_build_next for reloads). A connection that cannot be used
  * (unresolvable address, missing key or secret, a setting the engine does
  * not support yet) adds an error to `diag` and is skipped. Returns 0, or
  * -ENOMEM. */
 int conns_build(const struct kb_config *cfg, struct conns *out,
 		struct conf_diag *diag) __attribute__((warn_unused_result));
+
+/* As conns_build, for a reload: a child that exists in `prev` (same
+ * connection and child name) keeps its reqid, so its installed SAs and
+ * trap policies stay linked to it; new children take reqids from
+ * `*next_reqid`, which is never reused (the caller keeps it). */
+int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
+		     uint32_t *next_reqid, struct conns *out,
+		     struct conf_diag *diag)
+	__attribute__((warn_unused_result));
 
 /* Frees everything and wipes the pre-shared keys; safe on a zeroed struct. */
 void conns_free(struct conns *c);

@@ -265,7 +265,7 @@ static void daemon_sa(struct daemon *d, uint64_t now,
 
 /* A policy action becomes one kernel policy per pair of prefixes of its
  * selectors, installed (or removed) in one batch. */
-static void daemon_policy(struct daemon *d, const struct engine_action *a)
+static void daemon_policy_apply(struct daemon *d, const struct engine_action *a)
 {
 	enum { MAX = 64 };
 	struct kernel_policy *p = calloc(MAX, sizeof(*p));
@@ -300,6 +300,38 @@ static void daemon_policy(struct daemon *d, const struct engine_action *a)
 out:
 	free(p);
 	free(reqs);
+}
+
+/* True if `reqid` is a child of a connection with start_action = trap. */
+static bool daemon_reqid_trapped(const struct daemon *d, uint32_t reqid)
+{
+	for (size_t i = 0; i < d->conns.n; i++) {
+		const struct engine_conn *c = &d->conns.conn[i];
+
+		if (!(d->conns.extra[i].start_action & KB_START_TRAP))
+			continue;
+		for (unsigned k = 0; k < c->n_children; k++)
+			if (c->children[k].reqid == reqid)
+				return true;
+	}
+	return false;
+}
+
+/* Policy actions of the engine. When a trapped child goes, its outbound
+ * policy stays: it is the trap (XFRM keeps one policy per selector and
+ * direction), and without it traffic would leave in clear text instead of
+ * raising an ACQUIRE. */
+static void daemon_policy(struct daemon *d, const struct engine_action *a)
+{
+	if (a->type == ENGINE_ACT_POLICY_DEL &&
+	    a->u.policy.dir == ENGINE_POL_OUT &&
+	    daemon_reqid_trapped(d, a->u.policy.reqid)) {
+		log_msg(LOG_LVL_DEBUG, NULL,
+			"keeping the outbound policy of reqid %u as its trap",
+			a->u.policy.reqid);
+		return;
+	}
+	daemon_policy_apply(d, a);
 }
 
 static const char *daemon_event_name(enum engine_event_type t)
@@ -423,7 +455,7 @@ static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
 			sock = &d->socks[i];
 	if (!sock)
 		return;
-	for (int budget = 0; budget < 64; budget++) {
+	for (int budget = 0; budget < 64 && !d->finished; budget++) {
 		ssize_t n =
 			udp_recv(sock, d->buf, sizeof(d->buf), &local, &remote);
 		const uint8_t *p = d->buf;
@@ -441,7 +473,7 @@ static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
 		 * kernel keeps ESP and keepalives for itself. */
 		if (sock->natt) {
 			if (n < 4 || p[0] | p[1] | p[2] | p[3]) {
-				log_msg(LOG_LVL_INFO, NULL,
+				log_msg(LOG_LVL_DEBUG, NULL,
 					"datagram from %s on port %u without "
 					"non-ESP marker dropped",
 					udp_addr_str(&remote, from,
@@ -466,8 +498,8 @@ static void daemon_on_kernel_event(const struct kernel_event *kev, void *arg)
 	struct engine_kevent ev;
 	uint64_t now = loop_now_ms();
 
-	if (engine_kevent_from_kernel(kev, &ev) < 0)
-		return;
+	if (d->stopping || engine_kevent_from_kernel(kev, &ev) < 0)
+		return; /* a trap must not start new SAs while we stop */
 	if (ev.type == ENGINE_KEV_ACQUIRE && !kernel_reqid_is_ours(ev.reqid))
 		return; /* another daemon's trap */
 	if (kev->type == KERNEL_EV_EXPIRE && !kev->u.expire.id.spi)
@@ -538,19 +570,21 @@ static void daemon_on_timer(void *ctx, uint64_t now)
  * once the peers answered or the stop timeout passed. */
 static void daemon_stop(struct daemon *d)
 {
-	uint32_t ids[256];
 	uint64_t now = loop_now_ms();
-	size_t n;
+	size_t n = engine_ike_count(d->engine);
+	uint32_t *ids;
 
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	notify_stopping();
-	n = engine_ike_list(d->engine, ids, 256);
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	n = ids ? engine_ike_list(d->engine, ids, n) : 0;
 	log_msg(LOG_LVL_NOTICE, NULL,
 		"stopping: deleting %zu IKE SAs with their peers", n);
-	for (size_t i = 0; i < n && i < 256; i++)
+	for (size_t i = 0; i < n; i++)
 		(void)engine_terminate(d->engine, now, ids[i]);
+	free(ids);
 	d->stop_deadline = now + d->opts->stop_timeout_ms;
 	daemon_run_actions(d, now);
 }
@@ -559,6 +593,10 @@ static void daemon_on_signal(void *ctx, int signo)
 {
 	struct daemon *d = ctx;
 
+	if (signo == SIGHUP && d->stopping) {
+		log_msg(LOG_LVL_NOTICE, NULL, "SIGHUP ignored: stopping");
+		return;
+	}
 	if (signo == SIGHUP) {
 		daemon_reload(d);
 		return;
@@ -594,7 +632,7 @@ void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove)
 				};
 
 				a.u.policy = p;
-				daemon_policy(d, &a);
+				daemon_policy_apply(d, &a);
 			}
 		if (!remove)
 			log_msg(LOG_LVL_NOTICE, c->name,
@@ -632,22 +670,27 @@ static void daemon_start_conns(struct daemon *d)
 static int daemon_load(struct daemon *d)
 {
 	struct conf_diag diag = { 0 };
+	struct kb_config *cfg;
 	int r = 0;
 
-	d->cfg = config_load_file(d->opts->conf_path, &diag);
-	if (d->cfg && conns_build(d->cfg, &d->conns, &diag) < 0)
+	d->next_reqid = KERNEL_REQID_MIN + 1;
+	cfg = config_load_file(d->opts->conf_path, &diag);
+	if (cfg &&
+	    conns_build_next(cfg, NULL, &d->next_reqid, &d->conns, &diag) < 0)
 		r = -ENOMEM;
 	for (size_t i = 0; i < diag.count; i++)
 		log_msg(LOG_LVL_ERR, NULL, "%s", diag.msgs[i]);
 	for (size_t i = 0; i < d->conns.warnings.count; i++)
 		log_msg(LOG_LVL_WARNING, NULL, "%s", d->conns.warnings.msgs[i]);
-	if (!d->cfg)
+	if (!cfg)
 		r = -ENOMEM;
 	else
 		log_msg(LOG_LVL_NOTICE, NULL,
 			"loaded %zu of %zu connections from %s%s", d->conns.n,
-			d->cfg->n_conns, d->opts->conf_path,
+			cfg->n_conns, d->opts->conf_path,
 			conf_diag_errors(&diag) ? " (errors above)" : "");
+	/* The engine has its own copy; PSKs and passphrases go now. */
+	config_free(cfg);
 	conf_diag_free(&diag);
 	return r;
 }
@@ -740,7 +783,6 @@ static void daemon_teardown(struct daemon *d)
 	for (size_t i = 0; i < d->n_retired; i++)
 		conns_free(&d->retired[i]);
 	free(d->retired);
-	config_free(d->cfg);
 	loop_free(d->loop);
 }
 

@@ -21,7 +21,7 @@ struct daemon {
 	const struct kernel_ops *kops;
 	struct kernel *kernel;
 	struct engine *engine;
-	struct kb_config *cfg;
+	uint32_t next_reqid; /* never reused, see conns_build_next */
 	struct conns conns;
 	struct conns *retired; /* tables replaced by reloads: SAs being */
 	size_t n_retired;      /* deleted may still use their keys */

@@ -9,6 +9,7 @@
 #include "io/loop.h"
 #include "io/notify.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,34 +21,41 @@ struct reload_table {
 	unsigned n_new, n_changed, n_kept, n_removed, n_carried;
 };
 
+/* Room for every connection the next table can hold, allocated once: a
+ * realloc would leave copies of pre-shared keys in freed memory. */
+static bool reload_reserve(struct reload_table *t, size_t cap)
+{
+	t->next.conn = calloc(cap ? cap : 1, sizeof(*t->next.conn));
+	t->next.extra = calloc(cap ? cap : 1, sizeof(*t->next.extra));
+	t->keep = calloc(cap ? cap : 1, sizeof(*t->keep));
+	return t->next.conn && t->next.extra && t->keep;
+}
+
 static bool reload_push(struct reload_table *t, const struct engine_conn *c,
 			const struct conn_extra *x, bool keep)
 {
-	size_t n = t->next.n + 1;
-	struct engine_conn *conn = realloc(t->next.conn, n * sizeof(*conn));
-	struct conn_extra *extra;
-	bool *k;
+	size_t n = t->next.n;
 
-	if (!conn)
-		return false;
-	t->next.conn = conn;
-	extra = realloc(t->next.extra, n * sizeof(*extra));
-	if (!extra)
-		return false;
-	t->next.extra = extra;
-	k = realloc(t->keep, n * sizeof(*k));
-	if (!k)
-		return false;
-	t->keep = k;
-	conn[n - 1] = *c;
-	extra[n - 1] = *x;
-	k[n - 1] = keep;
-	t->next.n = n;
+	t->next.conn[n] = *c;
+	t->next.extra[n] = *x;
+	t->keep[n] = keep;
+	t->next.n = n + 1;
 	return true;
 }
 
-/* True if an error names connection `name` ("…: connections.NAME.key: …"
- * or conns.c's "conn NAME: …"). */
+/* The part of a diagnostic after its "file:line: " location, where the
+ * key path starts ("connections.NAME.key: …"); conns.c's own messages
+ * have no location and start with "conn NAME: ". */
+static const char *reload_diag_key(const char *msg)
+{
+	const char *p = strstr(msg, ": connections.");
+
+	if (strncmp(msg, "conn ", 5) == 0)
+		return msg;
+	return p ? p + 2 : NULL;
+}
+
+/* True if an error is about connection `name`. */
 static bool reload_conn_has_errors(const struct conf_diag *diag,
 				   const char *name)
 {
@@ -55,15 +63,22 @@ static bool reload_conn_has_errors(const struct conf_diag *diag,
 
 	snprintf(a, sizeof(a), "connections.%s.", name);
 	snprintf(b, sizeof(b), "conn %s:", name);
-	return conf_diag_contains(diag, a) || conf_diag_contains(diag, b);
+	for (size_t i = 0; i < diag->count; i++) {
+		const char *k = reload_diag_key(diag->msgs[i]);
+
+		if (k && (strncmp(k, a, strlen(a)) == 0 ||
+			  strncmp(k, b, strlen(b)) == 0))
+			return true;
+	}
+	return false;
 }
 
-/* True if some error is about no connection in particular. */
+/* True if some error is about no connection in particular (syntax,
+ * secrets, a missing file). */
 static bool reload_has_global_errors(const struct conf_diag *diag)
 {
 	for (size_t i = 0; i < diag->count; i++)
-		if (!strstr(diag->msgs[i], "connections.") &&
-		    !strstr(diag->msgs[i], "conn "))
+		if (!reload_diag_key(diag->msgs[i]))
 			return true;
 	return diag->dropped > 0;
 }
@@ -86,6 +101,8 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 {
 	const struct conns *cur = &d->conns;
 
+	if (!reload_reserve(t, fresh->n + cur->n))
+		return false;
 	for (size_t i = 0; i < fresh->n; i++) {
 		int j = conns_find(cur, fresh->conn[i].name);
 		bool same = j >= 0 &&
@@ -132,11 +149,14 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	return true;
 }
 
-/* Removes trap policies of connections that go or change; installs and
- * initiates those that are new or changed. */
-static void reload_apply(struct daemon *d, const struct reload_table *t,
-			 uint64_t now)
+/* Hands the next table to the engine (which deletes the SAs of connections
+ * that go or change), then removes those connections' trap policies. */
+static int reload_apply(struct daemon *d, const struct reload_table *t,
+			uint64_t now)
 {
+	if (engine_conns_replace(d->engine, now, t->next.conn, t->keep,
+				 t->next.n) < 0)
+		return -1;
 	for (size_t j = 0; j < d->conns.n; j++) {
 		int i = conns_find(&t->next, d->conns.conn[j].name);
 
@@ -144,25 +164,31 @@ static void reload_apply(struct daemon *d, const struct reload_table *t,
 		    (d->conns.extra[j].start_action & KB_START_TRAP))
 			daemon_trap(d, &d->conns.conn[j], true);
 	}
-	if (engine_conns_replace(d->engine, now, t->next.conn, t->keep,
-				 t->next.n) < 0) {
-		log_msg(LOG_LVL_ERR, NULL,
-			"reload: out of memory; the "
-			"previous configuration stays");
-		return;
-	}
+	return 0;
 }
 
+/* Keeps the current table's keys and certificates alive (SAs being
+ * deleted may still use them); its connections, PSKs included, go now:
+ * the engine has its own copy. */
 static void reload_retire(struct daemon *d)
 {
 	struct conns *r = realloc(d->retired, (d->n_retired + 1) * sizeof(*r));
+	struct conns *cur = &d->conns;
 
-	if (!r) { /* keep the keys alive rather than free them under SAs */
+	if (cur->conn)
+		OPENSSL_cleanse(cur->conn, cur->n * sizeof(*cur->conn));
+	free(cur->conn);
+	free(cur->extra);
+	conf_diag_free(&cur->warnings);
+	cur->conn = NULL;
+	cur->extra = NULL;
+	cur->n = 0;
+	if (!r) { /* leak the keys rather than free them under live SAs */
 		log_msg(LOG_LVL_ERR, NULL, "reload: out of memory");
 		return;
 	}
 	d->retired = r;
-	r[d->n_retired++] = d->conns;
+	r[d->n_retired++] = *cur;
 }
 
 static void reload_log_diag(const struct conf_diag *diag,
@@ -186,7 +212,8 @@ void daemon_reload(struct daemon *d)
 	log_msg(LOG_LVL_NOTICE, NULL, "SIGHUP: reloading %s",
 		d->opts->conf_path);
 	cfg = config_load_file(d->opts->conf_path, &diag);
-	if (cfg && conns_build(cfg, &fresh, &diag) == 0)
+	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid, &fresh,
+				    &diag) == 0)
 		reload_log_diag(&diag, &fresh);
 	if (cfg && reload_has_global_errors(&diag)) {
 		log_msg(LOG_LVL_ERR, NULL,
@@ -201,13 +228,18 @@ void daemon_reload(struct daemon *d)
 			"the previous configuration stays");
 		goto out;
 	}
-	reload_apply(d, &t, now);
+	if (reload_apply(d, &t, now) < 0) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"reload failed (out of memory); "
+			"the previous configuration stays");
+		goto out;
+	}
 	reload_retire(d);
 	d->conns = t.next;
 	memset(&t.next, 0, sizeof(t.next));
-	config_free(d->cfg);
-	d->cfg = cfg;
-	cfg = NULL;
+	/* The deletes the engine queued go first, so that they cannot remove
+	 * a trap policy installed again just below. */
+	daemon_run_actions(d, now);
 	for (size_t i = 0; i < d->conns.n; i++)
 		if (!t.keep[i])
 			daemon_start_conn(d, i, now);

@@ -117,6 +117,12 @@ static void udp_local_from_cmsg(struct udp_sock *s, struct msghdr *mh,
 {
 	memset(local, 0, sizeof(*local));
 	local->ss_family = (sa_family_t)s->family;
+	/* The port is the socket's, cmsg or not (a reply on 4500 must leave
+	 * from the 4500 socket). */
+	if (s->family == AF_INET)
+		((struct sockaddr_in *)local)->sin_port = htons(s->port);
+	else
+		((struct sockaddr_in6 *)local)->sin6_port = htons(s->port);
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -165,6 +171,8 @@ ssize_t udp_recv(struct udp_sock *s, void *buf, size_t cap,
 		return -errno;
 	if (mh.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
+	if (mh.msg_flags & MSG_CTRUNC) /* no local address: cannot answer */
+		return -EBADMSG;
 	udp_local_from_cmsg(s, &mh, local);
 	return n;
 }
