@@ -98,10 +98,17 @@ struct engine_action *engine_push(struct engine *e, enum engine_action_type t,
 
 	if (e->n_act == e->cap_act) {
 		size_t cap = e->cap_act ? e->cap_act * 2 : 16;
-		void *p = realloc(e->act, cap * sizeof(*e->act));
+		struct engine_action *p = calloc(cap, sizeof(*e->act));
 
 		if (!p)
 			return NULL;
+		/* Not realloc: SA_ADD actions hold keys, and the old block
+		 * must be wiped before it goes back to the allocator. */
+		if (e->n_act) {
+			memcpy(p, e->act, e->n_act * sizeof(*e->act));
+			crypto_wipe(e->act, e->cap_act * sizeof(*e->act));
+		}
+		free(e->act);
 		e->act = p;
 		e->cap_act = cap;
 	}
