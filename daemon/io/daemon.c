@@ -54,9 +54,37 @@ static int64_t daemon_realtime(void *ctx)
 	return (int64_t)time(NULL);
 }
 
+/* Engine lines about no SA (malformed or unknown datagrams) can be caused
+ * by anyone who can send UDP: at most DAEMON_JUNK_PER_S of them a second
+ * reach the log, the rest are counted and reported once a second. */
+static bool daemon_log_junk_allowed(struct daemon *d)
+{
+	uint64_t now = loop_now_ms();
+
+	if (now - d->junk_window >= 1000) {
+		if (d->junk_suppressed)
+			log_msg(LOG_LVL_NOTICE, NULL,
+				"%u more messages about unauthenticated "
+				"datagrams were not logged",
+				d->junk_suppressed);
+		d->junk_window = now;
+		d->junk_logged = 0;
+		d->junk_suppressed = 0;
+	}
+	if (d->junk_logged < DAEMON_JUNK_PER_S) {
+		d->junk_logged++;
+		return true;
+	}
+	d->junk_suppressed++;
+	return false;
+}
+
 static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
 {
-	(void)ctx;
+	struct daemon *d = ctx;
+
+	if (!sa && level >= LOG_LVL_INFO && !daemon_log_junk_allowed(d))
+		return;
 	log_msg((enum log_level)level, sa, "%s", msg);
 }
 

@@ -9,6 +9,8 @@
 #include "io/udp.h"
 #include "kernel/kernel.h"
 
+enum { DAEMON_JUNK_PER_S = 10 };
+
 struct keylog;
 struct loop;
 
@@ -27,6 +29,9 @@ struct daemon {
 	size_t n_retired;      /* deleted may still use their keys */
 	struct keylog *keylog; /* --keylog, NULL when off */
 	uint32_t policy_seq;
+	/* unauthenticated junk is logged at most DAEMON_JUNK_PER_S a second */
+	uint64_t junk_window;
+	unsigned junk_logged, junk_suppressed;
 	bool stopping, finished;
 	uint64_t stop_deadline;
 	int exit_status;

@@ -725,3 +725,61 @@ TEST(keybridged_certificate_from_another_ca_is_refused)
 {
 	two_daemons_certs("other", false);
 }
+
+/* Hostile input: thousands of random and half-valid datagrams on ports 500
+ * and 4500 while a tunnel is up. The responder keeps running, keeps the
+ * IKE SA and still processes its peer's Delete afterwards. */
+TEST(keybridged_survives_garbage_datagrams)
+{
+	static const char flood[] =
+		"import os, random, socket\n"
+		"random.seed(7)\n"
+		"s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		"for i in range(3000):\n"
+		"    n = random.choice([0, 1, 3, 4, 27, 28, 29, 60, 300, "
+		"1400])\n"
+		"    b = bytearray(os.urandom(n))\n"
+		"    if n >= 28 and i %% 3 == 0:\n"
+		"        b[17] = 0x20\n"
+		"        b[18] = random.choice([34, 35, 36, 37])\n"
+		"        b[24:28] = n.to_bytes(4, 'big')\n"
+		"    port = 500 if i %% 2 else 4500\n"
+		"    if port == 4500 and i %% 4 == 0 and n >= 4:\n"
+		"        b[0:4] = bytes(4)\n"
+		"    s.sendto(bytes(b), ('%s', port))\n";
+	struct du_peer a, b;
+	char script[2048], cmd[4096];
+
+	if (system("command -v python3 >/dev/null") != 0)
+		test_skip("python3 is not installed (make deps)");
+	du_link(&a, &b, false);
+	write_psk_conf(&a, &b, true, "a shared secret of some length");
+	write_psk_conf(&b, &a, false, "a shared secret of some length");
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	REQUIRE(du_log_wait(&b, "IKE SA established", 10000));
+
+	snprintf(script, sizeof(script), flood, b.addr);
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s python3 -c \"%s\"", a.ns,
+		 script);
+	CHECK_EQ(system(cmd), 0);
+	/* a second burst a second later makes the first one's count show */
+	usleep(1200 * 1000);
+	CHECK_EQ(system(cmd), 0);
+	usleep(500 * 1000);
+	CHECK(du_alive(&b));
+	CHECK(!du_log_has(&b, "IKE SA deleted"));
+	/* anyone can send junk: the log is rate-limited */
+	CHECK_LT(log_count(&b, "dropping malformed datagram"), 60);
+	CHECK(du_log_has(&b, "were not logged"));
+	/* the SA still works: a's Delete is understood and confirmed */
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK(du_log_wait(&b, "IKE SA deleted", 3000));
+	CHECK(du_log_has(&a, "peer confirmed the IKE SA delete"));
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+}
