@@ -26,14 +26,7 @@ ping_ok "$NS1" fd02::1 3
 ping_ok "$NS3" 10.0.1.1 3
 
 step "masquerade in $NS2, count sources in $NS3"
-n2 nft -f - <<'NFT'
-table ip kbnat {
-	chain post {
-		type nat hook postrouting priority srcnat;
-		oifname "veth23" masquerade
-	}
-}
-NFT
+masquerade "$NS2" veth23
 n3 nft -f - <<'NFT'
 table ip kbcount {
 	chain in {

@@ -24,14 +24,7 @@ ns_three
 addr "$NS1" lo 10.1.0.1/32
 addr "$NS3" lo 10.3.0.1/32
 n1 ip route add 10.3.0.0/24 via 10.0.1.254 src 10.1.0.1
-n2 nft -f - <<'NFT'
-table ip kbnat {
-	chain post {
-		type nat hook postrouting priority srcnat;
-		oifname "veth23" masquerade
-	}
-}
-NFT
+masquerade "$NS2" veth23
 
 kb_conf "$dir/3.conf" 10.0.2.1 %any three.test one.test \
 	10.3.0.0/24 10.1.0.0/24 none

@@ -165,6 +165,19 @@ ns_three() {
 	n2 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
+# masquerade NS IF: IPv4 source NAT (nftables masquerade) for everything
+# NS routes out of IF; ns_three's router does it with "$NS2" veth23.
+masquerade() {
+	ip netns exec "$1" nft -f - <<-NFT
+		table ip kbnat {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "$2" masquerade
+			}
+		}
+	NFT
+}
+
 # esp_pair [ALGO KEY12 KEY21 ICVBITS]: after ns_two, hand-keyed ESP in
 # transport mode between 10.0.0.1 ($NS1) and 10.0.0.2 ($NS2): SPI 0x1001
 # from 1 to 2, 0x2002 back, policies out and in on both sides. Default AEAD:

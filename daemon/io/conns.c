@@ -228,7 +228,8 @@ static uint8_t conns_proposals(const struct kb_proposals *ps,
 {
 	uint8_t n = 0;
 
-	for (unsigned i = 0; i < ps->count && n < ENGINE_MAX_PROPOSALS; i++)
+	/* the caller checked the limits with conns_proposals_fit() */
+	for (unsigned i = 0; i < ps->count; i++)
 		conns_proposal(&ps->p[i], &out[n++]);
 	return n;
 }
@@ -340,16 +341,13 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	if (!conns_proposals_fit(x, &ch->esp_proposals, "esp_proposals"))
 		return -ENOTSUP;
 	out->n_esp = conns_proposals(&ch->esp_proposals, out->esp);
-	for (unsigned i = 0; i < ch->n_local_ts && i < ENGINE_MAX_TS; i++)
+	/* both counts were checked against ENGINE_MAX_TS above */
+	for (unsigned i = 0; i < ch->n_local_ts; i++)
 		conns_ts(&ch->local_ts[i], &ec->local, &out->local_ts[i]);
-	for (unsigned i = 0; i < ch->n_remote_ts && i < ENGINE_MAX_TS; i++)
+	for (unsigned i = 0; i < ch->n_remote_ts; i++)
 		conns_ts(&ch->remote_ts[i], &ec->remote, &out->remote_ts[i]);
-	out->n_local_ts =
-		(uint8_t)(ch->n_local_ts < ENGINE_MAX_TS ? ch->n_local_ts
-							 : ENGINE_MAX_TS);
-	out->n_remote_ts =
-		(uint8_t)(ch->n_remote_ts < ENGINE_MAX_TS ? ch->n_remote_ts
-							  : ENGINE_MAX_TS);
+	out->n_local_ts = ch->n_local_ts;
+	out->n_remote_ts = ch->n_remote_ts;
 	out->reqid = conns_reqid(x, ch->name);
 	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones. */
 	out->life_soft_s = ch->rekey_time;

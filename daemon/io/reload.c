@@ -31,7 +31,7 @@ static bool reload_reserve(struct reload_table *t, size_t cap)
 	return t->next.conn && t->next.extra && t->keep;
 }
 
-static bool reload_push(struct reload_table *t, const struct engine_conn *c,
+static void reload_push(struct reload_table *t, const struct engine_conn *c,
 			const struct conn_extra *x, bool keep)
 {
 	size_t n = t->next.n;
@@ -40,7 +40,6 @@ static bool reload_push(struct reload_table *t, const struct engine_conn *c,
 	t->next.extra[n] = *x;
 	t->keep[n] = keep;
 	t->next.n = n + 1;
-	return true;
 }
 
 /* The part of a diagnostic after its "file:line: " location, where the
@@ -85,13 +84,13 @@ static bool reload_has_global_errors(const struct conf_diag *diag)
 
 /* Carries the current version of connection `j` over into the next
  * table. */
-static bool reload_carry(struct daemon *d, size_t j, struct reload_table *t)
+static void reload_carry(struct daemon *d, size_t j, struct reload_table *t)
 {
 	t->n_carried++;
 	log_msg(LOG_LVL_WARNING, d->conns.conn[j].name,
 		"not reloaded (configuration errors above); it keeps running "
 		"with its previous settings");
-	return reload_push(t, &d->conns.conn[j], &d->conns.extra[j], true);
+	reload_push(t, &d->conns.conn[j], &d->conns.extra[j], true);
 }
 
 /* Builds the next table from the freshly loaded connections and the
@@ -109,8 +108,8 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 			    cur->extra[j].digest == fresh->extra[i].digest;
 
 		if (reload_conn_has_errors(diag, fresh->conn[i].name)) {
-			if (j >= 0 && !reload_carry(d, (size_t)j, t))
-				return false;
+			if (j >= 0)
+				reload_carry(d, (size_t)j, t);
 			continue;
 		}
 		if (j < 0)
@@ -119,15 +118,13 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 			t->n_kept++;
 		else
 			t->n_changed++;
-		if (!reload_push(t, &fresh->conn[i], &fresh->extra[i], same))
-			return false;
+		reload_push(t, &fresh->conn[i], &fresh->extra[i], same);
 	}
 	for (size_t j = 0; j < cur->n; j++) {
 		if (conns_find(fresh, cur->conn[j].name) >= 0)
 			continue;
 		if (reload_conn_has_errors(diag, cur->conn[j].name)) {
-			if (!reload_carry(d, j, t))
-				return false;
+			reload_carry(d, j, t);
 			continue;
 		}
 		t->n_removed++;

@@ -265,23 +265,3 @@ void codec_util_pcap_close(struct codec_util_pcap *pc)
 	CHECK_EQ(fclose(pc->f), 0);
 	pc->f = NULL;
 }
-
-int codec_util_run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0, r;
-	int st;
-
-	if (!p)
-		return -1;
-	while (n + 1 < cap && (r = fread(out + n, 1, cap - 1 - n, p)) > 0)
-		n += r;
-	out[n] = 0;
-	/* drain the rest so the child is not killed by SIGPIPE */
-	while (fgetc(p) != EOF)
-		;
-	st = pclose(p);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}

@@ -51,9 +51,4 @@ void codec_util_pcap_add_frags(struct codec_util_pcap *pc, const char *src,
 
 void codec_util_pcap_close(struct codec_util_pcap *pc);
 
-/* Runs `cmd` with sh -c, stores up to cap-1 bytes of its stdout (NUL
- * terminated) in `out`, and returns its exit status (-1 if it could not
- * run). */
-int codec_util_run(const char *cmd, char *out, size_t cap);
-
 #endif

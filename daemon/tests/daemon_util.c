@@ -93,15 +93,9 @@ void du_write_conf(struct du_peer *p, const char *conf)
 	fclose(f);
 }
 
-void du_start(struct du_peer *p, const char *extra_args)
+/* Runs `cmd` with /bin/sh as the peer's daemon process. */
+static void du_spawn(struct du_peer *p, const char *cmd)
 {
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "exec ip netns exec %s %s -c %s/swanctl.conf -l debug %s "
-		 ">%s/log 2>&1",
-		 p->ns, test_build_path("bin/keybridged"), p->dir,
-		 extra_args ? extra_args : "", p->dir);
 	p->pid = fork();
 	REQUIRE(p->pid >= 0);
 	if (p->pid == 0) {
@@ -112,14 +106,28 @@ void du_start(struct du_peer *p, const char *extra_args)
 		du_registered(p)->pid = p->pid;
 }
 
-static char *du_log_read(struct du_peer *p)
+void du_start(struct du_peer *p, const char *extra_args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "exec ip netns exec %s %s -c %s/swanctl.conf -l debug %s "
+		 ">%s/log 2>&1",
+		 p->ns, test_build_path("bin/keybridged"), p->dir,
+		 extra_args ? extra_args : "", p->dir);
+	du_spawn(p, cmd);
+}
+
+/* The peer's file `name` (log, charon.log), up to 1 MiB, in a static
+ * buffer; "" if it does not exist yet. */
+static char *du_file_read(const struct du_peer *p, const char *name)
 {
 	static char buf[1 << 20];
 	char path[128];
 	size_t n = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/log", p->dir);
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
 	buf[0] = 0;
 	f = fopen(path, "r");
 	if (!f)
@@ -130,24 +138,40 @@ static char *du_log_read(struct du_peer *p)
 	return buf;
 }
 
-bool du_log_has(struct du_peer *p, const char *needle)
-{
-	return strstr(du_log_read(p), needle) != NULL;
-}
-
-bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
+static bool du_file_wait(struct du_peer *p, const char *name,
+			 const char *needle, unsigned ms)
 {
 	for (unsigned waited = 0; waited <= ms; waited += 50) {
-		if (du_log_has(p, needle))
+		if (strstr(du_file_read(p, name), needle))
 			return true;
 		usleep(50 * 1000);
 	}
 	return false;
 }
 
+bool du_log_has(struct du_peer *p, const char *needle)
+{
+	return strstr(du_file_read(p, "log"), needle) != NULL;
+}
+
+bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
+{
+	return du_file_wait(p, "log", needle, ms);
+}
+
+int du_log_count(struct du_peer *p, const char *needle)
+{
+	int n = 0;
+
+	for (const char *l = du_file_read(p, "log"); (l = strstr(l, needle));
+	     l += strlen(needle))
+		n++;
+	return n;
+}
+
 void du_log_dump(struct du_peer *p)
 {
-	char *log = du_log_read(p), *save = NULL;
+	char *log = du_file_read(p, "log"), *save = NULL;
 	char path[128], cmd[256];
 
 	snprintf(path, sizeof(path), "%s/charon.log", p->dir);
@@ -233,14 +257,7 @@ void du_start_charon(struct du_peer *p, const char *swanctl_conf,
 		"\"mount --bind %1$s/run /run && STRONGSWAN_CONF=%1$s/"
 		"strongswan.conf exec /usr/lib/ipsec/charon\" >%1$s/log 2>&1",
 		p->dir, p->ns);
-	p->pid = fork();
-	REQUIRE(p->pid >= 0);
-	if (p->pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	if (du_registered(p))
-		du_registered(p)->pid = p->pid;
+	du_spawn(p, cmd);
 	snprintf(path, sizeof(path), "%s/charon.vici", p->dir);
 	for (int i = 0; i < 100 && access(path, F_OK) != 0; i++)
 		usleep(50 * 1000);
@@ -261,20 +278,5 @@ void du_start_charon(struct du_peer *p, const char *swanctl_conf,
 
 bool du_charon_log_wait(struct du_peer *p, const char *needle, unsigned ms)
 {
-	char path[128], buf[1 << 16];
-
-	snprintf(path, sizeof(path), "%s/charon.log", p->dir);
-	for (unsigned waited = 0; waited <= ms; waited += 50) {
-		FILE *f = fopen(path, "r");
-
-		if (f) {
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			buf[n] = 0;
-			fclose(f);
-			if (strstr(buf, needle))
-				return true;
-		}
-		usleep(50 * 1000);
-	}
-	return false;
+	return du_file_wait(p, "charon.log", needle, ms);
 }

@@ -32,6 +32,9 @@ bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms);
 /* True if the peer's log contains `needle`. */
 bool du_log_has(struct du_peer *p, const char *needle);
 
+/* How many times `needle` occurs in the peer's log. */
+int du_log_count(struct du_peer *p, const char *needle);
+
 /* Prints the peer's log as test notes (for failures). */
 void du_log_dump(struct du_peer *p);
 

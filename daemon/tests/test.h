@@ -44,6 +44,11 @@ const char *test_hex(const void *buf, size_t len);
  * end of the line, into `out`; returns the byte count, or -1 on bad input. */
 long test_unhex(const char *hex, uint8_t *out, size_t cap);
 
+/* Runs `cmd` with /bin/sh, puts up to cap-1 bytes of its standard output
+ * (NUL-terminated) in `out` and returns its exit status, or -1 if it could
+ * not run or died by a signal. The rest of the output is drained. */
+int test_run_capture(const char *cmd, char *out, size_t cap);
+
 /* Path of a file in the source tree ($KB_ROOT) or build tree ($KB_BUILD). */
 const char *test_src_path(const char *rel);
 const char *test_build_path(const char *rel);

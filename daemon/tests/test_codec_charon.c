@@ -302,7 +302,7 @@ TEST(codec_charon_ikedump_names_everything)
 
 	snprintf(cmd, sizeof(cmd), "%s %s", test_build_path("bin/ikedump"),
 		 test_src_path(VEC_DIR "charon.pcap"));
-	REQUIRE_EQ(codec_util_run(cmd, out, sizeof(out)), 0);
+	REQUIRE_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	CHECK(strstr(out, "error=") == NULL);
 	CHECK(strstr(out, "frame=10 ") != NULL);
 	CHECK(strstr(out, "kind=IKE exchange=IKE_SA_INIT role=request msg_id=0 "

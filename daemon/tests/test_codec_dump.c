@@ -84,7 +84,7 @@ static char *run_dump(const char *args, const char *path, int *status)
 
 	snprintf(cmd, sizeof(cmd), "%s %s %s", test_build_path("bin/ikedump"),
 		 args, path);
-	*status = codec_util_run(cmd, o, sizeof(out[0]));
+	*status = test_run_capture(cmd, o, sizeof(out[0]));
 	return o;
 }
 
@@ -163,7 +163,7 @@ TEST(codec_ikedump_json_parses)
 				     test_build_path("tests/codec_dump3.pcap"));
 	int st;
 
-	if (codec_util_run("python3 -c pass", out, sizeof(out)) != 0)
+	if (test_run_capture("python3 -c pass", out, sizeof(out)) != 0)
 		test_skip("python3 is not installed: cannot parse the JSON");
 	write_capture(pcap, false);
 	snprintf(cmd, sizeof(cmd),
@@ -181,7 +181,7 @@ TEST(codec_ikedump_json_parses)
 		 "m[11][\"error\"][\"notify\"])\n"
 		 "'",
 		 test_build_path("bin/ikedump"), pcap);
-	st = codec_util_run(cmd, out, sizeof(out));
+	st = test_run_capture(cmd, out, sizeof(out));
 	CHECK_EQ(st, 0);
 	CHECK_STR(out, "15\n"
 		       "IKE_SA_INIT SA ENCR_AES_GCM_16\n"
@@ -194,13 +194,13 @@ TEST(codec_ikedump_rejects_bad_input)
 {
 	char out[256];
 
-	CHECK_EQ(codec_util_run(test_build_path("bin/ikedump"), out,
-				sizeof(out)),
+	CHECK_EQ(test_run_capture(test_build_path("bin/ikedump"), out,
+				  sizeof(out)),
 		 2);
-	CHECK_EQ(codec_util_run(strcat(strcpy((char[512]){ 0 },
-					      test_build_path("bin/ikedump")),
-				       " /nonexistent.pcap 2>/dev/null"),
-				out, sizeof(out)),
+	CHECK_EQ(test_run_capture(strcat(strcpy((char[512]){ 0 },
+						test_build_path("bin/ikedump")),
+					 " /nonexistent.pcap 2>/dev/null"),
+				  out, sizeof(out)),
 		 1);
 }
 
@@ -244,7 +244,7 @@ TEST(codec_ikedump_reads_stdin)
 	want = run_dump("", pcap, &st);
 	snprintf(cmd, sizeof(cmd), "%s - < %s", test_build_path("bin/ikedump"),
 		 pcap);
-	CHECK_EQ(codec_util_run(cmd, got, sizeof(got)), 0);
+	CHECK_EQ(test_run_capture(cmd, got, sizeof(got)), 0);
 	CHECK_STR(got, want);
 }
 

@@ -251,7 +251,7 @@ TEST(codec_tshark_agrees_with_encoder)
 	size_t n = 0;
 	int st;
 
-	if (codec_util_run("tshark -v >/dev/null 2>&1", got, sizeof(got)))
+	if (test_run_capture("tshark -v >/dev/null 2>&1", got, sizeof(got)))
 		test_skip("tshark is not installed (Debian package tshark)");
 	snprintf(path, sizeof(path), "%s",
 		 test_build_path("tests/codec_tshark.pcap"));
@@ -284,7 +284,7 @@ TEST(codec_tshark_agrees_with_encoder)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " -e %s",
 				      field_name[f]);
 	snprintf(cmd + n, sizeof(cmd) - n, " 2>/dev/null");
-	st = codec_util_run(cmd, got, sizeof(got));
+	st = test_run_capture(cmd, got, sizeof(got));
 	CHECK_EQ(st, 0);
 	/* line by line, so a difference names its message */
 	for (const char *w = want, *g = got; *w || *g; n++) {
@@ -304,7 +304,7 @@ TEST(codec_tshark_agrees_with_encoder)
 	/* Expert info: nothing malformed, no error-level item. */
 	snprintf(cmd, sizeof(cmd), "tshark -r %s -q -z expert 2>/dev/null",
 		 path);
-	CHECK_EQ(codec_util_run(cmd, got, sizeof(got)), 0);
+	CHECK_EQ(test_run_capture(cmd, got, sizeof(got)), 0);
 	if (strstr(got, "Malformed") || strstr(got, "Errors ("))
 		test_fail(__FILE__, __LINE__, "tshark expert info:\n%s", got);
 }

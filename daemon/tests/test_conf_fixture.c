@@ -220,20 +220,6 @@ TEST(conf_fixture_random_bytes_and_tokens)
 	}
 }
 
-/* Runs `cmd` (stderr to stdout) and returns its exit status and output. */
-static int run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n;
-	int st;
-
-	REQUIRE(p != NULL);
-	n = fread(out, 1, cap - 1, p);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 TEST(conf_fixture_kbconf_checks_files)
 {
 	static char out[1 << 16];
@@ -241,7 +227,7 @@ TEST(conf_fixture_kbconf_checks_files)
 
 	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", test_build_path("bin/kbconf"),
 		 test_src_path(GW "/swanctl.conf"));
-	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	CHECK(strstr(out, "net-net: version 2, rekey 14400s") != NULL);
 	CHECK(strstr(out,
 		     "  IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE25519\n") !=
@@ -254,7 +240,7 @@ TEST(conf_fixture_kbconf_checks_files)
 		 "  rekey = 1h\n }\n}\n");
 	snprintf(cmd, sizeof(cmd), "%s --quiet %s/swanctl.conf 2>&1",
 		 test_build_path("bin/kbconf"), dir);
-	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 1);
 	CHECK(strstr(out, "/swanctl.conf:3: connections.c.version: IKEv1 is "
 			  "not supported by keybridge (use 0 or 2)\n") != NULL);
 	CHECK(strstr(out, "/swanctl.conf:4: connections.c.rekey: unknown "
@@ -263,7 +249,7 @@ TEST(conf_fixture_kbconf_checks_files)
 
 	snprintf(cmd, sizeof(cmd), "%s --bogus 2>&1",
 		 test_build_path("bin/kbconf"));
-	CHECK_EQ(run(cmd, out, sizeof(out)), 2);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 2);
 	CHECK(strstr(out, "usage: kbconf") != NULL);
 	cu_rmtree(dir);
 }

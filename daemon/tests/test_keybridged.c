@@ -17,35 +17,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs a shell command and returns its exit status; output into `out`. */
-static int run_capture(const char *cmd, char *out, size_t cap)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-	int status;
-
-	REQUIRE(f != NULL);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = 0;
-	status = pclose(f);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(keybridged_version_and_bad_options)
 {
 	char out[4096], cmd[512];
 
 	snprintf(cmd, sizeof(cmd), "%s --version 2>&1",
 		 test_build_path("bin/keybridged"));
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	CHECK(strncmp(out, "keybridged ", 11) == 0);
 	snprintf(cmd, sizeof(cmd), "%s --bogus 2>&1",
 		 test_build_path("bin/keybridged"));
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 2);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 2);
 	CHECK(strstr(out, "Usage:") != NULL);
 	snprintf(cmd, sizeof(cmd), "%s -l loud 2>&1",
 		 test_build_path("bin/keybridged"));
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 2);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 2);
 	CHECK(strstr(out, "unknown log level 'loud'") != NULL);
 }
 
@@ -108,7 +94,7 @@ TEST(keybridged_check_config_names_file_line_and_key)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1",
 		 test_build_path("bin/keybridged"), path);
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 1);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 1);
 	char want[128];
 	snprintf(want, sizeof(want), "%s:4", path);
 	CHECK(strstr(out, want) != NULL);
@@ -334,7 +320,7 @@ static void ns_capture(const struct du_peer *p, const char *what, char *out,
 	char cmd[256];
 
 	snprintf(cmd, sizeof(cmd), "ip -n %s %s 2>&1", p->ns, what);
-	run_capture(cmd, out, cap);
+	test_run_capture(cmd, out, cap);
 }
 
 /* start_action = trap: the policy is in the kernel before any traffic, the
@@ -445,7 +431,7 @@ TEST(keybridged_keylog_lets_tshark_decrypt_the_exchange)
 		"-T fields -e isakmp.id.data.fqdn 2>/dev/null | sort -u | tr "
 		"'\\n' ' '",
 		a.dir, b.dir);
-	run_capture(cmd, out, sizeof(out));
+	test_run_capture(cmd, out, sizeof(out));
 	CHECK(strstr(out, "a.example.org") != NULL);
 	CHECK(strstr(out, "b.example.org") != NULL);
 	if (test_failed()) {
@@ -481,7 +467,7 @@ TEST(keybridged_check_config_warns_about_unimplemented_settings)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1",
 		 test_build_path("bin/keybridged"), path);
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	CHECK(strstr(out, "warning: conn t: unique is not enforced yet") !=
 	      NULL);
 	CHECK(strstr(out, "keyingtries = 3 is not implemented yet") != NULL);
@@ -532,22 +518,6 @@ static void reload_conf(char *conf, size_t cap, const struct du_peer *p,
 		 "  }\n}\n");
 }
 
-static int log_count(struct du_peer *p, const char *needle)
-{
-	char path[128], line[1024];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/log", p->dir);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
-}
-
 /* SIGHUP: a new connection starts while the unchanged one keeps its IKE SA;
  * a reload with an error tears nothing down; a removed connection is
  * deleted with the peer. */
@@ -572,7 +542,7 @@ TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
 	kill(a.pid, SIGHUP);
 	CHECK(du_log_wait(&a, "reloaded: 1 new, 0 changed, 1 unchanged", 5000));
 	CHECK(du_log_wait(&a, "u[2]: IKE SA established (initiator)", 10000));
-	CHECK_EQ(log_count(&a, "IKE SA established (initiator)"), 2);
+	CHECK_EQ(du_log_count(&a, "IKE SA established (initiator)"), 2);
 
 	/* an error in u: nothing is torn down */
 	reload_conf(conf, sizeof(conf), &a, &b, true, true,
@@ -590,7 +560,7 @@ TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
 	kill(a.pid, SIGHUP);
 	CHECK(du_log_wait(&a, "u: removed from the configuration", 5000));
 	CHECK(du_log_wait(&b, "u[2]: IKE SA deleted", 5000));
-	CHECK_EQ(log_count(&b, "t[1]: IKE SA deleted"), 0);
+	CHECK_EQ(du_log_count(&b, "t[1]: IKE SA deleted"), 0);
 	CHECK(du_alive(&a));
 	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
 	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
@@ -616,18 +586,18 @@ TEST(keybridged_install_and_systemd_unit)
 		 "UNITDIR=%3$s/unit SYSCONFDIR=%3$s/etc DESTDIR= >/dev/null "
 		 "2>&1 || echo failed",
 		 test_src_path(""), test_build_path(""), dir);
-	run_capture(cmd, out, sizeof(out));
+	test_run_capture(cmd, out, sizeof(out));
 	REQUIRE_STR(out, "");
 	snprintf(cmd, sizeof(cmd), "%s/usr/sbin/keybridged --version", dir);
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	snprintf(cmd, sizeof(cmd),
 		 "grep -c '^ExecStart=%s/usr/sbin/keybridged -c' "
 		 "%s/unit/keybridge.service",
 		 dir, dir);
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	snprintf(cmd, sizeof(cmd),
 		 "systemd-analyze verify %s/unit/keybridge.service 2>&1", dir);
-	CHECK_EQ(run_capture(cmd, out, sizeof(out)), 0);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
 	CHECK_STR(out, "");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
@@ -771,7 +741,7 @@ TEST(keybridged_survives_garbage_datagrams)
 	CHECK(du_alive(&b));
 	CHECK(!du_log_has(&b, "IKE SA deleted"));
 	/* anyone can send junk: the log is rate-limited */
-	CHECK_LT(log_count(&b, "dropping malformed datagram"), 60);
+	CHECK_LT(du_log_count(&b, "dropping malformed datagram"), 60);
 	CHECK(du_log_has(&b, "were not logged"));
 	/* the SA still works: a's Delete is understood and confirmed */
 	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);

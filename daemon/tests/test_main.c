@@ -159,6 +159,30 @@ void test_check_mem(const char *file, int line, const char *what,
 		  test_hex(expected, len), test_hex(actual, len));
 }
 
+int test_run_capture(const char *cmd, char *out, size_t cap)
+{
+	FILE *p;
+	size_t n = 0, r;
+	int st;
+
+	if (cap)
+		out[0] = 0;
+	fflush(stdout);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < cap && (r = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += r;
+	out[n] = 0;
+	/* drain the rest so the child is not killed by SIGPIPE */
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
 static const char *tree_path(const char *env, const char *fallback,
 			     const char *rel)
 {

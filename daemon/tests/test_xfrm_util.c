@@ -1,6 +1,7 @@
 /* Helpers for the XFRM tests on the real kernel (see test_xfrm_util.h). */
 #include "tests/test_xfrm_util.h"
 
+#include "tests/netns.h"
 #include "tests/test.h"
 
 #include <arpa/inet.h>
@@ -20,20 +21,7 @@
 
 void xt_netns(void)
 {
-	struct ifreq ifr = { 0 };
-	int fd;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		test_skip("cannot create a network namespace: %s "
-			  "(needs root / CAP_SYS_ADMIN)",
-			  strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	REQUIRE(fd >= 0);
-	strcpy(ifr.ifr_name, "lo");
-	REQUIRE(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
-	ifr.ifr_flags |= IFF_UP;
-	REQUIRE(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-	close(fd);
+	test_netns_enter();
 	/* Linux exempts loopback from IPsec (disable_xfrm/disable_policy are
 	 * 1 on lo); the tests route their traffic over lo, so switch it on. */
 	xt_sysctl("net/ipv4/conf/lo/disable_xfrm", "0");
@@ -93,21 +81,13 @@ const char *xt_sh_out(const char *fmt, ...)
 {
 	static char out[65536];
 	char cmd[2048];
-	size_t n = 0, got;
 	va_list ap;
-	FILE *f;
 
 	va_start(ap, fmt);
 	vfmt(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	fflush(stdout);
-	f = popen(cmd, "r");
-	REQUIRE(f);
-	while (n < sizeof(out) - 1 &&
-	       (got = fread(out + n, 1, sizeof(out) - 1 - n, f)) > 0)
-		n += got;
-	out[n] = 0;
-	pclose(f);
+	/* callers judge the output; the exit status is theirs to ask for */
+	(void)test_run_capture(cmd, out, sizeof(out));
 	return out;
 }
 
