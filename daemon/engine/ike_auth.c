@@ -424,13 +424,38 @@ static int auth_child_select_r(struct ike_sa *sa, const struct ike_msg *m,
 	return auth_alloc_spi(sa, c);
 }
 
+/* True if connection `c` allows what IKE_SA_INIT already settled before
+ * the peer's identity was known: the IKE proposal chosen then (from the
+ * first connection whose addresses fit) and the AUTH method the peer
+ * uses. Without this check an initiator could name a strict connection's
+ * identity and bring it up with another connection's weaker suite. */
+static bool auth_conn_allows(const struct ike_sa *sa,
+			     const struct engine_conn *c,
+			     const struct ike_pl_auth *au)
+{
+	struct engine_proposal one;
+	struct proposal_chosen again;
+
+	proposal_from_chosen(&sa->alg, &one);
+	if (proposal_accept(c->ike, c->n_ike, &one, true, &again))
+		return false;
+	if (c->remote_auth.method == ENGINE_AUTH_PSK)
+		return au->method == AUTHM_SHARED_KEY;
+	return au->method == AUTHM_DIGITAL_SIGNATURE;
+}
+
 /* Finds the connection for the initiator's identity (§2.15: IDs must
- * match the configuration). */
+ * match the configuration) among those that allow the IKE SA as
+ * negotiated. A connection that names the identity but refuses the
+ * suite is reported, so the operator sees why the peer was refused. */
 static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 					     const struct ike_msg *m)
 {
 	const struct ike_payload *id = ike_msg_find(m, PL_IDI, NULL);
+	const struct ike_payload *au = ike_msg_find(m, PL_AUTH, NULL);
+	const struct engine_conn *refused = NULL;
 	struct engine *e = sa->e;
+	char alg[128];
 
 	for (size_t i = 0; i < e->n_conns; i++) {
 		const struct engine_conn *c = &e->conns[i];
@@ -441,9 +466,20 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 		if (c->remote.family &&
 		    !ike_sa_addr_eq(&c->remote, &sa->remote, false))
 			continue;
-		if (auth_id_match(&c->remote_auth.id, &id->u.id))
+		if (!auth_id_match(&c->remote_auth.id, &id->u.id))
+			continue;
+		if (au && auth_conn_allows(sa, c, &au->u.auth))
 			return c;
+		if (!refused)
+			refused = c;
 	}
+	if (refused)
+		engine_log(e, sa, 4,
+			   "peer's identity matches connection '%s', which "
+			   "does not allow this IKE SA (%s, auth method %u)",
+			   refused->name,
+			   proposal_str(&sa->alg, alg, sizeof(alg)),
+			   au ? au->u.auth.method : 0);
 	return NULL;
 }
 

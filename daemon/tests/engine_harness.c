@@ -143,6 +143,19 @@ void harness_start_peer_b(struct harness *h)
 		abort();
 }
 
+void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
+			    size_t n)
+{
+	struct engine_env env = { .random = harness_random,
+				  .log = harness_log,
+				  .ctx = &h->b };
+
+	engine_free(h->b.e);
+	h->b.e = engine_new(&env, NULL, conns, n);
+	if (!h->b.e)
+		abort();
+}
+
 void harness_start(struct harness *h, const struct engine_settings *set)
 {
 	struct engine_env env = { .random = harness_random,

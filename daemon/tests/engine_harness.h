@@ -71,6 +71,12 @@ void harness_free(struct harness *h);
 /* Creates b's engine again after the test freed it (a peer restart). */
 void harness_start_peer_b(struct harness *h);
 
+/* Replaces b's engine by one holding `n` connections (after
+ * harness_start, before any datagram): a responder choosing among
+ * several connections. */
+void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
+			    size_t n);
+
 /* Moves the actions of both engines into the peers' records. */
 void harness_collect(struct harness *h);
 
