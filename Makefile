@@ -19,7 +19,7 @@
 BUILD    ?= build
 CC       ?= cc
 CLANG    ?= clang
-PKG_LIBS := libcrypto libmnl libcap-ng libsystemd libpcap
+PKG_LIBS := libcrypto libmnl libcap-ng libsystemd libpcap libbpf
 
 ifeq ($(V),1)
 Q :=
@@ -36,7 +36,7 @@ PKG_CFLAGS = $(call lazy,PKG_CFLAGS,$(shell pkg-config --cflags $(PKG_LIBS)))
 PKG_LDLIBS = $(call lazy,PKG_LDLIBS,$(shell pkg-config --libs $(PKG_LIBS)))
 
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
-CPPFLAGS += -Iinclude -Idaemon -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Idaemon -I$(BUILD)/bpf -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -MMD -MP
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -59,6 +59,15 @@ BENCH_BIN:= $(BUILD)/bench/kbbench
 
 DEPS_STAMP := $(BUILD)/.deps-installed
 
+# eBPF (bpf/README.md): every bpf/NAME.bpf.c becomes $(BUILD)/bpf/NAME.bpf.o
+# and a libbpf skeleton $(BUILD)/bpf/NAME.skel.h that embeds it; C sources
+# include the skeleton, so every C object waits for them.
+BPF_SRC  := $(sort $(wildcard bpf/*.bpf.c))
+BPF_SKEL := $(BPF_SRC:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+MULTIARCH = $(call lazy,MULTIARCH,$(shell $(CC) -print-multiarch))
+BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
+             -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
 .PHONY: all deps check bench format format-check clean demo install kmod-check \
         kmod-shell fuzz fuzz-smoke
 all: $(DAEMON) $(TOOLS)
@@ -69,12 +78,21 @@ $(DEPS_STAMP): ci/debian-packages ci/install-deps
 	$(Q)ci/install-deps
 	$(Q)mkdir -p $(@D) && touch $@
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(DEPS_STAMP)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)bpftool gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(BPF_SKEL)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/asan/%.o: %.c | $(DEPS_STAMP) $(BPF_SKEL)
 	$(call msg,CC-ASAN,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
@@ -125,7 +143,6 @@ bench: $(BENCH_BIN) all
 # package is unpacked into $(KB_KMOD_CACHE), never installed.
 KB_KMOD_CACHE ?= /var/cache/keybridge-kmod
 KMOD_HELPERS  := $(BUILD)/kmod/fentry_count $(BUILD)/kmod/fentry_count.bpf.o
-MULTIARCH      = $(call lazy,MULTIARCH,$(shell $(CC) -print-multiarch))
 
 $(BUILD)/kmod/%.bpf.o: kmod-tests/bpf/%.bpf.c | $(DEPS_STAMP)
 	$(call msg,BPF,$<)
@@ -160,7 +177,7 @@ FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz-obj/%.o)
 
-$(BUILD)/fuzz-obj/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/fuzz-obj/%.o: %.c | $(DEPS_STAMP) $(BPF_SKEL)
 	$(call msg,CC-FUZZ,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -std=gnu11 $(WARN) \
