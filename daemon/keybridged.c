@@ -4,6 +4,7 @@
 #include "io/conns.h"
 #include "io/daemon.h"
 #include "io/log.h"
+#include "kernel/kernel.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,23 +33,30 @@ static void usage(FILE *out)
 		"      --keylog FILE     write IKE SA keys for Wireshark "
 		"(debugging only)\n"
 		"      --port N          IKE port [500] (NAT-T stays on 4500)\n"
+		"      --kernel NAME     kernel interface for SAs and "
+		"policies: "
+		"xfrm [xfrm]\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n");
 }
 
-/* --check-config: what the daemon would load, and every problem found. */
-static int check_config(const char *path)
+/* --check-config: what the daemon would load with kernel backend `kops`,
+ * and every problem found. */
+static int check_config(const char *path, const struct kernel_ops *kops)
 {
 	struct conf_diag diag = { 0 };
 	struct kb_config *cfg = config_load_file(path, &diag);
 	struct conns conns = { 0 };
+	struct kernel_caps caps;
+	struct conns_opts copts = { kops->name, &caps, path };
 	int status;
 
 	if (!cfg) {
 		fprintf(stderr, "keybridged: out of memory\n");
 		return 1;
 	}
-	if (conns_build(cfg, &conns, &diag) < 0) {
+	kops->caps(NULL, &caps);
+	if (conns_build(cfg, &copts, &conns, &diag) < 0) {
 		fprintf(stderr, "keybridged: out of memory\n");
 		config_free(cfg);
 		return 1;
@@ -81,7 +89,7 @@ static int parse_port(const char *s, uint16_t *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT };
+	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_KERNEL };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -89,6 +97,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "port", required_argument, NULL, OPT_PORT },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -99,7 +108,9 @@ int main(int argc, char **argv)
 		.ike_port = 500,
 		.natt_port = 4500,
 		.stop_timeout_ms = 10000,
+		.kernel = "xfrm",
 	};
+	const struct kernel_ops *kops;
 	bool check = false;
 	int c;
 
@@ -118,6 +129,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_KEYLOG: opts.keylog = optarg; break;
+		case OPT_KERNEL: opts.kernel = optarg; break;
 		case OPT_PORT:
 			if (parse_port(optarg, &opts.ike_port) < 0) {
 				fprintf(stderr, "keybridged: bad port '%s'\n",
@@ -136,7 +148,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	kops = kernel_backend(opts.kernel);
+	if (!kops) {
+		fprintf(stderr,
+			"keybridged: unknown kernel backend '%s' (xfrm; "
+			"pfkey is not implemented yet)\n",
+			opts.kernel);
+		return 2;
+	}
 	if (check)
-		return check_config(opts.conf_path);
+		return check_config(opts.conf_path, kops);
 	return daemon_main(&opts);
 }

@@ -3,6 +3,7 @@
 
 #include "crypto/auth.h"
 #include "ike_iana.h"
+#include "io/conns_kernel.h"
 #include "kernel/kernel.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@ struct conns_ctx {
 	const struct kb_conn *conn; /* the connection being built */
 	const struct conns *prev;   /* a reload's current table, or NULL */
 	uint32_t *next_reqid;
+	const struct conns_opts *opts; /* backend capabilities, or NULL */
 };
 
 #define conns_err(x, ...)                                                      \
@@ -338,9 +340,14 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 			  x->conn->name, ch->name);
 		return -EINVAL;
 	}
-	if (!conns_proposals_fit(x, &ch->esp_proposals, "esp_proposals"))
+	struct kb_proposals esp = ch->esp_proposals;
+
+	if (conns_kernel_child(x->opts, x->conn->name, ch, &esp, x->diag,
+			       &x->out->warnings) < 0)
 		return -ENOTSUP;
-	out->n_esp = conns_proposals(&ch->esp_proposals, out->esp);
+	if (!conns_proposals_fit(x, &esp, "esp_proposals"))
+		return -ENOTSUP;
+	out->n_esp = conns_proposals(&esp, out->esp);
 	/* both counts were checked against ENGINE_MAX_TS above */
 	for (unsigned i = 0; i < ch->n_local_ts; i++)
 		conns_ts(&ch->local_ts[i], &ec->local, &out->local_ts[i]);
@@ -673,10 +680,10 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 }
 
 int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
-		     uint32_t *next_reqid, struct conns *out,
-		     struct conf_diag *diag)
+		     uint32_t *next_reqid, const struct conns_opts *opts,
+		     struct conns *out, struct conf_diag *diag)
 {
-	struct conns_ctx x = { cfg, out, diag, NULL, prev, next_reqid };
+	struct conns_ctx x = { cfg, out, diag, NULL, prev, next_reqid, opts };
 
 	memset(out, 0, sizeof(*out));
 	out->conn = calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->conn));
@@ -702,12 +709,12 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 	return 0;
 }
 
-int conns_build(const struct kb_config *cfg, struct conns *out,
-		struct conf_diag *diag)
+int conns_build(const struct kb_config *cfg, const struct conns_opts *opts,
+		struct conns *out, struct conf_diag *diag)
 {
 	uint32_t next = KERNEL_REQID_MIN + 1;
 
-	return conns_build_next(cfg, NULL, &next, out, diag);
+	return conns_build_next(cfg, NULL, &next, opts, out, diag);
 }
 
 void conns_free(struct conns *c)

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "kernel/kernel.h"
 
 struct auth_key;
 struct auth_cert;
@@ -16,6 +17,15 @@ struct auth_cert;
 struct conn_extra {
 	unsigned start_action; /* enum kb_start_action bits of its children */
 	uint64_t digest;       /* fingerprint of the settings (reload) */
+};
+
+/* The kernel backend the connections are built for (conns_kernel.c): ESP
+ * transforms it cannot install never reach the engine. */
+struct conns_opts {
+	const char *backend;		/* "xfrm", "pfkey": for messages */
+	const struct kernel_caps *caps; /* NULL: keep every transform */
+	const char *conf_path; /* where the configuration came from, to say
+				  file:line in messages; NULL for none */
 };
 
 struct conns {
@@ -29,21 +39,23 @@ struct conns {
 	struct auth_cert **certs; /* certificates they point to */
 };
 
-/* Builds the engine connections of `cfg` (reqids from the start of
+/* Builds the engine connections of `cfg` for the backend in `opts` (may be
+ * NULL: no capability filtering) (reqids from the start of
  * keybridge's range; see conns_build_next for reloads). A connection that cannot be used
  * (unresolvable address, missing key or secret, a setting the engine does
  * not support yet) adds an error to `diag` and is skipped. Returns 0, or
  * -ENOMEM. */
-int conns_build(const struct kb_config *cfg, struct conns *out,
-		struct conf_diag *diag) __attribute__((warn_unused_result));
+int conns_build(const struct kb_config *cfg, const struct conns_opts *opts,
+		struct conns *out, struct conf_diag *diag)
+	__attribute__((warn_unused_result));
 
 /* As conns_build, for a reload: a child that exists in `prev` (same
  * connection and child name) keeps its reqid, so its installed SAs and
  * trap policies stay linked to it; new children take reqids from
  * `*next_reqid`, which is never reused (the caller keeps it). */
 int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
-		     uint32_t *next_reqid, struct conns *out,
-		     struct conf_diag *diag)
+		     uint32_t *next_reqid, const struct conns_opts *opts,
+		     struct conns *out, struct conf_diag *diag)
 	__attribute__((warn_unused_result));
 
 /* Frees everything and wipes the pre-shared keys; safe on a zeroed struct. */

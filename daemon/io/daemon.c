@@ -15,7 +15,6 @@
 #include "io/privs.h"
 #include "io/udp.h"
 #include "kernel/kernel.h"
-#include "kernel/xfrm.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -703,8 +702,8 @@ static int daemon_load(struct daemon *d)
 
 	d->next_reqid = KERNEL_REQID_MIN + 1;
 	cfg = config_load_file(d->opts->conf_path, &diag);
-	if (cfg &&
-	    conns_build_next(cfg, NULL, &d->next_reqid, &d->conns, &diag) < 0)
+	if (cfg && conns_build_next(cfg, NULL, &d->next_reqid, &d->conns_opts,
+				    &d->conns, &diag) < 0)
 		r = -ENOMEM;
 	for (size_t i = 0; i < diag.count; i++)
 		log_msg(LOG_LVL_ERR, NULL, "%s", diag.msgs[i]);
@@ -732,7 +731,8 @@ static int daemon_open_sockets(struct daemon *d)
 		int family = families[i / 2];
 		bool natt = i % 2;
 		uint16_t port = natt ? d->opts->natt_port : d->opts->ike_port;
-		int r = udp_open(&d->socks[i], family, port, natt);
+		int r = udp_open(&d->socks[i], family, port, natt,
+				 d->kops->socket_bypass);
 
 		if (r < 0) {
 			log_msg(family == AF_INET ? LOG_LVL_ERR
@@ -755,13 +755,22 @@ static int daemon_open_kernel(struct daemon *d)
 	struct kernel_err err = { 0 };
 	int r;
 
-	d->kops = &kernel_xfrm_ops;
+	d->kops = kernel_backend(d->opts->kernel ? d->opts->kernel : "xfrm");
+	if (!d->kops) {
+		log_msg(LOG_LVL_ERR, NULL, "unknown kernel backend '%s'",
+			d->opts->kernel);
+		return -EINVAL;
+	}
 	r = d->kops->open(&d->kernel, true, &err);
 	if (r < 0) {
-		log_msg(LOG_LVL_ERR, NULL, "cannot open XFRM netlink: %s",
+		log_msg(LOG_LVL_ERR, NULL,
+			"cannot open the %s kernel backend: %s", d->kops->name,
 			err.msg);
 		return r;
 	}
+	d->kops->caps(d->kernel, &d->caps);
+	d->conns_opts = (struct conns_opts){ d->kops->name, &d->caps,
+					     d->opts->conf_path };
 	daemon_kernel_clean(d, "left by an earlier run");
 	return loop_add_fd(d->loop, d->kops->event_fd(d->kernel), EPOLLIN,
 			   daemon_on_kernel_fd, d);
@@ -778,8 +787,10 @@ static int daemon_setup(struct daemon *d)
 
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		d->socks[i].fd = -1;
+	/* The kernel first: its capabilities decide which ESP transforms the
+	 * connections may offer. */
 	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_open_keylog(d)) < 0 ||
-	    (r = daemon_load(d)) < 0 || (r = daemon_open_kernel(d)) < 0 ||
+	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0 ||
 	    (r = daemon_open_sockets(d)) < 0)
 		return r;
 	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
@@ -823,7 +834,8 @@ int daemon_main(const struct daemon_opts *opts)
 		return 1;
 	d->opts = opts;
 	log_init(NULL, (enum log_level)opts->log_level);
-	log_msg(LOG_LVL_NOTICE, NULL, "keybridged starting");
+	log_msg(LOG_LVL_NOTICE, NULL, "keybridged starting (kernel backend %s)",
+		opts->kernel ? opts->kernel : "xfrm");
 	r = daemon_setup(d);
 	if (r < 0) {
 		log_msg(LOG_LVL_ERR, NULL, "start-up failed (%s); exiting",

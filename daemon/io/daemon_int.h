@@ -22,6 +22,8 @@ struct daemon {
 	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
 	const struct kernel_ops *kops;
 	struct kernel *kernel;
+	struct kernel_caps caps;      /* what kops can install */
+	struct conns_opts conns_opts; /* caps for conns_build_next */
 	struct engine *engine;
 	uint32_t next_reqid; /* never reused, see conns_build_next */
 	struct conns conns;

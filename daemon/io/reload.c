@@ -209,8 +209,8 @@ void daemon_reload(struct daemon *d)
 	log_msg(LOG_LVL_NOTICE, NULL, "SIGHUP: reloading %s",
 		d->opts->conf_path);
 	cfg = config_load_file(d->opts->conf_path, &diag);
-	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid, &fresh,
-				    &diag) == 0)
+	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid,
+				    &d->conns_opts, &fresh, &diag) == 0)
 		reload_log_diag(&diag, &fresh);
 	if (cfg && reload_has_global_errors(&diag)) {
 		log_msg(LOG_LVL_ERR, NULL,

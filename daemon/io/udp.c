@@ -3,9 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/ipsec.h>
 #include <linux/udp.h>
-#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,37 +13,13 @@
 #define UDP_ENCAP_ESPINUDP 2
 #endif
 
-/* Installs a per-socket "allow" policy in both directions: IKE packets then
- * bypass every global IPsec policy, including the tunnels they negotiate
- * (a host-to-host tunnel's selectors cover UDP 500/4500 too). */
-static int udp_bypass_policy(int fd, int family)
-{
-	int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
-	int opt = family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY;
-	struct xfrm_userpolicy_info pol;
-
-	memset(&pol, 0, sizeof(pol));
-	pol.action = XFRM_POLICY_ALLOW;
-	pol.sel.family = (uint16_t)family;
-	pol.lft.soft_byte_limit = XFRM_INF;
-	pol.lft.hard_byte_limit = XFRM_INF;
-	pol.lft.soft_packet_limit = XFRM_INF;
-	pol.lft.hard_packet_limit = XFRM_INF;
-	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
-		pol.dir = (uint8_t)dir;
-		if (setsockopt(fd, level, opt, &pol, sizeof(pol)) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 static int udp_setopt(int fd, int level, int opt, int val)
 {
 	return setsockopt(fd, level, opt, &val, sizeof(val)) < 0 ? -errno : 0;
 }
 
 /* Socket options for one IKE socket, in the order they must be set. */
-static int udp_configure(struct udp_sock *s)
+static int udp_configure(struct udp_sock *s, udp_bypass_fn bypass)
 {
 	int fd = s->fd, r;
 
@@ -59,14 +33,15 @@ static int udp_configure(struct udp_sock *s)
 	if (!r && s->family == AF_INET)
 		r = udp_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
 	if (!r)
-		r = udp_bypass_policy(fd, s->family);
+		r = bypass(fd, s->family);
 	/* RFC 3948 §2.2: ESP and IKE share port 4500. */
 	if (!r && s->natt)
 		r = udp_setopt(fd, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP);
 	return r;
 }
 
-int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt)
+int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
+	     udp_bypass_fn bypass)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -79,7 +54,7 @@ int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -errno;
-	r = udp_configure(s);
+	r = udp_configure(s, bypass);
 	if (r)
 		goto fail;
 	ss.ss_family = (sa_family_t)family;

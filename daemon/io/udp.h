@@ -6,7 +6,9 @@
  * ESP-in-UDP (UDP_ENCAP_ESPINUDP, RFC 3948): the kernel decapsulates ESP and
  * eats NAT-keepalives; only IKE datagrams, with their 4-byte non-ESP marker,
  * reach the daemon. Every socket carries a per-socket IPsec bypass policy so
- * that IKE itself is never caught by the tunnels it negotiates.
+ * that IKE itself is never caught by the tunnels it negotiates; the kernel
+ * backend builds it (kernel_ops.socket_bypass), as XFRM and PF_KEY spell it
+ * differently.
  */
 #ifndef KB_IO_UDP_H
 #define KB_IO_UDP_H
@@ -24,11 +26,15 @@ struct udp_sock {
 	bool natt;     /* the ESP-in-UDP (4500) socket */
 };
 
+/* Puts the IPsec bypass policy on a fresh socket; 0 or -errno. */
+typedef int (*udp_bypass_fn)(int fd, int family);
+
 /* Opens a non-blocking socket of `family` bound to the wildcard address and
  * `port` (0 picks one; the chosen port is stored). `natt` enables
- * UDP_ENCAP_ESPINUDP. Returns 0 or -errno; on error `s->fd` is -1. */
-int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt)
-	__attribute__((warn_unused_result));
+ * UDP_ENCAP_ESPINUDP; `bypass` (a backend's socket_bypass) exempts it from
+ * IPsec policies. Returns 0 or -errno; on error `s->fd` is -1. */
+int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
+	     udp_bypass_fn bypass) __attribute__((warn_unused_result));
 
 /* Closes the socket; safe on a socket that never opened. */
 void udp_close(struct udp_sock *s);

@@ -2,6 +2,9 @@
  * object descriptions for error messages, wiping SAs. */
 #include "kernel/kernel.h"
 
+#include "ike_iana.h"
+#include "kernel/xfrm.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -157,4 +160,86 @@ void kernel_sa_free(struct kernel_sa *sa)
 		return;
 	kernel_sa_wipe(sa);
 	free(sa);
+}
+
+const struct kernel_ops *kernel_backend(const char *name)
+{
+	static const struct kernel_ops *const all[] = { &kernel_xfrm_ops };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+static bool caps_listed(const uint16_t *ids, uint8_t n, uint16_t id)
+{
+	for (uint8_t i = 0; i < n && i < KERNEL_CAPS_ALGS; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static bool caps_is_aead(uint16_t id)
+{
+	switch (id) {
+	case ENCR_AES_GCM_8:
+	case ENCR_AES_GCM_12:
+	case ENCR_AES_GCM_16:
+	case ENCR_AES_CCM_8:
+	case ENCR_AES_CCM_12:
+	case ENCR_AES_CCM_16:
+	case ENCR_NULL_AUTH_AES_GMAC:
+	case ENCR_CHACHA20_POLY1305: return true;
+	}
+	return false;
+}
+
+int kernel_caps_check(const struct kernel_caps *caps, const char *backend,
+		      uint8_t type, uint16_t id, char *why, size_t len)
+{
+	const char *name = ike_transform_id_name(type, id);
+	char unknown[16];
+
+	if (!name) {
+		snprintf(unknown, sizeof(unknown), "#%u", id);
+		name = unknown;
+	}
+	switch (type) {
+	case TRANS_ENCR:
+		if (caps_is_aead(id) && !caps->aead) {
+			snprintf(why, len,
+				 "the %s backend cannot install AEAD ciphers "
+				 "such as %s",
+				 backend, name);
+			return -ENOTSUP;
+		}
+		if (caps_listed(caps->encr, caps->n_encr, id))
+			return 0;
+		break;
+	case TRANS_INTEG:
+		if (id == AUTH_HMAC_SHA2_256_128 && !caps->sha256_128) {
+			snprintf(why, len,
+				 "the %s backend truncates HMAC-SHA-256 to 96 "
+				 "bits, not the 128 of RFC 4868 that %s "
+				 "means: no peer would agree",
+				 backend, name);
+			return -ENOTSUP;
+		}
+		if (caps_listed(caps->integ, caps->n_integ, id))
+			return 0;
+		break;
+	case TRANS_ESN:
+		if (id == ESN_YES && !caps->esn) {
+			snprintf(why, len,
+				 "the %s backend cannot install extended "
+				 "sequence numbers (ESN)",
+				 backend);
+			return -ENOTSUP;
+		}
+		return 0;
+	default: return 0; /* KE (PFS) and PRF never reach the kernel */
+	}
+	snprintf(why, len, "the %s backend cannot install %s", backend, name);
+	return -ENOTSUP;
 }

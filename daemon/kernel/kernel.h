@@ -379,6 +379,34 @@ struct kernel_req {
 	struct kernel_err err;
 };
 
+/* ---- Capabilities ------------------------------------------------------ */
+
+#define KERNEL_CAPS_ALGS 16
+
+/* What a backend can install (DESIGN.md "One kernel vocabulary"). io drops
+ * ESP transforms outside these before the engine sees a configuration, so
+ * the engine never negotiates an SA the kernel would refuse. Algorithms are
+ * IANA IKEv2 transform IDs, as everywhere in this model. */
+struct kernel_caps {
+	bool aead;	     /* AEAD ciphers (AES-GCM/CCM, ChaCha20-Poly1305) */
+	bool sha256_128;     /* HMAC-SHA-256 with RFC 4868's 128-bit ICV */
+	bool esn;	     /* 64-bit sequence numbers (RFC 4303 §2.2.1) */
+	bool marks;	     /* firewall marks and interface IDs */
+	uint32_t replay_max; /* largest replay window in packets; 0 = any */
+	uint8_t n_encr, n_integ;
+	uint16_t encr[KERNEL_CAPS_ALGS];  /* ENCR_* it can install */
+	uint16_t integ[KERNEL_CAPS_ALGS]; /* AUTH_* it can install */
+};
+
+/* Checks one ESP transform (type TRANS_ENCR, TRANS_INTEG or TRANS_ESN, IANA
+ * id) against `caps` of backend `backend`. Returns 0 when it can be
+ * installed, else -ENOTSUP with the reason for the operator in `why`, e.g.
+ * "the pfkey backend cannot install AEAD ciphers such as ENCR_AES_GCM_16
+ * (Linux PF_KEY has none)". */
+int kernel_caps_check(const struct kernel_caps *caps, const char *backend,
+		      uint8_t type, uint16_t id, char *why,
+		      size_t len) KERNEL_WARN_UNUSED;
+
 /* ---- Backend interface ------------------------------------------------ */
 
 struct kernel; /* a backend instance (socket(s) and state), opaque */
@@ -438,7 +466,21 @@ struct kernel_ops {
 	/* Reads what is pending without blocking and calls `cb` per event;
 	 * returns 0 (also when nothing was pending) or -errno. */
 	int (*event_read)(struct kernel *k, kernel_event_cb cb, void *arg);
+
+	/* What the backend can install. `k` may be NULL (no kernel opened,
+	 * e.g. --check-config): the backend's static answer; with an open
+	 * backend, what this kernel reported (PF_KEY: its REGISTER reply). */
+	void (*caps)(struct kernel *k, struct kernel_caps *out);
+
+	/* Puts a per-socket bypass policy in both directions on the UDP
+	 * socket `fd` of `family`, so IKE itself is never caught by the
+	 * tunnels it negotiates (XFRM: IP_XFRM_POLICY; PF_KEY:
+	 * IP_IPSEC_POLICY with an sadb_x_policy). Needs no open backend. */
+	int (*socket_bypass)(int fd, int family);
 };
+
+/* The backend called `name` ("xfrm", "pfkey"), or NULL. */
+const struct kernel_ops *kernel_backend(const char *name);
 
 /* ---- Helpers (kernel.c) ------------------------------------------------ */
 

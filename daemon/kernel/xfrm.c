@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/ipsec.h>
 #include <linux/xfrm.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -871,6 +873,41 @@ static int ops_event_read(struct kernel *k, kernel_event_cb cb, void *arg)
 	return xfrm_event_read(X(k), cb, arg);
 }
 
+/* Everything xfrm_msg.c can name to the kernel. */
+static void ops_caps(struct kernel *k, struct kernel_caps *out)
+{
+	(void)k;
+	memset(out, 0, sizeof(*out));
+	out->aead = out->sha256_128 = out->esn = out->marks = true;
+	for (uint16_t id = 1; id < 64; id++) {
+		if (xfrm_alg_encr(id) && out->n_encr < KERNEL_CAPS_ALGS)
+			out->encr[out->n_encr++] = id;
+		if (xfrm_alg_integ(id) && out->n_integ < KERNEL_CAPS_ALGS)
+			out->integ[out->n_integ++] = id;
+	}
+}
+
+int xfrm_socket_bypass(int fd, int family)
+{
+	int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	int opt = family == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY;
+	struct xfrm_userpolicy_info pol;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.action = XFRM_POLICY_ALLOW;
+	pol.sel.family = (uint16_t)family;
+	pol.lft.soft_byte_limit = XFRM_INF;
+	pol.lft.hard_byte_limit = XFRM_INF;
+	pol.lft.soft_packet_limit = XFRM_INF;
+	pol.lft.hard_packet_limit = XFRM_INF;
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		pol.dir = (uint8_t)dir;
+		if (setsockopt(fd, level, opt, &pol, sizeof(pol)) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 const struct kernel_ops kernel_xfrm_ops = {
 	.name = "xfrm",
 	.open = ops_open,
@@ -883,4 +920,6 @@ const struct kernel_ops kernel_xfrm_ops = {
 	.cleanup = ops_cleanup,
 	.event_fd = ops_event_fd,
 	.event_read = ops_event_read,
+	.caps = ops_caps,
+	.socket_bypass = xfrm_socket_bypass,
 };

@@ -82,6 +82,11 @@ int xfrm_cleanup(struct xfrm *x, unsigned *n_sa, unsigned *n_policy,
 int xfrm_event_fd(struct xfrm *x);
 int xfrm_event_read(struct xfrm *x, kernel_event_cb cb, void *arg);
 
+/* A per-socket "allow" policy in both directions (IP_XFRM_POLICY): IKE
+ * packets on `fd` bypass every global IPsec policy; see
+ * kernel_ops.socket_bypass. */
+int xfrm_socket_bypass(int fd, int family);
+
 /* The backend as struct kernel_ops (struct kernel is a struct xfrm). */
 extern const struct kernel_ops kernel_xfrm_ops;
 

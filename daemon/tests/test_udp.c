@@ -1,6 +1,7 @@
 /* Tests for IKE's UDP sockets (daemon/io/udp.c), on the real kernel in a
  * private network namespace. */
 #include "io/udp.h"
+#include "kernel/xfrm.h"
 #include "tests/netns.h"
 #include "tests/test.h"
 
@@ -52,8 +53,8 @@ static void round_trip(int family, const char *a, const char *b)
 	uint8_t buf[64];
 	ssize_t n;
 
-	REQUIRE_EQ(udp_open(&ike, family, 500, false), 0);
-	REQUIRE_EQ(udp_open(&peer, family, 0, false), 0);
+	REQUIRE_EQ(udp_open(&ike, family, 500, false, xfrm_socket_bypass), 0);
+	REQUIRE_EQ(udp_open(&peer, family, 0, false, xfrm_socket_bypass), 0);
 	CHECK_EQ(ike.port, 500);
 
 	struct sockaddr_storage to_ike = addr(b, 500);
@@ -115,7 +116,7 @@ TEST(udp_natt_socket_is_esp_in_udp)
 	socklen_t len = sizeof(val);
 
 	test_netns_enter();
-	REQUIRE_EQ(udp_open(&s, AF_INET, 4500, true), 0);
+	REQUIRE_EQ(udp_open(&s, AF_INET, 4500, true, xfrm_socket_bypass), 0);
 	REQUIRE(getsockopt(s.fd, IPPROTO_UDP, UDP_ENCAP, &val, &len) == 0);
 	CHECK_EQ(val, UDP_ENCAP_ESPINUDP);
 	udp_close(&s);
@@ -131,8 +132,8 @@ TEST(udp_natt_socket_passes_ike_and_eats_keepalives)
 	uint8_t buf[64];
 
 	test_netns_enter();
-	REQUIRE_EQ(udp_open(&s, AF_INET, 4500, true), 0);
-	REQUIRE_EQ(udp_open(&peer, AF_INET, 0, false), 0);
+	REQUIRE_EQ(udp_open(&s, AF_INET, 4500, true, xfrm_socket_bypass), 0);
+	REQUIRE_EQ(udp_open(&peer, AF_INET, 0, false, xfrm_socket_bypass), 0);
 	REQUIRE_EQ(udp_send(&peer, "\xff", 1, NULL, &to), 0);
 	REQUIRE_EQ(udp_send(&peer, ike, sizeof(ike), NULL, &to), 0);
 	wait_readable(s.fd);
@@ -150,8 +151,8 @@ TEST(udp_oversized_datagram_is_reported_not_truncated)
 	uint8_t big[300] = { 0 }, buf[100];
 
 	test_netns_enter();
-	REQUIRE_EQ(udp_open(&s, AF_INET, 0, false), 0);
-	REQUIRE_EQ(udp_open(&peer, AF_INET, 0, false), 0);
+	REQUIRE_EQ(udp_open(&s, AF_INET, 0, false, xfrm_socket_bypass), 0);
+	REQUIRE_EQ(udp_open(&peer, AF_INET, 0, false, xfrm_socket_bypass), 0);
 	to = addr("127.0.0.1", s.port);
 	REQUIRE_EQ(udp_send(&peer, big, sizeof(big), NULL, &to), 0);
 	wait_readable(s.fd);
@@ -165,12 +166,14 @@ TEST(udp_port_in_use_is_an_error)
 	struct udp_sock a, b;
 
 	test_netns_enter();
-	REQUIRE_EQ(udp_open(&a, AF_INET6, 500, false), 0);
+	REQUIRE_EQ(udp_open(&a, AF_INET6, 500, false, xfrm_socket_bypass), 0);
 	/* A second daemon must fail loudly rather than split IKE traffic. */
-	CHECK_EQ(udp_open(&b, AF_INET6, 500, false), -EADDRINUSE);
+	CHECK_EQ(udp_open(&b, AF_INET6, 500, false, xfrm_socket_bypass),
+		 -EADDRINUSE);
 	CHECK_EQ(b.fd, -1);
-	CHECK_EQ(udp_open(&b, AF_INET, 0, false), 0);
-	CHECK_EQ(udp_open(&b, AF_UNIX, 0, false), -EAFNOSUPPORT);
+	CHECK_EQ(udp_open(&b, AF_INET, 0, false, xfrm_socket_bypass), 0);
+	CHECK_EQ(udp_open(&b, AF_UNIX, 0, false, xfrm_socket_bypass),
+		 -EAFNOSUPPORT);
 	CHECK_EQ(b.fd, -1);
 	udp_close(&a);
 }
@@ -246,7 +249,7 @@ TEST(udp_sockets_bypass_ipsec_policies)
 		peer_ns);
 	atexit(peer_ns_cleanup);
 	REQUIRE(system(cmd) == 0);
-	REQUIRE_EQ(udp_open(&a, AF_INET, 500, false), 0);
+	REQUIRE_EQ(udp_open(&a, AF_INET, 500, false, xfrm_socket_bypass), 0);
 	plain = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_storage p600 = addr("0.0.0.0", 600);
 	REQUIRE(bind(plain, (struct sockaddr *)&p600,
