@@ -139,8 +139,8 @@ static void conns_kernel_say(const struct conns_opts *o, struct conf_diag *d,
 	struct conns_loc loc;
 
 	conns_kernel_locate(o, conn, child, key, &loc);
-	conf_diag_add(d, loc.file[0] ? loc.file : NULL, loc.line, loc.key,
-		      "%s", msg);
+	conf_diag_add(d, loc.file[0] ? loc.file : NULL, loc.line, loc.key, "%s",
+		      msg);
 }
 
 static int conns_kernel_replay(const struct conns_opts *o, const char *conn,
@@ -202,8 +202,7 @@ int conns_kernel_child(const struct conns_opts *o, const char *conn,
 	esp->count = kept;
 	if (!r && !kept) {
 		snprintf(msg, sizeof(msg),
-			 "no proposal the %s backend can install",
-			 o->backend);
+			 "no proposal the %s backend can install", o->backend);
 		conns_kernel_say(o, diag, conn, ch->name, "esp_proposals", msg);
 		r = -ENOTSUP;
 	}

@@ -18,16 +18,15 @@ static const struct kernel_caps pfkey_like = {
 		   AUTH_HMAC_SHA2_384_192, AUTH_HMAC_SHA2_512_256 },
 };
 
-static const char conf_head[] =
-	"connections {\n"			     /* 1 */
-	"  gw {\n"				     /* 2 */
-	"    remote_addrs = 192.0.2.2\n"	     /* 3 */
-	"    local { auth = psk }\n"		     /* 4 */
-	"    remote { auth = psk }\n"		     /* 5 */
-	"    children {\n"			     /* 6 */
-	"      net {\n"				     /* 7 */
-	"        remote_ts = 10.2.0.0/16\n";	     /* 8 */
-static const char conf_tail[] = "      }\n"  /* 10 */
+static const char conf_head[] = "connections {\n"		     /* 1 */
+				"  gw {\n"			     /* 2 */
+				"    remote_addrs = 192.0.2.2\n"     /* 3 */
+				"    local { auth = psk }\n"	     /* 4 */
+				"    remote { auth = psk }\n"	     /* 5 */
+				"    children {\n"		     /* 6 */
+				"      net {\n"			     /* 7 */
+				"        remote_ts = 10.2.0.0/16\n"; /* 8 */
+static const char conf_tail[] = "      }\n"			     /* 10 */
 				"    }\n"
 				"  }\n"
 				"}\n"
@@ -96,9 +95,10 @@ TEST(conns_kernel_refuses_sha256_and_esn_alone)
 	struct conns c = { 0 };
 	char path[512], *dir;
 
-	REQUIRE_EQ(build("        esp_proposals = aes128-sha256, aes256-sha1-esn",
-			 &c, &diag, &dir, path, sizeof(path)),
-		   0);
+	REQUIRE_EQ(
+		build("        esp_proposals = aes128-sha256, aes256-sha1-esn",
+		      &c, &diag, &dir, path, sizeof(path)),
+		0);
 	CHECK_EQ(c.n, 0);
 	for (size_t i = 0; i < diag.count; i++)
 		test_note("%s", diag.msgs[i]);
@@ -188,8 +188,9 @@ TEST(conns_kernel_without_caps_changes_nothing)
 	struct kb_config *cfg;
 	char text[2048];
 
-	snprintf(text, sizeof(text), "%s        esp_proposals = aes128gcm16\n%s",
-		 conf_head, conf_tail);
+	snprintf(text, sizeof(text),
+		 "%s        esp_proposals = aes128gcm16\n%s", conf_head,
+		 conf_tail);
 	cfg = config_load_string(text, strlen(text), "mem.conf", &diag);
 	REQUIRE(cfg != NULL);
 	REQUIRE_EQ(conns_build(cfg, NULL, &c, &diag), 0);
