@@ -15,6 +15,7 @@ static const struct engine_settings engine_default_settings = {
 	.cookie_threshold = 30,
 	.half_open_timeout_ms = 30000,
 	.cookie_rotate_ms = 120000,
+	.delete_rekeyed_delay_ms = 5000,
 };
 
 void engine_conn_defaults(struct engine_conn *c)
@@ -22,14 +23,19 @@ void engine_conn_defaults(struct engine_conn *c)
 	memset(c, 0, sizeof(*c));
 	c->rtx = (struct engine_retransmit){ 4000, 1.8, 5 };
 	c->natt_keepalive_ms = 20000;
-	c->ike_lifetime_s = 4 * 3600;
+	/* swanctl.conf's defaults: rekey_time 4h, over_time and rand_time
+	 * 10 % of it; children rekey after 1h, life_time 110 %. */
+	c->ike_rekey_s = 4 * 3600;
+	c->ike_rand_s = 4 * 360;
+	c->ike_lifetime_s = 4 * 3600 + 4 * 360;
 	c->local.port = IKE_PORT;
 	c->remote.port = IKE_PORT;
 	for (size_t i = 0; i < ENGINE_MAX_CHILD_CFG; i++) {
 		struct engine_child_cfg *ch = &c->children[i];
 
-		ch->life_hard_s = 3600;
-		ch->life_soft_s = 3600 - 360;
+		ch->life_soft_s = 3600;
+		ch->life_hard_s = 3960;
+		ch->rand_s = 360;
 		ch->replay_window = 32;
 	}
 }
@@ -54,6 +60,7 @@ struct engine *engine_new(const struct engine_env *env,
 	ENGINE_DEFAULT(cookie_threshold)
 	ENGINE_DEFAULT(half_open_timeout_ms)
 	ENGINE_DEFAULT(cookie_rotate_ms)
+	ENGINE_DEFAULT(delete_rekeyed_delay_ms)
 #undef ENGINE_DEFAULT
 	if (n_conns) {
 		e->conns = calloc(n_conns, sizeof(*conns));
@@ -230,10 +237,22 @@ int engine_terminate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
 
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id)
 {
-	(void)now_ms;
-	engine_log(e, ike_sa_by_id(e, ike_id), 4,
-		   "rekeying is not implemented yet");
-	return -ENOTSUP;
+	struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+
+	if (!sa)
+		return -ENOENT;
+	return lifetime_rekey_ike(sa, now_ms);
+}
+
+int engine_rekey_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+		       uint32_t spi_in)
+{
+	struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	struct child_sa *c = sa ? ike_sa_child_by_spi_in(sa, spi_in) : NULL;
+
+	if (!c)
+		return -ENOENT;
+	return lifetime_rekey_child(sa, c, now_ms);
 }
 
 /* Finds the SA and child an inbound or outbound ESP SPI belongs to. */
@@ -245,12 +264,36 @@ static struct child_sa *engine_child_by_spi(struct engine *e, uint32_t spi,
 
 		if (!c)
 			c = ike_sa_child_by_spi_out(sa, spi);
+		if (c && !c->in_sa && !c->out_sa)
+			c = NULL; /* nothing of it in the kernel any more */
 		if (c) {
 			*out = sa;
 			return c;
 		}
 	}
 	return NULL;
+}
+
+/* An ACQUIRE for child `cfg` of an established IKE SA: CREATE_CHILD_SA
+ * on it (§1.3.1) rather than a new IKE SA. */
+static int engine_acquire_child(struct ike_sa *sa, uint64_t now,
+				const struct engine_child_cfg *cfg)
+{
+	struct task *t;
+
+	if (ike_sa_child_active(sa, cfg))
+		return 0;
+	for (t = sa->tasks; t; t = t->next)
+		if (t->type == TASK_CHILD_CREATE && t->cfg == cfg)
+			return 0; /* already on its way */
+	if (!(t = task_new(sa, TASK_CHILD_CREATE, false)))
+		return -ENOMEM;
+	t->cfg = cfg;
+	t->acquire = true;
+	engine_log(sa->e, sa, 5, "traffic needs CHILD SA '%s'; creating it",
+		   cfg->name);
+	task_kick(sa, now);
+	return 0;
 }
 
 static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
@@ -261,6 +304,11 @@ static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
 		for (size_t k = 0; k < c->n_children; k++) {
 			if (c->children[k].reqid != reqid)
 				continue;
+			for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
+				if (sa->conn == c && !sa->rekeyed &&
+				    sa->state == IKE_SA_ESTABLISHED)
+					return engine_acquire_child(
+						sa, now, &c->children[k]);
 			for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
 				if (sa->conn == c && sa->initiator)
 					return 0; /* already on its way */
@@ -291,12 +339,19 @@ int engine_kernel_event(struct engine *e, uint64_t now_ms,
 	}
 	switch (ev->type) {
 	case ENGINE_KEV_EXPIRE_SOFT:
+		if (c->state != CHILD_INSTALLED)
+			return 0; /* being rekeyed or deleted already */
 		engine_log(e, sa, 5,
-			   "CHILD SA %08x soft expiry; rekeying is "
-			   "not implemented yet",
-			   c->spi_in);
-		return -ENOTSUP;
+			   "CHILD SA '%s' %08x/%08x reached a soft limit in "
+			   "the kernel; rekeying it",
+			   c->cfg->name, c->spi_in, c->spi_out);
+		return lifetime_rekey_child(sa, c, now_ms);
 	case ENGINE_KEV_EXPIRE_HARD:
+		if (c->state == CHILD_REKEYED) {
+			ike_sa_child_remove(sa, c); /* replaced already */
+			return 0;
+		}
+		/* fall through */
 	case ENGINE_KEV_SA_FAILED:
 	case ENGINE_KEV_SPI_FAILED:
 		engine_log(e, sa, 4, "CHILD SA %08x/%08x %s; deleting it",
@@ -379,6 +434,12 @@ int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
 		c = c->next;
 	if (!c)
 		return -ENOENT;
+	out->child_id = c->id;
+	if (c->cfg) {
+		snprintf(out->name, sizeof(out->name), "%s", c->cfg->name);
+		out->reqid = c->cfg->reqid;
+	}
+	out->state = (enum engine_child_state)c->state;
 	out->spi_in = c->spi_in;
 	out->spi_out = c->spi_out;
 	out->mode = c->mode;

@@ -177,9 +177,12 @@ struct engine_child_cfg {
 	struct engine_ts local_ts[ENGINE_MAX_TS];
 	struct engine_ts remote_ts[ENGINE_MAX_TS];
 	uint32_t reqid;
-	uint64_t life_soft_s, life_hard_s;
-	uint64_t life_soft_bytes, life_hard_bytes;
-	uint64_t life_soft_packets, life_hard_packets;
+	/* swanctl.conf rekey_* (soft) and life_* (hard) limits; 0 = none.
+	 * A CHILD SA is rekeyed at life_soft - random(0..rand) (time, bytes
+	 * and packets alike) and deleted at the hard limit. */
+	uint64_t life_soft_s, life_hard_s, rand_s;
+	uint64_t life_soft_bytes, life_hard_bytes, rand_bytes;
+	uint64_t life_soft_packets, life_hard_packets, rand_packets;
 	uint32_t replay_window;
 };
 
@@ -207,6 +210,10 @@ struct engine_conn {
 	struct engine_child_cfg children[ENGINE_MAX_CHILD_CFG];
 	uint32_t dpd_delay_ms; /* 0: no liveness checks */
 	enum engine_dpd_action dpd_action;
+	/* IKE SA rekeying (RFC 7296 §2.18): at ike_rekey_s - random(0..
+	 * ike_rand_s) after creation (0: never); an IKE SA still not rekeyed
+	 * at ike_lifetime_s (rekey_time + over_time) is deleted. */
+	uint64_t ike_rekey_s, ike_rand_s;
 	uint64_t ike_lifetime_s;
 	struct engine_retransmit rtx;
 	bool force_encap; /* float to 4500 even without NAT */
@@ -221,6 +228,9 @@ struct engine_settings {
 	uint32_t cookie_threshold;     /* [30] demand COOKIEs above (§2.6) */
 	uint32_t half_open_timeout_ms; /* [30000] drop a half-open SA after */
 	uint32_t cookie_rotate_ms;     /* [120000] cookie secret lifetime */
+	/* [5000] how long the inbound SA of a rekeyed CHILD SA stays, for
+	 * packets the peer sent before it switched (doc/rekeying.md) */
+	uint32_t delete_rekeyed_delay_ms;
 };
 
 enum engine_action_type {
@@ -238,8 +248,10 @@ enum engine_event_type {
 	ENGINE_EV_IKE_DOWN,
 	ENGINE_EV_CHILD_UP,
 	ENGINE_EV_CHILD_DOWN,
-	ENGINE_EV_CHILD_FAILED, /* IKE SA stays up, the child did not */
-	ENGINE_EV_IKE_FAILED,	/* negotiation or authentication failed */
+	ENGINE_EV_CHILD_FAILED,	 /* IKE SA stays up, the child did not */
+	ENGINE_EV_IKE_FAILED,	 /* negotiation or authentication failed */
+	ENGINE_EV_CHILD_REKEYED, /* a CHILD SA was replaced by a new one */
+	ENGINE_EV_IKE_REKEYED,	 /* the IKE SA was replaced (new ike_id) */
 };
 
 /* Datagram to send. `non_esp_marker`: prefix four zero bytes on port 4500
@@ -274,7 +286,7 @@ struct engine_action {
 enum engine_kevent_type {
 	ENGINE_KEV_SPI_FAILED = 1, /* ALLOC_SPI could not reserve the SPI */
 	ENGINE_KEV_SA_FAILED,	   /* SA_ADD was refused */
-	ENGINE_KEV_EXPIRE_SOFT,	   /* rekey due (later issue) */
+	ENGINE_KEV_EXPIRE_SOFT,	   /* rekey due */
 	ENGINE_KEV_EXPIRE_HARD,	   /* SA gone: delete it with the peer */
 	ENGINE_KEV_ACQUIRE,	   /* traffic hit a policy with no SA */
 };
@@ -329,8 +341,16 @@ int engine_conns_replace(struct engine *e, uint64_t now_ms,
 			 const struct engine_conn *conns, const bool *keep,
 			 size_t n);
 
-/* Rekeying is a later issue: returns -ENOTSUP for now. */
+/* Rekeys IKE SA `ike_id` (RFC 7296 §1.3.2): queues the exchange; the new
+ * IKE SA takes over the CHILD SAs and gets a new id (ENGINE_EV_IKE_REKEYED
+ * comes from the new IKE SA with the old one's id in `reason`). 0, -ENOENT, or -EBUSY if it is being rekeyed or
+ * deleted already. For the control socket and BPF triggers. */
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
+
+/* Rekeys the CHILD SA with inbound SPI `spi_in` of IKE SA `ike_id`
+ * (§1.3.3); make-before-break in the kernel (doc/rekeying.md). */
+int engine_rekey_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+		       uint32_t spi_in);
 
 /* A kernel event (see enum engine_kevent_type). */
 int engine_kernel_event(struct engine *e, uint64_t now_ms,
@@ -369,7 +389,20 @@ struct engine_ike_info {
 	uint32_t n_children;
 };
 
+enum engine_child_state {
+	ENGINE_CHILD_INSTALLING = 0,
+	ENGINE_CHILD_INSTALLED,
+	ENGINE_CHILD_REKEYING,
+	ENGINE_CHILD_REKEYED,
+	ENGINE_CHILD_DELETING,
+	ENGINE_CHILD_DELETED,
+};
+
 struct engine_child_info {
+	uint32_t child_id;
+	char name[ENGINE_NAME_MAX]; /* the child configuration's */
+	enum engine_child_state state;
+	uint32_t reqid;
 	uint32_t spi_in, spi_out;
 	enum engine_mode mode;
 	uint16_t encr, encr_keylen, integ;

@@ -7,11 +7,6 @@
 #define S(x) EXCH_STATE(x)
 #define P(x) EXCH_PL(x)
 
-static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
-				   struct ike_msg *m);
-static int exchange_create_child_i(struct ike_sa *sa, uint64_t now,
-				   struct ike_msg *m);
-
 /* RFC 7296 §1.2, §1.4, §1.3: the messages this engine understands. */
 static const struct exchange_def exchange_table[] = {
 	{ "IKE_SA_INIT response", EXCH_IKE_SA_INIT, true, false,
@@ -28,10 +23,11 @@ static const struct exchange_def exchange_table[] = {
 	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
 	  informational_process_i },
 	{ "CREATE_CHILD_SA request", EXCH_CREATE_CHILD_SA, false, true,
-	  S(IKE_SA_ESTABLISHED), 0, exchange_create_child_r },
+	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
+	  create_child_process_r },
 	{ "CREATE_CHILD_SA response", EXCH_CREATE_CHILD_SA, true, true,
 	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
-	  exchange_create_child_i },
+	  create_child_process_i },
 };
 
 const struct exchange_def *exchange_find(uint8_t exchange, bool response,
@@ -59,44 +55,6 @@ uint64_t exchange_payloads(const struct ike_msg *m)
 			bits |= P(t);
 	}
 	return bits;
-}
-
-/* Rekeying and additional CHILD SAs are a later issue: say so (§1.3). */
-static int exchange_create_child_r(struct ike_sa *sa, uint64_t now,
-				   struct ike_msg *m)
-{
-	(void)m;
-	return exchange_refuse_r(sa, now, m);
-}
-
-/* We send no CREATE_CHILD_SA requests yet; a response still ends the
- * exchange so the window moves on. */
-static int exchange_create_child_i(struct ike_sa *sa, uint64_t now,
-				   struct ike_msg *m)
-{
-	const struct ike_payload *n = ike_msg_find(m, PL_NOTIFY, NULL);
-
-	(void)now;
-	rtx_request_done(sa);
-	engine_log(sa->e, sa, 5, "CREATE_CHILD_SA answered%s%s",
-		   n ? " with " : "",
-		   n ? ike_notify_type_name(n->u.notify.type) ?: "?" : "");
-	return 0;
-}
-
-int exchange_refuse_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
-{
-	struct ike_msg r;
-
-	(void)now;
-	engine_log(sa->e, sa, 4,
-		   "%s request not supported; answering "
-		   "NO_ADDITIONAL_SAS",
-		   ike_exchange_type_name(m->hdr.exchange));
-	msg_start(sa, &r, m->hdr.exchange, true, m->hdr.msg_id);
-	if (!msg_add_notify(&r, true, N_NO_ADDITIONAL_SAS, 0, NULL, 0))
-		return -ENG_ERR_NOMEM;
-	return msg_send_response(sa, &r);
 }
 
 /* Finds the SA a (non IKE_SA_INIT-request) message belongs to and checks

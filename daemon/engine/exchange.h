@@ -31,8 +31,4 @@ const struct exchange_def *exchange_find(uint8_t exchange, bool response,
 /* Payload types of `m` (outer and inner) as EXCH_PL() bits. */
 uint64_t exchange_payloads(const struct ike_msg *m);
 
-/* Answers an unexpected request that we cannot serve (e.g.
- * CREATE_CHILD_SA before rekeying exists) with a notify. */
-int exchange_refuse_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
-
 #endif

@@ -22,8 +22,7 @@ struct auth_out {
 	uint8_t id_body[4 + ENGINE_ID_MAX];
 	uint8_t certreq[20];
 	uint8_t auth[AUTH_DATA_MAX];
-	struct proposal_wire w;
-	struct ike_ts tsi[ENGINE_MAX_TS], tsr[ENGINE_MAX_TS];
+	struct child_wire cw;
 };
 
 static size_t auth_id_body(const struct engine_id *id, uint8_t *out)
@@ -182,107 +181,6 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 	return auth_verify_cert(sa, m, &id->u.id, &oct, &au->u.auth);
 }
 
-static void auth_ts_to_wire(const struct engine_ts *ts, size_t n,
-			    struct ike_ts *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t alen = ts_addr_len(ts[i].type);
-
-		out[i] = (struct ike_ts){
-			.type = ts[i].type,
-			.ip_proto = ts[i].proto,
-			.start_port = ts[i].port_lo,
-			.end_port = ts[i].port_hi,
-			.start = { ts[i].start, alen },
-			.end = { ts[i].end, alen },
-		};
-	}
-}
-
-static size_t auth_ts_from_wire(const struct ike_pl_ts *p,
-				struct engine_ts *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < p->n_ts && n < cap; i++) {
-		const struct ike_ts *t = &p->ts[i];
-		size_t alen = ts_addr_len(t->type);
-
-		if (!alen || t->start.len != alen || t->end.len != alen)
-			continue; /* a type we do not narrow */
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].type = t->type;
-		out[n].proto = t->ip_proto;
-		out[n].port_lo = t->start_port;
-		out[n].port_hi = t->end_port;
-		memcpy(out[n].start, t->start.ptr, alen);
-		memcpy(out[n].end, t->end.ptr, alen);
-		n++;
-	}
-	return n;
-}
-
-/* Adds SA, TSi, TSr (and USE_TRANSPORT_MODE) for child `c`. */
-static int auth_add_child(struct ike_msg *m, struct child_sa *c,
-			  const struct engine_proposal *props, size_t n_props,
-			  uint8_t first_num, struct auth_out *o)
-{
-	struct ike_payload *p;
-	uint8_t spi[4] = { (uint8_t)(c->spi_in >> 24),
-			   (uint8_t)(c->spi_in >> 16),
-			   (uint8_t)(c->spi_in >> 8), (uint8_t)c->spi_in };
-	/* TSi is the initiator's side: ours when we initiate. */
-	const struct engine_ts *tsi =
-		m->hdr.flags & IKE_FLAG_RESPONSE ? c->remote_ts : c->local_ts;
-	const struct engine_ts *tsr =
-		m->hdr.flags & IKE_FLAG_RESPONSE ? c->local_ts : c->remote_ts;
-	size_t ni = m->hdr.flags & IKE_FLAG_RESPONSE ? c->n_remote_ts
-						     : c->n_local_ts;
-	size_t nr = m->hdr.flags & IKE_FLAG_RESPONSE ? c->n_local_ts
-						     : c->n_remote_ts;
-
-	if (c->mode == ENGINE_MODE_TRANSPORT &&
-	    !msg_add_notify(m, true, N_USE_TRANSPORT_MODE, 0, NULL, 0))
-		return -ENG_ERR_NOMEM;
-	if (!(p = ike_msg_add(m, PL_SA)))
-		return -ENG_ERR_NOMEM;
-	p->inner = true;
-	proposal_to_sa(props, n_props, PROTO_ESP, spi, 4, first_num, &o->w,
-		       &p->u.sa);
-	auth_ts_to_wire(tsi, ni, o->tsi);
-	auth_ts_to_wire(tsr, nr, o->tsr);
-	if (!(p = ike_msg_add(m, PL_TSI)))
-		return -ENG_ERR_NOMEM;
-	p->inner = true;
-	p->u.ts = (struct ike_pl_ts){ (uint16_t)ni, o->tsi };
-	if (!(p = ike_msg_add(m, PL_TSR)))
-		return -ENG_ERR_NOMEM;
-	p->inner = true;
-	p->u.ts = (struct ike_pl_ts){ (uint16_t)nr, o->tsr };
-	return 0;
-}
-
-/* Picks our inbound SPI for a new CHILD SA and asks io to reserve it. */
-static int auth_alloc_spi(struct ike_sa *sa, struct child_sa *c)
-{
-	struct engine_action *a;
-	int err;
-
-	do {
-		if ((err = engine_random(sa->e, &c->spi_in, sizeof(c->spi_in))))
-			return err;
-	} while (c->spi_in < 256); /* 1..255 are reserved (RFC 4303 §2.1) */
-	a = engine_push(sa->e, ENGINE_ACT_ALLOC_SPI, sa->id);
-	if (!a)
-		return -ENG_ERR_NOMEM;
-	a->u.spi = (struct engine_spi){ .spi = c->spi_in,
-					.proto = PROTO_ESP,
-					.reqid = c->cfg->reqid,
-					.src = sa->remote,
-					.dst = sa->local };
-	return 0;
-}
-
 /* Both AUTH payloads are done: the IKE_SA_INIT messages they signed are
  * no longer needed (§2.15), so an established SA does not carry them. */
 static void auth_done(struct ike_sa *sa, uint64_t now)
@@ -295,23 +193,22 @@ static void auth_done(struct ike_sa *sa, uint64_t now)
 	sa->init_req_len = sa->init_resp_len = 0;
 }
 
-/* KEYMAT for a CHILD SA created in IKE_AUTH (§2.17, no PFS) and install. */
-static int auth_child_install(struct ike_sa *sa, struct child_sa *c)
+/* KEYMAT for a CHILD SA created in IKE_AUTH (§2.17: the IKE SA's nonces,
+ * no PFS) and install. */
+static int auth_child_install(struct ike_sa *sa, struct child_sa *c,
+			      uint64_t now)
 {
-	const struct xform_encr *enc;
-	const struct xform_integ *integ = NULL;
 	struct keymat_child k;
 	int err;
 
-	if ((err = xform_encr_find(c->alg.encr, c->alg.encr_keylen, &enc)))
-		return err;
-	if (!enc->aead && (err = xform_integ_find(c->alg.integ, &integ)))
-		return err;
-	err = keymat_child_derive(&k, &sa->km, NULL, 0, sa->ni, sa->ni_len,
-				  sa->nr, sa->nr_len, enc->key_len,
-				  integ ? integ->key_len : 0);
+	c->created_by_us = sa->initiator;
+	memcpy(c->ni, sa->ni, sa->ni_len);
+	memcpy(c->nr, sa->nr, sa->nr_len);
+	c->ni_len = sa->ni_len;
+	c->nr_len = sa->nr_len;
+	err = child_keymat(sa, c, NULL, 0, &k);
 	if (!err)
-		err = ike_sa_child_install(sa, c, &k);
+		err = ike_sa_child_install(sa, c, &k, now);
 	keymat_child_wipe(&k);
 	return err;
 }
@@ -324,7 +221,7 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	struct ike_msg *m = malloc(sizeof(*m));
 	struct ike_payload *p;
 	struct child_sa *c;
-	size_t id_len;
+	size_t id_len, n_esp;
 	int err = -ENG_ERR_NOMEM;
 
 	if (!sa->conn->n_children) {
@@ -337,15 +234,9 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	}
 	if (!o || !m)
 		goto out;
-	if (!(c = sa->pending_child = calloc(1, sizeof(*c))))
+	if (!(c = sa->pending_child = child_new(sa, cfg)))
 		goto out;
-	c->cfg = cfg;
-	c->mode = cfg->mode;
-	c->n_local_ts = cfg->n_local_ts;
-	c->n_remote_ts = cfg->n_remote_ts;
-	memcpy(c->local_ts, cfg->local_ts, sizeof(c->local_ts));
-	memcpy(c->remote_ts, cfg->remote_ts, sizeof(c->remote_ts));
-	if ((err = auth_alloc_spi(sa, c)))
+	if ((err = child_alloc_spi(sa, c)))
 		goto out;
 	msg_start(sa, m, EXCH_IKE_AUTH, false, 0);
 	err = -ENG_ERR_NOMEM;
@@ -355,10 +246,10 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	p->inner = true;
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
-	proposal_esp_normalize(cfg->esp, cfg->n_esp, esp);
+	n_esp = child_proposals(cfg, false, esp);
 	if ((err = auth_add_certs(sa, m, o)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
-	    (err = auth_add_child(m, c, esp, cfg->n_esp, 1, o)) ||
+	    (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw)) ||
 	    (err = msg_send_request(sa, now, m)))
 		goto out;
 	ike_sa_set_state(sa, IKE_SA_AUTH_I);
@@ -368,60 +259,6 @@ out:
 		crypto_wipe(o, sizeof(*o));
 	free(o);
 	return err;
-}
-
-/* Responder side of the child: selectors, proposal, mode. Returns 0 or
- * the error to report in a Notify (the IKE SA stays up). */
-static int auth_child_select_r(struct ike_sa *sa, const struct ike_msg *m,
-			       struct child_sa *c)
-{
-	const struct engine_conn *conn = sa->conn;
-	const struct ike_payload *sap = ike_msg_find(m, PL_SA, NULL);
-	struct engine_ts tsi[ENGINE_MAX_TS * 4], tsr[ENGINE_MAX_TS * 4];
-	struct engine_proposal ours[ENGINE_MAX_PROPOSALS];
-	struct engine_proposal theirs[ENGINE_MAX_PROPOSALS];
-	uint8_t nums[ENGINE_MAX_PROPOSALS];
-	uint32_t spis[ENGINE_MAX_PROPOSALS];
-	size_t n_tsi, n_tsr, n;
-	bool transport = ike_msg_find_notify(m, N_USE_TRANSPORT_MODE);
-
-	n_tsi = auth_ts_from_wire(&ike_msg_find(m, PL_TSI, NULL)->u.ts, tsi,
-				  ENGINE_MAX_TS * 4);
-	n_tsr = auth_ts_from_wire(&ike_msg_find(m, PL_TSR, NULL)->u.ts, tsr,
-				  ENGINE_MAX_TS * 4);
-	for (size_t i = 0; i < conn->n_children && !c->cfg; i++) {
-		const struct engine_child_cfg *cfg = &conn->children[i];
-
-		/* §2.9: TSi is the initiator's (our remote) side. */
-		c->n_remote_ts = (uint8_t)ts_narrow(
-			tsi, n_tsi, cfg->remote_ts, cfg->n_remote_ts,
-			c->remote_ts, ENGINE_MAX_TS);
-		c->n_local_ts = (uint8_t)ts_narrow(tsr, n_tsr, cfg->local_ts,
-						   cfg->n_local_ts, c->local_ts,
-						   ENGINE_MAX_TS);
-		if (c->n_remote_ts && c->n_local_ts)
-			c->cfg = cfg;
-	}
-	if (!c->cfg)
-		return -ENG_ERR_TS;
-	if ((c->cfg->mode == ENGINE_MODE_TRANSPORT) != transport) {
-		engine_log(sa->e, sa, 4,
-			   "peer asks for %s mode, child '%s' is "
-			   "configured for the other",
-			   transport ? "transport" : "tunnel", c->cfg->name);
-		return -ENG_ERR_NO_PROPOSAL;
-	}
-	c->mode = c->cfg->mode;
-	proposal_esp_normalize(c->cfg->esp, c->cfg->n_esp, ours);
-	n = proposal_from_sa(&sap->u.sa, PROTO_ESP, ours, c->cfg->n_esp, theirs,
-			     nums, spis, ENGINE_MAX_PROPOSALS);
-	if (proposal_select(ours, c->cfg->n_esp, theirs, n, false, 0, &c->alg))
-		return -ENG_ERR_NO_PROPOSAL;
-	c->spi_out = spis[c->alg.num - 1];
-	c->alg.num = nums[c->alg.num - 1];
-	if (c->spi_out < 256)
-		return -ENG_ERR_NO_PROPOSAL;
-	return auth_alloc_spi(sa, c);
 }
 
 /* True if connection `c` allows what IKE_SA_INIT already settled before
@@ -526,14 +363,14 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 		return 0;
 	}
 	proposal_from_chosen(&c->alg, &one);
-	return auth_add_child(r, c, &one, 1, c->alg.num, o);
+	return child_add_payloads(r, c, &one, 1, c->alg.num, &o->cw);
 }
 
 int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
 	struct ike_msg *r = malloc(sizeof(*r));
 	struct auth_out *o = calloc(1, sizeof(*o));
-	struct child_sa *c = calloc(1, sizeof(*c));
+	struct child_sa *c = child_new(sa, NULL);
 	const struct engine_conn *conn;
 	int err, child_err;
 	bool owned = false; /* c linked into the SA */
@@ -553,8 +390,10 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		goto out;
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
-	child_err = auth_child_select_r(sa, m, c);
-	if (!child_err && (child_err = auth_child_install(sa, c)))
+	child_err = child_select_r(sa, m, c, NULL, false);
+	if (!child_err)
+		child_err = child_alloc_spi(sa, c);
+	if (!child_err && (child_err = auth_child_install(sa, c, now)))
 		child_release_spi(sa, c);
 	owned = !child_err;
 	if ((err = auth_reply_r(sa, r, c, child_err, o)) ||
@@ -568,6 +407,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (conn->dpd_delay_ms)
 		sa->dpd_deadline = now + conn->dpd_delay_ms;
 	auth_done(sa, now);
+	ike_sa_established(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s",
 		   child_err ? ", CHILD SA refused: " : "",
 		   child_err ? engine_err_name(child_err) : "");
@@ -580,57 +420,8 @@ out:
 		crypto_wipe(o, sizeof(*o));
 	free(o);
 	if (!owned)
-		free(c);
+		child_free(c);
 	return err;
-}
-
-/* Initiator side of the child in the IKE_AUTH response. */
-static int auth_child_accept_i(struct ike_sa *sa, const struct ike_msg *m,
-			       struct child_sa *c)
-{
-	const struct ike_payload *sap = ike_msg_find(m, PL_SA, NULL);
-	const struct ike_payload *tsi = ike_msg_find(m, PL_TSI, NULL);
-	const struct ike_payload *tsr = ike_msg_find(m, PL_TSR, NULL);
-	struct engine_proposal ours[ENGINE_MAX_PROPOSALS], reply[1];
-	struct engine_ts li[ENGINE_MAX_TS], ri[ENGINE_MAX_TS];
-	uint32_t spi;
-	size_t nl, nr;
-	bool transport = ike_msg_find_notify(m, N_USE_TRANSPORT_MODE);
-
-	for (const struct ike_payload *n = ike_msg_find(m, PL_NOTIFY, NULL); n;
-	     n = ike_msg_find(m, PL_NOTIFY, n))
-		if (ike_notify_is_error(n->u.notify.type)) {
-			engine_log(sa->e, sa, 4,
-				   "peer refused the CHILD SA: "
-				   "%s",
-				   ike_notify_type_name(n->u.notify.type)
-					   ?: "?");
-			return n->u.notify.type == N_TS_UNACCEPTABLE
-				       ? -ENG_ERR_TS
-				       : -ENG_ERR_NO_PROPOSAL;
-		}
-	if (!sap || !tsi || !tsr || sap->u.sa.n_proposals != 1)
-		return -ENG_ERR_MISSING;
-	proposal_esp_normalize(c->cfg->esp, c->cfg->n_esp, ours);
-	if (proposal_from_sa(&sap->u.sa, PROTO_ESP, ours, c->cfg->n_esp, reply,
-			     NULL, &spi, 1) != 1 ||
-	    proposal_accept(ours, c->cfg->n_esp, reply, false, &c->alg) ||
-	    spi < 256)
-		return -ENG_ERR_NO_PROPOSAL;
-	c->spi_out = spi;
-	/* §2.9: the responder may only narrow what we proposed. */
-	nl = auth_ts_from_wire(&tsi->u.ts, li, ENGINE_MAX_TS);
-	nr = auth_ts_from_wire(&tsr->u.ts, ri, ENGINE_MAX_TS);
-	if (!nl || !nr || !ts_within(li, nl, c->local_ts, c->n_local_ts) ||
-	    !ts_within(ri, nr, c->remote_ts, c->n_remote_ts))
-		return -ENG_ERR_TS;
-	memcpy(c->local_ts, li, sizeof(li));
-	memcpy(c->remote_ts, ri, sizeof(ri));
-	c->n_local_ts = (uint8_t)nl;
-	c->n_remote_ts = (uint8_t)nr;
-	if (transport != (c->mode == ENGINE_MODE_TRANSPORT))
-		return -ENG_ERR_NO_PROPOSAL;
-	return 0;
 }
 
 /* The initiator found the responder wrong: tell it (§2.21.2) in an
@@ -676,16 +467,17 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return auth_fail_i(sa, err);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->pending_child = NULL;
-	child_err = auth_child_accept_i(sa, m, c);
-	if (!child_err && !(child_err = auth_child_install(sa, c)))
+	child_err = child_accept_i(sa, m, c, false);
+	if (!child_err && !(child_err = auth_child_install(sa, c, now)))
 		c = NULL;
 	if (c) {
 		child_release_spi(sa, c);
-		free(c);
+		child_free(c);
 	}
 	if (sa->conn->dpd_delay_ms)
 		sa->dpd_deadline = now + sa->conn->dpd_delay_ms;
 	auth_done(sa, now);
+	ike_sa_established(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s",
 		   child_err ? ", CHILD SA failed: " : "",
 		   child_err ? engine_err_name(child_err) : "");

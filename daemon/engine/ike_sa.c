@@ -101,18 +101,26 @@ struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
 			  bool initiator, const struct engine_addr *local,
 			  const struct engine_addr *remote)
 {
-	struct ike_sa *sa = calloc(1, sizeof(*sa));
-	uint64_t spi = 0;
+	return ike_sa_new_spi(e, conn, initiator, local, remote, 0);
+}
 
-	if (!sa)
+struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
+			      bool initiator, const struct engine_addr *local,
+			      const struct engine_addr *remote, uint64_t spi)
+{
+	struct ike_sa *sa;
+
+	if (spi && ike_sa_find(e, spi))
+		return NULL;
+	if (!(sa = calloc(1, sizeof(*sa))))
 		return NULL;
 	/* Our SPI is random, non-zero and unique in this engine (§2.6). */
-	do {
+	while (!spi || ike_sa_find(e, spi)) {
 		if (engine_random(e, &spi, sizeof(spi))) {
 			free(sa);
 			return NULL;
 		}
-	} while (!spi || ike_sa_find(e, spi));
+	}
 	sa->e = e;
 	sa->id = e->next_id++;
 	sa->conn = conn;
@@ -167,12 +175,6 @@ void ike_sa_ke_free(struct ike_sa *sa)
 	sa->ke = NULL;
 }
 
-static void child_sa_free(struct child_sa *c)
-{
-	crypto_wipe(c, sizeof(*c));
-	free(c);
-}
-
 void ike_sa_free(struct ike_sa *sa)
 {
 	struct engine *e = sa->e;
@@ -194,10 +196,10 @@ void ike_sa_free(struct ike_sa *sa)
 		struct child_sa *c = sa->children;
 
 		sa->children = c->next;
-		child_sa_free(c);
+		child_free(c);
 	}
-	if (sa->pending_child)
-		child_sa_free(sa->pending_child);
+	child_free(sa->pending_child);
+	task_free_all(sa);
 	ike_sa_ke_free(sa);
 	skp_free(sa->sk);
 	keymat_ike_wipe(&sa->km);
@@ -209,77 +211,20 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa);
 }
 
-/* Emits SA_DEL for both directions and POLICY_DEL for the selectors. */
-static void ike_sa_child_uninstall(struct ike_sa *sa, struct child_sa *c)
-{
-	struct engine_action *a;
-
-	if (!c->installed)
-		return;
-	a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
-	if (a) {
-		a->u.sa.src = sa->remote;
-		a->u.sa.dst = sa->local;
-		a->u.sa.spi = c->spi_in;
-		a->u.sa.proto = PROTO_ESP;
-		a->u.sa.inbound = true;
-		a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
-	}
-	a = engine_push(sa->e, ENGINE_ACT_SA_DEL, sa->id);
-	if (a) {
-		a->u.sa.src = sa->local;
-		a->u.sa.dst = sa->remote;
-		a->u.sa.spi = c->spi_out;
-		a->u.sa.proto = PROTO_ESP;
-		a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
-	}
-	child_policies(sa, c, ENGINE_ACT_POLICY_DEL);
-	c->installed = false;
-	engine_event(sa->e, sa, ENGINE_EV_CHILD_DOWN, 0);
-}
-
-void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
-{
-	ike_sa_child_uninstall(sa, c);
-	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			sa->n_children--;
-			break;
-		}
-	}
-	child_sa_free(c);
-}
-
-struct child_sa *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi)
-{
-	struct child_sa *c = sa->children;
-
-	while (c && c->spi_in != spi)
-		c = c->next;
-	return c;
-}
-
-struct child_sa *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi)
-{
-	struct child_sa *c = sa->children;
-
-	while (c && c->spi_out != spi)
-		c = c->next;
-	return c;
-}
-
 void ike_sa_destroy(struct ike_sa *sa, int reason)
 {
 	struct engine *e = sa->e;
 	bool was_up =
 		sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING;
 
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		ike_sa_child_uninstall(sa, c);
+	while (sa->children)
+		ike_sa_child_remove(sa, sa->children);
 	if (sa->pending_child && sa->pending_child->spi_in)
 		child_release_spi(sa, sa->pending_child);
-	engine_event(e, sa, was_up ? ENGINE_EV_IKE_DOWN : ENGINE_EV_IKE_FAILED,
-		     reason);
+	task_release_all(sa);
+	if (!sa->rekeyed) /* else its successor carries on */
+		engine_event(e, sa,
+			     was_up ? ENGINE_EV_IKE_DOWN : ENGINE_EV_IKE_FAILED,
+			     reason);
 	ike_sa_free(sa);
 }

@@ -32,19 +32,71 @@ enum ike_sa_state {
 	IKE_SA_DEAD,			       /* to be freed */
 };
 
+/* CHILD SA states (doc/rekeying.md draws them). */
+enum child_state {
+	CHILD_INSTALLING = 0, /* negotiated; not (fully) in the kernel yet */
+	CHILD_INSTALLED,      /* both SAs in the kernel, carrying traffic */
+	CHILD_REKEYING,	      /* our CREATE_CHILD_SA rekey of it is out */
+	CHILD_REKEYED,	/* replaced: outbound gone, inbound kept a while */
+	CHILD_DELETING, /* our Delete for it is out */
+	CHILD_DELETED,	/* gone from the kernel, to be freed */
+};
+
 struct child_sa {
 	struct child_sa *next;
+	uint32_t id; /* engine-wide, for engine_rekey_child() and logs */
 	const struct engine_child_cfg *cfg;
+	enum child_state state;
 	uint32_t spi_in, spi_out;
 	struct proposal_chosen alg;
 	enum engine_mode mode;
 	uint8_t n_local_ts, n_remote_ts;
 	struct engine_ts local_ts[ENGINE_MAX_TS], remote_ts[ENGINE_MAX_TS];
-	bool installed;
-	bool deleting; /* we sent a Delete for it */
+	bool in_sa, out_sa; /* which of its kernel SAs exist */
+	bool policies; /* holds its instance's policies (child_policy_hold) */
+	/* Responder of a rekey: the outbound keys, installed only once the
+	 * initiator deletes the old SA (it cannot decrypt them before). */
+	struct keymat_child *out_keys;
+	uint32_t replaces; /* spi_in of the SA this one rekeys, 0 if none */
+	/* Collision data (§2.8.1): nonces of the exchange that made it. */
+	uint8_t ni[IKE_SA_NONCE_MAX], nr[IKE_SA_NONCE_MAX];
+	uint16_t ni_len, nr_len;
+	bool created_by_us; /* we initiated the exchange that made it */
+	bool redundant;	    /* lost a rekey collision: deleted at once */
+	/* Deadlines (ms, 0 = none): rekey, hard expiry, removal of the
+	 * inbound SA of a rekeyed child. */
+	uint64_t rekey_at, expire_at, delete_at;
+	uint64_t life_soft_bytes, life_soft_packets; /* after jitter */
 };
 
-/* The one request an IKE SA may have in flight (window size 1, §2.3). */
+/* Local work on an IKE SA (DESIGN.md "Exchanges as queued work"): queued
+ * in order, started when the window allows, each with what its exchange
+ * and a collision with the peer's need. */
+enum task_type {
+	TASK_CHILD_CREATE = 1, /* CREATE_CHILD_SA for a child config */
+	TASK_CHILD_REKEY,      /* CREATE_CHILD_SA { N(REKEY_SA) } */
+	TASK_IKE_REKEY,	       /* CREATE_CHILD_SA { SA(IKE) } (§1.3.2) */
+	TASK_CHILD_DELETE,     /* INFORMATIONAL { D(ESP) } */
+	TASK_IKE_DELETE,       /* INFORMATIONAL { D(IKE) } */
+	TASK_DPD,	       /* empty INFORMATIONAL (§2.4) */
+};
+
+struct task {
+	struct task *next;
+	enum task_type type;
+	bool active;			    /* its request is out */
+	uint32_t msg_id;		    /* of the request, once active */
+	const struct engine_child_cfg *cfg; /* CHILD_CREATE */
+	uint32_t spi_in;	/* CHILD_REKEY / CHILD_DELETE: our SPI of it */
+	struct child_sa *child; /* CHILD_CREATE / REKEY being made */
+	struct ke *ke;		/* PFS or IKE rekey key exchange */
+	uint16_t ke_group;
+	uint32_t ke_retries; /* INVALID_KE_PAYLOAD restarts */
+	uint64_t new_spi;    /* IKE_REKEY: our SPI of the successor */
+	bool acquire;	     /* started by traffic (ACQUIRE) */
+};
+
+/* A request of ours in flight (§2.1): kept for retransmission. */
 struct ike_request {
 	bool active;
 	uint8_t exchange;
@@ -75,7 +127,6 @@ struct ike_sa {
 	uint16_t peer_hashes; /* bit n: RFC 7427 hash n acceptable */
 	struct proposal_chosen alg;
 	uint32_t init_retries;
-	bool pending_delete; /* terminate asked while a request was out */
 
 	/* IKE_SA_INIT material kept for AUTH (§2.15) */
 	uint8_t *init_req, *init_resp;
@@ -105,6 +156,12 @@ struct ike_sa {
 	uint32_t n_children;
 	struct child_sa *children;
 	struct child_sa *pending_child; /* negotiated in IKE_AUTH */
+
+	struct task *tasks;	      /* local work, oldest first */
+	uint64_t rekey_at, expire_at; /* IKE SA lifetime (ms, 0 = none) */
+	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
+	struct ike_sa *successor;     /* rekeyed: the SA that took over */
+	bool rekeyed;		      /* replaced; Delete it, keep no child */
 };
 
 struct engine_retired;
@@ -120,6 +177,7 @@ struct engine {
 	struct ike_sa *by_init[IKE_SA_HASH_BUCKETS];
 	size_t n_sas, n_half_open;
 	uint32_t next_id;
+	uint32_t next_child_id;
 
 	struct engine_action *act;
 	size_t n_act, cap_act;
@@ -164,19 +222,16 @@ struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
 			  bool initiator, const struct engine_addr *local,
 			  const struct engine_addr *remote);
 
+/* The same with our SPI given (0: a fresh random one), for rekeys. */
+struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
+			      bool initiator, const struct engine_addr *local,
+			      const struct engine_addr *remote, uint64_t spi);
+
 /* Indexes a responder's SA by (SPIi, peer) once SPIi is set. */
 void ike_sa_index_init(struct ike_sa *sa);
 
 /* Frees the SA's key exchange state (after deriving keys). */
 void ike_sa_ke_free(struct ike_sa *sa);
-
-/* Releases the reserved inbound SPI of a child never installed (SA_DEL of
- * the larval SA). */
-void child_release_spi(struct ike_sa *sa, struct child_sa *c);
-
-/* Emits POLICY_ADD or POLICY_DEL actions for every selector pair of `c`. */
-void child_policies(struct ike_sa *sa, struct child_sa *c,
-		    enum engine_action_type t);
 
 /* Unlinks and frees an SA, wiping its keys. */
 void ike_sa_free(struct ike_sa *sa);
@@ -197,19 +252,128 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st);
  * reports IKE_DOWN and frees the SA. */
 void ike_sa_destroy(struct ike_sa *sa, int reason);
 
-/* Adds an established CHILD SA to the SA's list: emits SA_ADD for both
- * directions and POLICY_ADD for every selector pair. */
-int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
-			 const struct keymat_child *k);
+/* ---- child_sa.c: CHILD SA life cycle and kernel actions ---- */
 
-/* Removes one CHILD SA from the kernel and the list, and frees it. */
+/* A CHILD SA of `cfg` (may be NULL: chosen later) with its selectors. */
+struct child_sa *child_new(struct ike_sa *sa,
+			   const struct engine_child_cfg *cfg);
+/* Frees a CHILD SA (not linked, or unlinked), wiping it. NULL is fine. */
+void child_free(struct child_sa *c);
+
+/* Sets the rekey and expiry deadlines and the kernel soft limits from
+ * the configuration, with jitter from the engine's random source. */
+void child_schedule(struct ike_sa *sa, struct child_sa *c, uint64_t now);
+
+/* SA_ADD of one direction with its keys from `k`; SA_DEL of one
+ * direction if it is in the kernel. */
+int child_sa_add(struct ike_sa *sa, struct child_sa *c, bool inbound,
+		 const struct keymat_child *k, uint64_t now)
+	__attribute__((warn_unused_result));
+void child_sa_del(struct ike_sa *sa, struct child_sa *c, bool inbound);
+
+/* The policies of a child configuration's installed instance (its
+ * selectors) are counted by the CHILD SAs that hold them: the first
+ * holder adds them, the last one to release them removes them, so a
+ * rekey — and any collision — never removes and re-adds them. */
+void child_policy_hold(struct ike_sa *sa, struct child_sa *c);
+void child_policy_release(struct ike_sa *sa, struct child_sa *c);
+
+/* Links `c` into the SA's list. */
+void child_link(struct ike_sa *sa, struct child_sa *c);
+
+/* Picks our inbound SPI for a new CHILD SA and asks io to reserve it;
+ * releases the reserved SPI of a child never installed. */
+int child_alloc_spi(struct ike_sa *sa, struct child_sa *c)
+	__attribute__((warn_unused_result));
+void child_release_spi(struct ike_sa *sa, struct child_sa *c);
+
+/* KEYMAT for `c` from SK_d, its exchange's nonces and, with PFS, the new
+ * shared secret (§2.17). */
+int child_keymat(struct ike_sa *sa, struct child_sa *c, const uint8_t *g_ir,
+		 size_t g_ir_len, struct keymat_child *k)
+	__attribute__((warn_unused_result));
+
+/* Installs a new CHILD SA whole (both SAs, its policies), links it and
+ * reports CHILD_UP. */
+int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
+			 const struct keymat_child *k, uint64_t now)
+	__attribute__((warn_unused_result));
+
+/* Removes one CHILD SA from the kernel (its policies only if it holds
+ * them) and the list, and frees it. */
 void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c);
 struct child_sa *ike_sa_child_by_spi_in(struct ike_sa *sa, uint32_t spi);
 struct child_sa *ike_sa_child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+/* The CHILD SA currently serving `cfg` (not rekeyed or deleting). */
+struct child_sa *ike_sa_child_active(struct ike_sa *sa,
+				     const struct engine_child_cfg *cfg);
+
+/* Storage for SA and TS payloads that must outlive encoding. */
+struct child_wire {
+	struct proposal_wire w;
+	struct ike_ts tsi[ENGINE_MAX_TS], tsr[ENGINE_MAX_TS];
+};
+
+/* Our ESP proposals for `cfg`, without KE transforms unless `pfs`. */
+size_t child_proposals(const struct engine_child_cfg *cfg, bool pfs,
+		       struct engine_proposal *out);
+void child_ts_to_wire(const struct engine_ts *ts, size_t n, struct ike_ts *out);
+size_t child_ts_from_wire(const struct ike_pl_ts *p, struct engine_ts *out,
+			  size_t cap);
+/* Adds [N(USE_TRANSPORT_MODE)], SA, TSi, TSr for `c`. */
+int child_add_payloads(struct ike_msg *m, struct child_sa *c,
+		       const struct engine_proposal *props, size_t n_props,
+		       uint8_t first_num, struct child_wire *o)
+	__attribute__((warn_unused_result));
+/* Responder: selectors (narrowed to `only`, or to the first child config
+ * that fits), mode and proposal of the request `m`. Returns 0 or the
+ * error to answer with a Notify. */
+int child_select_r(struct ike_sa *sa, const struct ike_msg *m,
+		   struct child_sa *c, const struct engine_child_cfg *only,
+		   bool pfs_allowed) __attribute__((warn_unused_result));
+/* Initiator: checks the responder's SA, TSi, TSr against what we asked. */
+int child_accept_i(struct ike_sa *sa, const struct ike_msg *m,
+		   struct child_sa *c, bool pfs_allowed)
+	__attribute__((warn_unused_result));
 
 /* Whether two addresses (and ports, if `ports`) are equal. */
 bool ike_sa_addr_eq(const struct engine_addr *a, const struct engine_addr *b,
 		    bool ports);
+
+/* ---- task.c: the queue of local work ---- */
+
+const char *task_name(enum task_type t);
+/* Queues a task at the end, or (`front`) before every queued one. */
+struct task *task_new(struct ike_sa *sa, enum task_type type, bool front);
+/* Unlinks and frees a task; a CHILD SA it was making gives back its SPI. */
+void task_remove(struct ike_sa *sa, struct task *t);
+/* Frees every task without actions (SA freed) or with (SA destroyed). */
+void task_free_all(struct ike_sa *sa);
+void task_release_all(struct ike_sa *sa);
+struct task *task_by_msg_id(struct ike_sa *sa, uint32_t msg_id);
+/* First task of `type` (on CHILD SA `spi_in`, if not 0). */
+struct task *task_find(struct ike_sa *sa, enum task_type type, uint32_t spi_in);
+bool task_any_active(const struct ike_sa *sa);
+/* Moves the queued CHILD SA work of a rekeyed IKE SA to its successor. */
+void task_move(struct ike_sa *from, struct ike_sa *to);
+/* Starts queued tasks while the window has room (§2.3). */
+void task_kick(struct ike_sa *sa, uint64_t now);
+
+/* ---- lifetime.c: rekey, expiry and the rekeyed SAs' removal ---- */
+
+/* An IKE SA became established: its lifetime starts; as initiator, the
+ * connection's further children are queued (CREATE_CHILD_SA). */
+void ike_sa_established(struct ike_sa *sa, uint64_t now);
+/* `n` replaces `old` (an IKE SA rekey): CHILD SAs and queued work move,
+ * `old` only waits for its Delete. */
+void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now);
+/* Runs due lifetime events; true if the SA was freed. */
+bool lifetime_timeout(struct ike_sa *sa, uint64_t now);
+/* Earliest lifetime deadline of the SA and its children, or UINT64_MAX. */
+uint64_t lifetime_deadline(const struct ike_sa *sa);
+/* Queues a rekey of CHILD SA `c` (0, or -EBUSY if it cannot be now). */
+int lifetime_rekey_child(struct ike_sa *sa, struct child_sa *c, uint64_t now);
+int lifetime_rekey_ike(struct ike_sa *sa, uint64_t now);
 
 /* ---- retransmit.c: sending, windows and timers ---- */
 
@@ -279,10 +443,24 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 
 int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+/* Builds and sends the request of a CHILD_DELETE, IKE_DELETE or DPD task:
+ * 0 sent, 1 nothing to do, or an error. */
+int informational_build_i(struct ike_sa *sa, struct task *t, uint64_t now);
+/* Queues the Delete of the IKE SA (dropping queued work) or of one CHILD
+ * SA, and starts it when the window allows. */
 int informational_delete_ike_i(struct ike_sa *sa, uint64_t now);
 int informational_delete_child_i(struct ike_sa *sa, uint64_t now,
 				 struct child_sa *c);
-int informational_dpd_i(struct ike_sa *sa, uint64_t now);
+
+/* create_child.c (§1.3) */
+int create_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now);
+int create_child_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+int create_child_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+/* A responder's rekeyed CHILD SA `c` takes over from `old` (may be
+ * NULL): its outbound SA is installed, the old outbound removed, the old
+ * inbound kept for the delete_rekeyed delay. */
+void create_child_activate(struct ike_sa *sa, struct child_sa *c,
+			   struct child_sa *old, uint64_t now);
 /* §2.21.4: answer a request for an unknown IKE SA, unprotected. */
 void informational_invalid_spi(struct engine *e,
 			       const struct engine_addr *local,

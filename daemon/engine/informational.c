@@ -38,96 +38,130 @@ static struct ike_payload *info_add_delete(struct ike_msg *m, uint8_t proto,
 
 int informational_delete_ike_i(struct ike_sa *sa, uint64_t now)
 {
-	struct ike_msg *m;
-	int err = -ENG_ERR_NOMEM;
+	struct task *t, *next;
 
-	if (sa->req.active) {
-		/* Window of one (§2.3): send it after the current request. */
-		sa->pending_delete = true;
+	if (task_find(sa, TASK_IKE_DELETE, 0))
 		return 0;
+	/* Queued work is moot once the IKE SA goes (§1.4.1). */
+	for (t = sa->tasks; t; t = next) {
+		next = t->next;
+		if (!t->active)
+			task_remove(sa, t);
 	}
-	if (!(m = malloc(sizeof(*m))))
-		return err;
-	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
-	if (info_add_delete(m, PROTO_IKE, NULL, 0))
-		err = msg_send_request(sa, now, m);
-	free(m);
-	if (err)
-		return err;
-	engine_log(sa->e, sa, 5, "deleting IKE SA, Delete sent to peer");
-	ike_sa_set_state(sa, IKE_SA_DELETING);
+	if (!task_new(sa, TASK_IKE_DELETE, true))
+		return -ENG_ERR_NOMEM;
+	task_kick(sa, now);
 	return 0;
 }
 
 int informational_delete_child_i(struct ike_sa *sa, uint64_t now,
 				 struct child_sa *c)
 {
-	struct ike_msg *m;
-	uint8_t spi[4];
-	int err = -ENG_ERR_NOMEM;
+	struct task *t;
 
-	if (sa->req.active || sa->state != IKE_SA_ESTABLISHED) {
-		engine_log(sa->e, sa, 4,
-			   "cannot delete CHILD SA %08x now: "
-			   "an exchange is in progress",
-			   c->spi_in);
-		return -ENG_ERR_STATE;
-	}
-	if (!(m = malloc(sizeof(*m))))
-		return err;
-	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
-	info_spi_put(spi, c->spi_in);
-	if (info_add_delete(m, PROTO_ESP, spi, 1))
-		err = msg_send_request(sa, now, m);
-	free(m);
-	if (!err) {
-		c->deleting = true;
-		engine_log(sa->e, sa, 5, "deleting CHILD SA %08x/%08x",
-			   c->spi_in, c->spi_out);
-	}
-	return err;
+	if (task_find(sa, TASK_CHILD_DELETE, c->spi_in))
+		return 0;
+	if (!(t = task_new(sa, TASK_CHILD_DELETE, false)))
+		return -ENG_ERR_NOMEM;
+	t->spi_in = c->spi_in;
+	task_kick(sa, now);
+	return 0;
 }
 
-int informational_dpd_i(struct ike_sa *sa, uint64_t now)
+static int info_build_delete_child(struct ike_sa *sa, struct task *t,
+				   struct ike_msg *m, uint8_t spi[4])
+{
+	struct child_sa *c = ike_sa_child_by_spi_in(sa, t->spi_in);
+
+	if (!c || c->state == CHILD_DELETED)
+		return 1;
+	if (c->state == CHILD_DELETING)
+		return 1; /* already said */
+	info_spi_put(spi, c->spi_in);
+	if (!info_add_delete(m, PROTO_ESP, spi, 1))
+		return -ENG_ERR_NOMEM;
+	return 0;
+}
+
+int informational_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 {
 	struct ike_msg *m = malloc(sizeof(*m));
-	int err;
+	struct child_sa *c;
+	uint8_t spi[4];
+	int err = 0;
 
 	if (!m)
 		return -ENG_ERR_NOMEM;
-	/* §2.4: an empty INFORMATIONAL request is a liveness check. */
 	msg_start(sa, m, EXCH_INFORMATIONAL, false, 0);
-	err = msg_send_request(sa, now, m);
-	free(m);
+	if (t->type == TASK_CHILD_DELETE)
+		err = info_build_delete_child(sa, t, m, spi);
+	else if (t->type == TASK_IKE_DELETE &&
+		 !info_add_delete(m, PROTO_IKE, NULL, 0))
+		err = -ENG_ERR_NOMEM;
+	/* §2.4: an empty INFORMATIONAL request is a liveness check. */
 	if (!err)
-		engine_log(sa->e, sa, 7, "liveness check sent");
-	return err;
+		err = msg_send_request(sa, now, m);
+	free(m);
+	if (err)
+		return err;
+	switch (t->type) {
+	case TASK_CHILD_DELETE:
+		c = ike_sa_child_by_spi_in(sa, t->spi_in);
+		if (c->state != CHILD_REKEYED) {
+			c->state = CHILD_DELETING;
+			engine_log(sa->e, sa, 5, "deleting CHILD SA %08x/%08x",
+				   c->spi_in, c->spi_out);
+		}
+		break;
+	case TASK_IKE_DELETE:
+		engine_log(sa->e, sa, 5,
+			   "deleting IKE SA, Delete sent to peer");
+		break;
+	default: engine_log(sa->e, sa, 7, "liveness check sent"); break;
+	}
+	return 0;
 }
 
 /* Deletes the CHILD SAs the peer names (its outbound SPIs = our spi_out)
- * and lists ours in `out` for the response (§1.4.1). */
-static uint16_t info_delete_children(struct ike_sa *sa,
+ * and lists ours in `out` (room for INFO_MAX_SPIS) for the response,
+ * after the `n` already there (§1.4.1). */
+static uint16_t info_delete_children(struct ike_sa *sa, uint64_t now,
 				     const struct ike_pl_delete *d,
-				     uint8_t *out)
+				     uint8_t *out, uint16_t n)
 {
-	uint16_t n = 0;
-
 	for (uint16_t i = 0; i < d->n_spis; i++) {
 		uint32_t spi = ike_msg_delete_spi(d, i);
-		struct child_sa *c = ike_sa_child_by_spi_out(sa, spi);
+		struct child_sa *c = ike_sa_child_by_spi_out(sa, spi), *x;
 
 		if (!c) {
 			engine_log(sa->e, sa, 6,
-				   "Delete for unknown CHILD "
-				   "SA %08x ignored",
+				   "Delete for unknown CHILD SA %08x ignored",
 				   spi);
+			continue;
+		}
+		/* Both sides deleting at once: no Delete back (§1.4.1). */
+		if (c->state != CHILD_DELETING && n < INFO_MAX_SPIS)
+			info_spi_put(out + 4 * n++, c->spi_in);
+		for (x = sa->children; x; x = x->next)
+			if (x->replaces == c->spi_in && !x->created_by_us &&
+			    x->state == CHILD_INSTALLING)
+				break;
+		if (x) {
+			/* §1.3.3: the initiator of the rekey deletes the
+			 * old SA once it uses the new one; so do we now. */
+			create_child_activate(sa, x, c, now);
+			continue;
+		}
+		if (c->state == CHILD_REKEYED) {
+			/* replaced already: its inbound stays a moment */
+			uint64_t at = now + sa->e->set.delete_rekeyed_delay_ms;
+
+			if (!c->delete_at || c->delete_at > at)
+				c->delete_at = at;
 			continue;
 		}
 		engine_log(sa->e, sa, 5, "peer deleted CHILD SA %08x/%08x",
 			   c->spi_in, c->spi_out);
-		/* Both sides deleting at once: no Delete back (§1.4.1). */
-		if (!c->deleting && n < INFO_MAX_SPIS)
-			info_spi_put(out + 4 * n++, c->spi_in);
 		ike_sa_child_remove(sa, c);
 	}
 	return n;
@@ -163,16 +197,18 @@ int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	bool delete_ike = false;
 	int err;
 
-	(void)now;
 	if (!r)
 		return -ENG_ERR_NOMEM;
 	for (const struct ike_payload *p = ike_msg_find(m, PL_DELETE, NULL); p;
-	     p = ike_msg_find(m, PL_DELETE, p)) {
+	     p = ike_msg_find(m, PL_DELETE, p))
 		if (p->u.del.protocol == PROTO_IKE)
 			delete_ike = true;
-		else if (p->u.del.protocol == PROTO_ESP && !delete_ike)
-			n = info_delete_children(sa, &p->u.del, spis);
-	}
+	/* Every Delete payload counts, and the response lists every SA of
+	 * them we deleted (§1.4.1). */
+	for (const struct ike_payload *p = ike_msg_find(m, PL_DELETE, NULL);
+	     p && !delete_ike; p = ike_msg_find(m, PL_DELETE, p))
+		if (p->u.del.protocol == PROTO_ESP)
+			n = info_delete_children(sa, now, &p->u.del, spis, n);
 	info_invalid_spi(sa, m);
 	if (ike_msg_find_notify(m, N_AUTHENTICATION_FAILED)) {
 		/* The initiator rejected our AUTH (§2.21.2). */
@@ -196,29 +232,37 @@ int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		ike_sa_destroy(sa, 0);
 		return EXCH_SA_GONE;
 	}
+	task_kick(sa, now);
 	return err;
 }
 
 int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
-	struct child_sa *c, *next;
+	struct task *t = task_by_msg_id(sa, m->hdr.msg_id);
+	struct child_sa *c;
 
-	(void)m;
 	rtx_request_done(sa);
-	if (sa->state == IKE_SA_DELETING) {
+	if (sa->state == IKE_SA_DELETING || (t && t->type == TASK_IKE_DELETE)) {
 		engine_log(sa->e, sa, 5, "peer confirmed the IKE SA delete");
 		ike_sa_destroy(sa, 0);
 		return EXCH_SA_GONE;
 	}
-	for (c = sa->children; c; c = next) {
-		next = c->next;
-		if (c->deleting)
+	if (t && t->type == TASK_CHILD_DELETE &&
+	    (c = ike_sa_child_by_spi_in(sa, t->spi_in))) {
+		if (c->state == CHILD_REKEYED && !c->redundant) {
+			/* A rekeyed SA: the peer may still send on it for
+			 * a moment (doc/rekeying.md, step 4). */
+			uint64_t at = now + sa->e->set.delete_rekeyed_delay_ms;
+
+			if (!c->delete_at || c->delete_at > at)
+				c->delete_at = at;
+		} else {
 			ike_sa_child_remove(sa, c);
+		}
 	}
-	if (sa->pending_delete) {
-		sa->pending_delete = false;
-		return informational_delete_ike_i(sa, now);
-	}
+	if (t)
+		task_remove(sa, t);
+	task_kick(sa, now);
 	return 0;
 }
 

@@ -144,14 +144,15 @@ bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 	if (sa->state == IKE_SA_ESTABLISHED && sa->keepalive_deadline &&
 	    now >= sa->keepalive_deadline)
 		rtx_keepalive(sa, now);
-	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
-	    !sa->req.active && now >= sa->dpd_deadline) {
+	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline && !sa->tasks &&
+	    now >= sa->dpd_deadline) {
 		sa->dpd_deadline = 0;
-		if (informational_dpd_i(sa, now))
+		if (!task_new(sa, TASK_DPD, false))
 			engine_log(sa->e, sa, 3,
-				   "could not send liveness check");
+				   "could not queue a liveness check");
+		task_kick(sa, now);
 	}
-	return false;
+	return lifetime_timeout(sa, now);
 }
 
 uint64_t rtx_deadline(const struct ike_sa *sa)
@@ -163,11 +164,13 @@ uint64_t rtx_deadline(const struct ike_sa *sa)
 	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
 	    sa->half_open_deadline && sa->half_open_deadline < d)
 		d = sa->half_open_deadline;
-	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline &&
-	    !sa->req.active && sa->dpd_deadline < d)
+	if (sa->state == IKE_SA_ESTABLISHED && sa->dpd_deadline && !sa->tasks &&
+	    sa->dpd_deadline < d)
 		d = sa->dpd_deadline;
 	if (sa->state == IKE_SA_ESTABLISHED && sa->keepalive_deadline &&
 	    sa->keepalive_deadline < d)
 		d = sa->keepalive_deadline;
+	if (lifetime_deadline(sa) < d)
+		d = lifetime_deadline(sa);
 	return d;
 }

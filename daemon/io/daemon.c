@@ -370,6 +370,8 @@ static const char *daemon_event_name(enum engine_event_type t)
 	case ENGINE_EV_CHILD_DOWN: return "CHILD SA deleted";
 	case ENGINE_EV_CHILD_FAILED: return "CHILD SA failed";
 	case ENGINE_EV_IKE_FAILED: return "IKE SA failed";
+	case ENGINE_EV_CHILD_REKEYED: return "CHILD SA rekeyed";
+	case ENGINE_EV_IKE_REKEYED: return "IKE SA rekeyed";
 	}
 	return "event";
 }

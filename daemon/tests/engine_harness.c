@@ -422,6 +422,21 @@ void harness_pair(struct harness *h, uint16_t encr, uint16_t keylen,
 	harness_conn(&h->b.conn, false, encr, keylen, integ, prf, ke);
 }
 
+void harness_no_lifetimes(struct harness *h)
+{
+	struct engine_conn *cs[2] = { &h->a.conn, &h->b.conn };
+
+	for (size_t i = 0; i < 2; i++) {
+		cs[i]->ike_rekey_s = cs[i]->ike_rand_s = 0;
+		cs[i]->ike_lifetime_s = 0;
+		for (size_t k = 0; k < ENGINE_MAX_CHILD_CFG; k++) {
+			struct engine_child_cfg *ch = &cs[i]->children[k];
+
+			ch->life_soft_s = ch->life_hard_s = ch->rand_s = 0;
+		}
+	}
+}
+
 void harness_pair_default(struct harness *h)
 {
 	harness_pair(h, ENCR_AES_GCM_16, 256, 0, PRF_HMAC_SHA2_256,

@@ -126,6 +126,10 @@ void harness_pair(struct harness *h, uint16_t encr, uint16_t keylen,
 		  uint16_t integ, uint16_t prf, uint16_t ke);
 void harness_pair_default(struct harness *h);
 
+/* Turns off every time-based rekey and expiry of both connections (for
+ * tests of other timers). */
+void harness_no_lifetimes(struct harness *h);
+
 /* Runs IKE_SA_INIT and IKE_AUTH message by message with state checks. */
 void harness_establish(struct harness *h);
 

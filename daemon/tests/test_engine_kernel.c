@@ -81,7 +81,9 @@ TEST(engine_kernel_sa_and_policies_of_a_real_child)
 	CHECK_EQ(ks.encap.sport, 4500);
 	CHECK_EQ(ks.encap.dport, 14500);
 	CHECK_EQ(ks.reqid, 0x6b620002);
-	CHECK_EQ(ks.hard.add_seconds, 3600);
+	CHECK_EQ(ks.hard.add_seconds, 3960); /* life_time: 110 % of 1h */
+	/* soft: the engine's own rekey time, 1h minus up to rand_time */
+	CHECK(ks.soft.add_seconds <= 3600 && ks.soft.add_seconds >= 3240);
 	CHECK_EQ(ks.sel.family, 0); /* tunnel mode: any */
 	for (size_t i = 0; i < h.b.n_k; i++) {
 		const struct engine_action *a = &h.b.k[i];

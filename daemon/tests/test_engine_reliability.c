@@ -510,18 +510,6 @@ TEST(engine_unknown_spi_answered_unprotected)
 	harness_free(&h);
 }
 
-TEST(engine_rekey_not_supported_yet)
-{
-	struct harness h;
-
-	harness_pair_default(&h);
-	harness_start(&h, NULL);
-	harness_establish(&h);
-	CHECK_EQ(engine_rekey(h.a.e, h.now, harness_ike_id(&h.a)), -95);
-	CHECK(harness_logged(&h.a, "rekeying is not implemented yet"));
-	harness_free(&h);
-}
-
 TEST(engine_nat_keepalives)
 {
 	struct harness h;
@@ -529,6 +517,7 @@ TEST(engine_nat_keepalives)
 	harness_pair_default(&h);
 	h.nat_a = true;
 	h.b.conn.remote.family = 0;
+	harness_no_lifetimes(&h);
 	harness_start(&h, NULL);
 	harness_establish(&h);
 	/* a is behind the NAT: every 20 s one 0xFF octet to 4500, no
