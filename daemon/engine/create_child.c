@@ -167,10 +167,13 @@ static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 	msg_start(sa, m, EXCH_CREATE_CHILD_SA, false, 0);
 	if (old) {
 		/* §3.10.1: the SPI we receive on, the one the peer sends to */
+		struct ike_payload *np;
+
 		cc_spi_put(o->notify_spi, old->spi_in);
-		if (!msg_add_notify(m, true, N_REKEY_SA, PROTO_ESP,
-				    o->notify_spi, 4))
+		if (!(np = msg_add_notify(m, true, N_REKEY_SA, PROTO_ESP, NULL,
+					  0)))
 			goto out;
+		np->u.notify.spi = (struct ike_bytes){ o->notify_spi, 4 };
 	}
 	if ((err = child_add_payloads(m, c, props, n, 1, &o->cw)) ||
 	    (err = cc_add_nonce_ke(m, c->ni, c->ni_len, t->ke, t->ke_group,
@@ -356,10 +359,10 @@ static bool cc_refused_i(struct ike_sa *sa, struct task *t,
 		uint16_t grp = (uint16_t)(n->u.notify.data.ptr[0] << 8 |
 					  n->u.notify.data.ptr[1]);
 		struct engine_proposal props[ENGINE_MAX_PROPOSALS];
-		size_t np = t->type == TASK_IKE_REKEY
-				    ? sa->conn->n_ike
-				    : child_proposals(t->child->cfg, true,
-						      props);
+		size_t np =
+			t->type == TASK_IKE_REKEY
+				? sa->conn->n_ike
+				: child_proposals(t->child->cfg, true, props);
 
 		if (t->type == TASK_IKE_REKEY
 			    ? proposal_offers_ke(sa->conn->ike, np, grp)
@@ -648,8 +651,8 @@ static int cc_refuse_r(struct ike_sa *sa, struct ike_msg *r, uint16_t type,
 static bool cc_ike_busy(struct ike_sa *sa)
 {
 	for (struct task *t = sa->tasks; t; t = t->next)
-		if (t->active && (t->type == TASK_IKE_REKEY ||
-				  t->type == TASK_IKE_DELETE))
+		if (t->active &&
+		    (t->type == TASK_IKE_REKEY || t->type == TASK_IKE_DELETE))
 			return true;
 	return sa->rekeyed || sa->state != IKE_SA_ESTABLISHED;
 }
@@ -668,8 +671,12 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	int err;
 
 	if (rekey) {
-		if (rekey->u.notify.spi.len != 4)
+		if (rekey->u.notify.spi.len != 4) {
+			engine_log(sa->e, sa, 4,
+				   "REKEY_SA without a 4-byte SPI; answering "
+				   "INVALID_SYNTAX");
 			return cc_refuse_r(sa, r, N_INVALID_SYNTAX, 0, NULL, 0);
+		}
 		spi = (uint32_t)rekey->u.notify.spi.ptr[0] << 24 |
 		      rekey->u.notify.spi.ptr[1] << 16 |
 		      rekey->u.notify.spi.ptr[2] << 8 |
@@ -726,8 +733,8 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 		err = cc_secret(m, ke, c->alg.ke, &s);
 	if (!err)
 		err = child_alloc_spi(sa, c);
-	if (!err && (err = child_keymat(sa, c, s.len ? s.buf : NULL, s.len,
-					&k)))
+	if (!err &&
+	    (err = child_keymat(sa, c, s.len ? s.buf : NULL, s.len, &k)))
 		child_release_spi(sa, c);
 	ke_secret_wipe(&s);
 	if (err) {
@@ -741,8 +748,9 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 				   ?: "?");
 		ke_free(ke);
 		child_free(c);
-		return cc_refuse_r(sa, r, n ? (uint16_t)n : N_NO_PROPOSAL_CHOSEN,
-				   0, NULL, 0);
+		return cc_refuse_r(sa, r,
+				   n ? (uint16_t)n : N_NO_PROPOSAL_CHOSEN, 0,
+				   NULL, 0);
 	}
 	/* SA, Nr, [KEr], TSi, TSr */
 	msg_start(sa, r, EXCH_CREATE_CHILD_SA, true, 0);
@@ -812,8 +820,8 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	return err;
 }
 
-static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m,
-			    uint64_t now, struct ike_msg *r, struct cc_out *o)
+static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
+			    struct ike_msg *r, struct cc_out *o)
 {
 	const struct ike_payload *sap = ike_msg_find(m, PL_SA, NULL);
 	const struct ike_payload *kep = ike_msg_find(m, PL_KE, NULL);
@@ -857,8 +865,7 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m,
 		if (sap->u.sa.proposals[i].num == nums[alg.num - 1] &&
 		    sap->u.sa.proposals[i].protocol == PROTO_IKE &&
 		    sap->u.sa.proposals[i].spi.len == 8)
-			peer_spi =
-				cc_spi64_get(sap->u.sa.proposals[i].spi.ptr);
+			peer_spi = cc_spi64_get(sap->u.sa.proposals[i].spi.ptr);
 	alg.num = nums[alg.num - 1];
 	memset(&nonces, 0, sizeof(nonces));
 	nonces.nr_len = IKE_SA_NONCE_LEN;
@@ -869,8 +876,8 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m,
 		err = engine_random(sa->e, nonces.nr, nonces.nr_len);
 	if (!err && !(err = ke_new(alg.ke, &ke)))
 		err = cc_secret(m, ke, alg.ke, &s);
-	if (!err && !(n = cc_new_ike(sa, false, 0, peer_spi, &alg, s.buf,
-				     s.len, &nonces, now)))
+	if (!err && !(n = cc_new_ike(sa, false, 0, peer_spi, &alg, s.buf, s.len,
+				     &nonces, now)))
 		err = -ENG_ERR_NOMEM;
 	ke_secret_wipe(&s);
 	if (err) {

@@ -138,9 +138,10 @@ bool lifetime_timeout(struct ike_sa *sa, uint64_t now)
 	if (sa->expire_at && now >= sa->expire_at) {
 		sa->expire_at = 0;
 		engine_log(sa->e, sa, 4, "%s; deleting it",
-			   sa->rekeyed ? "rekeyed IKE SA not deleted by the peer"
-				       : "IKE SA reached its lifetime "
-					 "(rekey_time + over_time) unrekeyed");
+			   sa->rekeyed
+				   ? "rekeyed IKE SA not deleted by the peer"
+				   : "IKE SA reached its lifetime "
+				     "(rekey_time + over_time) unrekeyed");
 		(void)informational_delete_ike_i(sa, now);
 		return false;
 	}

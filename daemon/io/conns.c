@@ -356,13 +356,17 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	out->n_local_ts = ch->n_local_ts;
 	out->n_remote_ts = ch->n_remote_ts;
 	out->reqid = conns_reqid(x, ch->name);
-	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones. */
+	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones,
+	 * rand_* the jitter taken off the soft ones (doc/rekeying.md). */
 	out->life_soft_s = ch->rekey_time;
 	out->life_hard_s = ch->life_time;
+	out->rand_s = ch->rand_time;
 	out->life_soft_bytes = ch->rekey_bytes;
 	out->life_hard_bytes = ch->life_bytes;
+	out->rand_bytes = ch->rand_bytes;
 	out->life_soft_packets = ch->rekey_packets;
 	out->life_hard_packets = ch->life_packets;
+	out->rand_packets = ch->rand_packets;
 	out->replay_window = ch->replay_window;
 	return 0;
 }
@@ -579,12 +583,6 @@ static void conns_warn_unimplemented(struct conns_ctx *x)
 {
 	const struct kb_conn *c = x->conn;
 
-	if (c->rekey_time)
-		conns_warn(x,
-			   "%s: rekeying is not implemented yet: the IKE SA "
-			   "lives until rekey_time + over_time, CHILD SAs "
-			   "until their life_time, then they are deleted",
-			   c->name);
 	if (c->keyingtries != 1)
 		conns_warn(x,
 			   "%s: keyingtries = %u is not implemented yet; one "
@@ -672,7 +670,9 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		c->n_children && c->children[0].dpd_action == KB_ACTION_START
 			? ENGINE_DPD_RESTART
 			: ENGINE_DPD_CLEAR;
-	ec->ike_lifetime_s = c->rekey_time + c->over_time;
+	ec->ike_rekey_s = c->rekey_time;
+	ec->ike_rand_s = c->rand_time;
+	ec->ike_lifetime_s = c->rekey_time ? c->rekey_time + c->over_time : 0;
 	ec->force_encap = c->encap;
 	extra->digest = conns_digest(c);
 	conns_warn_unimplemented(x);

@@ -422,6 +422,107 @@ void harness_pair(struct harness *h, uint16_t encr, uint16_t keylen,
 	harness_conn(&h->b.conn, false, encr, keylen, integ, prf, ke);
 }
 
+static bool hk_del(uint32_t *set, size_t *n, uint32_t spi)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (set[i] == spi) {
+			set[i] = set[--*n];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void hk_add(uint32_t *set, size_t *n, uint32_t spi)
+{
+	if (*n < HK_MAX)
+		set[(*n)++] = spi;
+}
+
+static bool hk_pol_eq(const struct engine_policy *a,
+		      const struct engine_policy *b)
+{
+	return a->dir == b->dir && !memcmp(&a->src, &b->src, sizeof(a->src)) &&
+	       !memcmp(&a->dst, &b->dst, sizeof(a->dst));
+}
+
+void harness_kernel(const struct hpeer *p, struct hkernel *k)
+{
+	memset(k, 0, sizeof(*k));
+	for (size_t i = 0; i < p->n_k; i++) {
+		const struct engine_action *a = &p->k[i];
+		size_t j;
+
+		switch (a->type) {
+		case ENGINE_ACT_ALLOC_SPI:
+			hk_add(k->larval, &k->n_larval, a->u.spi.spi);
+			break;
+		case ENGINE_ACT_SA_ADD:
+			if (a->u.sa.inbound) {
+				hk_del(k->larval, &k->n_larval, a->u.sa.spi);
+				hk_add(k->in, &k->n_in, a->u.sa.spi);
+			} else {
+				hk_add(k->out, &k->n_out, a->u.sa.spi);
+			}
+			break;
+		case ENGINE_ACT_SA_DEL:
+			if (a->u.sa.inbound) {
+				if (!hk_del(k->in, &k->n_in, a->u.sa.spi))
+					hk_del(k->larval, &k->n_larval,
+					       a->u.sa.spi);
+			} else {
+				hk_del(k->out, &k->n_out, a->u.sa.spi);
+			}
+			break;
+		case ENGINE_ACT_POLICY_ADD:
+			for (j = 0; j < k->n_pol; j++)
+				if (hk_pol_eq(&k->pol[j], &a->u.policy))
+					break;
+			if (j == k->n_pol && k->n_pol < HK_MAX)
+				k->pol[k->n_pol++] = a->u.policy;
+			break;
+		case ENGINE_ACT_POLICY_DEL:
+			k->n_pol_del++;
+			for (j = 0; j < k->n_pol; j++)
+				if (hk_pol_eq(&k->pol[j], &a->u.policy)) {
+					k->pol[j] = k->pol[--k->n_pol];
+					break;
+				}
+			break;
+		default: break;
+		}
+	}
+}
+
+static bool hk_has(const uint32_t *set, size_t n, uint32_t spi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == spi)
+			return true;
+	return false;
+}
+
+void harness_check_kernels(const struct harness *h, size_t n_children,
+			   size_t n_pol)
+{
+	struct hkernel a, b;
+
+	harness_kernel(&h->a, &a);
+	harness_kernel(&h->b, &b);
+	CHECK_EQ(a.n_in, n_children);
+	CHECK_EQ(a.n_out, n_children);
+	CHECK_EQ(b.n_in, n_children);
+	CHECK_EQ(b.n_out, n_children);
+	CHECK_EQ(a.n_larval, 0u);
+	CHECK_EQ(b.n_larval, 0u);
+	CHECK_EQ(a.n_pol, n_pol);
+	CHECK_EQ(b.n_pol, n_pol);
+	for (size_t i = 0; i < a.n_out; i++)
+		CHECK(hk_has(b.in, b.n_in, a.out[i]));
+	for (size_t i = 0; i < b.n_out; i++)
+		CHECK(hk_has(a.in, a.n_in, b.out[i]));
+}
+
 void harness_no_lifetimes(struct harness *h)
 {
 	struct engine_conn *cs[2] = { &h->a.conn, &h->b.conn };

@@ -133,6 +133,24 @@ void harness_no_lifetimes(struct harness *h);
 /* Runs IKE_SA_INIT and IKE_AUTH message by message with state checks. */
 void harness_establish(struct harness *h);
 
+/* What a peer's kernel holds after its actions so far: ESP SAs by SPI
+ * (inbound, outbound, and larval ones reserved by ALLOC_SPI) and
+ * policies. */
+enum { HK_MAX = 64 };
+struct hkernel {
+	size_t n_in, n_out, n_larval, n_pol;
+	uint32_t in[HK_MAX], out[HK_MAX], larval[HK_MAX];
+	struct engine_policy pol[HK_MAX];
+	size_t n_pol_del; /* POLICY_DEL actions seen */
+};
+void harness_kernel(const struct hpeer *p, struct hkernel *k);
+
+/* Checks that the two kernels hold exactly `n_children` SA pairs that
+ * match (a's outbound SPIs are b's inbound ones and back), no larval SA,
+ * and `n_pol` policies each. */
+void harness_check_kernels(const struct harness *h, size_t n_children,
+			   size_t n_pol);
+
 /* Checks that both sides' last SA_ADD actions describe the same ESP SA
  * pair: a's outbound is b's inbound and back, keys included (§2.17). */
 void harness_check_child_pair(const struct harness *h);
