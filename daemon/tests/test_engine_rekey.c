@@ -61,9 +61,9 @@ TEST(engine_rekey_child_make_before_break)
 	old_b = child_spi_in(&h.b);
 	harness_kernel(&h.a, &ka);
 	pol_a = h.a.n_pol_add;
-	REQUIRE_EQ(engine_rekey_child(h.a.e, h.now, harness_ike_id(&h.a),
-				      old_a),
-		   0);
+	REQUIRE_EQ(
+		engine_rekey_child(h.a.e, h.now, harness_ike_id(&h.a), old_a),
+		0);
 	/* HDR, SK {N(REKEY_SA), SA, TSi, TSr, Ni} --> */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	/* b: new inbound in, outbound still the old one */
@@ -219,8 +219,7 @@ TEST(engine_second_child_and_acquire_use_create_child_sa)
 		strcpy(c2->name, "second");
 		c2->reqid += 16;
 		c2->local_ts[0].start[1] = c2->local_ts[0].end[1] = i ? 4 : 3;
-		c2->remote_ts[0].start[1] = c2->remote_ts[0].end[1] =
-			i ? 3 : 4;
+		c2->remote_ts[0].start[1] = c2->remote_ts[0].end[1] = i ? 3 : 4;
 		cs[i]->n_children = 2;
 	}
 	harness_start(&h, NULL);
@@ -232,9 +231,9 @@ TEST(engine_second_child_and_acquire_use_create_child_sa)
 	{
 		struct engine_child_info ci;
 
-		REQUIRE_EQ(engine_child_info(h.b.e, harness_ike_id(&h.b), 0,
-					     &ci),
-			   0);
+		REQUIRE_EQ(
+			engine_child_info(h.b.e, harness_ike_id(&h.b), 0, &ci),
+			0);
 		REQUIRE_EQ(engine_terminate_child(h.b.e, h.now,
 						  harness_ike_id(&h.b),
 						  ci.spi_in),
