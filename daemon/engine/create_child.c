@@ -230,6 +230,17 @@ static struct child_sa *cc_peer_successor(struct ike_sa *sa,
 	return NULL;
 }
 
+/* The CHILD SA the peer's finished rekey put in place of `old`. */
+static struct child_sa *cc_peer_replacement(struct ike_sa *sa,
+					    const struct child_sa *old)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->replaces == old->spi_in && !c->created_by_us &&
+		    c->state == CHILD_INSTALLED)
+			return c;
+	return NULL;
+}
+
 /* A responder's new CHILD SA becomes the one that carries traffic: its
  * outbound SA goes in, the old outbound SA goes out (make-before-break:
  * the peer has had our inbound SA since it answered or sent the rekey). */
@@ -399,7 +410,7 @@ static bool cc_refused_i(struct ike_sa *sa, struct task *t,
 static int cc_child_process_i(struct ike_sa *sa, struct task *t,
 			      struct ike_msg *m, uint64_t now)
 {
-	struct child_sa *c = t->child;
+	struct child_sa *c = t->child, *x;
 	struct child_sa *old = t->type == TASK_CHILD_REKEY
 				       ? ike_sa_child_by_spi_in(sa, t->spi_in)
 				       : NULL;
@@ -443,6 +454,24 @@ static int cc_child_process_i(struct ike_sa *sa, struct task *t,
 	child_link(sa, c);
 	if (old && old->state == CHILD_REKEYING) {
 		cc_rekeyed_i(sa, c, old, now);
+	} else if (old && (x = cc_peer_replacement(sa, old))) {
+		/* §2.8.1, the peer's rekey of the same SA ended first */
+		child_policy_hold(sa, c);
+		if (cc_redundant(c, x)) {
+			engine_log(sa->e, sa, 5,
+				   "rekey collision on CHILD SA %08x: ours "
+				   "%08x is redundant, deleting it",
+				   old->spi_in, c->spi_in);
+			child_sa_del(sa, c, false);
+			c->state = CHILD_REKEYED;
+			c->redundant = true;
+			return cc_queue_delete(sa, c);
+		}
+		engine_log(sa->e, sa, 5,
+			   "rekey collision on CHILD SA %08x: the peer's %08x "
+			   "is redundant, the peer deletes it; ours %08x stays",
+			   old->spi_in, x->spi_in, c->spi_in);
+		x->replaces = 0;
 	} else {
 		child_policy_hold(sa, c);
 		engine_log(sa->e, sa, 5, "CHILD SA '%s' %08x/%08x established",
