@@ -53,11 +53,13 @@ static void start(struct harness *h, struct hpeer *p, enum start s)
 		break;
 	case REKEY_IKE: REQUIRE_EQ(engine_rekey(p->e, h->now, id), 0); break;
 	case DELETE_CHILD:
-		REQUIRE_EQ(engine_terminate_child(p->e, h->now, id,
-						  first_spi(p)),
-			   0);
+		REQUIRE_EQ(
+			engine_terminate_child(p->e, h->now, id, first_spi(p)),
+			0);
 		break;
-	case DELETE_IKE: REQUIRE_EQ(engine_terminate(p->e, h->now, id), 0); break;
+	case DELETE_IKE:
+		REQUIRE_EQ(engine_terminate(p->e, h->now, id), 0);
+		break;
 	}
 	harness_collect(h);
 }
@@ -133,8 +135,10 @@ static void collide(enum start sa_, enum start sb, enum order o,
 	CHECK_EQ(engine_ike_count(h.b.e), ike_left);
 	harness_check_kernels(&h, children_left, 3 * children_left);
 	if (ike_left == 1) {
-		REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &ia), 0);
-		REQUIRE_EQ(engine_ike_info(h.b.e, harness_ike_id(&h.b), &ib), 0);
+		REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &ia),
+			   0);
+		REQUIRE_EQ(engine_ike_info(h.b.e, harness_ike_id(&h.b), &ib),
+			   0);
 		CHECK_EQ(ia.spi_i, ib.spi_i);
 		CHECK_EQ(ia.spi_r, ib.spi_r);
 		CHECK_EQ(ia.n_children, children_left);
