@@ -4,6 +4,7 @@
 #include "io/conns.h"
 #include "io/daemon.h"
 #include "io/log.h"
+#include "io/usage.h"
 #include "kernel/kernel.h"
 
 #include <getopt.h>
@@ -36,6 +37,9 @@ static void usage(FILE *out)
 		"      --kernel NAME     kernel interface for SAs and "
 		"policies: "
 		"xfrm [xfrm]\n"
+		"      --bpf MODE        SA usage tracing: auto, fentry, tc or "
+		"off [auto]\n"
+		"                        (doc/tracing.md)\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n");
 }
@@ -89,7 +93,7 @@ static int parse_port(const char *s, uint16_t *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_KERNEL };
+	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_KERNEL, OPT_BPF };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "bpf", required_argument, NULL, OPT_BPF },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -133,6 +138,16 @@ int main(int argc, char **argv)
 		case OPT_PORT:
 			if (parse_port(optarg, &opts.ike_port) < 0) {
 				fprintf(stderr, "keybridged: bad port '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_BPF:
+			opts.bpf_mode = usage_mode_parse(optarg);
+			if (opts.bpf_mode < 0) {
+				fprintf(stderr,
+					"keybridged: --bpf: '%s' is not auto, "
+					"fentry, tc or off\n",
 					optarg);
 				return 2;
 			}

@@ -13,7 +13,9 @@
 #include "io/loop.h"
 #include "io/notify.h"
 #include "io/privs.h"
+#include "io/probes.h"
 #include "io/udp.h"
+#include "io/usage.h"
 #include "kernel/kernel.h"
 
 #include <errno.h>
@@ -204,6 +206,8 @@ static void daemon_send(struct daemon *d, const struct engine_action *a)
 	daemon_from_engine(&s->local, &local);
 	daemon_from_engine(&s->remote, &remote);
 	r = udp_send(sock, out, len, &local, &remote);
+	KB_PROBE3(exchange_sent, a->ike_id,
+		  udp_addr_str(&remote, name + 64, 32), len);
 	if (r)
 		log_msg(LOG_LVL_WARNING, daemon_sa_name(d, a->ike_id, name, 64),
 			"sending %zu bytes to %s failed: %s; retransmission "
@@ -224,6 +228,7 @@ static void daemon_kernel_failed(struct daemon *d, uint64_t now,
 
 	log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, sizeof(name)),
 		"kernel refused: %s", err->msg);
+	KB_PROBE3(kernel_error, name, a->ike_id, err->msg);
 	(void)engine_kernel_event(d->engine, now, &ev);
 }
 
@@ -249,25 +254,28 @@ static void daemon_alloc_spi(struct daemon *d, uint64_t now,
 				     &err);
 }
 
-/* One request through the backend; failures go back to the engine. */
-static void daemon_apply(struct daemon *d, uint64_t now,
-			 const struct engine_action *a, struct kernel_req *req,
-			 uint32_t spi)
+/* One request through the backend; failures go back to the engine.
+ * Returns 0 if the kernel did it. */
+static int daemon_apply(struct daemon *d, uint64_t now,
+			const struct engine_action *a, struct kernel_req *req,
+			uint32_t spi)
 {
 	char name[64];
 
 	if (d->kops->apply(d->kernel, req, 1) == 0)
-		return;
+		return 0;
 	if (a->type == ENGINE_ACT_SA_ADD) {
 		daemon_kernel_failed(d, now, a, ENGINE_KEV_SA_FAILED, spi,
 				     &req->err);
-		return;
+		return -1;
 	}
 	/* Removing what is already gone, or a policy conflict: logged, the
 	 * engine's view stays authoritative. */
 	log_msg(LOG_LVL_WARNING,
 		daemon_sa_name(d, a->ike_id, name, sizeof(name)), "kernel: %s",
 		req->err.msg);
+	KB_PROBE3(kernel_error, name, a->ike_id, req->err.msg);
+	return -1;
 }
 
 static void daemon_sa(struct daemon *d, uint64_t now,
@@ -275,6 +283,8 @@ static void daemon_sa(struct daemon *d, uint64_t now,
 {
 	struct kernel_req req = { 0 };
 	struct kernel_sa sa;
+	bool in = a->u.sa.inbound;
+	char name[64];
 
 	engine_sa_to_kernel(&a->u.sa, &sa);
 	if (a->type == ENGINE_ACT_SA_DEL) {
@@ -286,7 +296,19 @@ static void daemon_sa(struct daemon *d, uint64_t now,
 					   : KERNEL_REQ_SA_ADD;
 		req.o.sa = &sa;
 	}
-	daemon_apply(d, now, a, &req, a->u.sa.spi);
+	if (daemon_apply(d, now, a, &req, a->u.sa.spi) == 0 ||
+	    a->type == ENGINE_ACT_SA_DEL) {
+		daemon_sa_name(d, a->ike_id, name, sizeof(name));
+		if (a->type == ENGINE_ACT_SA_DEL) {
+			usage_sa_deleted(d->usage, &sa.id);
+			KB_PROBE4(child_sa_deleted, name, a->ike_id,
+				  a->u.sa.spi, in);
+		} else {
+			usage_sa_added(d->usage, a->ike_id, &sa, in);
+			KB_PROBE4(child_sa_installed, name, a->ike_id,
+				  a->u.sa.spi, in);
+		}
+	}
 	kernel_sa_wipe(&sa);
 }
 
@@ -382,6 +404,17 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s[%u]", ev->conn, a->ike_id);
+	if (ev->type == ENGINE_EV_IKE_UP || ev->type == ENGINE_EV_IKE_DOWN ||
+	    ev->type == ENGINE_EV_IKE_FAILED)
+		KB_PROBE4(ike_sa_state, name, a->ike_id,
+			  ev->type == ENGINE_EV_IKE_UP	   ? "up"
+			  : ev->type == ENGINE_EV_IKE_DOWN ? "down"
+							   : "failed",
+			  ev->reason);
+	if (ev->type == ENGINE_EV_IKE_FAILED &&
+	    engine_err_notify(ev->reason) == N_AUTHENTICATION_FAILED)
+		KB_PROBE3(auth_failed, name, a->ike_id,
+			  engine_err_name(ev->reason));
 	if (ev->reason)
 		log_msg(LOG_LVL_NOTICE, name, "%s: %s",
 			daemon_event_name(ev->type),
@@ -502,6 +535,10 @@ static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
 		 * kernel keeps ESP and keepalives for itself. */
 		if (sock->natt) {
 			if (n < 4 || p[0] | p[1] | p[2] | p[3]) {
+				KB_PROBE2(message_dropped,
+					  udp_addr_str(&remote, from,
+						       sizeof(from)),
+					  "no non-ESP marker");
 				log_msg(LOG_LVL_DEBUG, NULL,
 					"datagram from %s on port %u without "
 					"non-ESP marker dropped",
@@ -516,7 +553,11 @@ static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
 		daemon_to_engine(&local, &l);
 		daemon_to_engine(&remote, &r);
 		uint64_t now = loop_now_ms();
-		(void)engine_datagram(d->engine, now, &l, &r, p, (size_t)n);
+		int rc = engine_datagram(d->engine, now, &l, &r, p, (size_t)n);
+		udp_addr_str(&remote, from, sizeof(from));
+		KB_PROBE4(exchange_received, from, sock->port, n, rc);
+		if (rc < 0)
+			KB_PROBE2(message_dropped, from, engine_err_name(rc));
 		daemon_run_actions(d, now);
 	}
 }
@@ -802,6 +843,9 @@ static int daemon_setup(struct daemon *d)
 	loop_set_timer(d->loop, daemon_on_timer, d);
 	if ((r = loop_set_signals(d->loop, signals, daemon_on_signal, d)) < 0)
 		return r;
+	/* BPF loads while CAP_BPF and CAP_PERFMON are still held. */
+	if ((r = usage_open(d, d->opts->bpf_mode, &d->usage)) < 0)
+		return r;
 	if ((r = privs_drop()) < 0) {
 		log_msg(LOG_LVL_ERR, NULL, "cannot drop privileges: %s",
 			strerror(-r));
@@ -814,6 +858,7 @@ static int daemon_setup(struct daemon *d)
 
 static void daemon_teardown(struct daemon *d)
 {
+	usage_close(d->usage); /* detaches and unpins the BPF programs */
 	engine_free(d->engine);
 	keylog_close(d->keylog);
 	if (d->kernel)

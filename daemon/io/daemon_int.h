@@ -13,6 +13,7 @@ enum { DAEMON_JUNK_PER_S = 10 };
 
 struct keylog;
 struct loop;
+struct usage;
 
 enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
 
@@ -30,6 +31,7 @@ struct daemon {
 	struct conns *retired; /* tables replaced by reloads: SAs being */
 	size_t n_retired;      /* deleted may still use their keys */
 	struct keylog *keylog; /* --keylog, NULL when off */
+	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
 	uint32_t policy_seq;
 	/* unauthenticated junk is logged at most DAEMON_JUNK_PER_S a second */
 	uint64_t junk_window;

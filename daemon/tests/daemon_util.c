@@ -106,16 +106,21 @@ static void du_spawn(struct du_peer *p, const char *cmd)
 		du_registered(p)->pid = p->pid;
 }
 
-void du_start(struct du_peer *p, const char *extra_args)
+void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args)
 {
 	char cmd[1024];
 
 	snprintf(cmd, sizeof(cmd),
-		 "exec ip netns exec %s %s -c %s/swanctl.conf -l debug %s "
+		 "exec ip netns exec %s %s %s -c %s/swanctl.conf -l debug %s "
 		 ">%s/log 2>&1",
-		 p->ns, test_build_path("bin/keybridged"), p->dir,
-		 extra_args ? extra_args : "", p->dir);
+		 p->ns, prefix ? prefix : "", test_build_path("bin/keybridged"),
+		 p->dir, extra_args ? extra_args : "", p->dir);
 	du_spawn(p, cmd);
+}
+
+void du_start(struct du_peer *p, const char *extra_args)
+{
+	du_start_as(p, NULL, extra_args);
 }
 
 /* The peer's file `name` (log, charon.log), up to 1 MiB, in a static

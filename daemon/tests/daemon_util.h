@@ -26,6 +26,10 @@ void du_write_conf(struct du_peer *p, const char *conf);
  * directory; extra arguments may be NULL. */
 void du_start(struct du_peer *p, const char *extra_args);
 
+/* The same, with `prefix` (a command such as "setpriv …", or NULL) run
+ * inside the namespace with keybridged as its arguments. */
+void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args);
+
 /* Waits up to `ms` for `needle` in the peer's log; true if it appeared. */
 bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms);
 
