@@ -411,6 +411,10 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 			  : ev->type == ENGINE_EV_IKE_DOWN ? "down"
 							   : "failed",
 			  ev->reason);
+	if (ev->type == ENGINE_EV_CHILD_REKEYED ||
+	    ev->type == ENGINE_EV_IKE_REKEYED)
+		KB_PROBE3(rekey_done, name, a->ike_id,
+			  ev->type == ENGINE_EV_IKE_REKEYED ? "ike" : "child");
 	if (ev->type == ENGINE_EV_IKE_FAILED &&
 	    engine_err_notify(ev->reason) == N_AUTHENTICATION_FAILED)
 		KB_PROBE3(auth_failed, name, a->ike_id,

@@ -8,6 +8,7 @@
  *   child_sa_installed(conn, ike_id, spi, inbound)
  *   child_sa_deleted(conn, ike_id, spi, inbound)
  *   rekey_start(conn, ike_id, spi, why)
+ *   rekey_done(conn, ike_id, what)               what "child" or "ike"
  *   exchange_sent(ike_id, remote, len)
  *   exchange_received(remote, local_port, len, result)
  *   auth_failed(conn, ike_id, reason)

@@ -272,11 +272,27 @@ static void usage_sample(struct usage *u, struct usage_sa *s, uint64_t now)
 
 /* ---- acting on it -------------------------------------------------------- */
 
+/* The CHILD SA's inbound SPI (how the engine names it), from either. */
+static int usage_spi_in(struct daemon *d, const struct usage_sa *s,
+			uint32_t *spi_in)
+{
+	struct engine_child_info c;
+
+	for (uint32_t i = 0;
+	     engine_child_info(d->engine, s->ike_id, i, &c) == 0; i++)
+		if (c.spi_in == s->spi || c.spi_out == s->spi) {
+			*spi_in = c.spi_in;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 {
 	struct daemon *d = u->d;
 	struct engine_ike_info info;
 	char why[160], name[64];
+	uint32_t spi_in = 0;
 	int r;
 
 	if (s->rekey_asked || d->stopping ||
@@ -290,15 +306,18 @@ static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 	log_msg(LOG_LVL_NOTICE, name, "rekey: %s (CHILD SA %08x %s)", why,
 		s->spi, s->inbound ? "in" : "out");
 	KB_PROBE4(rekey_start, name, s->ike_id, s->spi, why);
-	r = engine_rekey(d->engine, now, s->ike_id);
+	r = usage_spi_in(d, s, &spi_in);
+	if (r == 0)
+		r = engine_rekey_child(d->engine, now, s->ike_id, spi_in);
 	if (r < 0)
 		log_msg(LOG_LVL_WARNING, name,
 			"rekey of CHILD SA %08x not started: %s; the "
 			"kernel's soft expiry remains the trigger",
 			s->spi,
-			r == -ENOTSUP ? "rekeying is not implemented yet "
-					"(engine_rekey: ENOTSUP)"
-				      : engine_err_name(r));
+			r == -ENOTSUP	     ? "rekeying is not implemented "
+					       "(engine_rekey_child: ENOTSUP)"
+			: r > -ENG_ERR_NOMEM ? strerror(-r)
+					     : engine_err_name(r));
 	daemon_run_actions(d, now);
 }
 

@@ -294,7 +294,7 @@ TEST(keybridged_usdt_probes_seen_by_bpftrace)
 				"child_sa_installed", "exchange_received",
 				"exchange_sent",      "ike_sa_state",
 				"kernel_error",	      "message_dropped",
-				"rekey_start" };
+				"rekey_done",	      "rekey_start" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char want[64];
 
