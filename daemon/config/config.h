@@ -136,6 +136,12 @@ enum kb_unique {
 };
 
 enum kb_frag { KB_FRAG_YES, KB_FRAG_NO, KB_FRAG_ACCEPT, KB_FRAG_FORCE };
+/* RFC 6023 childless IKE SAs; values as engine_childless. */
+enum kb_childless {
+	KB_CHILDLESS_ALLOW,
+	KB_CHILDLESS_FORCE,
+	KB_CHILDLESS_NEVER
+};
 
 struct kb_child {
 	char name[KB_CONF_NAME_MAX];
@@ -167,6 +173,7 @@ struct kb_conn {
 	bool encap;
 	bool mobike;
 	enum kb_frag fragmentation;
+	enum kb_childless childless;
 	struct kb_auth_round local, remote;
 	size_t n_children;
 	struct kb_child *children;

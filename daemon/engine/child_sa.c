@@ -470,10 +470,13 @@ int child_select_r(struct ike_sa *sa, const struct ike_msg *m,
 	bool transport = ike_msg_find_notify(m, N_USE_TRANSPORT_MODE);
 	bool pfs;
 
-	n_tsi = child_ts_from_wire(&ike_msg_find(m, PL_TSI, NULL)->u.ts, tsi,
-				   ENGINE_MAX_TS * 4);
-	n_tsr = child_ts_from_wire(&ike_msg_find(m, PL_TSR, NULL)->u.ts, tsr,
-				   ENGINE_MAX_TS * 4);
+	const struct ike_payload *pi = ike_msg_find(m, PL_TSI, NULL);
+	const struct ike_payload *pr = ike_msg_find(m, PL_TSR, NULL);
+
+	if (!sap || !pi || !pr)
+		return -ENG_ERR_TS;
+	n_tsi = child_ts_from_wire(&pi->u.ts, tsi, ENGINE_MAX_TS * 4);
+	n_tsr = child_ts_from_wire(&pr->u.ts, tsr, ENGINE_MAX_TS * 4);
 	if (only) {
 		if (child_narrow(c, only, tsi, n_tsi, tsr, n_tsr))
 			c->cfg = only;

@@ -195,6 +195,16 @@ struct engine_retransmit {
 	uint32_t tries;
 };
 
+/* RFC 6023 childless IKE SAs (swanctl.conf `childless`): `allow` brings
+ * the first CHILD SA up in IKE_AUTH and accepts peers that send none;
+ * `force` creates every CHILD SA with CREATE_CHILD_SA (the responder must
+ * announce support); `never` refuses IKE_AUTH without a CHILD SA. */
+enum engine_childless {
+	ENGINE_CHILDLESS_ALLOW = 0,
+	ENGINE_CHILDLESS_FORCE = 1,
+	ENGINE_CHILDLESS_NEVER = 2,
+};
+
 /* A connection: what the engine needs to know about one peer. */
 struct engine_conn {
 	char name[ENGINE_NAME_MAX];
@@ -220,6 +230,7 @@ struct engine_conn {
 	/* NAT-keepalive interval (RFC 3948 §2.3) while a NAT is in front of
 	 * us; engine_conn_defaults() sets 20000, 0 turns it off. */
 	uint32_t natt_keepalive_ms;
+	enum engine_childless childless;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */

@@ -224,19 +224,26 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	size_t id_len, n_esp;
 	int err = -ENG_ERR_NOMEM;
 
-	if (!sa->conn->n_children) {
-		/* RFC 6023 childless IKE SAs are not implemented. */
+	/* RFC 6023: without a child to negotiate, or when asked to, the
+	 * IKE SA comes up alone and CREATE_CHILD_SA brings the children. */
+	sa->childless = !sa->conn->n_children ||
+			sa->conn->childless == ENGINE_CHILDLESS_FORCE;
+	if (sa->childless && (!sa->peer_childless ||
+			      sa->conn->childless == ENGINE_CHILDLESS_NEVER)) {
 		engine_log(sa->e, sa, 3,
-			   "connection has no CHILD SA to "
-			   "negotiate; IKE SAs without one are not supported");
+			   "%s, and the peer does not announce childless IKE "
+			   "SAs (RFC 6023); giving up",
+			   sa->conn->n_children ? "childless = force"
+						: "the connection has no "
+						  "CHILD SA to negotiate");
 		err = -ENG_ERR_UNSUPPORTED;
 		goto out;
 	}
 	if (!o || !m)
 		goto out;
-	if (!(c = sa->pending_child = child_new(sa, cfg)))
-		goto out;
-	if ((err = child_alloc_spi(sa, c)))
+	c = NULL;
+	if (!sa->childless && (!(c = sa->pending_child = child_new(sa, cfg)) ||
+			       (err = child_alloc_spi(sa, c))))
 		goto out;
 	msg_start(sa, m, EXCH_IKE_AUTH, false, 0);
 	err = -ENG_ERR_NOMEM;
@@ -246,10 +253,10 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	p->inner = true;
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
-	n_esp = child_proposals(cfg, false, esp);
+	n_esp = c ? child_proposals(cfg, false, esp) : 0;
 	if ((err = auth_add_certs(sa, m, o)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
-	    (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw)) ||
+	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
 	    (err = msg_send_request(sa, now, m)))
 		goto out;
 	ike_sa_set_state(sa, IKE_SA_AUTH_I);
@@ -362,6 +369,8 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 			return -ENG_ERR_NOMEM;
 		return 0;
 	}
+	if (!c)
+		return 0; /* childless */
 	proposal_from_chosen(&c->alg, &one);
 	return child_add_payloads(r, c, &one, 1, c->alg.num, &o->cw);
 }
@@ -389,14 +398,27 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		err = auth_fail_r(sa, r, err);
 		goto out;
 	}
+	/* RFC 6023 §3: no SA payload, no CHILD SA in this exchange */
+	sa->childless = !ike_msg_find(m, PL_SA, NULL);
+	if (sa->childless && conn->childless == ENGINE_CHILDLESS_NEVER) {
+		engine_log(sa->e, sa, 4,
+			   "peer asks for an IKE SA without CHILD SA and the "
+			   "connection says childless = never");
+		err = auth_fail_r(sa, r, -ENG_ERR_UNSUPPORTED);
+		goto out;
+	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
-	child_err = child_select_r(sa, m, c, NULL, false);
-	if (!child_err)
-		child_err = child_alloc_spi(sa, c);
-	if (!child_err && (child_err = auth_child_install(sa, c, now)))
-		child_release_spi(sa, c);
-	owned = !child_err;
-	if ((err = auth_reply_r(sa, r, c, child_err, o)) ||
+	child_err = 0;
+	if (!sa->childless) {
+		child_err = child_select_r(sa, m, c, NULL, false);
+		if (!child_err)
+			child_err = child_alloc_spi(sa, c);
+		if (!child_err && (child_err = auth_child_install(sa, c, now)))
+			child_release_spi(sa, c);
+		owned = !child_err;
+	}
+	if ((err = auth_reply_r(sa, r, sa->childless ? NULL : c, child_err,
+				o)) ||
 	    (err = msg_send_response(sa, r))) {
 		engine_log(sa->e, sa, 3, "IKE_AUTH response failed: %s",
 			   engine_err_name(err));
@@ -408,7 +430,8 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		sa->dpd_deadline = now + conn->dpd_delay_ms;
 	auth_done(sa, now);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s",
+	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s%s",
+		   sa->childless ? ", childless (RFC 6023)" : "",
 		   child_err ? ", CHILD SA refused: " : "",
 		   child_err ? engine_err_name(child_err) : "");
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
@@ -467,8 +490,8 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return auth_fail_i(sa, err);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->pending_child = NULL;
-	child_err = child_accept_i(sa, m, c, false);
-	if (!child_err && !(child_err = auth_child_install(sa, c, now)))
+	child_err = c ? child_accept_i(sa, m, c, false) : 0;
+	if (c && !child_err && !(child_err = auth_child_install(sa, c, now)))
 		c = NULL;
 	if (c) {
 		child_release_spi(sa, c);

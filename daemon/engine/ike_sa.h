@@ -124,6 +124,8 @@ struct ike_sa {
 	bool natt;		    /* talking on port 4500 with marker */
 	bool nat_local, nat_remote; /* §2.23 results */
 	bool peer_frag, peer_sig_hash;
+	bool peer_childless;  /* RFC 6023 notify seen in IKE_SA_INIT */
+	bool childless;	      /* IKE_AUTH carried no CHILD SA */
 	uint16_t peer_hashes; /* bit n: RFC 7427 hash n acceptable */
 	struct proposal_chosen alg;
 	uint32_t init_retries;

@@ -83,6 +83,8 @@ static void sig_hash_parse(struct ike_sa *sa, const struct ike_msg *m)
 		sa->peer_hashes = (uint16_t)mask;
 	}
 	sa->peer_frag = ike_msg_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED);
+	sa->peer_childless =
+		ike_msg_find_notify(m, N_CHILDLESS_IKEV2_SUPPORTED);
 }
 
 /* Our status notifies of §2.23 / RFC 7383 / RFC 7427. */
@@ -102,6 +104,10 @@ static int init_common_notifies(struct ike_sa *sa, struct ike_msg *m,
 		return -ENG_ERR_CRYPTO;
 	if (!msg_add_notify(m, false, N_SIGNATURE_HASH_ALGORITHMS, 0, hashes,
 			    hlen))
+		return -ENG_ERR_NOMEM;
+	/* RFC 6023 §2: we take IKE SAs without a CHILD SA */
+	if (sa->conn->childless != ENGINE_CHILDLESS_NEVER &&
+	    !msg_add_notify(m, false, N_CHILDLESS_IKEV2_SUPPORTED, 0, NULL, 0))
 		return -ENG_ERR_NOMEM;
 	return 0;
 }

@@ -36,9 +36,11 @@ void ike_sa_established(struct ike_sa *sa, uint64_t now)
 	const struct engine_conn *c = sa->conn;
 
 	lifetime_ike_schedule(sa, now);
-	/* The first child came with IKE_AUTH; the others follow, one
-	 * CREATE_CHILD_SA each (§1.3.1). */
-	for (size_t i = 1; sa->initiator && i < c->n_children; i++) {
+	/* The first child came with IKE_AUTH (unless the IKE SA is
+	 * childless, RFC 6023); the others follow, one CREATE_CHILD_SA each
+	 * (§1.3.1). */
+	for (size_t i = sa->childless ? 0 : 1;
+	     sa->initiator && i < c->n_children; i++) {
 		struct task *t = task_new(sa, TASK_CHILD_CREATE, false);
 
 		if (!t)

@@ -674,6 +674,7 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	ec->ike_rand_s = c->rand_time;
 	ec->ike_lifetime_s = c->rekey_time ? c->rekey_time + c->over_time : 0;
 	ec->force_encap = c->encap;
+	ec->childless = (enum engine_childless)c->childless;
 	extra->digest = conns_digest(c);
 	conns_warn_unimplemented(x);
 	return 0;

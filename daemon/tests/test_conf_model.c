@@ -123,6 +123,7 @@ TEST(conf_model_every_connection_key)
 		"    encap = yes\n"
 		"    mobike = no\n"
 		"    fragmentation = accept\n"
+		"    childless = force\n"
 		"    local {\n"
 		"      auth = psk\n"
 		"      id = moon.example.org\n"
@@ -159,6 +160,7 @@ TEST(conf_model_every_connection_key)
 	CHECK(c->encap);
 	CHECK(!c->mobike);
 	CHECK_EQ(c->fragmentation, KB_FRAG_ACCEPT);
+	CHECK_EQ(c->childless, KB_CHILDLESS_FORCE);
 	CHECK_EQ(c->local.auth, KB_AUTH_PSK);
 	CHECK_STR(c->local.id, "moon.example.org");
 	CHECK_EQ(c->local.id_type, ID_FQDN);
@@ -735,5 +737,5 @@ TEST(conf_model_every_key_refuses_a_bad_value)
 	int tested = 0;
 
 	config_each_key(bad_value_named, &tested);
-	CHECK_EQ(tested, 41);
+	CHECK_EQ(tested, 42);
 }

@@ -363,18 +363,60 @@ TEST(engine_esn_negotiation)
 	harness_free(&h);
 }
 
-TEST(engine_connection_without_child_refused)
+/* RFC 6023: a connection without children brings up the IKE SA alone. */
+TEST(engine_childless_ike_sa)
 {
 	struct harness h;
+	struct engine_ike_info ib;
 
 	harness_pair_default(&h);
 	h.a.conn.n_children = 0;
 	harness_start(&h, NULL);
 	REQUIRE(harness_initiate(&h));
+	REQUIRE_EQ(harness_run(&h, 10), 4);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
+	REQUIRE_EQ(engine_ike_info(h.b.e, harness_ike_id(&h.b), &ib), 0);
+	CHECK_EQ(ib.n_children, 0u);
+	CHECK_EQ(h.a.n_sa_add + h.b.n_sa_add, 0u);
+	CHECK_EQ(h.a.n_alloc + h.b.n_alloc, 0u);
+	CHECK(harness_logged(&h.b, "childless (RFC 6023)"));
+	harness_free(&h);
+}
+
+/* childless = force: IKE_AUTH alone, then CREATE_CHILD_SA for the
+ * first children entry. */
+TEST(engine_childless_force_then_create_child)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.a.conn.childless = ENGINE_CHILDLESS_FORCE;
+	harness_start(&h, NULL);
+	REQUIRE(harness_initiate(&h));
+	REQUIRE_EQ(harness_run(&h, 10), 6);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
+	harness_check_kernels(&h, 1, 3);
+	harness_check_child_pair(&h);
+	harness_free(&h);
+}
+
+/* The responder says childless = never: it does not announce RFC 6023
+ * support and the initiator gives up rather than send IKE_AUTH alone. */
+TEST(engine_childless_refused_by_responder)
+{
+	struct harness h;
+
+	harness_pair_default(&h);
+	h.a.conn.n_children = 0;
+	h.b.conn.childless = ENGINE_CHILDLESS_NEVER;
+	harness_start(&h, NULL);
+	REQUIRE(harness_initiate(&h));
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
-	CHECK(harness_logged(&h.a, "a-to-b[1]: connection has no CHILD SA"));
-	CHECK(harness_logged(&h.a, "IKE_SA_INIT failed: not supported"));
+	CHECK(harness_logged(&h.a, "a-to-b[1]: the connection has no CHILD SA "
+				   "to negotiate, and the peer does not "
+				   "announce childless IKE SAs (RFC 6023)"));
 	harness_free(&h);
 }

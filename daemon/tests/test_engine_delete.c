@@ -21,8 +21,7 @@ static void two_children(struct harness *h)
 		strcpy(c2->name, "second");
 		c2->reqid += 16;
 		c2->local_ts[0].start[1] = c2->local_ts[0].end[1] = i ? 4 : 3;
-		c2->remote_ts[0].start[1] = c2->remote_ts[0].end[1] =
-			i ? 3 : 4;
+		c2->remote_ts[0].start[1] = c2->remote_ts[0].end[1] = i ? 3 : 4;
 		cs[i]->n_children = 2;
 	}
 }
@@ -94,8 +93,8 @@ TEST(engine_delete_payloads_all_answered)
 		REQUIRE(r && h.b.n_q == 1);
 		REQUIRE_EQ(ike_msg_decode(r, h.b.q[0].buf, h.b.q[0].len), 0);
 		REQUIRE_EQ(msg_open(sa, r, plain, sizeof(plain)), 0);
-		for (const struct ike_payload *p = ike_msg_find(r, PL_DELETE,
-								NULL);
+		for (const struct ike_payload *p =
+			     ike_msg_find(r, PL_DELETE, NULL);
 		     p; p = ike_msg_find(r, PL_DELETE, p))
 			n_spis += p->u.del.n_spis;
 		CHECK_EQ(n_spis, 2u);
