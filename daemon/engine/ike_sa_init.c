@@ -346,9 +346,44 @@ static int init_nonce(struct ike_sa *sa, const struct ike_msg *m)
 	return 0;
 }
 
+enum { INIT_CERTREQ_MAX = 8 }; /* trust anchors named in one CERTREQ */
+
+/* RFC 7296 §3.7: CERTREQ with the SHA-1 hashes of the public keys of the
+ * CAs every connection that fits the peer's addresses trusts for it, so a
+ * peer that sends its certificate only when asked (strongSwan's default)
+ * sends it. Returns the number of hashes in `out`. */
+static size_t init_certreq_hashes(struct ike_sa *sa,
+				  uint8_t out[INIT_CERTREQ_MAX * 20])
+{
+	struct engine *e = sa->e;
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_conns && n < INIT_CERTREQ_MAX; i++) {
+		const struct engine_conn *c = &e->conns[i];
+		const struct engine_auth *r = &c->remote_auth;
+		bool dup = false;
+
+		if (r->method != ENGINE_AUTH_PUBKEY || !r->cert || r->key)
+			continue;
+		if ((c->local.family &&
+		     !ike_sa_addr_eq(&c->local, &sa->local, false)) ||
+		    (c->remote.family &&
+		     !ike_sa_addr_eq(&c->remote, &sa->remote, false)))
+			continue;
+		if (cert_req_hash(r->cert, out + 20 * n))
+			continue;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !memcmp(out + 20 * k, out + 20 * n, 20);
+		n += !dup;
+	}
+	return n;
+}
+
 static int init_reply_r(struct ike_sa *sa, uint64_t now,
 			const struct ike_msg *req)
 {
+	uint8_t certreq[INIT_CERTREQ_MAX * 20];
+	size_t n_certreq;
 	uint8_t pub[KE_PUB_MAX], nat[2 * NAT_HASH_LEN], hashes[16];
 	struct engine_proposal one;
 	struct proposal_wire w;
@@ -366,8 +401,16 @@ static int init_reply_r(struct ike_sa *sa, uint64_t now,
 	if ((err = init_add_ke_nonce(sa, m, pub, sizeof(pub))) ||
 	    (err = init_common_notifies(
 		     sa, m, nat, hashes,
-		     ike_msg_find_notify(req, N_NAT_DETECTION_SOURCE_IP))) ||
-	    (err = msg_send_response(sa, m)))
+		     ike_msg_find_notify(req, N_NAT_DETECTION_SOURCE_IP))))
+		goto out;
+	if ((n_certreq = init_certreq_hashes(sa, certreq))) {
+		err = -ENG_ERR_NOMEM;
+		if (!(p = ike_msg_add(m, PL_CERTREQ)))
+			goto out;
+		p->u.cert.encoding = CERT_X509_SIGNATURE;
+		p->u.cert.data = (struct ike_bytes){ certreq, 20 * n_certreq };
+	}
+	if ((err = msg_send_response(sa, m)))
 		goto out;
 	sa->init_resp = init_dup(sa->resp_cache, sa->resp_cache_len);
 	sa->init_resp_len = sa->resp_cache_len;

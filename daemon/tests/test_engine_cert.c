@@ -5,6 +5,7 @@
 #include "tests/test.h"
 
 #include "crypto/auth.h"
+#include "engine/ike_sa.h"
 #include "ike_iana.h"
 
 #include <openssl/evp.h>
@@ -12,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -215,4 +217,52 @@ TEST(engine_cert_refusals)
 	cert_id_free(&a_expired);
 	cert_id_free(&ca);
 	cert_id_free(&other_ca);
+}
+
+/* The CERTREQ in b's IKE_SA_INIT response, or NULL. */
+static const struct ike_payload *init_certreq(struct harness *h,
+					      struct ike_msg *m)
+{
+	REQUIRE(harness_initiate(h));
+	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
+	harness_collect(h);
+	REQUIRE_EQ(h->b.n_q, 1);
+	REQUIRE_EQ(ike_msg_decode(m, h->b.q[0].buf, h->b.q[0].len), 0);
+	return ike_msg_find(m, PL_CERTREQ, NULL);
+}
+
+/* Robustness issue, bug 2b: a responder that authenticates its peers by
+ * certificate asks for one in IKE_SA_INIT (RFC 7296 §3.7), naming the
+ * trusted CA by the SHA-1 hash of its public key; strongSwan sends its
+ * certificate only when asked. A PSK responder asks for nothing. */
+TEST(engine_cert_responder_sends_certreq)
+{
+	struct cert_id ca, a, b;
+	struct harness h;
+	struct ike_msg *m = malloc(sizeof(*m));
+	const struct ike_payload *p;
+	uint8_t want[20];
+
+	REQUIRE(m);
+	cert_id_make(&ca, "keybridge test CA", NULL, NULL, -1, 30);
+	cert_id_make(&a, "a", "DNS:a.example", &ca, -1, 30);
+	cert_id_make(&b, "b", "DNS:b.example", &ca, -1, 30);
+	cert_pair(&h, &ca, &a, &b);
+	harness_start(&h, NULL);
+	p = init_certreq(&h, m);
+	REQUIRE(p);
+	REQUIRE_EQ(cert_req_hash(ca.cert, want), 0);
+	CHECK_EQ(p->u.cert.encoding, CERT_X509_SIGNATURE);
+	CHECK_EQ(p->u.cert.data.len, 20u);
+	CHECK_MEM(p->u.cert.data.ptr, want, 20);
+	harness_free(&h);
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	CHECK(init_certreq(&h, m) == NULL);
+	harness_free(&h);
+	free(m);
+	cert_id_free(&a);
+	cert_id_free(&b);
+	cert_id_free(&ca);
 }
