@@ -1,6 +1,7 @@
 /* keybridged: the keybridge IKEv2 daemon. main() reads the options and
  * hands over to daemon_main() (daemon/io/daemon.c). */
 #include "config/config.h"
+#include "control/ctl.h"
 #include "io/conns.h"
 #include "io/daemon.h"
 #include "io/log.h"
@@ -40,6 +41,8 @@ static void usage(FILE *out)
 		"      --bpf MODE        SA usage tracing: auto, fentry, tc or "
 		"off [auto]\n"
 		"                        (doc/tracing.md)\n"
+		"      --vici PATH       control socket [" CTL_DEFAULT_PATH
+		"]\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n");
 }
@@ -93,7 +96,14 @@ static int parse_port(const char *s, uint16_t *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_KEYLOG, OPT_PORT, OPT_KERNEL, OPT_BPF };
+	enum {
+		OPT_CHECK = 256,
+		OPT_KEYLOG,
+		OPT_PORT,
+		OPT_KERNEL,
+		OPT_BPF,
+		OPT_VICI
+	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -103,6 +113,7 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "bpf", required_argument, NULL, OPT_BPF },
+		{ "vici", required_argument, NULL, OPT_VICI },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -114,6 +125,8 @@ int main(int argc, char **argv)
 		.natt_port = 4500,
 		.stop_timeout_ms = 10000,
 		.kernel = "xfrm",
+		.vici_path = CTL_DEFAULT_PATH,
+		.version = KB_VERSION,
 	};
 	const struct kernel_ops *kops;
 	bool check = false;
@@ -135,6 +148,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KEYLOG: opts.keylog = optarg; break;
 		case OPT_KERNEL: opts.kernel = optarg; break;
+		case OPT_VICI: opts.vici_path = optarg; break;
 		case OPT_PORT:
 			if (parse_port(optarg, &opts.ike_port) < 0) {
 				fprintf(stderr, "keybridged: bad port '%s'\n",

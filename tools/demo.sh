@@ -102,10 +102,10 @@ wait_log() { # FILE PATTERN SECONDS
 }
 
 say "starting keybridged on gw-b (responder) and gw-a (initiator)"
-ip netns exec $B "$kb" -c "$dir/b.conf" >"$dir/b.log" 2>&1 &
+ip netns exec $B "$kb" -c "$dir/b.conf" --vici "$dir/b.vici" >"$dir/b.log" 2>&1 &
 pids+=($!)
 wait_log "$dir/b.log" ready 10
-ip netns exec $A "$kb" -c "$dir/a.conf" >"$dir/a.log" 2>&1 &
+ip netns exec $A "$kb" -c "$dir/a.conf" --vici "$dir/a.vici" >"$dir/a.log" 2>&1 &
 pids+=($!)
 wait_log "$dir/a.log" "CHILD SA negotiated" 30
 wait_log "$dir/b.log" "CHILD SA negotiated" 10

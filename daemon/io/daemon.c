@@ -3,6 +3,7 @@
 #include "io/daemon_int.h"
 
 #include "config/config.h"
+#include "control/ctl.h"
 #include "crypto/keylog.h"
 #include "engine/engine.h"
 #include "engine/engine_err.h"
@@ -27,6 +28,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- environment for the engine ----------------------------------------- */
 
@@ -398,6 +400,16 @@ static const char *daemon_event_name(enum engine_event_type t)
 	return "event";
 }
 
+/* The status line `systemctl status` shows. */
+static void daemon_status(struct daemon *d)
+{
+	size_t ike, child;
+
+	ctl_count(d->engine, &ike, &child);
+	notify_status("%zu IKE SA%s, %zu CHILD SA%s", ike, ike == 1 ? "" : "s",
+		      child, child == 1 ? "" : "s");
+}
+
 static void daemon_event(struct daemon *d, const struct engine_action *a)
 {
 	const struct engine_event *ev = &a->u.event;
@@ -426,7 +438,7 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 	else
 		log_msg(LOG_LVL_NOTICE, name, "%s",
 			daemon_event_name(ev->type));
-	notify_status("%zu IKE SAs", engine_ike_count(d->engine));
+	daemon_status(d);
 }
 
 static void daemon_finish(struct daemon *d);
@@ -493,6 +505,8 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 			case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
 			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
 			}
+			if (d->ctl)
+				ctl_engine_action(d->ctl, a, now);
 		}
 		daemon_free_actions(acts, n);
 	}
@@ -823,6 +837,77 @@ static int daemon_open_kernel(struct daemon *d)
 			   daemon_on_kernel_fd, d);
 }
 
+/* ---- the control socket and the watchdog --------------------------------- */
+
+static const struct conns *daemon_ctl_conns(void *ctx)
+{
+	return &((struct daemon *)ctx)->conns;
+}
+
+static void daemon_ctl_run(void *ctx, uint64_t now)
+{
+	daemon_run_actions(ctx, now);
+}
+
+static void daemon_ctl_reload(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (!d->stopping)
+		daemon_reload(d);
+}
+
+static void daemon_on_ctl(void *ctx, int fd, uint32_t events)
+{
+	(void)fd;
+	(void)events;
+	ctl_dispatch(((struct daemon *)ctx)->ctl);
+}
+
+static void daemon_ctl_log(void *ctx, enum log_level level, const char *sa,
+			   const char *line)
+{
+	ctl_log(((struct daemon *)ctx)->ctl, (int)level, sa, line);
+}
+
+static void daemon_on_watchdog(void *ctx, int fd, uint32_t events)
+{
+	(void)ctx;
+	(void)events;
+	notify_watchdog(fd);
+}
+
+static int daemon_open_ctl(struct daemon *d)
+{
+	struct ctl_host host = {
+		.ctx = d,
+		.version = d->opts->version,
+		.engine = d->engine,
+		.kops = d->kops,
+		.kernel = d->kernel,
+		.conns = daemon_ctl_conns,
+		.run_actions = daemon_ctl_run,
+		.reload = daemon_ctl_reload,
+	};
+	int r = ctl_new(&d->ctl, d->opts->vici_path, &host);
+
+	if (r < 0) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"cannot open the control socket %s: %s",
+			d->opts->vici_path,
+			r == -EADDRINUSE ? "another keybridged answers on it"
+					 : strerror(-r));
+		return r;
+	}
+	log_set_hook(daemon_ctl_log, d);
+	d->watchdog_fd = notify_watchdog_open();
+	if (d->watchdog_fd >= 0 &&
+	    (r = loop_add_fd(d->loop, d->watchdog_fd, EPOLLIN,
+			     daemon_on_watchdog, d)) < 0)
+		return r;
+	return loop_add_fd(d->loop, ctl_fd(d->ctl), EPOLLIN, daemon_on_ctl, d);
+}
+
 static int daemon_setup(struct daemon *d)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
@@ -832,6 +917,7 @@ static int daemon_setup(struct daemon *d)
 	char caps[256];
 	int r;
 
+	d->watchdog_fd = -1;
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		d->socks[i].fd = -1;
 	/* The kernel first: its capabilities decide which ESP transforms the
@@ -844,6 +930,8 @@ static int daemon_setup(struct daemon *d)
 	if (!d->engine)
 		return -ENOMEM;
 	engine_set_realtime(d->engine, daemon_realtime);
+	if ((r = daemon_open_ctl(d)) < 0)
+		return r;
 	loop_set_timer(d->loop, daemon_on_timer, d);
 	if ((r = loop_set_signals(d->loop, signals, daemon_on_signal, d)) < 0)
 		return r;
@@ -863,6 +951,10 @@ static int daemon_setup(struct daemon *d)
 static void daemon_teardown(struct daemon *d)
 {
 	usage_close(d->usage); /* detaches and unpins the BPF programs */
+	log_set_hook(NULL, NULL);
+	ctl_free(d->ctl);
+	if (d->watchdog_fd >= 0)
+		close(d->watchdog_fd);
 	engine_free(d->engine);
 	keylog_close(d->keylog);
 	if (d->kernel)

@@ -16,6 +16,8 @@ struct daemon_opts {
 	unsigned stop_timeout_ms; /* [10000] bound on the graceful stop */
 	const char *kernel;	  /* backend: "xfrm" (default) or "pfkey" */
 	int bpf_mode;		  /* enum usage_mode_req: --bpf [auto] */
+	const char *vici_path;	  /* control socket (control/ctl.h) */
+	const char *version;	  /* what `version` answers */
 };
 
 /* Loads the configuration, opens sockets and the kernel, drops privileges,

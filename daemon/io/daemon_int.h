@@ -11,6 +11,7 @@
 
 enum { DAEMON_JUNK_PER_S = 10 };
 
+struct ctl;
 struct keylog;
 struct loop;
 struct usage;
@@ -32,6 +33,8 @@ struct daemon {
 	size_t n_retired;      /* deleted may still use their keys */
 	struct keylog *keylog; /* --keylog, NULL when off */
 	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
+	struct ctl *ctl;       /* the vici control socket */
+	int watchdog_fd;       /* systemd watchdog timer, -1 when off */
 	uint32_t policy_seq;
 	/* unauthenticated junk is logged at most DAEMON_JUNK_PER_S a second */
 	uint64_t junk_window;

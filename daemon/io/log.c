@@ -11,7 +11,15 @@ static struct {
 	FILE *out;
 	enum log_level level;
 	bool journal;
-} log_state = { NULL, LOG_LVL_INFO, false };
+	log_hook_fn hook;
+	void *hook_ctx;
+} log_state = { NULL, LOG_LVL_INFO, false, NULL, NULL };
+
+void log_set_hook(log_hook_fn fn, void *ctx)
+{
+	log_state.hook = fn;
+	log_state.hook_ctx = ctx;
+}
 
 /* systemd sets JOURNAL_STREAM=<dev>:<ino> for the stderr it connects to the
  * journal; a redirected stderr no longer matches. */
@@ -107,6 +115,8 @@ void log_vmsg(enum log_level level, const char *sa, const char *fmt, va_list ap)
 		fprintf(out, "%s: ", sa);
 	fprintf(out, "%s%s\n", line, (size_t)n >= sizeof(line) ? "…" : "");
 	fflush(out);
+	if (log_state.hook)
+		log_state.hook(log_state.hook_ctx, level, sa, line);
 }
 
 void log_msg(enum log_level level, const char *sa, const char *fmt, ...)

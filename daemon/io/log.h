@@ -43,6 +43,12 @@ bool log_enabled(enum log_level level);
 /* Forces the journal prefixes on or off (for tests and `-f`). */
 void log_set_journal(bool on);
 
+/* Also hands every line written to `fn` (NULL: nobody), with the SA it
+ * names; the control socket raises them as vici log events. */
+typedef void (*log_hook_fn)(void *ctx, enum log_level level, const char *sa,
+			    const char *line);
+void log_set_hook(log_hook_fn fn, void *ctx);
+
 /* Writes one line. `sa` (may be NULL) names the SA the event is about,
  * e.g. "home[3]"; newlines inside the message are replaced by
  * spaces so one event stays one line. */

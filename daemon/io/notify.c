@@ -2,8 +2,42 @@
 #include "io/notify.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+int notify_watchdog_open(void)
+{
+	uint64_t usec = 0;
+	struct itimerspec its = { 0 };
+	int fd;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	usec /= 2;
+	its.it_value.tv_sec = (time_t)(usec / 1000000);
+	its.it_value.tv_nsec = (long)(usec % 1000000) * 1000;
+	its.it_interval = its.it_value;
+	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	sd_notify(0, "WATCHDOG=1");
+	return fd;
+}
+
+void notify_watchdog(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) > 0)
+		sd_notify(0, "WATCHDOG=1");
+}
 
 void notify_ready(void)
 {

@@ -14,6 +14,13 @@ void notify_reloading(void);
 /* SIGTERM: deleting SAs with peers and in the kernel before exiting. */
 void notify_stopping(void);
 
+/* The systemd watchdog (WatchdogSec=): a timer descriptor firing at half
+ * the interval systemd expects pings at, or -1 when the watchdog is off.
+ * The event loop watches it and calls notify_watchdog() when it fires, so
+ * a loop that hangs stops the pings and systemd restarts the service. */
+int notify_watchdog_open(void);
+void notify_watchdog(int fd);
+
 /* Sets the status line, e.g. "3 IKE SAs, 5 CHILD SAs up". */
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -111,10 +111,10 @@ void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args)
 	char cmd[1024];
 
 	snprintf(cmd, sizeof(cmd),
-		 "exec ip netns exec %s %s %s -c %s/swanctl.conf -l debug %s "
-		 ">%s/log 2>&1",
+		 "exec ip netns exec %1$s %2$s %3$s -c %4$s/swanctl.conf "
+		 "-l debug --vici %4$s/keybridge.vici %5$s >%4$s/log 2>&1",
 		 p->ns, prefix ? prefix : "", test_build_path("bin/keybridged"),
-		 p->dir, extra_args ? extra_args : "", p->dir);
+		 p->dir, extra_args ? extra_args : "");
 	du_spawn(p, cmd);
 }
 

@@ -1,0 +1,204 @@
+/* The control socket's internals, shared by ctl.c (sockets, clients,
+ * events), ctl_cmd.c (commands) and ctl_sa.c (how SAs and connections are
+ * described, with the key names and value formats charon uses so that
+ * swanctl and exporters read them unchanged). */
+#ifndef KB_CONTROL_CTL_INT_H
+#define KB_CONTROL_CTL_INT_H
+
+#include "control/ctl.h"
+#include "control/vici.h"
+#include "engine/engine.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum {
+	CTL_MAX_CLIENTS = 128,
+	CTL_OUT_MAX = 4 << 20,	/* queued bytes beyond which a client goes */
+	CTL_OUT_LOW = 64 << 10, /* refill a streamed listing below this */
+	CTL_SCRATCH = VICI_LEN_MAX + 4,
+};
+
+/* Events a client may register for, as bits. */
+enum ctl_event {
+	CTL_EV_LIST_SA = 1u << 0,
+	CTL_EV_LIST_CONN = 1u << 1,
+	CTL_EV_LIST_POLICY = 1u << 2,
+	CTL_EV_CONTROL_LOG = 1u << 3,
+	CTL_EV_LOG = 1u << 4,
+	CTL_EV_IKE_UPDOWN = 1u << 5,
+	CTL_EV_CHILD_UPDOWN = 1u << 6,
+};
+
+/* What a command waits for before it answers. */
+enum ctl_wait_kind {
+	CTL_WAIT_NONE = 0,
+	CTL_WAIT_INITIATE,  /* the IKE SA (and, with `child`, a CHILD SA) up */
+	CTL_WAIT_TERMINATE, /* the IKE SAs in `ids` (or one child) gone */
+};
+
+struct ctl_wait {
+	enum ctl_wait_kind kind;
+	bool child;	   /* initiate: wait for a CHILD SA too */
+	int loglevel;	   /* control-log events up to this (charon 0..4) */
+	uint64_t deadline; /* monotonic ms, 0 = none */
+	long timeout_ms;   /* as requested, for the message */
+	uint32_t spi_in;   /* terminate one child: its inbound SPI */
+	uint32_t *ids;	   /* IKE SAs concerned */
+	size_t n_ids;
+	unsigned matches; /* terminate: SAs matched */
+	char what[96];	  /* "IKE_SA 'home'" for messages */
+};
+
+/* A streamed list-sas in progress. */
+struct ctl_stream {
+	bool active;
+	uint32_t *ids;
+	size_t n, next;
+	char ike[ENGINE_NAME_MAX], child[ENGINE_NAME_MAX];
+	uint32_t ike_id, child_id;
+};
+
+struct ctl_client {
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	bool may_read, may_write;
+	bool dead;
+	uint8_t *in; /* one segment being received */
+	size_t in_len, in_cap;
+	uint8_t *out; /* queued bytes [out_off, out_len) */
+	size_t out_off, out_len, out_cap;
+	uint32_t events; /* enum ctl_event bits */
+	struct ctl_wait wait;
+	struct ctl_stream stream;
+};
+
+/* What the control module remembers about an IKE SA beyond engine.h. */
+struct ctl_ike {
+	uint32_t ike_id;
+	uint64_t up_ms; /* when it was established, 0 = not yet */
+	bool announced; /* ike-updown up raised */
+	struct engine_ike_info info;
+};
+
+/* … and about a CHILD SA: its unique id, the reqid, lifetimes and
+ * encapsulation of its SA_ADD, and the last engine view of it. */
+struct ctl_child {
+	uint32_t ike_id;
+	uint32_t spi_in;
+	uint32_t uid;
+	uint32_t reqid;
+	char name[ENGINE_NAME_MAX];
+	uint64_t install_ms;
+	bool encap, announced, have_info;
+	uint64_t life_soft_s, life_hard_s;
+	struct engine_child_info info;
+};
+
+struct ctl {
+	struct ctl_host host;
+	char *path;
+	int epfd, listen_fd, timer_fd;
+	gid_t group; /* who may read: the socket's group */
+	time_t started;
+	uint64_t started_ms;
+	struct ctl_client *clients[CTL_MAX_CLIENTS];
+	struct ctl_ike *ikes;
+	size_t n_ikes, cap_ikes;
+	struct ctl_child *children;
+	size_t n_children, cap_children;
+	uint32_t next_child_uid;
+	struct ctl_client *capture; /* gets every control-log line now */
+	bool in_log;		    /* a log line is being raised */
+	uint8_t *scratch;	    /* CTL_SCRATCH bytes to build packets in */
+};
+
+/* ---- ctl.c ------------------------------------------------------------- */
+
+/* Queues a finished segment for a client (drops the client when its queue
+ * would pass CTL_OUT_MAX) and tries to write at once. */
+void ctl_send(struct ctl *c, struct ctl_client *cl, const struct wr *w);
+
+/* A writer over the scratch buffer. */
+struct wr ctl_scratch(struct ctl *c);
+
+/* Sends `name` as an EVENT built by `fill` to every client registered for
+ * `bit`. */
+void ctl_raise(struct ctl *c, uint32_t bit, const char *name,
+	       void (*fill)(struct ctl *c, struct wr *w, const void *arg),
+	       const void *arg);
+
+/* Answers the pending command of `cl`: success, or errmsg. */
+void ctl_reply_result(struct ctl *c, struct ctl_client *cl, const char *errmsg,
+		      int matches, int terminated);
+
+/* Re-arms the client's epoll interest and the timeout timer. */
+void ctl_client_arm(struct ctl *c, struct ctl_client *cl);
+void ctl_timer_arm(struct ctl *c);
+
+/* Ends the pending command of a client, if any. */
+void ctl_wait_clear(struct ctl_wait *w);
+
+/* True if a waiting command is about IKE SA `id`. */
+static inline bool ctl_wait_has(const struct ctl_wait *w, uint32_t id)
+{
+	for (size_t i = 0; i < w->n_ids; i++)
+		if (w->ids[i] == id)
+			return true;
+	return false;
+}
+
+/* ---- ctl_cmd.c --------------------------------------------------------- */
+
+/* Runs one CMD_REQUEST; false if there is no such command. */
+bool ctl_cmd_run(struct ctl *c, struct ctl_client *cl, const char *name,
+		 const uint8_t *msg, size_t len);
+
+/* Writes more list-sa events of a streamed list-sas, ends it with the
+ * response when done. */
+void ctl_stream_fill(struct ctl *c, struct ctl_client *cl);
+
+/* Engine events that finish waiting commands. */
+void ctl_cmd_on_event(struct ctl *c, const struct engine_action *a);
+
+/* Timeouts of waiting commands. */
+void ctl_cmd_on_timer(struct ctl *c, uint64_t now);
+
+/* ---- ctl_sa.c ---------------------------------------------------------- */
+
+/* Records and lookups. */
+struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create);
+void ctl_ike_forget(struct ctl *c, uint32_t ike_id);
+struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
+				bool create);
+void ctl_child_forget(struct ctl *c, struct ctl_child *ch);
+
+/* Brings the records of IKE SA `ike_id` in line with the engine: new
+ * children get records (and their names), the engine's view is copied. */
+void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now);
+
+/* Writes the body of an IKE SA as list-sa does (without the child-sas
+ * section); `ike` is its record. */
+void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
+		      uint64_t now);
+
+/* Writes one CHILD SA's section ("name-uid" { … }). */
+void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
+			const struct ctl_child *ch, uint64_t now);
+
+/* Writes a list-conn section for connection `i`. */
+void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i);
+
+/* Text forms as charon prints them. */
+const char *ctl_ts_str(const struct engine_ts *ts, char *out, size_t cap);
+const char *ctl_addr_str(const struct engine_addr *a, char *out, size_t cap);
+const char *ctl_id_str(const struct engine_id *id, char *out, size_t cap);
+const char *ctl_encr_name(unsigned id);
+const char *ctl_integ_name(unsigned id);
+const char *ctl_prf_name(unsigned id);
+const char *ctl_ke_name(unsigned id);
+const char *ctl_ike_state_name(enum engine_ike_state s);
+
+#endif

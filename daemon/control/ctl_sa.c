@@ -1,0 +1,508 @@
+/* How the control socket describes SAs and connections: the key names and
+ * value formats of charon's list-sa, list-conn and updown events (strongSwan
+ * vici README), so that swanctl prints them and exporters parse them. */
+#include "control/ctl_int.h"
+
+#include "ike_iana.h"
+#include "io/conns.h"
+#include "kernel/kernel.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- names -------------------------------------------------------------- */
+
+/* IANA names without their registry prefix, where charon spells them
+ * differently. */
+const char *ctl_encr_name(unsigned id)
+{
+	const char *n;
+
+	switch (id) {
+	case ENCR_DES: return "DES_CBC";
+	case ENCR_3DES: return "3DES_CBC";
+	case ENCR_NULL_AUTH_AES_GMAC: return "NULL_AES_GMAC";
+	}
+	n = ike_encr_id_name(id);
+	return !n ? "UNKNOWN" : strncmp(n, "ENCR_", 5) == 0 ? n + 5 : n;
+}
+
+const char *ctl_integ_name(unsigned id)
+{
+	const char *n = ike_integ_id_name(id);
+
+	return !n ? "UNKNOWN" : strncmp(n, "AUTH_", 5) == 0 ? n + 5 : n;
+}
+
+const char *ctl_prf_name(unsigned id)
+{
+	const char *n = ike_prf_id_name(id);
+
+	return n ? n : "UNKNOWN";
+}
+
+const char *ctl_ke_name(unsigned id)
+{
+	const char *n;
+
+	switch (id) {
+	case KE_CURVE25519: return "CURVE_25519";
+	case KE_CURVE448: return "CURVE_448";
+	case KE_BRAINPOOL_P224R1: return "ECP_224_BP";
+	case KE_BRAINPOOL_P256R1: return "ECP_256_BP";
+	case KE_BRAINPOOL_P384R1: return "ECP_384_BP";
+	case KE_BRAINPOOL_P512R1: return "ECP_512_BP";
+	}
+	n = ike_ke_id_name(id);
+	return n ? n : "UNKNOWN";
+}
+
+const char *ctl_ike_state_name(enum engine_ike_state s)
+{
+	switch (s) {
+	case ENGINE_IKE_INIT_SENT:
+	case ENGINE_IKE_AUTH_SENT:
+	case ENGINE_IKE_INIT_DONE_R: return "CONNECTING";
+	case ENGINE_IKE_ESTABLISHED: return "ESTABLISHED";
+	case ENGINE_IKE_DELETING: return "DELETING";
+	case ENGINE_IKE_NONE: break;
+	}
+	return "DESTROYING";
+}
+
+/* ---- text forms ------------------------------------------------------- */
+
+const char *ctl_addr_str(const struct engine_addr *a, char *out, size_t cap)
+{
+	if (a->family != AF_INET && a->family != AF_INET6)
+		snprintf(out, cap, "%%any");
+	else if (!inet_ntop(a->family, a->ip, out, (socklen_t)cap))
+		snprintf(out, cap, "?");
+	return out;
+}
+
+/* Prefix length if [start, end] is exactly a prefix, else -1. */
+static int ctl_prefix_len(const uint8_t *start, const uint8_t *end, int bytes)
+{
+	int plen = 0, i = 0;
+
+	for (; i < bytes && start[i] == end[i]; i++)
+		plen += 8;
+	if (i == bytes)
+		return plen;
+	uint8_t diff = start[i] ^ end[i];
+	/* the differing bits must be a run of low bits: 0… in start, 1… in
+	 * end, and every later byte 00 / ff */
+	if ((diff & (diff + 1)) || (start[i] & diff) || (end[i] & diff) != diff)
+		return -1;
+	for (uint8_t m = 0x80; m && !(diff & m); m >>= 1)
+		plen++;
+	for (i++; i < bytes; i++)
+		if (start[i] != 0 || end[i] != 0xff)
+			return -1;
+	return plen;
+}
+
+const char *ctl_ts_str(const struct engine_ts *ts, char *out, size_t cap)
+{
+	int family = ts->type == TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET;
+	int bytes = family == AF_INET6 ? 16 : 4;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int plen = ctl_prefix_len(ts->start, ts->end, bytes);
+	size_t n;
+
+	inet_ntop(family, ts->start, a, sizeof(a));
+	inet_ntop(family, ts->end, b, sizeof(b));
+	if (plen >= 0)
+		n = (size_t)snprintf(out, cap, "%s/%d", a, plen);
+	else
+		n = (size_t)snprintf(out, cap, "%s..%s", a, b);
+	if (n >= cap ||
+	    (!ts->proto && ts->port_lo == 0 && ts->port_hi == 0xffff))
+		return out;
+	/* [proto/port] as charon prints a narrowed selector */
+	if (ts->port_lo == 0 && ts->port_hi == 0xffff)
+		snprintf(out + n, cap - n, "[%u]", ts->proto);
+	else if (ts->port_lo == ts->port_hi)
+		snprintf(out + n, cap - n, "[%u/%u]", ts->proto, ts->port_lo);
+	else
+		snprintf(out + n, cap - n, "[%u/%u-%u]", ts->proto, ts->port_lo,
+			 ts->port_hi);
+	return out;
+}
+
+/* A DER distinguished name as "C=CH, O=Example, CN=moon". */
+static void ctl_dn_str(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+	const unsigned char *p = der;
+	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)len);
+	BIO *bio = name ? BIO_new(BIO_s_mem()) : NULL;
+	int n = 0;
+
+	snprintf(out, cap, "(unparsable DN)");
+	if (bio && X509_NAME_print_ex(bio, name, 0,
+				      XN_FLAG_SEP_CPLUS_SPC |
+					      ASN1_STRFLGS_RFC2253) >= 0)
+		n = BIO_read(bio, out, (int)cap - 1);
+	if (n > 0)
+		out[n] = 0;
+	BIO_free(bio);
+	X509_NAME_free(name);
+}
+
+const char *ctl_id_str(const struct engine_id *id, char *out, size_t cap)
+{
+	size_t n = id->len < cap - 1 ? id->len : cap - 1;
+
+	switch (id->type) {
+	case 0: snprintf(out, cap, "%%any"); break;
+	case ID_IPV4_ADDR:
+	case ID_IPV6_ADDR:
+		if (id->len != (id->type == ID_IPV4_ADDR ? 4 : 16) ||
+		    !inet_ntop(id->type == ID_IPV4_ADDR ? AF_INET : AF_INET6,
+			       id->data, out, (socklen_t)cap))
+			snprintf(out, cap, "(bad address)");
+		break;
+	case ID_DER_ASN1_DN: ctl_dn_str(id->data, id->len, out, cap); break;
+	case ID_FQDN:
+	case ID_RFC822_ADDR:
+		/* text from the configuration; never pass control bytes */
+		for (size_t i = 0; i < n; i++)
+			out[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f
+					 ? (char)id->data[i]
+					 : '?';
+		out[n] = 0;
+		break;
+	default:
+		snprintf(out, cap, "@#");
+		for (size_t i = 0; i < id->len && 2 + 2 * i + 2 < cap; i++)
+			snprintf(out + 2 + 2 * i, 3, "%02x", id->data[i]);
+	}
+	return out;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create)
+{
+	for (size_t i = 0; i < c->n_ikes; i++)
+		if (c->ikes[i].ike_id == ike_id)
+			return &c->ikes[i];
+	if (!create)
+		return NULL;
+	if (c->n_ikes == c->cap_ikes) {
+		size_t cap = c->cap_ikes ? c->cap_ikes * 2 : 16;
+		struct ctl_ike *p = realloc(c->ikes, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		c->ikes = p;
+		c->cap_ikes = cap;
+	}
+	memset(&c->ikes[c->n_ikes], 0, sizeof(c->ikes[0]));
+	c->ikes[c->n_ikes].ike_id = ike_id;
+	return &c->ikes[c->n_ikes++];
+}
+
+void ctl_ike_forget(struct ctl *c, uint32_t ike_id)
+{
+	for (size_t i = 0; i < c->n_ikes; i++)
+		if (c->ikes[i].ike_id == ike_id) {
+			c->ikes[i] = c->ikes[--c->n_ikes];
+			return;
+		}
+}
+
+struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
+				bool create)
+{
+	for (size_t i = 0; i < c->n_children; i++)
+		if (c->children[i].ike_id == ike_id &&
+		    c->children[i].spi_in == spi_in)
+			return &c->children[i];
+	if (!create)
+		return NULL;
+	if (c->n_children == c->cap_children) {
+		size_t cap = c->cap_children ? c->cap_children * 2 : 16;
+		struct ctl_child *p = realloc(c->children, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		c->children = p;
+		c->cap_children = cap;
+	}
+	struct ctl_child *ch = &c->children[c->n_children++];
+	memset(ch, 0, sizeof(*ch));
+	ch->ike_id = ike_id;
+	ch->spi_in = spi_in;
+	ch->uid = c->next_child_uid++;
+	return ch;
+}
+
+void ctl_child_forget(struct ctl *c, struct ctl_child *ch)
+{
+	size_t i = (size_t)(ch - c->children);
+
+	if (i < c->n_children)
+		c->children[i] = c->children[--c->n_children];
+}
+
+/* The configured child a CHILD SA belongs to: by its reqid, else by its
+ * traffic selectors, else the connection's first child. */
+static const struct engine_child_cfg *
+ctl_child_cfg(struct ctl *c, const char *conn, const struct ctl_child *ch)
+{
+	const struct conns *cs = c->host.conns(c->host.ctx);
+	int i = cs ? conns_find(cs, conn) : -1;
+	const struct engine_conn *ec = i >= 0 ? &cs->conn[i] : NULL;
+
+	if (!ec || !ec->n_children)
+		return NULL;
+	for (unsigned k = 0; k < ec->n_children; k++)
+		if (ch->reqid && ec->children[k].reqid == ch->reqid)
+			return &ec->children[k];
+	for (unsigned k = 0; k < ec->n_children; k++)
+		if (ch->have_info && ch->info.n_local_ts &&
+		    ec->children[k].n_local_ts &&
+		    memcmp(&ec->children[k].local_ts[0], &ch->info.local_ts[0],
+			   sizeof(struct engine_ts)) == 0)
+			return &ec->children[k];
+	return &ec->children[0];
+}
+
+void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
+{
+	struct ctl_ike *ike;
+	struct engine_ike_info now_info;
+	struct engine_child_info info;
+
+	/* A gone SA keeps its last view (for its down events). */
+	if (engine_ike_info(c->host.engine, ike_id, &now_info) < 0 ||
+	    !(ike = ctl_ike_get(c, ike_id, true)))
+		return;
+	ike->info = now_info;
+	if (ike->info.state == ENGINE_IKE_ESTABLISHED && !ike->up_ms)
+		ike->up_ms = now;
+	for (size_t i = 0; i < c->n_children; i++)
+		if (c->children[i].ike_id == ike_id)
+			c->children[i].have_info = false; /* until seen */
+	for (uint32_t k = 0;
+	     engine_child_info(c->host.engine, ike_id, k, &info) == 0; k++) {
+		struct ctl_child *ch =
+			ctl_child_get(c, ike_id, info.spi_in, true);
+		const struct engine_child_cfg *cfg;
+
+		if (!ch)
+			return;
+		if (!ch->install_ms)
+			ch->install_ms = now;
+		ch->info = info;
+		ch->have_info = true;
+		if (!ch->name[0] &&
+		    (cfg = ctl_child_cfg(c, ike->info.conn, ch)))
+			snprintf(ch->name, sizeof(ch->name), "%s", cfg->name);
+		if (!ch->reqid && (cfg = ctl_child_cfg(c, ike->info.conn, ch)))
+			ch->reqid = cfg->reqid;
+	}
+}
+
+/* ---- list-sa ------------------------------------------------------------ */
+
+static void ctl_write_ts_list(struct wr *w, const char *name,
+			      const struct engine_ts *ts, unsigned n)
+{
+	char buf[128];
+
+	vici_list(w, name);
+	for (unsigned i = 0; i < n; i++)
+		vici_item(w, ctl_ts_str(&ts[i], buf, sizeof(buf)));
+	vici_list_end(w);
+}
+
+/* The local and remote identities: those the connection names. */
+static void ctl_write_ids(struct ctl *c, struct wr *w, const char *conn)
+{
+	const struct conns *cs = c->host.conns(c->host.ctx);
+	int i = cs ? conns_find(cs, conn) : -1;
+	char buf[512];
+
+	if (i < 0)
+		return;
+	vici_kv(w, "local-id",
+		ctl_id_str(&cs->conn[i].local_auth.id, buf, sizeof(buf)));
+	vici_kv(w, "remote-id",
+		ctl_id_str(&cs->conn[i].remote_auth.id, buf, sizeof(buf)));
+}
+
+void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
+		      uint64_t now)
+{
+	const struct engine_ike_info *in = &ike->info;
+	char buf[64];
+
+	vici_kvf(w, "uniqueid", "%u", in->ike_id);
+	vici_kv(w, "version", "2");
+	vici_kv(w, "state", ctl_ike_state_name(in->state));
+	vici_kv(w, "local-host", ctl_addr_str(&in->local, buf, sizeof(buf)));
+	vici_kvf(w, "local-port", "%u", in->local.port);
+	vici_kv(w, "remote-host", ctl_addr_str(&in->remote, buf, sizeof(buf)));
+	vici_kvf(w, "remote-port", "%u", in->remote.port);
+	ctl_write_ids(c, w, in->conn);
+	if (in->initiator)
+		vici_kv(w, "initiator", "yes");
+	vici_kvf(w, "initiator-spi", "%016" PRIx64, in->spi_i);
+	vici_kvf(w, "responder-spi", "%016" PRIx64, in->spi_r);
+	if (in->nat_local)
+		vici_kv(w, "nat-local", "yes");
+	if (in->nat_remote)
+		vici_kv(w, "nat-remote", "yes");
+	if (in->nat_local || in->nat_remote)
+		vici_kv(w, "nat-any", "yes");
+	if (in->encr) {
+		vici_kv(w, "encr-alg", ctl_encr_name(in->encr));
+		if (in->encr_keylen)
+			vici_kvf(w, "encr-keysize", "%u", in->encr_keylen);
+		if (in->integ)
+			vici_kv(w, "integ-alg", ctl_integ_name(in->integ));
+		vici_kv(w, "prf-alg", ctl_prf_name(in->prf));
+		vici_kv(w, "dh-group", ctl_ke_name(in->ke));
+	}
+	if (ike->up_ms)
+		vici_kvf(w, "established", "%" PRIu64,
+			 (now - ike->up_ms) / 1000);
+}
+
+/* Counters the kernel holds for one direction of a CHILD SA. */
+static void ctl_write_counters(struct ctl *c, struct wr *w, const char *dir,
+			       const struct engine_addr *src,
+			       const struct engine_addr *dst, uint32_t spi)
+{
+	struct kernel_sa_id id = { .spi = spi, .proto = KERNEL_PROTO_ESP };
+	struct kernel_sa_stats st = { 0 };
+	char key[16];
+
+	id.src.family = src->family;
+	memcpy(id.src.a.raw, src->ip, 16);
+	id.dst.family = dst->family;
+	memcpy(id.dst.a.raw, dst->ip, 16);
+	if (c->host.kops &&
+	    c->host.kops->sa_get(c->host.kernel, &id, &st, NULL) < 0)
+		memset(&st, 0, sizeof(st));
+	snprintf(key, sizeof(key), "bytes-%s", dir);
+	vici_kvf(w, key, "%" PRIu64, st.bytes);
+	snprintf(key, sizeof(key), "packets-%s", dir);
+	vici_kvf(w, key, "%" PRIu64, st.packets);
+}
+
+void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
+			const struct ctl_child *ch, uint64_t now)
+{
+	const struct engine_child_info *in = &ch->info;
+	uint64_t age = (now - ch->install_ms) / 1000;
+	char sec[ENGINE_NAME_MAX + 16];
+
+	snprintf(sec, sizeof(sec), "%s-%u", ch->name[0] ? ch->name : "child",
+		 ch->uid);
+	vici_section(w, sec);
+	vici_kv(w, "name", ch->name[0] ? ch->name : "child");
+	vici_kvf(w, "uniqueid", "%u", ch->uid);
+	vici_kvf(w, "reqid", "%u", ch->reqid);
+	vici_kv(w, "state", "INSTALLED");
+	vici_kv(w, "mode",
+		in->mode == ENGINE_MODE_TRANSPORT ? "TRANSPORT" : "TUNNEL");
+	vici_kv(w, "protocol", "ESP");
+	if (ch->encap)
+		vici_kv(w, "encap", "yes");
+	vici_kvf(w, "spi-in", "%08x", in->spi_in);
+	vici_kvf(w, "spi-out", "%08x", in->spi_out);
+	if (in->encr) {
+		vici_kv(w, "encr-alg", ctl_encr_name(in->encr));
+		if (in->encr_keylen)
+			vici_kvf(w, "encr-keysize", "%u", in->encr_keylen);
+	}
+	if (in->integ)
+		vici_kv(w, "integ-alg", ctl_integ_name(in->integ));
+	if (in->esn)
+		vici_kv(w, "esn", "1");
+	ctl_write_counters(c, w, "in", &ike->info.remote, &ike->info.local,
+			   in->spi_in);
+	ctl_write_counters(c, w, "out", &ike->info.local, &ike->info.remote,
+			   in->spi_out);
+	/* The kernel's soft limit triggers the rekey, the hard one ends it. */
+	if (ch->life_soft_s > age)
+		vici_kvf(w, "rekey-time", "%" PRIu64, ch->life_soft_s - age);
+	if (ch->life_hard_s > age)
+		vici_kvf(w, "life-time", "%" PRIu64, ch->life_hard_s - age);
+	vici_kvf(w, "install-time", "%" PRIu64, age);
+	ctl_write_ts_list(w, "local-ts", in->local_ts, in->n_local_ts);
+	ctl_write_ts_list(w, "remote-ts", in->remote_ts, in->n_remote_ts);
+	vici_section_end(w);
+}
+
+/* ---- list-conn ---------------------------------------------------------- */
+
+static void ctl_write_auth(struct wr *w, const char *sec,
+			   const struct engine_auth *a)
+{
+	char buf[512];
+
+	vici_section(w, sec);
+	vici_kv(w, "class",
+		a->method == ENGINE_AUTH_PSK ? "pre-shared key" : "public key");
+	vici_kv(w, "id", ctl_id_str(&a->id, buf, sizeof(buf)));
+	vici_section_end(w);
+}
+
+void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i)
+{
+	const struct conns *cs = c->host.conns(c->host.ctx);
+	const struct engine_conn *ec = &cs->conn[i];
+	char buf[64];
+
+	vici_section(w, ec->name);
+	vici_list(w, "local_addrs");
+	vici_item(w, ctl_addr_str(&ec->local, buf, sizeof(buf)));
+	vici_list_end(w);
+	vici_list(w, "remote_addrs");
+	vici_item(w, ctl_addr_str(&ec->remote, buf, sizeof(buf)));
+	vici_list_end(w);
+	vici_kvf(w, "local_port", "%u", ec->local.port);
+	vici_kvf(w, "remote_port", "%u", ec->remote.port);
+	vici_kv(w, "version", "IKEv2");
+	vici_kv(w, "reauth_time", "0");
+	/* The engine does not rekey IKE SAs yet (ike_lifetime_s is when
+	 * it deletes them). */
+	vici_kv(w, "rekey_time", "0");
+	vici_kv(w, "unique", "UNIQUE_NO");
+	if (ec->dpd_delay_ms)
+		vici_kvf(w, "dpd_delay", "%u", ec->dpd_delay_ms / 1000);
+	ctl_write_auth(w, "local-1", &ec->local_auth);
+	ctl_write_auth(w, "remote-1", &ec->remote_auth);
+	vici_section(w, "children");
+	for (unsigned k = 0; k < ec->n_children; k++) {
+		const struct engine_child_cfg *ch = &ec->children[k];
+
+		vici_section(w, ch->name);
+		vici_kv(w, "mode",
+			ch->mode == ENGINE_MODE_TRANSPORT ? "TRANSPORT"
+							  : "TUNNEL");
+		vici_kvf(w, "rekey_time", "%" PRIu64, ch->life_soft_s);
+		vici_kvf(w, "rekey_bytes", "%" PRIu64, ch->life_soft_bytes);
+		vici_kvf(w, "rekey_packets", "%" PRIu64, ch->life_soft_packets);
+		vici_kv(w, "dpd_action",
+			ec->dpd_action == ENGINE_DPD_RESTART ? "restart"
+							     : "clear");
+		vici_kv(w, "close_action", "none");
+		ctl_write_ts_list(w, "local-ts", ch->local_ts, ch->n_local_ts);
+		ctl_write_ts_list(w, "remote-ts", ch->remote_ts,
+				  ch->n_remote_ts);
+		vici_section_end(w);
+	}
+	vici_section_end(w);
+	vici_section_end(w);
+}
