@@ -33,6 +33,8 @@ static const struct {
 	{ "log", CTL_EV_LOG },
 	{ "ike-updown", CTL_EV_IKE_UPDOWN },
 	{ "child-updown", CTL_EV_CHILD_UPDOWN },
+	{ "ike-rekey", CTL_EV_IKE_REKEY },
+	{ "child-rekey", CTL_EV_CHILD_REKEY },
 };
 
 static uint64_t ctl_now_ms(void)
@@ -129,7 +131,6 @@ int ctl_new(struct ctl **out, const char *path, const struct ctl_host *host)
 	c->listen_fd = c->timer_fd = -1;
 	c->started = time(NULL);
 	c->started_ms = ctl_now_ms();
-	c->next_child_uid = 1;
 	c->path = strdup(path);
 	c->scratch = malloc(CTL_SCRATCH);
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -584,12 +585,10 @@ void ctl_engine_action(struct ctl *c, const struct engine_action *a,
 			ctl_child_get(c, a->ike_id, a->u.sa.spi, true);
 
 		if (ch) {
-			ch->reqid = a->u.sa.reqid;
 			ch->encap = a->u.sa.encap;
 			ch->install_ms = now;
 			ch->life_soft_s = a->u.sa.life_soft_s;
 			ch->life_hard_s = a->u.sa.life_hard_s;
-			ch->name[0] = 0; /* named from the reqid by sync */
 		}
 		return;
 	}

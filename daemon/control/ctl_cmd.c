@@ -553,6 +553,42 @@ static void ctl_cmd_terminate(struct ctl *c, struct ctl_client *cl,
 	c->host.run_actions(c->host.ctx, now);
 }
 
+static const char *ctl_rekey_err(int e)
+{
+	switch (e) {
+	case 0: return NULL;
+	case -ENOTSUP: return "rekeying is not available yet";
+	case -EBUSY: return "the SA is being rekeyed or deleted already";
+	case -ENOENT: return "the SA is gone";
+	}
+	return "rekeying failed";
+}
+
+/* rekey child=NAME or child-id=N (only installed CHILD SAs). */
+static int ctl_rekey_children(struct ctl *c, const char *child, uint32_t uid,
+			      uint64_t now, const char **err)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < c->n_ikes; i++)
+		ctl_sa_sync(c, c->ikes[i].ike_id, now);
+	for (size_t i = 0; i < c->n_children; i++) {
+		const struct ctl_child *ch = &c->children[i];
+		const char *e;
+
+		if (!ch->have_info ||
+		    ch->info.state != ENGINE_CHILD_INSTALLED ||
+		    (uid ? ch->uid != uid : strcmp(ch->name, child) != 0))
+			continue;
+		found++;
+		e = ctl_rekey_err(engine_rekey_child(c->host.engine, now,
+						     ch->ike_id, ch->spi_in));
+		if (e && !*err)
+			*err = e;
+	}
+	return found;
+}
+
 static void ctl_cmd_rekey(struct ctl *c, struct ctl_client *cl,
 			  const struct ctl_req *r)
 {
@@ -567,31 +603,27 @@ static void ctl_cmd_rekey(struct ctl *c, struct ctl_client *cl,
 
 	ctl_arg(r, "child", child, sizeof(child));
 	ctl_arg(r, "ike", ike, sizeof(ike));
-	if (*child || child_id) {
-		/* engine.h rekeys IKE SAs only (engine_rekey). */
-		ctl_reply_result(c, cl,
-				 "rekeying a CHILD_SA is not available yet", 0,
-				 -1);
-		return;
-	}
-	if (!*ike && !ike_id) {
+	if (!*child && !child_id && !*ike && !ike_id) {
 		ctl_reply_result(c, cl, "missing rekey selector", -1, -1);
 		return;
 	}
-	ids = ctl_ike_ids(c, *ike ? ike : NULL, &n);
-	for (size_t i = 0; i < n; i++) {
-		int e;
+	if (*child || child_id) {
+		found = ctl_rekey_children(c, child, child_id, now, &err);
+	} else {
+		ids = ctl_ike_ids(c, *ike ? ike : NULL, &n);
+		for (size_t i = 0; i < n; i++) {
+			const char *e;
 
-		if (ike_id && ids[i] != ike_id)
-			continue;
-		found++;
-		e = engine_rekey(c->host.engine, now, ids[i]);
-		if (e == -ENOTSUP)
-			err = "rekeying is not available yet";
-		else if (e < 0 && !err)
-			err = "rekeying failed";
+			if (ike_id && ids[i] != ike_id)
+				continue;
+			found++;
+			e = ctl_rekey_err(
+				engine_rekey(c->host.engine, now, ids[i]));
+			if (e && !err)
+				err = e;
+		}
+		free(ids);
 	}
-	free(ids);
 	c->host.run_actions(c->host.ctx, now);
 	ctl_reply_result(c, cl, found ? err : "no matching SAs to rekey found",
 			 found, -1);
@@ -681,8 +713,28 @@ static void ctl_fill_updown(struct ctl *c, struct wr *w, const void *arg)
 	vici_section_end(w);
 }
 
+/* The IKE SA that now holds the CHILD SA with inbound SPI `spi` (an IKE
+ * rekey moves them), 0 if none. */
+static uint32_t ctl_child_holder(struct ctl *c, uint32_t spi)
+{
+	size_t n;
+	uint32_t *ids = ctl_ike_ids(c, NULL, &n), found = 0;
+	struct engine_child_info info;
+
+	for (size_t i = 0; i < n && !found; i++)
+		for (uint32_t k = 0;
+		     !found &&
+		     engine_child_info(c->host.engine, ids[i], k, &info) == 0;
+		     k++)
+			if (info.spi_in == spi)
+				found = ids[i];
+	free(ids);
+	return found;
+}
+
 /* Children of IKE SA `id` the engine no longer has: child-updown down,
- * then forgotten. New ones: child-updown up. */
+ * then forgotten (unless another IKE SA took them over). New ones:
+ * child-updown up. */
 static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 {
 	struct ctl_ike *ike = ctl_ike_get(c, id, false);
@@ -712,7 +764,13 @@ static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 			i++;
 			continue;
 		}
-		if (ch->announced) {
+		uint32_t holder = ctl_child_holder(c, ch->spi_in);
+		if (holder) {
+			ch->ike_id = holder; /* moved by an IKE rekey */
+			i++;
+			continue;
+		}
+		if (ch->announced && !ch->rekey_announced) {
 			struct ctl_updown u = { ike, ch, false, now };
 
 			ctl_raise(c, CTL_EV_CHILD_UPDOWN, "child-updown",
@@ -781,6 +839,98 @@ static void ctl_wait_check(struct ctl *c, struct ctl_client *cl,
 	ctl_reply_result(c, cl, NULL, (int)m, (int)m);
 }
 
+struct ctl_rekey {
+	const struct ctl_ike *old_ike, *new_ike; /* ike-rekey */
+	const struct ctl_child *old, *new;	 /* child-rekey */
+	uint64_t now;
+};
+
+static void ctl_fill_ike_rekey(struct ctl *c, struct wr *w, const void *arg)
+{
+	const struct ctl_rekey *k = arg;
+
+	vici_section(w, k->new_ike->info.conn);
+	vici_section(w, "old");
+	ctl_sa_write_ike(c, w, k->old_ike, k->now);
+	vici_section_end(w);
+	vici_section(w, "new");
+	ctl_sa_write_ike(c, w, k->new_ike, k->now);
+	vici_section_end(w);
+	vici_section_end(w);
+}
+
+static void ctl_fill_child_rekey(struct ctl *c, struct wr *w, const void *arg)
+{
+	const struct ctl_rekey *k = arg;
+
+	vici_section(w, k->new_ike->info.conn);
+	ctl_sa_write_ike(c, w, k->new_ike, k->now);
+	vici_section(w, "child-sas");
+	vici_section(w, k->new->name);
+	vici_section(w, "old");
+	ctl_sa_write_child_body(c, w, k->new_ike, k->old, k->now);
+	vici_section_end(w);
+	vici_section(w, "new");
+	ctl_sa_write_child_body(c, w, k->new_ike, k->new, k->now);
+	vici_section_end(w);
+	vici_section_end(w);
+	vici_section_end(w);
+	vici_section_end(w);
+}
+
+/* ENGINE_EV_IKE_REKEYED comes from the new IKE SA, the old one's id in
+ * `reason`: the CHILD SAs move over, the old SA's end is no "down". */
+static void ctl_on_ike_rekeyed(struct ctl *c, const struct engine_action *a,
+			       uint64_t now)
+{
+	uint32_t old_id = (uint32_t)a->u.event.reason;
+	struct ctl_ike *old = ctl_ike_get(c, old_id, false);
+	struct ctl_ike *new = ctl_ike_get(c, a->ike_id, false);
+
+	for (size_t i = 0; i < c->n_children; i++)
+		if (c->children[i].ike_id == old_id)
+			c->children[i].ike_id = a->ike_id;
+	ctl_sa_sync(c, a->ike_id, now);
+	if (!old || !new)
+		return;
+	old->rekeyed = true;
+	new->announced = old->announced;
+	struct ctl_rekey k = { old, new, NULL, NULL, now };
+	ctl_raise(c, CTL_EV_IKE_REKEY, "ike-rekey", ctl_fill_ike_rekey, &k);
+}
+
+/* ENGINE_EV_CHILD_REKEYED: the old CHILD SA is the one now REKEYED, the
+ * new one the newest installed CHILD SA of the same configuration. */
+static void ctl_on_child_rekeyed(struct ctl *c, uint32_t ike_id, uint64_t now)
+{
+	struct ctl_ike *ike = ctl_ike_get(c, ike_id, false);
+
+	for (size_t i = 0; ike && i < c->n_children; i++) {
+		struct ctl_child *old = &c->children[i], *new = NULL;
+
+		if (old->ike_id != ike_id || !old->have_info ||
+		    old->info.state != ENGINE_CHILD_REKEYED ||
+		    old->rekey_announced)
+			continue;
+		for (size_t j = 0; j < c->n_children; j++) {
+			struct ctl_child *n = &c->children[j];
+
+			if (n->ike_id == ike_id && n != old && n->have_info &&
+			    n->info.state == ENGINE_CHILD_INSTALLED &&
+			    strcmp(n->name, old->name) == 0 &&
+			    (!new || n->uid > new->uid))
+				new = n;
+		}
+		if (!new)
+			continue;
+		old->rekey_announced = true;
+		new->announced = old->announced;
+		struct ctl_rekey k = { NULL, ike, old, new, now };
+		ctl_raise(c, CTL_EV_CHILD_REKEY, "child-rekey",
+			  ctl_fill_child_rekey, &k);
+	}
+}
+
 void ctl_cmd_on_event(struct ctl *c, const struct engine_action *a)
 {
 	const struct engine_event *ev = &a->u.event;
@@ -788,6 +938,10 @@ void ctl_cmd_on_event(struct ctl *c, const struct engine_action *a)
 	struct ctl_ike *ike;
 
 	ctl_sa_sync(c, a->ike_id, now);
+	if (ev->type == ENGINE_EV_IKE_REKEYED)
+		ctl_on_ike_rekeyed(c, a, now);
+	if (ev->type == ENGINE_EV_CHILD_REKEYED)
+		ctl_on_child_rekeyed(c, a->ike_id, now);
 	ike = ctl_ike_get(c, a->ike_id, false);
 	if (ike && ev->type == ENGINE_EV_IKE_UP && !ike->announced) {
 		struct ctl_updown u = { ike, NULL, true, now };
@@ -799,7 +953,7 @@ void ctl_cmd_on_event(struct ctl *c, const struct engine_action *a)
 	ctl_children_diff(c, a->ike_id, now);
 	if (ike && (ev->type == ENGINE_EV_IKE_DOWN ||
 		    ev->type == ENGINE_EV_IKE_FAILED)) {
-		if (ike->announced) {
+		if (ike->announced && !ike->rekeyed) {
 			struct ctl_updown u = { ike, NULL, false, now };
 
 			ike->info.state = ENGINE_IKE_DELETING;

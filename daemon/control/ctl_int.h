@@ -29,6 +29,8 @@ enum ctl_event {
 	CTL_EV_LOG = 1u << 4,
 	CTL_EV_IKE_UPDOWN = 1u << 5,
 	CTL_EV_CHILD_UPDOWN = 1u << 6,
+	CTL_EV_IKE_REKEY = 1u << 7,
+	CTL_EV_CHILD_REKEY = 1u << 8,
 };
 
 /* What a command waits for before it answers. */
@@ -80,11 +82,13 @@ struct ctl_ike {
 	uint32_t ike_id;
 	uint64_t up_ms; /* when it was established, 0 = not yet */
 	bool announced; /* ike-updown up raised */
+	bool rekeyed;	/* replaced by a rekey: its end is no "down" */
 	struct engine_ike_info info;
 };
 
-/* … and about a CHILD SA: its unique id, the reqid, lifetimes and
- * encapsulation of its SA_ADD, and the last engine view of it. */
+/* … and about a CHILD SA: when it was installed, the lifetimes and
+ * encapsulation of its SA_ADD, and the last engine view of it (kept for
+ * the events about it once it is gone). */
 struct ctl_child {
 	uint32_t ike_id;
 	uint32_t spi_in;
@@ -93,6 +97,7 @@ struct ctl_child {
 	char name[ENGINE_NAME_MAX];
 	uint64_t install_ms;
 	bool encap, announced, have_info;
+	bool rekey_announced; /* child-rekey raised for it as the old one */
 	uint64_t life_soft_s, life_hard_s;
 	struct engine_child_info info;
 };
@@ -109,7 +114,6 @@ struct ctl {
 	size_t n_ikes, cap_ikes;
 	struct ctl_child *children;
 	size_t n_children, cap_children;
-	uint32_t next_child_uid;
 	struct ctl_client *capture; /* gets every control-log line now */
 	bool in_log;		    /* a log line is being raised */
 	uint8_t *scratch;	    /* CTL_SCRATCH bytes to build packets in */
@@ -184,9 +188,13 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now);
 void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 		      uint64_t now);
 
-/* Writes one CHILD SA's section ("name-uid" { … }). */
+/* Writes one CHILD SA's section ("name-uid" { … }), or only what is
+ * inside it. */
 void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 			const struct ctl_child *ch, uint64_t now);
+void ctl_sa_write_child_body(struct ctl *c, struct wr *w,
+			     const struct ctl_ike *ike,
+			     const struct ctl_child *ch, uint64_t now);
 
 /* Writes a list-conn section for connection `i`. */
 void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i);
@@ -200,5 +208,6 @@ const char *ctl_integ_name(unsigned id);
 const char *ctl_prf_name(unsigned id);
 const char *ctl_ke_name(unsigned id);
 const char *ctl_ike_state_name(enum engine_ike_state s);
+const char *ctl_child_state_name(enum engine_child_state s);
 
 #endif

@@ -62,6 +62,19 @@ const char *ctl_ke_name(unsigned id)
 	return n ? n : "UNKNOWN";
 }
 
+const char *ctl_child_state_name(enum engine_child_state s)
+{
+	switch (s) {
+	case ENGINE_CHILD_INSTALLING: return "INSTALLING";
+	case ENGINE_CHILD_INSTALLED: return "INSTALLED";
+	case ENGINE_CHILD_REKEYING: return "REKEYING";
+	case ENGINE_CHILD_REKEYED: return "REKEYED";
+	case ENGINE_CHILD_DELETING: return "DELETING";
+	case ENGINE_CHILD_DELETED: return "DELETED";
+	}
+	return "DESTROYING";
+}
+
 const char *ctl_ike_state_name(enum engine_ike_state s)
 {
 	switch (s) {
@@ -240,7 +253,6 @@ struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
 	memset(ch, 0, sizeof(*ch));
 	ch->ike_id = ike_id;
 	ch->spi_in = spi_in;
-	ch->uid = c->next_child_uid++;
 	return ch;
 }
 
@@ -250,29 +262,6 @@ void ctl_child_forget(struct ctl *c, struct ctl_child *ch)
 
 	if (i < c->n_children)
 		c->children[i] = c->children[--c->n_children];
-}
-
-/* The configured child a CHILD SA belongs to: by its reqid, else by its
- * traffic selectors, else the connection's first child. */
-static const struct engine_child_cfg *
-ctl_child_cfg(struct ctl *c, const char *conn, const struct ctl_child *ch)
-{
-	const struct conns *cs = c->host.conns(c->host.ctx);
-	int i = cs ? conns_find(cs, conn) : -1;
-	const struct engine_conn *ec = i >= 0 ? &cs->conn[i] : NULL;
-
-	if (!ec || !ec->n_children)
-		return NULL;
-	for (unsigned k = 0; k < ec->n_children; k++)
-		if (ch->reqid && ec->children[k].reqid == ch->reqid)
-			return &ec->children[k];
-	for (unsigned k = 0; k < ec->n_children; k++)
-		if (ch->have_info && ch->info.n_local_ts &&
-		    ec->children[k].n_local_ts &&
-		    memcmp(&ec->children[k].local_ts[0], &ch->info.local_ts[0],
-			   sizeof(struct engine_ts)) == 0)
-			return &ec->children[k];
-	return &ec->children[0];
 }
 
 void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
@@ -295,7 +284,6 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 	     engine_child_info(c->host.engine, ike_id, k, &info) == 0; k++) {
 		struct ctl_child *ch =
 			ctl_child_get(c, ike_id, info.spi_in, true);
-		const struct engine_child_cfg *cfg;
 
 		if (!ch)
 			return;
@@ -303,11 +291,9 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 			ch->install_ms = now;
 		ch->info = info;
 		ch->have_info = true;
-		if (!ch->name[0] &&
-		    (cfg = ctl_child_cfg(c, ike->info.conn, ch)))
-			snprintf(ch->name, sizeof(ch->name), "%s", cfg->name);
-		if (!ch->reqid && (cfg = ctl_child_cfg(c, ike->info.conn, ch)))
-			ch->reqid = cfg->reqid;
+		ch->uid = info.child_id;
+		ch->reqid = info.reqid;
+		snprintf(ch->name, sizeof(ch->name), "%s", info.name);
 	}
 }
 
@@ -402,17 +388,25 @@ static void ctl_write_counters(struct ctl *c, struct wr *w, const char *dir,
 void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 			const struct ctl_child *ch, uint64_t now)
 {
-	const struct engine_child_info *in = &ch->info;
-	uint64_t age = (now - ch->install_ms) / 1000;
 	char sec[ENGINE_NAME_MAX + 16];
 
-	snprintf(sec, sizeof(sec), "%s-%u", ch->name[0] ? ch->name : "child",
-		 ch->uid);
+	snprintf(sec, sizeof(sec), "%s-%u", ch->name, ch->uid);
 	vici_section(w, sec);
-	vici_kv(w, "name", ch->name[0] ? ch->name : "child");
+	ctl_sa_write_child_body(c, w, ike, ch, now);
+	vici_section_end(w);
+}
+
+void ctl_sa_write_child_body(struct ctl *c, struct wr *w,
+			     const struct ctl_ike *ike,
+			     const struct ctl_child *ch, uint64_t now)
+{
+	const struct engine_child_info *in = &ch->info;
+	uint64_t age = (now - ch->install_ms) / 1000;
+
+	vici_kv(w, "name", ch->name);
 	vici_kvf(w, "uniqueid", "%u", ch->uid);
 	vici_kvf(w, "reqid", "%u", ch->reqid);
-	vici_kv(w, "state", "INSTALLED");
+	vici_kv(w, "state", ctl_child_state_name(in->state));
 	vici_kv(w, "mode",
 		in->mode == ENGINE_MODE_TRANSPORT ? "TRANSPORT" : "TUNNEL");
 	vici_kv(w, "protocol", "ESP");
@@ -441,7 +435,6 @@ void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 	vici_kvf(w, "install-time", "%" PRIu64, age);
 	ctl_write_ts_list(w, "local-ts", in->local_ts, in->n_local_ts);
 	ctl_write_ts_list(w, "remote-ts", in->remote_ts, in->n_remote_ts);
-	vici_section_end(w);
 }
 
 /* ---- list-conn ---------------------------------------------------------- */
@@ -475,9 +468,7 @@ void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i)
 	vici_kvf(w, "remote_port", "%u", ec->remote.port);
 	vici_kv(w, "version", "IKEv2");
 	vici_kv(w, "reauth_time", "0");
-	/* The engine does not rekey IKE SAs yet (ike_lifetime_s is when
-	 * it deletes them). */
-	vici_kv(w, "rekey_time", "0");
+	vici_kvf(w, "rekey_time", "%" PRIu64, ec->ike_rekey_s);
 	vici_kv(w, "unique", "UNIQUE_NO");
 	if (ec->dpd_delay_ms)
 		vici_kvf(w, "dpd_delay", "%u", ec->dpd_delay_ms / 1000);

@@ -183,7 +183,8 @@ TEST(ctl_swanctl_lists_sas_conns_stats_and_version)
 
 /* Events as a monitor sees them, through the tests' own vici client. */
 struct seen {
-	int ike_up, ike_down, logs;
+	int ike_up, ike_down, ike_rekey, logs;
+	char rekey_old[16], rekey_new[16];
 };
 
 static void on_event(void *ctx, const char *name, const uint8_t *msg,
@@ -200,6 +201,14 @@ static void on_event(void *ctx, const char *name, const uint8_t *msg,
 		CHECK_EQ(vici_find_str(msg, len, "t.remote-host", v, sizeof(v)),
 			 0);
 		CHECK_STR(v, "192.0.2.2");
+	} else if (strcmp(name, "ike-rekey") == 0) {
+		s->ike_rekey++;
+		CHECK_EQ(vici_find_str(msg, len, "t.old.uniqueid", s->rekey_old,
+				       sizeof(s->rekey_old)),
+			 0);
+		CHECK_EQ(vici_find_str(msg, len, "t.new.uniqueid", s->rekey_new,
+				       sizeof(s->rekey_new)),
+			 0);
 	} else if (strcmp(name, "log") == 0) {
 		s->logs++;
 	}
@@ -232,6 +241,7 @@ TEST(ctl_swanctl_terminates_and_initiates_with_events)
 	REQUIRE_EQ(vici_conn_open(&mon, sock_path(&a)), 0);
 	REQUIRE_EQ(vici_conn_register(&mon, "ike-updown", true), 0);
 	REQUIRE_EQ(vici_conn_register(&mon, "log", true), 0);
+	REQUIRE_EQ(vici_conn_register(&mon, "ike-rekey", true), 0);
 	CHECK_EQ(vici_conn_register(&mon, "no-such-event", true), -ENOENT);
 
 	CHECK_EQ(swanctl(&a, NULL, "--terminate --ike t", out, sizeof(out)), 0);
@@ -256,11 +266,24 @@ TEST(ctl_swanctl_terminates_and_initiates_with_events)
 	/* already up: initiating the IKE SA again is no error */
 	CHECK_EQ(swanctl(&a, NULL, "--initiate --ike t", out, sizeof(out)), 0);
 
-	/* Rekeying needs the engine's rekeying; until then a clear error. */
-	st = swanctl(&a, NULL, "--rekey --ike t", out, sizeof(out));
-	CHECK(st == 0 ? strstr(out, "rekey completed successfully") != NULL
-		      : strstr(out, "rekey failed: rekeying is not available "
-				    "yet") != NULL);
+	/* An IKE rekey: a new unique id, ike-rekey instead of down/up. */
+	unsigned id_before = 0, id_after = 0;
+	const char *l;
+	CHECK_EQ(swanctl(&a, NULL, "--list-sas", out, sizeof(out)), 0);
+	if ((l = strstr(out, "t: #")))
+		id_before = (unsigned)atoi(l + 4);
+	CHECK_EQ(swanctl(&a, NULL, "--rekey --ike t", out, sizeof(out)), 0);
+	CHECK(strstr(out, "rekey completed successfully"));
+	CHECK(du_log_wait(&a, "rekeyed", 3000));
+	usleep(300 * 1000);
+	CHECK_EQ(swanctl(&a, NULL, "--list-sas", out, sizeof(out)), 0);
+	if ((l = strstr(out, "t: #")))
+		id_after = (unsigned)atoi(l + 4);
+	CHECK_NE(id_after, id_before);
+	CHECK(strstr(out, ", ESTABLISHED, IKEv2, "));
+	CHECK_EQ(swanctl(&a, NULL, "--rekey --child nope", out, sizeof(out)),
+		 1);
+	CHECK(strstr(out, "no matching SAs to rekey found"));
 	CHECK_EQ(
 		swanctl(&a, NULL, "--terminate --ike-id 999", out, sizeof(out)),
 		1);
@@ -270,8 +293,11 @@ TEST(ctl_swanctl_terminates_and_initiates_with_events)
 	CHECK(strstr(out, "CHILD_SA config 'nope' not found"));
 
 	read_events(&mon, &seen, 300);
-	CHECK_EQ(seen.ike_down, 1);
+	CHECK_EQ(seen.ike_down, 1); /* the terminate, not the rekey */
 	CHECK_EQ(seen.ike_up, 1);
+	CHECK_EQ(seen.ike_rekey, 1);
+	CHECK_EQ(atoi(seen.rekey_old), id_before);
+	CHECK_EQ(atoi(seen.rekey_new), id_after);
 	CHECK_GT(seen.logs, 3);
 	vici_conn_close(&mon);
 	down_pair(&a, &b);
