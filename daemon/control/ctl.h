@@ -26,6 +26,7 @@ struct engine;
 struct engine_action;
 struct kernel;
 struct kernel_ops;
+struct usage_sa;
 
 #define CTL_DEFAULT_PATH "/run/keybridge/keybridge.vici"
 #define CTL_GROUP	 "keybridge"
@@ -43,6 +44,9 @@ struct ctl_host {
 	void (*run_actions)(void *ctx, uint64_t now_ms);
 	/* Reloads the configuration as SIGHUP does. */
 	void (*reload)(void *ctx);
+	/* What the SA usage tracker (io/usage.h) knows of the SA with SPI
+	 * `spi`: its rate and last use; NULL if nothing. May be NULL. */
+	const struct usage_sa *(*usage)(void *ctx, uint32_t spi);
 };
 
 struct ctl;

@@ -780,14 +780,18 @@ static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 	}
 }
 
-/* True if IKE SA `id` has a CHILD SA with inbound SPI `spi` (any: 0). */
-static bool ctl_has_child(struct ctl *c, uint32_t id, uint32_t spi)
+/* True if IKE SA `id` has a CHILD SA with inbound SPI `spi` (any: 0)
+ * that is not deleted (with `installed`: that is installed). */
+static bool ctl_has_child(struct ctl *c, uint32_t id, uint32_t spi,
+			  bool installed)
 {
 	struct engine_child_info info;
 
 	for (uint32_t k = 0;
 	     engine_child_info(c->host.engine, id, k, &info) == 0; k++)
-		if (!spi || info.spi_in == spi)
+		if ((!spi || info.spi_in == spi) &&
+		    (installed ? info.state == ENGINE_CHILD_INSTALLED
+			       : info.state != ENGINE_CHILD_DELETED))
 			return true;
 	return false;
 }
@@ -804,7 +808,7 @@ static void ctl_wait_check(struct ctl *c, struct ctl_client *cl,
 	if (w->kind == CTL_WAIT_INITIATE) {
 		bool ike_up = ev->type == ENGINE_EV_IKE_UP;
 		bool child_up = ev->type == ENGINE_EV_CHILD_UP &&
-				ctl_has_child(c, a->ike_id, 0);
+				ctl_has_child(c, a->ike_id, 0, true);
 		bool failed = ev->type == ENGINE_EV_IKE_FAILED ||
 			      ev->type == ENGINE_EV_IKE_DOWN ||
 			      ev->type == ENGINE_EV_CHILD_FAILED ||
@@ -828,7 +832,7 @@ static void ctl_wait_check(struct ctl *c, struct ctl_client *cl,
 	for (size_t i = 0; i < w->n_ids; i++) {
 		struct engine_ike_info info;
 
-		if (w->spi_in ? ctl_has_child(c, w->ids[i], w->spi_in)
+		if (w->spi_in ? ctl_has_child(c, w->ids[i], w->spi_in, false)
 			      : engine_ike_info(c->host.engine, w->ids[i],
 						&info) == 0 &&
 					info.state != ENGINE_IKE_NONE)

@@ -5,6 +5,7 @@
 
 #include "ike_iana.h"
 #include "io/conns.h"
+#include "io/usage.h"
 #include "kernel/kernel.h"
 
 #include <arpa/inet.h>
@@ -363,11 +364,16 @@ void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 			 (now - ike->up_ms) / 1000);
 }
 
-/* Counters the kernel holds for one direction of a CHILD SA. */
+/* Counters the kernel holds for one direction of a CHILD SA; the last
+ * use (charon's use-in/out) and keybridge's rate-in/out (bytes and packets
+ * per second) when the usage tracker samples the SA. */
 static void ctl_write_counters(struct ctl *c, struct wr *w, const char *dir,
 			       const struct engine_addr *src,
-			       const struct engine_addr *dst, uint32_t spi)
+			       const struct engine_addr *dst, uint32_t spi,
+			       uint64_t now)
 {
+	const struct usage_sa *u =
+		c->host.usage ? c->host.usage(c->host.ctx, spi) : NULL;
 	struct kernel_sa_id id = { .spi = spi, .proto = KERNEL_PROTO_ESP };
 	struct kernel_sa_stats st = { 0 };
 	char key[16];
@@ -383,6 +389,16 @@ static void ctl_write_counters(struct ctl *c, struct wr *w, const char *dir,
 	vici_kvf(w, key, "%" PRIu64, st.bytes);
 	snprintf(key, sizeof(key), "packets-%s", dir);
 	vici_kvf(w, key, "%" PRIu64, st.packets);
+	if (u && u->last_used_ms && u->last_used_ms <= now) {
+		snprintf(key, sizeof(key), "use-%s", dir);
+		vici_kvf(w, key, "%" PRIu64, (now - u->last_used_ms) / 1000);
+	}
+	if (u && u->sample_ms) {
+		snprintf(key, sizeof(key), "rate-%s", dir);
+		vici_kvf(w, key, "%" PRIu64, u->rate_Bps);
+		snprintf(key, sizeof(key), "rate-packets-%s", dir);
+		vici_kvf(w, key, "%" PRIu64, u->rate_pps);
+	}
 }
 
 void ctl_sa_write_child(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
@@ -424,9 +440,9 @@ void ctl_sa_write_child_body(struct ctl *c, struct wr *w,
 	if (in->esn)
 		vici_kv(w, "esn", "1");
 	ctl_write_counters(c, w, "in", &ike->info.remote, &ike->info.local,
-			   in->spi_in);
+			   in->spi_in, now);
 	ctl_write_counters(c, w, "out", &ike->info.local, &ike->info.remote,
-			   in->spi_out);
+			   in->spi_out, now);
 	/* The kernel's soft limit triggers the rekey, the hard one ends it. */
 	if (ch->life_soft_s > age)
 		vici_kvf(w, "rekey-time", "%" PRIu64, ch->life_soft_s - age);

@@ -857,6 +857,13 @@ static void daemon_ctl_reload(void *ctx)
 		daemon_reload(d);
 }
 
+static const struct usage_sa *daemon_ctl_usage(void *ctx, uint32_t spi)
+{
+	struct daemon *d = ctx;
+
+	return d->usage ? usage_find(d->usage, spi) : NULL;
+}
+
 static void daemon_on_ctl(void *ctx, int fd, uint32_t events)
 {
 	(void)fd;
@@ -888,6 +895,7 @@ static int daemon_open_ctl(struct daemon *d)
 		.conns = daemon_ctl_conns,
 		.run_actions = daemon_ctl_run,
 		.reload = daemon_ctl_reload,
+		.usage = daemon_ctl_usage,
 	};
 	int r = ctl_new(&d->ctl, d->opts->vici_path, &host);
 
