@@ -510,6 +510,7 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 		}
 		daemon_free_actions(acts, n);
 	}
+	daemon_retired_collect(d, now, false);
 	if (d->stopping && !d->finished && engine_ike_count(d->engine) == 0) {
 		daemon_finish(d);
 		return;

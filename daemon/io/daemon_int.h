@@ -29,8 +29,10 @@ struct daemon {
 	struct engine *engine;
 	uint32_t next_reqid; /* never reused, see conns_build_next */
 	struct conns conns;
-	struct conns *retired; /* tables replaced by reloads: SAs being */
-	size_t n_retired;      /* deleted may still use their keys */
+	struct conns *retired;	  /* tables replaced by reloads: SAs being */
+	size_t n_retired;	  /* deleted may still use their keys */
+	uint64_t retired_checked; /* daemon_retired_collect() bookkeeping */
+	size_t retired_ike_count;
 	struct keylog *keylog; /* --keylog, NULL when off */
 	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
 	struct ctl *ctl;       /* the vici control socket */
@@ -57,5 +59,11 @@ void daemon_start_conn(struct daemon *d, size_t i, uint64_t now);
 
 /* SIGHUP: reloads the configuration (reload.c). */
 void daemon_reload(struct daemon *d);
+
+/* Frees the replaced connection tables (the engine's and io's keys and
+ * certificates) no SA uses any more, wiping their secrets. Cheap when
+ * nothing is retired; otherwise it walks every SA, so it runs when the
+ * number of IKE SAs changed or a second passed, or always with `force`. */
+void daemon_retired_collect(struct daemon *d, uint64_t now, bool force);
 
 #endif

@@ -4,6 +4,7 @@
  * file keeps running with its previous settings (a new one is not added),
  * and an error outside any connection (syntax, secrets) cancels the whole
  * reload. */
+#include "engine/reload.h"
 #include "io/daemon_int.h"
 #include "io/log.h"
 #include "io/loop.h"
@@ -165,8 +166,9 @@ static int reload_apply(struct daemon *d, const struct reload_table *t,
 }
 
 /* Keeps the current table's keys and certificates alive (SAs being
- * deleted may still use them); its connections, PSKs included, go now:
- * the engine has its own copy. */
+ * deleted may still use them, and connections carried over despite errors
+ * still name them) until daemon_retired_collect() finds them unused; its
+ * connections, PSKs included, go now: the engine has its own copy. */
 static void reload_retire(struct daemon *d)
 {
 	struct conns *r = realloc(d->retired, (d->n_retired + 1) * sizeof(*r));
@@ -186,6 +188,43 @@ static void reload_retire(struct daemon *d)
 	}
 	d->retired = r;
 	r[d->n_retired++] = *cur;
+}
+
+/* True if the engine still refers to a key or certificate of `c`. */
+static bool reload_keys_in_use(const struct daemon *d, const struct conns *c)
+{
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (engine_auth_in_use(d->engine, c->keys[i]))
+			return true;
+	for (size_t i = 0; i < c->n_certs; i++)
+		if (engine_auth_in_use(d->engine, c->certs[i]))
+			return true;
+	return false;
+}
+
+void daemon_retired_collect(struct daemon *d, uint64_t now, bool force)
+{
+	size_t n_ike = engine_ike_count(d->engine), kept = 0;
+
+	if (!d->n_retired && !engine_retired_count(d->engine))
+		return;
+	if (!force && n_ike == d->retired_ike_count &&
+	    now - d->retired_checked < 1000)
+		return;
+	d->retired_checked = now;
+	d->retired_ike_count = n_ike;
+	(void)engine_retired_collect(d->engine);
+	for (size_t i = 0; i < d->n_retired; i++) {
+		if (reload_keys_in_use(d, &d->retired[i]))
+			d->retired[kept++] = d->retired[i];
+		else
+			conns_free(&d->retired[i]);
+	}
+	d->n_retired = kept;
+	if (!kept) {
+		free(d->retired);
+		d->retired = NULL;
+	}
 }
 
 static void reload_log_diag(const struct conf_diag *diag,
@@ -245,6 +284,7 @@ void daemon_reload(struct daemon *d)
 		"kept despite errors",
 		t.n_new, t.n_changed, t.n_kept, t.n_removed, t.n_carried);
 	daemon_run_actions(d, now);
+	daemon_retired_collect(d, now, true);
 out:
 	free(t.keep);
 	conns_free(&t.next);
