@@ -38,6 +38,10 @@ static void usage(FILE *out)
 		"      --kernel NAME     kernel interface for SAs and "
 		"policies: "
 		"xfrm [xfrm]\n"
+		"      --lock-file FILE  one daemon per network namespace: the "
+		"lock it holds\n"
+		"                        [/run/keybridge/"
+		"keybridged.net-<netns inode>.lock]\n"
 		"      --bpf MODE        SA usage tracing: auto, fentry, tc or "
 		"off [auto]\n"
 		"                        (doc/tracing.md)\n"
@@ -102,7 +106,8 @@ int main(int argc, char **argv)
 		OPT_PORT,
 		OPT_KERNEL,
 		OPT_BPF,
-		OPT_VICI
+		OPT_VICI,
+		OPT_LOCK
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -112,6 +117,7 @@ int main(int argc, char **argv)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "lock-file", required_argument, NULL, OPT_LOCK },
 		{ "bpf", required_argument, NULL, OPT_BPF },
 		{ "vici", required_argument, NULL, OPT_VICI },
 		{ "version", no_argument, NULL, 'V' },
@@ -149,6 +155,7 @@ int main(int argc, char **argv)
 		case OPT_KEYLOG: opts.keylog = optarg; break;
 		case OPT_KERNEL: opts.kernel = optarg; break;
 		case OPT_VICI: opts.vici_path = optarg; break;
+		case OPT_LOCK: opts.lock_path = optarg; break;
 		case OPT_PORT:
 			if (parse_port(optarg, &opts.ike_port) < 0) {
 				fprintf(stderr, "keybridged: bad port '%s'\n",

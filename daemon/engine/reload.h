@@ -21,8 +21,8 @@ size_t engine_retired_count(const struct engine *e);
 
 /* True if an IKE SA (its CHILD SAs, queued work) points into the table
  * [conns, conns + n). */
-bool engine_conns_in_use(const struct engine *e, const struct engine_conn *conns,
-			 size_t n);
+bool engine_conns_in_use(const struct engine *e,
+			 const struct engine_conn *conns, size_t n);
 
 /* True if a connection of the current table or of a kept replaced one
  * authenticates with key or certificate `key_or_cert` (struct auth_key or

@@ -10,6 +10,7 @@
 #include "engine/engine_kernel.h"
 #include "ike_iana.h"
 #include "io/conns.h"
+#include "io/lock.h"
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/notify.h"
@@ -812,17 +813,57 @@ static int daemon_open_sockets(struct daemon *d)
 	return opened ? 0 : -EADDRNOTAVAIL;
 }
 
-static int daemon_open_kernel(struct daemon *d)
+/* One keybridged per network namespace (lock.h): taken before anything
+ * else, so that a second instance changes nothing. */
+static int daemon_lock(struct daemon *d)
 {
-	struct kernel_err err = { 0 };
-	int r;
+	char def[128];
+	const char *path = d->opts->lock_path;
+	pid_t holder;
+	int r = 0;
 
+	if (!path && (r = lock_default_path(def, sizeof(def))) == 0)
+		path = def;
+	if (!r)
+		r = lock_acquire(path, &holder);
+	if (r >= 0) {
+		d->lock_fd = r;
+		return 0;
+	}
+	if (r == -EWOULDBLOCK && holder)
+		log_msg(LOG_LVL_ERR, NULL,
+			"another keybridged (pid %ld) runs in this network "
+			"namespace (it holds %s); this one exits and leaves "
+			"its SAs and policies alone",
+			(long)holder, path);
+	else if (r == -EWOULDBLOCK)
+		log_msg(LOG_LVL_ERR, NULL,
+			"another keybridged runs in this network namespace "
+			"(it holds %s); this one exits and leaves its SAs and "
+			"policies alone",
+			path);
+	else
+		log_msg(LOG_LVL_ERR, NULL, "cannot take the lock %s: %s",
+			path ? path : LOCK_DIR, strerror(-r));
+	return r == -EWOULDBLOCK ? -EBUSY : r;
+}
+
+static int daemon_pick_kernel(struct daemon *d)
+{
 	d->kops = kernel_backend(d->opts->kernel ? d->opts->kernel : "xfrm");
 	if (!d->kops) {
 		log_msg(LOG_LVL_ERR, NULL, "unknown kernel backend '%s'",
 			d->opts->kernel);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int daemon_open_kernel(struct daemon *d)
+{
+	struct kernel_err err = { 0 };
+	int r;
+
 	r = d->kops->open(&d->kernel, true, &err);
 	if (r < 0) {
 		log_msg(LOG_LVL_ERR, NULL,
@@ -929,11 +970,17 @@ static int daemon_setup(struct daemon *d)
 	d->watchdog_fd = -1;
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		d->socks[i].fd = -1;
-	/* The kernel first: its capabilities decide which ESP transforms the
+	d->lock_fd = -1;
+	/* The lock and the ports before the kernel: the kernel backend's
+	 * start-up cleanup removes every keybridge SA and policy, which must
+	 * not happen to a running instance's (robustness bug 5). Then the
+	 * kernel: its capabilities decide which ESP transforms the
 	 * connections may offer. */
-	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_open_keylog(d)) < 0 ||
-	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0 ||
-	    (r = daemon_open_sockets(d)) < 0)
+	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_lock(d)) < 0 ||
+	    (r = daemon_pick_kernel(d)) < 0 ||
+	    (r = daemon_open_sockets(d)) < 0 ||
+	    (r = daemon_open_keylog(d)) < 0 ||
+	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0)
 		return r;
 	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
 	if (!d->engine)
@@ -975,6 +1022,8 @@ static void daemon_teardown(struct daemon *d)
 		conns_free(&d->retired[i]);
 	free(d->retired);
 	loop_free(d->loop);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd); /* after the kernel cleanup at stop */
 }
 
 int daemon_main(const struct daemon_opts *opts)

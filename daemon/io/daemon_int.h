@@ -22,6 +22,7 @@ struct daemon {
 	const struct daemon_opts *opts;
 	struct loop *loop;
 	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
+	int lock_fd; /* one daemon per network namespace (lock.h) */
 	const struct kernel_ops *kops;
 	struct kernel *kernel;
 	struct kernel_caps caps;      /* what kops can install */

@@ -18,34 +18,44 @@
 /* Connection t (to the peer, started by a) and u (to nowhere, never
  * started) whose PSK is "u-secret-<gen>-kb": only u changes between
  * generations. */
-static void gen_conf(char *conf, size_t cap, const struct du_peer *p,
-		     const struct du_peer *peer, bool is_a, int gen)
+static void gen_conf_u(char *conf, size_t cap, const struct du_peer *p,
+		       const struct du_peer *peer, bool is_a, int gen,
+		       const char *u_start)
 {
 	char me = is_a ? 'a' : 'b', other = is_a ? 'b' : 'a';
 
-	snprintf(conf, cap,
-		 "connections {\n"
-		 "  t {\n    local_addrs = %1$s\n    remote_addrs = %2$s\n"
-		 "    local {\n      auth = psk\n      id = %3$c.example.org\n"
-		 "    }\n    remote {\n      auth = psk\n"
-		 "      id = %4$c.example.org\n    }\n"
-		 "    children {\n      c {\n        local_ts = 10.%5$d.0.0/24\n"
-		 "        remote_ts = 10.%6$d.0.0/24\n"
-		 "        start_action = %7$s\n      }\n    }\n  }\n"
-		 "  u {\n    local_addrs = %1$s\n    remote_addrs = 192.0.2.99\n"
-		 "    local {\n      auth = psk\n      id = u.example.org\n"
-		 "    }\n    remote {\n      auth = psk\n"
-		 "      id = nowhere.example.org\n    }\n"
-		 "    children {\n      c {\n        local_ts = 10.%5$d.9.0/24\n"
-		 "        remote_ts = 10.99.0.0/24\n      }\n    }\n  }\n"
-		 "}\nsecrets {\n"
-		 "  ike-t {\n    id-a = a.example.org\n    id-b = b.example.org\n"
-		 "    secret = \"t-secret-kb\"\n  }\n"
-		 "  ike-u {\n    id = nowhere.example.org\n"
-		 "    secret = \"u-secret-%8$04d-kb\"\n  }\n"
-		 "}\n",
-		 p->addr, peer->addr, me, other, is_a ? 1 : 2, is_a ? 2 : 1,
-		 is_a ? "start" : "none", gen);
+	snprintf(
+		conf, cap,
+		"connections {\n"
+		"  t {\n    local_addrs = %1$s\n    remote_addrs = %2$s\n"
+		"    local {\n      auth = psk\n      id = %3$c.example.org\n"
+		"    }\n    remote {\n      auth = psk\n"
+		"      id = %4$c.example.org\n    }\n"
+		"    children {\n      c {\n        local_ts = 10.%5$d.0.0/24\n"
+		"        remote_ts = 10.%6$d.0.0/24\n"
+		"        start_action = %7$s\n      }\n    }\n  }\n"
+		"  u {\n    local_addrs = %1$s\n    remote_addrs = 192.0.2.99\n"
+		"    local {\n      auth = psk\n      id = u.example.org\n"
+		"    }\n    remote {\n      auth = psk\n"
+		"      id = nowhere.example.org\n    }\n"
+		"    children {\n      c {\n        local_ts = 10.%5$d.9.0/24\n"
+		"        remote_ts = 10.99.0.0/24\n"
+		"        start_action = %9$s\n      }\n    }\n  }\n"
+		"}\nsecrets {\n"
+		"  ike-t {\n    id-a = a.example.org\n    id-b = "
+		"b.example.org\n"
+		"    secret = \"t-secret-kb\"\n  }\n"
+		"  ike-u {\n    id = nowhere.example.org\n"
+		"    secret = \"u-secret-%8$04d-kb\"\n  }\n"
+		"}\n",
+		p->addr, peer->addr, me, other, is_a ? 1 : 2, is_a ? 2 : 1,
+		is_a ? "start" : "none", gen, u_start);
+}
+
+static void gen_conf(char *conf, size_t cap, const struct du_peer *p,
+		     const struct du_peer *peer, bool is_a, int gen)
+{
+	gen_conf_u(conf, cap, p, peer, is_a, gen, "none");
 }
 
 /* How many of the PSKs "u-secret-<g>-kb", g in [0, n), are anywhere in
@@ -145,6 +155,92 @@ TEST(keybridged_reloads_free_and_wipe_replaced_secrets)
 	CHECK_EQ(du_log_count(&a, "t[1]: IKE SA deleted"), 0);
 	CHECK_EQ(du_log_count(&a, "IKE SA established (initiator)"), 1);
 	CHECK(du_alive(&a));
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+}
+
+/* `ip xfrm policy` in the peer's namespace. */
+static void policies(const struct du_peer *p, char *out, size_t cap)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip -n %s xfrm policy 2>&1", p->ns);
+	REQUIRE_EQ(test_run_capture(cmd, out, cap), 0);
+}
+
+/* Runs a second keybridged in the peer's namespace with its
+ * configuration and `extra` options; returns its exit status. */
+static int second_instance(const struct du_peer *p, const char *extra,
+			   char *out, size_t cap)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 20 ip netns exec %s %s -c %s/swanctl.conf -l debug "
+		 "%s 2>&1",
+		 p->ns, test_build_path("bin/keybridged"), p->dir, extra);
+	return test_run_capture(cmd, out, cap);
+}
+
+/* Robustness bug 5: a second instance removed the running one's kernel
+ * state (its start-up cleanup) before it found the ports taken. Now it
+ * finds the lock held and exits at once; and one that is told to use
+ * another lock still binds the ports before it cleans anything. */
+TEST(keybridged_second_instance_changes_nothing)
+{
+	struct du_peer a, b;
+	char conf[4096], before[4096], after[4096], out[8192], extra[128];
+
+	du_link(&a, &b, false);
+	gen_conf_u(conf, sizeof(conf), &b, &a, false, 0, "none");
+	du_write_conf(&b, conf);
+	gen_conf_u(conf, sizeof(conf), &a, &b, true, 0, "trap");
+	du_write_conf(&a, conf);
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	REQUIRE(du_log_wait(&a, "t[1]: IKE SA established (initiator)", 10000));
+	REQUIRE(du_log_wait(&a, "child c trapped", 5000));
+	policies(&a, before, sizeof(before));
+	REQUIRE(strstr(before, "dst 10.99.0.0/24") != NULL);
+
+	/* the same command again, as an operator might */
+	CHECK_EQ(second_instance(&a, "", out, sizeof(out)), 1);
+	snprintf(extra, sizeof(extra),
+		 "another keybridged (pid %d) runs in this network namespace",
+		 (int)a.pid);
+	CHECK(strstr(out, extra) != NULL);
+	CHECK(strstr(out, "removed") == NULL);
+	if (test_failed())
+		test_note("second instance: %s", out);
+	policies(&a, after, sizeof(after));
+	CHECK_STR(after, before);
+
+	/* another lock file: the ports are taken, and it says so before it
+	 * has touched the kernel */
+	snprintf(extra, sizeof(extra), "--lock-file %s/other.lock", a.dir);
+	CHECK_EQ(second_instance(&a, extra, out, sizeof(out)), 1);
+	CHECK(strstr(out, "cannot open UDP port 500 for IPv4") != NULL);
+	CHECK(strstr(out, "removed") == NULL);
+	if (test_failed())
+		test_note("third instance: %s", out);
+	policies(&a, after, sizeof(after));
+	CHECK_STR(after, before);
+
+	/* the first one carries on: its IKE SA is up, the peer saw nothing */
+	CHECK(du_alive(&a));
+	CHECK_EQ(du_log_count(&b, "IKE SA deleted"), 0);
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK(du_log_wait(&b, "t[1]: IKE SA deleted", 5000));
+	/* ... and its lock went with it: the next start works */
+	snprintf(extra, sizeof(extra), "%s/log", a.dir);
+	unlink(extra);
+	du_start(&a, NULL);
+	CHECK(du_log_wait(&a, "ready", 5000));
 	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
 	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
 	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
