@@ -16,6 +16,7 @@
 #include "io/notify.h"
 #include "io/privs.h"
 #include "io/probes.h"
+#include "io/resync.h"
 #include "io/udp.h"
 #include "io/usage.h"
 #include "kernel/kernel.h"
@@ -598,6 +599,40 @@ static void daemon_on_kernel_event(const struct kernel_event *kev, void *arg)
 	daemon_run_actions(d, now);
 }
 
+/* The kernel's event queue overran: ACQUIREs and EXPIREs were lost.
+ * Re-read keybridge's SAs and policies and give the engine what it missed
+ * (resync.h says what can and cannot be recovered). */
+static void daemon_kernel_resync(struct daemon *d)
+{
+	struct resync_snap snap;
+	struct resync_result res;
+	struct kernel_err err = { 0 };
+	uint64_t now = loop_now_ms();
+
+	log_msg(LOG_LVL_WARNING, NULL,
+		"kernel event queue overran: ACQUIRE/EXPIRE events were lost; "
+		"re-reading keybridge's SAs and policies from the kernel");
+	if (resync_read(d->kops, d->kernel, &snap, &err) < 0) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"cannot re-read the kernel (%s); lifetimes and "
+			"retransmissions will catch up",
+			err.msg);
+		resync_snap_free(&snap);
+		return;
+	}
+	if (!d->stopping)
+		resync_apply(d->engine, now, &snap, &res);
+	else
+		res = (struct resync_result){ 0 };
+	log_msg(LOG_LVL_NOTICE, NULL,
+		"kernel re-read: %zu SAs and %u policies of keybridge; %u "
+		"CHILD SAs gone from the kernel are being deleted, %u pending "
+		"ACQUIREs replayed",
+		snap.n_sa, snap.n_policies, res.expired, res.acquired);
+	resync_snap_free(&snap);
+	daemon_run_actions(d, now);
+}
+
 static void daemon_on_kernel_fd(void *ctx, int fd, uint32_t events)
 {
 	struct daemon *d = ctx;
@@ -607,10 +642,7 @@ static void daemon_on_kernel_fd(void *ctx, int fd, uint32_t events)
 	(void)events;
 	r = d->kops->event_read(d->kernel, daemon_on_kernel_event, d);
 	if (r == -ENOBUFS)
-		log_msg(LOG_LVL_WARNING, NULL,
-			"kernel event queue overran; some ACQUIRE/EXPIRE "
-			"events were lost, retransmission and lifetimes "
-			"will catch up");
+		daemon_kernel_resync(d);
 	else if (r < 0)
 		log_msg(LOG_LVL_WARNING, NULL, "reading kernel events: %s",
 			strerror(-r));

@@ -422,8 +422,10 @@ typedef int (*kernel_policy_cb)(const struct kernel_policy *p, void *arg);
 struct kernel_ops {
 	const char *name; /* "xfrm", "pfkey" */
 
-	/* Opens the backend's sockets; `events` also subscribes to ACQUIRE,
-	 * EXPIRE, SA and POLICY notifications. */
+	/* Opens the backend's sockets; `events` also subscribes to the
+	 * notifications a daemon acts on: ACQUIRE, EXPIRE (SA and policy)
+	 * and MAPPING. Not to SA and POLICY changes by anyone (XFRM sends
+	 * them with the SA's keys); see xfrm_event_watch_notes(). */
 	int (*open)(struct kernel **out, bool events, struct kernel_err *err);
 	void (*close)(struct kernel *k);
 

@@ -86,10 +86,23 @@ static int open_requests(struct xfrm *x)
 	return 0;
 }
 
+static int join_groups(struct xfrm *x, const int *groups, size_t n)
+{
+	int fd = mnl_socket_get_fd(x->ev);
+
+	for (size_t i = 0; i < n; i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+			       &groups[i], sizeof(groups[i])) < 0)
+			return -errno;
+	return 0;
+}
+
+/* What a daemon acts on. Not the SA and POLICY groups: every SA anyone
+ * adds would arrive with its keys, and the traffic makes overruns (lost
+ * ACQUIREs and EXPIREs) likelier; see xfrm_event_watch_notes(). */
 static int open_events(struct xfrm *x)
 {
 	static const int groups[] = { XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE,
-				      XFRMNLGRP_SA, XFRMNLGRP_POLICY,
 				      XFRMNLGRP_MAPPING };
 	int fd, size = 4 << 20;
 
@@ -103,11 +116,16 @@ static int open_events(struct xfrm *x)
 	 * have CAP_NET_ADMIN. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		sock_opt(x->ev, SOL_SOCKET, SO_RCVBUF, size);
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
-			       &groups[i], sizeof(groups[i])) < 0)
-			return -errno;
-	return 0;
+	return join_groups(x, groups, sizeof(groups) / sizeof(groups[0]));
+}
+
+int xfrm_event_watch_notes(struct xfrm *x)
+{
+	static const int groups[] = { XFRMNLGRP_SA, XFRMNLGRP_POLICY };
+
+	if (!x->ev)
+		return -EBADF;
+	return join_groups(x, groups, sizeof(groups) / sizeof(groups[0]));
 }
 
 int xfrm_open(struct xfrm **out, bool events, struct kernel_err *err)

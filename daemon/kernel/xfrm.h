@@ -4,8 +4,8 @@
  * Messages come from the pure builders in xfrm_msg.h; this file owns the
  * sockets: one for requests (with NETLINK_EXT_ACK so the kernel explains a
  * refusal, NETLINK_CAP_ACK so acks stay small) and, when asked, one
- * non-blocking socket subscribed to the ACQUIRE, EXPIRE, SA, POLICY and
- * MAPPING groups. All requests go through xfrm_transact(), which sends a
+ * non-blocking socket subscribed to the ACQUIRE, EXPIRE and MAPPING groups
+ * (and, for tests and monitors, SA and POLICY: xfrm_event_watch_notes). All requests go through xfrm_transact(), which sends a
  * whole batch in one sendmsg() and matches every ack to its request by
  * sequence number.
  *
@@ -81,6 +81,12 @@ int xfrm_cleanup(struct xfrm *x, unsigned *n_sa, unsigned *n_policy,
  * should resynchronise from dumps. */
 int xfrm_event_fd(struct xfrm *x);
 int xfrm_event_read(struct xfrm *x, kernel_event_cb cb, void *arg);
+
+/* Also subscribes the event socket to the SA and POLICY groups
+ * (KERNEL_EV_SA_* and KERNEL_EV_POLICY_ADDED/DELETED notes). A daemon does
+ * not want them: the kernel sends every SA added by anyone with its keys,
+ * into this process, and the extra traffic makes an overrun likelier. */
+int xfrm_event_watch_notes(struct xfrm *x);
 
 /* A per-socket "allow" policy in both directions (IP_XFRM_POLICY): IKE
  * packets on `fd` bypass every global IPsec policy; see

@@ -23,6 +23,15 @@ static struct xfrm *open_xfrm(bool events)
 	return x;
 }
 
+/* With the SA and POLICY notes too (a daemon does not take them). */
+static struct xfrm *open_xfrm_notes(void)
+{
+	struct xfrm *x = open_xfrm(true);
+
+	REQUIRE_EQ(xfrm_event_watch_notes(x), 0);
+	return x;
+}
+
 struct find_ctx {
 	uint32_t index;
 	struct kernel_policy found;
@@ -58,7 +67,7 @@ TEST(xfrm_host_policy_add_list_del_v4_v6)
 	const char *out;
 
 	xt_netns();
-	x = open_xfrm(true);
+	x = open_xfrm_notes();
 	xt_policy(&p4, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 1,
 		  KERNEL_REQID_MIN + 1, "192.0.2.1", "192.0.2.2");
 	p4.sel.proto = 17;
@@ -475,7 +484,7 @@ TEST(xfrm_host_sa_deleted_event)
 	char s[64];
 
 	xt_netns();
-	x = open_xfrm(true);
+	x = open_xfrm_notes();
 	id.src = xt_addr("2001:db8::2");
 	id.dst = xt_addr("2001:db8::1");
 	REQUIRE_EQ(xfrm_spi_alloc(x, &id, KERNEL_MODE_TRANSPORT,
