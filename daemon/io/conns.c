@@ -202,9 +202,7 @@ static int conns_addr(struct conns_ctx *x, const struct kb_addr *list,
 	return 0;
 }
 
-/* A swanctl proposal as the engine's transform list (RFC 7296 §3.3). */
-static void conns_proposal(const struct kb_proposal *p,
-			   struct engine_proposal *out)
+void conns_proposal(const struct kb_proposal *p, struct engine_proposal *out)
 {
 	memset(out, 0, sizeof(*out));
 #define ADD(t, i, k)                                                           \

@@ -64,6 +64,10 @@ void conns_free(struct conns *c);
 /* Index of connection `name`, or -1. */
 int conns_find(const struct conns *c, const char *name);
 
+/* A swanctl proposal as the engine's transform list (RFC 7296 §3.3); the
+ * caller checks that it fits (at most ENGINE_MAX_XFORMS transforms). */
+void conns_proposal(const struct kb_proposal *p, struct engine_proposal *out);
+
 /* Parses identity text as swanctl.conf writes it ("192.0.2.1",
  * "@moon.example.org", "carol@example.org", "C=CH, O=Example, CN=moon",
  * "@#0a0b…") into an engine identity of type `type` (ID_*). Returns 0 or
