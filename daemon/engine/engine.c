@@ -16,6 +16,7 @@ static const struct engine_settings engine_default_settings = {
 	.half_open_timeout_ms = 30000,
 	.cookie_rotate_ms = 120000,
 	.delete_rekeyed_delay_ms = 5000,
+	.fragment_size = 1280,
 };
 
 void engine_conn_defaults(struct engine_conn *c)
@@ -61,6 +62,7 @@ struct engine *engine_new(const struct engine_env *env,
 	ENGINE_DEFAULT(half_open_timeout_ms)
 	ENGINE_DEFAULT(cookie_rotate_ms)
 	ENGINE_DEFAULT(delete_rekeyed_delay_ms)
+	ENGINE_DEFAULT(fragment_size)
 #undef ENGINE_DEFAULT
 	if (n_conns) {
 		e->conns = calloc(n_conns, sizeof(*conns));

@@ -205,6 +205,16 @@ enum engine_childless {
 	ENGINE_CHILDLESS_NEVER = 2,
 };
 
+/* IKE fragmentation (RFC 7383, swanctl.conf `fragmentation`): YES
+ * announces it and fragments our messages above the fragment size when
+ * the peer announced it too; ACCEPT announces it and only reassembles;
+ * NO announces nothing (fragments are still put together). */
+enum engine_frag {
+	ENGINE_FRAG_YES = 0,
+	ENGINE_FRAG_ACCEPT = 1,
+	ENGINE_FRAG_NO = 2,
+};
+
 /* A connection: what the engine needs to know about one peer. */
 struct engine_conn {
 	char name[ENGINE_NAME_MAX];
@@ -231,6 +241,7 @@ struct engine_conn {
 	 * us; engine_conn_defaults() sets 20000, 0 turns it off. */
 	uint32_t natt_keepalive_ms;
 	enum engine_childless childless;
+	enum engine_frag fragmentation;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */
@@ -242,6 +253,9 @@ struct engine_settings {
 	/* [5000] how long the inbound SA of a rekeyed CHILD SA stays, for
 	 * packets the peer sent before it switched (doc/rekeying.md) */
 	uint32_t delete_rekeyed_delay_ms;
+	/* [1280] largest IP datagram of an IKE fragment we send (as
+	 * strongSwan's charon.fragment_size) */
+	uint32_t fragment_size;
 };
 
 enum engine_action_type {

@@ -92,13 +92,20 @@ static int exchange_window(struct ike_sa *sa, const struct ike_msg *m)
 	if (m->hdr.msg_id == sa->resp_expect)
 		return 1;
 	if (sa->resp_cache && m->hdr.msg_id == sa->resp_cache_id) {
+		const struct ike_payload *f = ike_msg_find(m, PL_SKF, NULL);
+
+		/* RFC 7383 §2.6.1: a retransmitted fragmented request is
+		 * answered once, on its first fragment */
+		if (f && f->u.skf.frag_num != 1)
+			return 0;
 		/* §2.1: a retransmitted request gets the same response,
 		 * without processing it again. */
 		engine_log(sa->e, sa, 6,
 			   "retransmitted %s request %u, resending response",
 			   ike_exchange_type_name(m->hdr.exchange),
 			   m->hdr.msg_id);
-		(void)rtx_send(sa, sa->resp_cache, sa->resp_cache_len);
+		(void)rtx_resend(sa, sa->resp_cache, sa->resp_cache_len,
+				 sa->resp_cache_train);
 		return 0;
 	}
 	engine_log(sa->e, sa, 6,
@@ -131,6 +138,7 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 	bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
 	const struct exchange_def *d;
 	uint8_t *plain = NULL;
+	size_t plain_len = 0;
 	uint64_t have, missing;
 	int err;
 
@@ -144,7 +152,17 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 			   sa->state);
 		return -ENG_ERR_STATE;
 	}
-	if (d->encrypted) {
+	if (d->encrypted && ike_msg_find(m, PL_SKF, NULL) &&
+	    !ike_msg_find(m, PL_SK, NULL)) {
+		/* RFC 7383: one fragment; the handler runs once all are in */
+		err = frag_receive(sa, m, &plain, &plain_len);
+		if (err == FRAG_INCOMPLETE)
+			return 0;
+		if (err)
+			return err;
+		exchange_track_peer(sa, local, remote);
+	} else if (d->encrypted) {
+		plain_len = m->raw.len;
 		plain = malloc(m->raw.len);
 		if (!plain)
 			return -ENG_ERR_NOMEM;
@@ -173,7 +191,7 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 	err = d->handler(sa, now, m);
 out:
 	if (plain) {
-		crypto_wipe(plain, m->raw.len);
+		crypto_wipe(plain, plain_len);
 		free(plain);
 	}
 	return err == EXCH_SA_GONE ? 0 : err;

@@ -207,6 +207,7 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa->init_resp);
 	free(sa->req.buf);
 	free(sa->resp_cache);
+	frag_free(sa);
 	crypto_wipe(sa, sizeof(*sa));
 	free(sa);
 }

@@ -21,6 +21,7 @@ enum {
 	IKE_SA_MSG_MAX = 8192,	 /* largest message we build */
 	IKE_SA_INIT_RETRIES = 3, /* INVALID_KE / COOKIE restarts */
 	IKE_SA_HASH_BUCKETS = 1024,
+	IKE_FRAG_MAX = 64, /* fragments of one message we reassemble */
 };
 
 enum ike_sa_state {
@@ -105,7 +106,10 @@ struct ike_request {
 	uint64_t deadline;
 	size_t len;
 	uint8_t *buf;
+	bool train; /* buf holds fragments, each after its 2-byte length */
 };
+
+struct frag_buf;
 
 struct ike_sa {
 	struct ike_sa *next, *prev; /* engine's list of all SAs */
@@ -148,6 +152,8 @@ struct ike_sa {
 	uint8_t *resp_cache;  /* our last response, resent on duplicates */
 	size_t resp_cache_len;
 	uint32_t resp_cache_id;
+	bool resp_cache_train;	  /* fragments, as ike_request.train */
+	struct frag_buf *frag_in; /* a fragmented message being received */
 
 	/* Timers (ms on the caller's clock, 0 = off) */
 	uint64_t half_open_deadline;
@@ -383,16 +389,21 @@ int lifetime_rekey_ike(struct ike_sa *sa, uint64_t now);
  * marker once floated). */
 int rtx_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
 
-/* Sends a new request and keeps it for retransmission (§2.1). */
+/* Sends a new request and keeps it for retransmission (§2.1); with
+ * `train`, `buf` holds fragments (see frag_seal). */
 int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
-		uint32_t msg_id, const uint8_t *buf, size_t len);
+		uint32_t msg_id, const uint8_t *buf, size_t len, bool train);
+
+/* Sends what a request or response cache holds: one datagram, or each
+ * fragment of a train. */
+int rtx_resend(struct ike_sa *sa, const uint8_t *buf, size_t len, bool train);
 
 /* The response to our request arrived: stop retransmitting. */
 void rtx_request_done(struct ike_sa *sa);
 
 /* Sends a response and caches it for retransmitted requests (§2.1). */
 int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
-		size_t len);
+		size_t len, bool train);
 
 /* Runs the SA's due timers; may free the SA (returns true then). */
 bool rtx_timeout(struct ike_sa *sa, uint64_t now);
@@ -402,6 +413,26 @@ uint64_t rtx_deadline(const struct ike_sa *sa);
 
 /* Delay before retransmission number `n` (0: the first wait). */
 uint64_t rtx_delay_ms(const struct engine_retransmit *r, uint32_t n);
+
+/* ---- fragment.c (RFC 7383) ---- */
+
+enum { FRAG_INCOMPLETE = 1 };
+/* Takes one fragment of `m` (verified before it is kept): FRAG_INCOMPLETE
+ * while parts are missing; 0 when the message is whole, its inner
+ * payloads decoded into `m` from *plain (malloc'd, the caller wipes and
+ * frees it); or an error (the fragment is dropped). */
+int frag_receive(struct ike_sa *sa, struct ike_msg *m, uint8_t **plain,
+		 size_t *plain_len) __attribute__((warn_unused_result));
+/* Frees the reassembly state of the SA. */
+void frag_free(struct ike_sa *sa);
+/* Largest IKE message (UDP payload) of one fragment we send. */
+size_t frag_limit(const struct ike_sa *sa);
+/* True if a protected message of `len` bytes goes out in fragments. */
+bool frag_wanted(const struct ike_sa *sa, uint8_t exchange, size_t len);
+/* Seals `m` as fragments into `blob`: each datagram after its 2-byte
+ * big-endian length. */
+int frag_seal(struct ike_sa *sa, struct ike_msg *m, uint8_t *blob, size_t cap,
+	      size_t *blob_len) __attribute__((warn_unused_result));
 
 /* ---- message.c: protect/unprotect and header helpers ---- */
 

@@ -97,7 +97,8 @@ static int init_common_notifies(struct ike_sa *sa, struct ike_msg *m,
 
 	if (want_nat && (err = nat_notifies(sa, m, nat)))
 		return err;
-	if (!msg_add_notify(m, false, N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL,
+	if (sa->conn->fragmentation != ENGINE_FRAG_NO &&
+	    !msg_add_notify(m, false, N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL,
 			    0))
 		return -ENG_ERR_NOMEM;
 	if (auth_hash_notify_build(auth_hash_supported(), hashes, 16, &hlen))

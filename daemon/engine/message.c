@@ -104,17 +104,32 @@ int msg_open(struct ike_sa *sa, struct ike_msg *m, uint8_t *plain, size_t cap)
 	return ike_msg_decode_inner(m, plain + off, len);
 }
 
+/* Seals `m` again as fragments (RFC 7383 §2.5) into `buf`. The SK
+ * payload msg_seal() appended is dropped first. */
+static int msg_fragment(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf,
+			size_t cap, size_t *len)
+{
+	if (m->n_payloads && m->payloads[m->n_payloads - 1].type == PL_SK)
+		m->n_payloads--;
+	return frag_seal(sa, m, buf, cap, len);
+}
+
 int msg_send_request(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
-	uint8_t buf[IKE_SA_MSG_MAX];
+	uint8_t buf[2 * IKE_SA_MSG_MAX]; /* room for fragments' headers */
 	size_t len;
+	bool train;
 	int err;
 
 	m->hdr.msg_id = sa->req_next;
 	err = msg_seal(sa, m, buf, sizeof(buf), &len);
 	if (err)
 		return err;
-	err = rtx_request(sa, now, m->hdr.exchange, sa->req_next, buf, len);
+	train = frag_wanted(sa, m->hdr.exchange, len);
+	if (train && (err = msg_fragment(sa, m, buf, sizeof(buf), &len)))
+		return err;
+	err = rtx_request(sa, now, m->hdr.exchange, sa->req_next, buf, len,
+			  train);
 	if (!err)
 		sa->req_next++;
 	return err;
@@ -122,15 +137,19 @@ int msg_send_request(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 
 int msg_send_response(struct ike_sa *sa, struct ike_msg *m)
 {
-	uint8_t buf[IKE_SA_MSG_MAX];
+	uint8_t buf[2 * IKE_SA_MSG_MAX]; /* room for fragments' headers */
 	size_t len;
+	bool train;
 	int err;
 
 	m->hdr.msg_id = sa->resp_expect;
 	err = msg_seal(sa, m, buf, sizeof(buf), &len);
 	if (err)
 		return err;
-	err = rtx_respond(sa, sa->resp_expect, buf, len);
+	train = frag_wanted(sa, m->hdr.exchange, len);
+	if (train && (err = msg_fragment(sa, m, buf, sizeof(buf), &len)))
+		return err;
+	err = rtx_respond(sa, sa->resp_expect, buf, len, train);
 	if (!err)
 		sa->resp_expect++;
 	return err;

@@ -44,8 +44,26 @@ int rtx_send(struct ike_sa *sa, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+int rtx_resend(struct ike_sa *sa, const uint8_t *buf, size_t len, bool train)
+{
+	size_t pos = 0;
+	int err = 0;
+
+	if (!train)
+		return rtx_send(sa, buf, len);
+	while (!err && pos + 2 <= len) {
+		size_t n = (size_t)buf[pos] << 8 | buf[pos + 1];
+
+		if (pos + 2 + n > len)
+			break;
+		err = rtx_send(sa, buf + pos + 2, n);
+		pos += 2 + n;
+	}
+	return err;
+}
+
 int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
-		uint32_t msg_id, const uint8_t *buf, size_t len)
+		uint32_t msg_id, const uint8_t *buf, size_t len, bool train)
 {
 	uint8_t *copy = malloc(len);
 
@@ -60,8 +78,9 @@ int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
 		.deadline = now + rtx_delay_ms(rtx_cfg(sa), 0),
 		.len = len,
 		.buf = copy,
+		.train = train,
 	};
-	return rtx_send(sa, buf, len);
+	return rtx_resend(sa, buf, len, train);
 }
 
 void rtx_request_done(struct ike_sa *sa)
@@ -71,7 +90,7 @@ void rtx_request_done(struct ike_sa *sa)
 }
 
 int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
-		size_t len)
+		size_t len, bool train)
 {
 	uint8_t *copy = malloc(len);
 
@@ -82,7 +101,8 @@ int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
 	sa->resp_cache = copy;
 	sa->resp_cache_len = len;
 	sa->resp_cache_id = msg_id;
-	return rtx_send(sa, buf, len);
+	sa->resp_cache_train = train;
+	return rtx_resend(sa, buf, len, train);
 }
 
 /* The peer stopped answering (§2.4): forget the SA, restart if asked. */
@@ -131,7 +151,7 @@ bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 		engine_log(sa->e, sa, 6, "retransmitting %s request %u (%u/%u)",
 			   ike_exchange_type_name(sa->req.exchange),
 			   sa->req.msg_id, sa->req.tries, r->tries);
-		(void)rtx_send(sa, sa->req.buf, sa->req.len);
+		(void)rtx_resend(sa, sa->req.buf, sa->req.len, sa->req.train);
 	}
 	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
 	    sa->half_open_deadline && now >= sa->half_open_deadline) {

@@ -591,13 +591,6 @@ static void conns_warn_unimplemented(struct conns_ctx *x)
 			   "%s: unique is not enforced yet; every IKE SA of "
 			   "this peer is kept",
 			   c->name);
-	if (c->fragmentation == KB_FRAG_YES ||
-	    c->fragmentation == KB_FRAG_FORCE)
-		conns_warn(x,
-			   "%s: keybridge accepts IKE fragments but does not "
-			   "fragment its own messages yet (as "
-			   "fragmentation = accept)",
-			   c->name);
 	if (c->dpd_timeout)
 		conns_warn(x,
 			   "%s: dpd_timeout is not implemented; liveness "
@@ -673,6 +666,11 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	ec->ike_lifetime_s = c->rekey_time ? c->rekey_time + c->over_time : 0;
 	ec->force_encap = c->encap;
 	ec->childless = (enum engine_childless)c->childless;
+	/* `force` is IKEv1-only in strongSwan; for IKEv2 it means `yes` */
+	ec->fragmentation = c->fragmentation == KB_FRAG_NO ? ENGINE_FRAG_NO
+			    : c->fragmentation == KB_FRAG_ACCEPT
+				    ? ENGINE_FRAG_ACCEPT
+				    : ENGINE_FRAG_YES;
 	extra->digest = conns_digest(c);
 	conns_warn_unimplemented(x);
 	return 0;
