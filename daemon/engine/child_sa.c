@@ -217,14 +217,20 @@ static bool child_same_ts(const struct child_sa *a, const struct child_sa *b)
 		       a->n_remote_ts * sizeof(a->remote_ts[0]));
 }
 
-/* True if another CHILD SA of the same instance holds the policies. */
+/* True if another CHILD SA of the same instance holds the policies: on
+ * this IKE SA, or on another one of the same connection (a peer that
+ * restarted and came back while its old IKE SA is still here). */
 static bool child_policies_shared(const struct ike_sa *sa,
 				  const struct child_sa *c)
 {
-	for (const struct child_sa *x = sa->children; x; x = x->next)
-		if (x != c && x->policies && x->cfg == c->cfg &&
-		    child_same_ts(x, c))
-			return true;
+	for (const struct ike_sa *s = sa->e->sas; s; s = s->next) {
+		if (s != sa && s->conn != sa->conn)
+			continue;
+		for (const struct child_sa *x = s->children; x; x = x->next)
+			if (x != c && x->policies && x->cfg == c->cfg &&
+			    child_same_ts(x, c))
+				return true;
+	}
 	return false;
 }
 

@@ -554,6 +554,7 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	n->nat_local = old->nat_local;
 	n->nat_remote = old->nat_remote;
 	n->peer_frag = old->peer_frag;
+	n->peer_id_hash = old->peer_id_hash;
 	n->peer_sig_hash = old->peer_sig_hash;
 	n->peer_hashes = old->peer_hashes;
 	cc_spi64_put(spi_i, n->spi_i);

@@ -43,6 +43,48 @@ static bool auth_id_match(const struct engine_id *want,
 	       !memcmp(want->data, got->data.ptr, want->len);
 }
 
+/* FNV-1a of the ID type and data: which peer an IKE SA authenticated. */
+static uint64_t auth_id_hash(const struct ike_pl_id *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ id->type) * 0x100000001b3ULL;
+	for (size_t i = 0; i < id->data.len; i++)
+		h = (h ^ id->data.ptr[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+void ike_auth_initial_contact(struct ike_sa *sa)
+{
+	struct ike_sa *s, *next;
+
+	for (s = sa->e->sas; s; s = next) {
+		next = s->next;
+		if (s == sa || !s->conn ||
+		    s->peer_id_hash != sa->peer_id_hash ||
+		    strcmp(s->conn->name, sa->conn->name) ||
+		    (s->state != IKE_SA_ESTABLISHED &&
+		     s->state != IKE_SA_DELETING))
+			continue;
+		engine_log(sa->e, sa, 5,
+			   "peer sent INITIAL_CONTACT: removing its old IKE "
+			   "SA %s and its CHILD SAs",
+			   s->name);
+		ike_sa_destroy(s, 0);
+	}
+}
+
+/* True if we have no other IKE SA with this connection's peer: then
+ * ours is its only one (§2.4 INITIAL_CONTACT). */
+static bool auth_first_contact(const struct ike_sa *sa)
+{
+	for (const struct ike_sa *s = sa->e->sas; s; s = s->next)
+		if (s != sa && s->conn == sa->conn &&
+		    ike_sa_addr_eq(&s->remote, &sa->remote, false))
+			return false;
+	return true;
+}
+
 /* Fills the AUTH payload for our side (§2.15). */
 static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 		     size_t id_len)
@@ -254,6 +296,9 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
 	n_esp = c ? child_proposals(cfg, false, esp) : 0;
+	if (auth_first_contact(sa) &&
+	    !msg_add_notify(m, true, N_INITIAL_CONTACT, 0, NULL, 0))
+		goto out;
 	if ((err = auth_add_certs(sa, m, o)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
 	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
@@ -398,6 +443,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		err = auth_fail_r(sa, r, err);
 		goto out;
 	}
+	sa->peer_id_hash = auth_id_hash(&ike_msg_find(m, PL_IDI, NULL)->u.id);
 	/* RFC 6023 §3: no SA payload, no CHILD SA in this exchange */
 	sa->childless = !ike_msg_find(m, PL_SA, NULL);
 	if (sa->childless && conn->childless == ENGINE_CHILDLESS_NEVER) {
@@ -429,6 +475,9 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (conn->dpd_delay_ms)
 		sa->dpd_deadline = now + conn->dpd_delay_ms;
 	auth_done(sa, now);
+	/* after our new CHILD SA holds the policies, so none goes away */
+	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
+		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s%s",
 		   sa->childless ? ", childless (RFC 6023)" : "",
@@ -488,6 +537,7 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return auth_fail_i(sa, -ENG_ERR_ID);
 	if ((err = auth_verify(sa, m)))
 		return auth_fail_i(sa, err);
+	sa->peer_id_hash = auth_id_hash(&id->u.id);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->pending_child = NULL;
 	child_err = c ? child_accept_i(sa, m, c, false) : 0;
@@ -500,6 +550,8 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (sa->conn->dpd_delay_ms)
 		sa->dpd_deadline = now + sa->conn->dpd_delay_ms;
 	auth_done(sa, now);
+	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
+		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
 	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s",
 		   child_err ? ", CHILD SA failed: " : "",

@@ -128,9 +128,10 @@ struct ike_sa {
 	bool natt;		    /* talking on port 4500 with marker */
 	bool nat_local, nat_remote; /* §2.23 results */
 	bool peer_frag, peer_sig_hash;
-	bool peer_childless;  /* RFC 6023 notify seen in IKE_SA_INIT */
-	bool childless;	      /* IKE_AUTH carried no CHILD SA */
-	uint16_t peer_hashes; /* bit n: RFC 7427 hash n acceptable */
+	bool peer_childless;   /* RFC 6023 notify seen in IKE_SA_INIT */
+	bool childless;	       /* IKE_AUTH carried no CHILD SA */
+	uint64_t peer_id_hash; /* of the peer's authenticated ID (§2.4) */
+	uint16_t peer_hashes;  /* bit n: RFC 7427 hash n acceptable */
 	struct proposal_chosen alg;
 	uint32_t init_retries;
 
@@ -382,6 +383,13 @@ uint64_t lifetime_deadline(const struct ike_sa *sa);
 /* Queues a rekey of CHILD SA `c` (0, or -EBUSY if it cannot be now). */
 int lifetime_rekey_child(struct ike_sa *sa, struct child_sa *c, uint64_t now);
 int lifetime_rekey_ike(struct ike_sa *sa, uint64_t now);
+
+/* ---- ike_auth.c ---- */
+
+/* RFC 7296 §2.4 INITIAL_CONTACT from the peer of `sa`: every other IKE SA
+ * of the same connection with the same authenticated peer is stale (the
+ * peer restarted) and is removed, with its CHILD SAs. */
+void ike_auth_initial_contact(struct ike_sa *sa);
 
 /* ---- retransmit.c: sending, windows and timers ---- */
 

@@ -103,3 +103,32 @@ TEST(engine_delete_payloads_all_answered)
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	harness_free(&h);
 }
+
+/* RFC 7296 §2.4: b restarts (its SAs are gone) and initiates again with
+ * INITIAL_CONTACT; a removes the stale IKE SA and CHILD SA at once, after
+ * the new CHILD SA holds the policies, so none is removed meanwhile. */
+TEST(engine_initial_contact_replaces_stale_sas)
+{
+	struct harness h = { 0 };
+	struct hkernel ka;
+	uint32_t old_id;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	old_id = harness_ike_id(&h.a);
+	engine_free(h.b.e);
+	harness_start_peer_b(&h);
+	REQUIRE_EQ(engine_initiate(h.b.e, h.now, h.b.conn.name, NULL), 0);
+	harness_run(&h, 10);
+	CHECK(harness_logged(&h.a, "peer sent INITIAL_CONTACT: removing its "
+				   "old IKE SA"));
+	CHECK_EQ(engine_ike_count(h.a.e), 1u);
+	CHECK(harness_ike_id(&h.a) != old_id);
+	harness_kernel(&h.a, &ka);
+	CHECK_EQ(ka.n_in, 1u);
+	CHECK_EQ(ka.n_out, 1u);
+	CHECK_EQ(ka.n_pol, 3u);
+	CHECK_EQ(ka.n_pol_del, 0u);
+	harness_free(&h);
+}
