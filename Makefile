@@ -232,21 +232,35 @@ demo: all
 		exit $$status; \
 	fi
 
-# make install [DESTDIR=…] [PREFIX=/usr/local]: the daemon, the tools and
-# the systemd unit (enable it with: systemctl enable --now keybridge).
+# make install [DESTDIR=…] [PREFIX=/usr/local]: the daemon, the tools, the
+# man pages, the systemd unit and its user (sysusers.d; created at once on
+# a real install). Enable it with: systemctl enable --now keybridge.
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= /etc/systemd/system
 SYSCONFDIR ?= /etc
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/keybridge
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/keybridge \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BUILD)/bin/keybridged $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(filter-out $(BUILD)/bin/keybridged,$(wildcard $(BUILD)/bin/*)) \
 		$(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 doc/keybridged.8 doc/ipsec.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 dist/keybridge.sysusers $(DESTDIR)$(SYSUSERSDIR)/keybridge.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/keybridge.service \
 		> $(DESTDIR)$(UNITDIR)/keybridge.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/keybridge.service
+	@if [ -z "$(DESTDIR)" ] && [ "$(SYSCONFDIR)" = /etc ] && \
+	    command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/keybridge.conf; fi
+	@p=$$(command -v ipsec 2>/dev/null); \
+	if [ -n "$$p" ] && [ "$$p" != "$(PREFIX)/bin/ipsec" ]; then \
+		echo "note: $$p (another IPsec suite's ipsec) comes before" \
+		     "$(PREFIX)/bin/ipsec in PATH; call keybridge's by its full" \
+		     "path or put $(PREFIX)/bin first"; fi
 
 clean:
 	rm -rf $(BUILD)

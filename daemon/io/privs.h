@@ -11,7 +11,8 @@
 extern const int privs_keep[];
 
 /* Drops every capability but privs_keep from the effective, permitted,
- * inheritable and bounding sets, and sets no_new_privs. Returns 0 or a
+ * inheritable and (with CAP_SETPCAP) bounding sets, sets no_new_privs and
+ * makes the process non-dumpable (its memory holds keys). Returns 0 or a
  * negative errno-style value; the daemon refuses to run on error. */
 int privs_drop(void) __attribute__((warn_unused_result));
 
