@@ -695,6 +695,9 @@ static char *slurp(const char *path, size_t *len, int *error)
 		*error = errno;
 		return NULL;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy of the secrets in
+	 * freed memory; `buf` is wiped after parsing. */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
 		*error = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 	} else if (st.st_size > CONF_MAX_FILE_SIZE) {

@@ -343,9 +343,11 @@ void ctl_send(struct ctl *c, struct ctl_client *cl, const struct wr *w)
 		return;
 	}
 	if (cl->out_len + n > cl->out_cap) {
-		/* Compact, then grow. */
-		memmove(cl->out, cl->out + cl->out_off,
-			cl->out_len - cl->out_off);
+		/* Compact, then grow (no memmove on the first reply: out is
+		 * still NULL, and memmove(NULL, …, 0) is undefined). */
+		if (cl->out_off)
+			memmove(cl->out, cl->out + cl->out_off,
+				cl->out_len - cl->out_off);
 		cl->out_len -= cl->out_off;
 		cl->out_off = 0;
 		if (cl->out_len + n > cl->out_cap) {
