@@ -106,6 +106,32 @@ static void du_spawn(struct du_peer *p, const char *cmd)
 		du_registered(p)->pid = p->pid;
 }
 
+const char *du_daemon_bin(void)
+{
+	const char *bin = getenv("KB_DAEMON");
+
+	return bin && *bin ? bin : test_build_path("bin/keybridged");
+}
+
+const char *du_daemon(void)
+{
+	static char cmd[768];
+	const char *wrap = getenv("KB_DAEMON_WRAP");
+	const char *args = getenv("KB_DAEMON_ARGS");
+
+	snprintf(cmd, sizeof(cmd), "%s %s %s", wrap ? wrap : "",
+		 du_daemon_bin(), args ? args : "");
+	return cmd;
+}
+
+unsigned du_ms(unsigned ms)
+{
+	const char *s = getenv("KB_TEST_TIME_SCALE");
+	unsigned scale = s ? (unsigned)atoi(s) : 1;
+
+	return ms * (scale ? scale : 1);
+}
+
 void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args)
 {
 	char cmd[1024];
@@ -113,9 +139,29 @@ void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args)
 	snprintf(cmd, sizeof(cmd),
 		 "exec ip netns exec %1$s %2$s %3$s -c %4$s/swanctl.conf "
 		 "-l debug --vici %4$s/keybridge.vici %5$s >%4$s/log 2>&1",
-		 p->ns, prefix ? prefix : "", test_build_path("bin/keybridged"),
-		 p->dir, extra_args ? extra_args : "");
+		 p->ns, prefix ? prefix : "", du_daemon(), p->dir,
+		 extra_args ? extra_args : "");
 	du_spawn(p, cmd);
+}
+
+bool du_reports(const char *text)
+{
+	static const char *const marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:", /* UBSan */
+	};
+	const char *l;
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(text, marks[i]))
+			return true;
+	/* valgrind: "==1234== Invalid read …" (quiet runs print nothing
+	 * else) */
+	for (l = text; l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (l[0] == '=' && l[1] == '=' && l[2] >= '0' && l[2] <= '9')
+			return true;
+	return false;
 }
 
 void du_start(struct du_peer *p, const char *extra_args)
@@ -146,6 +192,7 @@ static char *du_file_read(const struct du_peer *p, const char *name)
 static bool du_file_wait(struct du_peer *p, const char *name,
 			 const char *needle, unsigned ms)
 {
+	ms = du_ms(ms);
 	for (unsigned waited = 0; waited <= ms; waited += 50) {
 		if (strstr(du_file_read(p, name), needle))
 			return true;
@@ -202,6 +249,7 @@ int du_stop(struct du_peer *p, int sig, unsigned ms)
 
 	if (p->pid <= 0)
 		return -1;
+	ms = du_ms(ms);
 	kill(p->pid, sig);
 	for (unsigned waited = 0; waited <= ms; waited += 20) {
 		pid_t r = waitpid(p->pid, &status, WNOHANG);
@@ -210,6 +258,14 @@ int du_stop(struct du_peer *p, int sig, unsigned ms)
 			p->pid = 0;
 			if (du_registered(p))
 				du_registered(p)->pid = 0;
+			/* the sanitizers' and valgrind's verdict on the run */
+			if (du_reports(du_file_read(p, "log"))) {
+				test_fail(__FILE__, __LINE__,
+					  "%s: sanitizer or valgrind report in "
+					  "the daemon's log",
+					  p->ns);
+				du_log_dump(p);
+			}
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
 		}
 		usleep(20 * 1000);

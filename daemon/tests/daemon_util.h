@@ -22,8 +22,25 @@ void du_link(struct du_peer *a, struct du_peer *b, bool ipv6);
 /* Writes `conf` as the peer's swanctl.conf. */
 void du_write_conf(struct du_peer *p, const char *conf);
 
-/* Starts build/bin/keybridged in the peer's namespace, logging to its
- * directory; extra arguments may be NULL. */
+/* The daemon command the tests run: $KB_DAEMON (make check sets the
+ * ASan/UBSan build) or build/bin/keybridged, behind $KB_DAEMON_WRAP if set
+ * (make check-valgrind: valgrind and its options), with $KB_DAEMON_ARGS
+ * before the test's own options. */
+const char *du_daemon(void);
+
+/* `ms` times $KB_TEST_TIME_SCALE (default 1): the waits of du_log_wait,
+ * du_charon_log_wait and du_stop, stretched for slow runs (valgrind). */
+unsigned du_ms(unsigned ms);
+/* The binary alone ($KB_DAEMON or build/bin/keybridged), e.g. for USDT. */
+const char *du_daemon_bin(void);
+
+/* True if `text` (a daemon's log) holds an AddressSanitizer,
+ * LeakSanitizer, UBSan or valgrind report. du_stop() fails the test on
+ * one. */
+bool du_reports(const char *text);
+
+/* Starts du_daemon() in the peer's namespace, logging to its directory;
+ * extra arguments may be NULL. */
 void du_start(struct du_peer *p, const char *extra_args);
 
 /* The same, with `prefix` (a command such as "setpriv …", or NULL) run
@@ -44,7 +61,7 @@ void du_log_dump(struct du_peer *p);
 
 /* Sends `sig` and waits up to `ms` for exit; returns the exit status, -1
  * if it did not exit in time (it is then killed), -2 if it died by a
- * signal. */
+ * signal. A sanitizer or valgrind report in its log fails the test. */
 int du_stop(struct du_peer *p, int sig, unsigned ms);
 
 /* Starts strongSwan's charon in the peer's namespace instead of keybridged,

@@ -276,7 +276,7 @@ static bool file_wait(const char *path, const char *needle, unsigned ms)
 
 TEST(keybridged_usdt_probes_seen_by_bpftrace)
 {
-	const char *bin = test_build_path("bin/keybridged");
+	const char *bin = du_daemon_bin(); /* the one du_start runs */
 	char script[2048], out[128], cmd[3072];
 	struct du_peer a, b;
 	const char *o;

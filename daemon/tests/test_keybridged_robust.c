@@ -113,12 +113,12 @@ out:
 }
 
 /* Robustness bug 4: every SIGHUP kept the replaced connection table, PSKs
- * included. After 40 reloads that change one connection's PSK, no earlier
+ * included. After 25 reloads that change one connection's PSK, no earlier
  * PSK is left in the daemon's memory, and the IKE SA of the unchanged
  * connection carried on through all of them. */
 TEST(keybridged_reloads_free_and_wipe_replaced_secrets)
 {
-	enum { GENS = 40 };
+	enum { GENS = 25 };
 	struct du_peer a, b;
 	char conf[4096], want[64];
 	bool found[GENS];
@@ -177,13 +177,16 @@ static void policies(const struct du_peer *p, char *out, size_t cap)
 static int second_instance(const struct du_peer *p, const char *extra,
 			   char *out, size_t cap)
 {
-	char cmd[512];
+	char cmd[1024];
+	int r;
 
 	snprintf(cmd, sizeof(cmd),
-		 "timeout 20 ip netns exec %s %s -c %s/swanctl.conf -l debug "
-		 "%s 2>&1",
-		 p->ns, test_build_path("bin/keybridged"), p->dir, extra);
-	return test_run_capture(cmd, out, cap);
+		 "timeout 60 ip netns exec %s %s -c %s/swanctl.conf -l debug "
+		 "--vici %s/second.vici %s 2>&1",
+		 p->ns, du_daemon(), p->dir, p->dir, extra);
+	r = test_run_capture(cmd, out, cap);
+	CHECK(!du_reports(out));
+	return r;
 }
 
 /* Robustness bug 5: a second instance removed the running one's kernel
@@ -247,4 +250,18 @@ TEST(keybridged_second_instance_changes_nothing)
 		du_log_dump(&a);
 		du_log_dump(&b);
 	}
+}
+
+/* The daemon tests' verdict on a run (du_stop) sees every report kind. */
+TEST(keybridged_logs_with_sanitizer_or_valgrind_reports_fail)
+{
+	CHECK(!du_reports("notice: ready\nnotice: stopped\n"));
+	CHECK(!du_reports("--123-- WARNING: unhandled eBPF command 35\n"));
+	CHECK(du_reports(
+		"==4242==ERROR: AddressSanitizer: heap-use-after-free"));
+	CHECK(du_reports(
+		"==4242==ERROR: LeakSanitizer: detected memory leaks"));
+	CHECK(du_reports("daemon/io/x.c:1:2: runtime error: shift exponent"));
+	CHECK(du_reports("notice: ready\n==77== Invalid read of size 4\n"));
+	CHECK(du_reports("==77== 16 bytes in 1 blocks are definitely lost"));
 }
