@@ -56,7 +56,8 @@ static void rk_conn(struct engine_conn *c, bool is_a)
 	c->ike[0].n = 3;
 	memcpy(c->ike[0].x, x, sizeof(x));
 	c->local_auth.method = c->remote_auth.method = ENGINE_AUTH_PSK;
-	c->local_auth.id = (struct engine_id){ ID_FQDN, 1, { is_a ? 'a' : 'b' } };
+	c->local_auth.id =
+		(struct engine_id){ ID_FQDN, 1, { is_a ? 'a' : 'b' } };
 	c->remote_auth.id =
 		(struct engine_id){ ID_FQDN, 1, { is_a ? 'b' : 'a' } };
 	c->psk_len = 32;

@@ -576,7 +576,8 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 		return NULL;
 	}
 	ike_sa_set_state(n, IKE_SA_ESTABLISHED);
-	ike_sa_takeover(old, n, now);
+	if (!old->rekeyed)
+		ike_sa_takeover(old, n, now);
 	return n;
 }
 
@@ -618,6 +619,16 @@ static int cc_ike_process_i(struct ike_sa *sa, struct task *t,
 		sa->rekey_at = now + CC_FAIL_RETRY_MS;
 		return err;
 	}
+	if (sa->successor != n) {
+		/* The peer's simultaneous rekey won (see cc_ike_collision):
+		 * the SA ours made is redundant, and we made it, so we
+		 * delete it (§2.8.2). */
+		engine_log(
+			sa->e, n, 5,
+			"redundant IKE SA of a rekey collision; deleting it");
+		(void)informational_delete_ike_i(n, now);
+		return 0;
+	}
 	engine_log(sa->e, n, 5, "IKE SA rekeyed, replaces %s", sa->name);
 	/* §1.3.2: the rekey initiator deletes the old IKE SA */
 	if (!task_new(sa, TASK_IKE_DELETE, true))
@@ -644,6 +655,16 @@ int create_child_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		engine_log(sa->e, sa, 5,
 			   "CREATE_CHILD_SA response %u matches no request",
 			   m->hdr.msg_id);
+		task_kick(sa, now);
+		return 0;
+	}
+	if (sa->rekeyed && t->type != TASK_IKE_REKEY) {
+		/* Its CHILD SAs moved to the successor; what the peer may
+		 * have made here goes with this IKE SA's Delete. */
+		engine_log(sa->e, sa, 5,
+			   "%s answered after the IKE SA was rekeyed; dropped",
+			   task_name(t->type));
+		task_remove(sa, t);
 		task_kick(sa, now);
 		return 0;
 	}
@@ -850,6 +871,37 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	return err;
 }
 
+/* The peer rekeys the IKE SA while exchanges of ours are out. A CHILD
+ * SA exchange of ours does not stop it: the peer answers it
+ * TEMPORARY_FAILURE while it rekeys the IKE SA (§2.25.2), and the CHILD
+ * SA moves to the new IKE SA and is rekeyed there; so neither side keeps
+ * refusing the other. Both peers rekey the IKE SA at once (§2.8.2):
+ * exactly one request is taken, the one whose nonce is higher. Each side sees both nonces
+ * (its own in its task, the peer's in the request), so both decide
+ * alike: the loser's request is answered TEMPORARY_FAILURE, and should
+ * its answer come back as an SA anyway, the SA it made is deleted by its
+ * maker. Returns true if the peer's request wins. */
+static bool cc_ike_collision(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *n = ike_msg_find(m, PL_NONCE, NULL);
+	struct task *mine = NULL;
+
+	for (struct task *t = sa->tasks; t; t = t->next) {
+		if (!t->active || t->type == TASK_CHILD_REKEY ||
+		    t->type == TASK_CHILD_CREATE)
+			continue; /* the peer refuses those (§2.25.2) */
+		if (t->type != TASK_IKE_REKEY || mine || !t->child)
+			return false; /* a delete or DPD of ours is out */
+		mine = t;
+	}
+	if (!mine)
+		return true; /* only CHILD SA work of ours is out */
+	if (!n)
+		return false;
+	return cc_nonce_cmp(n->u.nonce.data.ptr, n->u.nonce.data.len,
+			    mine->child->ni, mine->child->ni_len) > 0;
+}
+
 static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
 			    struct ike_msg *r, struct cc_out *o)
 {
@@ -867,9 +919,8 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
 	size_t np, i;
 	int err;
 
-	if (task_any_active(sa)) {
-		/* §2.25.2; a simultaneous IKE rekey of ours loses nothing:
-		 * both retry after a random delay (doc/rekeying.md). */
+	if (task_any_active(sa) && !cc_ike_collision(sa, m)) {
+		/* §2.25.2: the peer tries again after a random delay */
 		engine_log(sa->e, sa, 5,
 			   "peer rekeys the IKE SA while an exchange of ours "
 			   "is out; answering TEMPORARY_FAILURE");
@@ -962,7 +1013,8 @@ int create_child_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		err = cc_refuse_r(sa, r, N_INVALID_SYNTAX, 0, NULL, 0);
 		goto out;
 	}
-	if (cc_ike_busy(sa)) {
+	if (ike ? sa->rekeyed || sa->state != IKE_SA_ESTABLISHED
+		: cc_ike_busy(sa)) {
 		engine_log(sa->e, sa, 5,
 			   "CREATE_CHILD_SA while the IKE SA is being "
 			   "rekeyed or deleted; answering TEMPORARY_FAILURE");
