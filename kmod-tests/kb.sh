@@ -63,14 +63,16 @@ kb_conf() {
 	EOF
 }
 
-# kb_start NS CONF: keybridged in NS; waits until it is ready. Its control
-# socket is /tmp/$KB_TEST.kb-NS.vici (kb_vici NS prints the path; the
-# shared $KB_OUT is 9p, which holds no sockets).
+# kb_start NS CONF [OPTION...]: keybridged in NS with those extra options;
+# waits until it is ready. Its control socket is /tmp/$KB_TEST.kb-NS.vici
+# (kb_vici NS prints the path; the shared $KB_OUT is 9p, which holds no
+# sockets).
 kb_vici() { echo "/tmp/$KB_TEST.kb-$1.vici"; }
 kb_start() {
 	local ns=$1 conf=$2 log=$KB_OUT/$KB_TEST.kb-$1.log i
+	shift 2
 	ip netns exec "$ns" "$KB_BUILD/bin/keybridged" -c "$conf" -l debug \
-		--vici "$(kb_vici "$ns")" >"$log" 2>&1 &
+		--vici "$(kb_vici "$ns")" "$@" >"$log" 2>&1 &
 	_kb_daemon[$ns]=$!
 	_kb_pids+=($!)
 	for i in $(seq 100); do

@@ -272,33 +272,42 @@ static void usage_sample(struct usage *u, struct usage_sa *s, uint64_t now)
 
 /* ---- acting on it -------------------------------------------------------- */
 
-/* The CHILD SA's inbound SPI (how the engine names it), from either. */
-static int usage_spi_in(struct daemon *d, const struct usage_sa *s,
-			uint32_t *spi_in)
+/* The CHILD SA of `s` as the engine knows it (both SPIs). */
+static int usage_child(struct daemon *d, const struct usage_sa *s,
+		       struct engine_child_info *c)
 {
-	struct engine_child_info c;
-
-	for (uint32_t i = 0;
-	     engine_child_info(d->engine, s->ike_id, i, &c) == 0; i++)
-		if (c.spi_in == s->spi || c.spi_out == s->spi) {
-			*spi_in = c.spi_in;
+	for (uint32_t i = 0; engine_child_info(d->engine, s->ike_id, i, c) == 0;
+	     i++)
+		if (c->spi_in == s->spi || c->spi_out == s->spi)
 			return 0;
-		}
 	return -ENOENT;
+}
+
+/* One request per CHILD SA: its other direction is not asked again. */
+static void usage_mark_asked(struct usage *u, const struct usage_sa *s,
+			     const struct engine_child_info *c)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->sa[i].ike_id == s->ike_id &&
+		    (u->sa[i].spi == c->spi_in || u->sa[i].spi == c->spi_out))
+			u->sa[i].rekey_asked = true;
 }
 
 static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 {
 	struct daemon *d = u->d;
+	struct engine_child_info c = { 0 };
 	struct engine_ike_info info;
 	char why[160], name[64];
-	uint32_t spi_in = 0;
 	int r;
 
 	if (s->rekey_asked || d->stopping ||
 	    !usage_rekey_due(s, USAGE_REKEY_LEAD_MS, why, sizeof(why)))
 		return;
 	s->rekey_asked = true;
+	r = usage_child(d, s, &c);
+	if (r == 0)
+		usage_mark_asked(u, s, &c);
 	if (engine_ike_info(d->engine, s->ike_id, &info) == 0)
 		snprintf(name, sizeof(name), "%s[%u]", info.conn, s->ike_id);
 	else
@@ -306,10 +315,13 @@ static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 	log_msg(LOG_LVL_NOTICE, name, "rekey: %s (CHILD SA %08x %s)", why,
 		s->spi, s->inbound ? "in" : "out");
 	KB_PROBE4(rekey_start, name, s->ike_id, s->spi, why);
-	r = usage_spi_in(d, s, &spi_in);
 	if (r == 0)
-		r = engine_rekey_child(d->engine, now, s->ike_id, spi_in);
-	if (r < 0)
+		r = engine_rekey_child(d->engine, now, s->ike_id, c.spi_in);
+	if (r == -EBUSY)
+		log_msg(LOG_LVL_INFO, name,
+			"CHILD SA %08x is being rekeyed or deleted already",
+			s->spi);
+	else if (r < 0)
 		log_msg(LOG_LVL_WARNING, name,
 			"rekey of CHILD SA %08x not started: %s; the "
 			"kernel's soft expiry remains the trigger",
