@@ -22,7 +22,9 @@ enum { REPEAT = 1000000 };
 static int bench_bpf_empty_prog(void)
 {
 	struct bpf_insn insns[2] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = -1 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = 0,
+		  .imm = -1 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
@@ -35,9 +37,10 @@ static size_t bench_bpf_frame(uint8_t *f, uint8_t proto, const uint8_t *pl,
 			      size_t n)
 {
 	static const uint8_t hdr[34] = {
-		2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, /* Ethernet */
-		0x45, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0, 0,		/* IPv4 */
-		10, 0, 0, 1, 10, 0, 0, 2,
+		2,    0,    0, 0, 0,  2, 2, 0, 0,  0, 0, 1,
+		0x08, 0x00,				    /* Ethernet */
+		0x45, 0,    0, 0, 0,  0, 0, 0, 64, 0, 0, 0, /* IPv4 */
+		10,   0,    0, 1, 10, 0, 0, 2,
 	};
 
 	memcpy(f, hdr, sizeof(hdr));

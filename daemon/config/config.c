@@ -166,6 +166,7 @@ static const struct key_def child_keys[] = {
 	{ "life_packets", V_VOLUME, CHILD(life_packets), 0, NULL },
 	{ "rand_packets", V_VOLUME, CHILD(rand_packets), 0, NULL },
 	{ "replay_window", V_U32, CHILD(replay_window), 0, NULL },
+	{ "inactivity", V_TIME, CHILD(inactivity), 0, NULL },
 };
 
 /* swanctl.conf(5) keys keybridge does not implement: named as such rather
@@ -201,7 +202,6 @@ static const char *const swanctl_only[] = {
 	"policies",
 	"policies_fwd_out",
 	"ipcomp",
-	"inactivity",
 	"reqid",
 	"priority",
 	"interface",

@@ -156,6 +156,7 @@ struct kb_child {
 	uint64_t rekey_bytes, life_bytes, rand_bytes;
 	uint64_t rekey_packets, life_packets, rand_packets;
 	uint32_t replay_window;
+	uint64_t inactivity; /* s without traffic before closing; 0 = never */
 };
 
 struct kb_conn {

@@ -654,6 +654,7 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		if (r)
 			return r;
 		extra->start_action |= c->children[i].start_action;
+		extra->inactivity_s[i] = c->children[i].inactivity;
 	}
 	ec->n_children = (uint8_t)c->n_children;
 	ec->dpd_delay_ms = (uint32_t)(c->dpd_delay * 1000);

@@ -16,7 +16,10 @@ struct auth_cert;
 /* What the daemon does with a connection at start-up and after a reload. */
 struct conn_extra {
 	unsigned start_action; /* enum kb_start_action bits of its children */
-	uint64_t digest;       /* fingerprint of the settings (reload) */
+	/* per child: seconds without traffic before it is closed, 0 = never
+	 * (io/usage.c watches) */
+	uint64_t inactivity_s[ENGINE_MAX_CHILD_CFG];
+	uint64_t digest; /* fingerprint of the settings (reload) */
 };
 
 /* The kernel backend the connections are built for (conns_kernel.c): ESP

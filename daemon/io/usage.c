@@ -179,7 +179,7 @@ void usage_sa_added(struct usage *u, uint32_t ike_id,
 	s->inbound = inbound;
 	s->soft_bytes = sa->soft.bytes;
 	s->soft_packets = sa->soft.packets;
-	s->sample_ms = loop_now_ms();
+	s->sample_ms = s->added_ms = loop_now_ms();
 	if (!u->bpf)
 		return;
 	struct kb_sa_limit lim = {
@@ -333,6 +333,70 @@ static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 	daemon_run_actions(d, now);
 }
 
+/* The child configuration's `inactivity` in ms for CHILD SA `c` of IKE SA
+ * `ike`, 0 if none. */
+static uint64_t usage_inactivity_ms(const struct daemon *d,
+				    const struct engine_ike_info *ike,
+				    const struct engine_child_info *c)
+{
+	for (size_t i = 0; i < d->conns.n; i++) {
+		const struct engine_conn *conn = &d->conns.conn[i];
+
+		if (strcmp(conn->name, ike->conn) != 0)
+			continue;
+		for (unsigned k = 0; k < conn->n_children; k++)
+			if (strcmp(conn->children[k].name, c->name) == 0)
+				return d->conns.extra[i].inactivity_s[k] * 1000;
+	}
+	return 0;
+}
+
+/* Closes the CHILD SA of inbound SA `s` when neither direction carried a
+ * packet for its `inactivity` (strongSwan's semantics: no traffic either
+ * way). */
+static void usage_idle(struct usage *u, struct usage_sa *s, uint64_t now)
+{
+	struct daemon *d = u->d;
+	struct engine_child_info c;
+	struct engine_ike_info ike;
+	uint64_t limit, last = s->last_used_ms;
+	char name[64];
+
+	if (!s->inbound || s->closing || d->stopping ||
+	    engine_ike_info(d->engine, s->ike_id, &ike) < 0 ||
+	    usage_child(d, s, &c) < 0)
+		return;
+	limit = usage_inactivity_ms(d, &ike, &c);
+	if (!limit)
+		return;
+	for (size_t i = 0; i < u->n; i++) {
+		const struct usage_sa *o = &u->sa[i];
+
+		if (o->ike_id == s->ike_id &&
+		    (o->spi == c.spi_in || o->spi == c.spi_out)) {
+			last = o->last_used_ms > last ? o->last_used_ms : last;
+			last = o->added_ms > last ? o->added_ms : last;
+		}
+	}
+	if (now - last < limit)
+		return;
+	s->closing = true;
+	snprintf(name, sizeof(name), "%s[%u]", ike.conn, s->ike_id);
+	log_msg(LOG_LVL_NOTICE, name,
+		"CHILD SA %08x/%08x carried no traffic for %" PRIu64
+		" s (inactivity = %" PRIu64 " s): closing it",
+		c.spi_in, c.spi_out, (now - last) / 1000, limit / 1000);
+	if (engine_terminate_child(d->engine, now, s->ike_id, c.spi_in) < 0) {
+		log_msg(LOG_LVL_WARNING, name,
+			"CHILD SA %08x could not be closed now; trying again "
+			"in %u ms",
+			c.spi_in, USAGE_POLL_MS);
+		s->closing = false;
+		return;
+	}
+	daemon_run_actions(d, now); /* may remove `s` from the table */
+}
+
 static void usage_on_event(void *arg, const struct kb_event *ev)
 {
 	struct usage *u = arg;
@@ -370,6 +434,9 @@ static void usage_on_tick(void *ctx, int fd, uint32_t events)
 		usage_sample(u, &u->sa[i], now);
 		usage_check(u, &u->sa[i], now);
 	}
+	/* apart: closing a child deletes SAs from this table */
+	for (size_t i = 0; i < u->n; i++)
+		usage_idle(u, &u->sa[i], now);
 	/* Said once: a flood of these would say nothing new. */
 	lost = u->bpf ? bpf_usage_stat(u->bpf, KB_STAT_EVENTS_LOST) : 0;
 	if (lost && !u->events_lost)

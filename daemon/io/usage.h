@@ -9,6 +9,8 @@
  * once when a threshold event arrives, each SA's rate is used to predict
  * when it reaches that limit; an SA that would reach it before a rekey can
  * complete (USAGE_REKEY_LEAD_MS) is rekeyed now, with a log line saying why.
+ * A CHILD SA whose child configuration sets `inactivity` is closed once
+ * neither of its SAs carried a packet for that long.
  */
 #ifndef KB_IO_USAGE_H
 #define KB_IO_USAGE_H
@@ -53,7 +55,9 @@ struct usage_sa {
 	uint64_t rate_Bps, rate_pps;
 	uint64_t sample_ms;    /* when taken (loop_now_ms) */
 	uint64_t last_used_ms; /* last packet seen, 0 = none yet */
+	uint64_t added_ms;     /* when it was installed */
 	bool rekey_asked;      /* asked the engine once; never again */
+	bool closing;	       /* closed for inactivity */
 };
 
 /* Whether `s` must be rekeyed now: it used USAGE_THRESHOLD_PCT of a soft

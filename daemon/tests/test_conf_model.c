@@ -205,6 +205,7 @@ TEST(conf_model_every_child_key)
 		"      life_packets = 2M\n"
 		"      rand_packets = 100\n"
 		"      replay_window = 1024\n"
+		"      inactivity = 5m\n"
 		"    }\n"
 		"    pass { mode = pass\n start_action = trap\n"
 		"           close_action = clear\n dpd_action = none }\n"
@@ -244,6 +245,7 @@ TEST(conf_model_every_child_key)
 	CHECK_EQ(n->life_packets, 2 << 20);
 	CHECK_EQ(n->rand_packets, 100);
 	CHECK_EQ(n->replay_window, 1024);
+	CHECK_EQ(n->inactivity, 300);
 	n = config_child(c, "pass");
 	CHECK_EQ(n->mode, KB_MODE_PASS);
 	CHECK_EQ(n->start_action, KB_START_TRAP);
