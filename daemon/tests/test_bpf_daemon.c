@@ -204,7 +204,7 @@ TEST(keybridged_bpf_refused_falls_back_to_polling)
 	CHECK(du_log_has(&b, "polling the kernel's SA counters (XFRM "
 			     "GETSA) every 1000 ms instead"));
 	CHECK_EQ(du_log_count(&b, "SA usage:"), 1); /* said once */
-	CHECK(du_log_has(&a, "SA usage: BPF off (--bpf off); polling"));
+	CHECK(du_log_wait(&a, "SA usage: BPF off (--bpf off); polling", 5000));
 	/* and the daemons negotiate as ever */
 	CHECK(du_log_wait(&b, "IKE SA established", 5000));
 	CHECK(du_alive(&b));
@@ -245,6 +245,7 @@ TEST(keybridged_bpf_option_refuses_unknown_modes)
 
 /* What bpftrace prints for each probe it attaches to. */
 static const char bt_script[] =
+	"BEGIN { printf(\"bpftrace ready\\n\"); } " /* after attaching */
 	"usdt:%1$s:keybridge:ike_sa_state { printf(\"ike_sa_state %%s %%d "
 	"%%s %%d\\n\", str(arg0), arg1, str(arg2), arg3); } "
 	"usdt:%1$s:keybridge:exchange_received { printf(\"exchange_received "
@@ -315,7 +316,7 @@ TEST(keybridged_usdt_probes_seen_by_bpftrace)
 	o = sh(&st, "%s", cmd);
 	bt = atoi(o);
 	REQUIRE(bt > 0);
-	if (!file_wait(out, "Attaching ", 30000)) {
+	if (!file_wait(out, "bpftrace ready", 30000)) {
 		kill(bt, SIGKILL);
 		sh(&st, "cat %s", out);
 		test_fail(__FILE__, __LINE__, "bpftrace did not attach");
