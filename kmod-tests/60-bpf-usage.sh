@@ -15,7 +15,8 @@
 # after 10 pings each SA's record in kb_sa_usage (read with bpftool, through
 # BTF) has exactly the kernel's packet count (`ip -s xfrm state`) and its
 # byte count less one packet (the hook runs before the kernel adds it);
-# bpftool lists the programs, maps and the fentry link by name; after a
+# swanctl --list-sas (vici) shows when each SA was last used; bpftool
+# lists the programs, maps and the fentry link by name; after a
 # stop the pins, the program and the link are gone.
 . "$KB_ROOT/kmod-tests/lib.sh"
 . "$KB_ROOT/kmod-tests/kb.sh"
@@ -69,6 +70,16 @@ done
 last=$(usage "$NS1" "$out" last_ns)
 first=$(usage "$NS1" "$out" first_ns)
 assert_ge "first to last packet (ns), 9 intervals of 0.2 s" 1700000000 $((last - first))
+
+step "swanctl --list-sas shows each SA's last use (vici use-in/use-out)"
+sleep 1 # one sampling period
+sas=$(swanctl --list-sas --uri "unix://$(kb_vici "$NS1")")
+echo "$sas"
+for dir in in out; do
+	echo "$sas" | grep -Eq "^ +$dir +[0-9a-f]{8}, +[0-9]+ bytes, +10 packets, +[0-9]+s ago" ||
+		fail "no last use for the $dir SA in swanctl --list-sas"
+	echo "ok: swanctl shows when the $dir SA was last used"
+done
 
 step "visible to bpftool by name"
 pid=${_kb_daemon[$NS1]}

@@ -1,5 +1,6 @@
 /* keybridged's SA usage tracing as a process on this host: which attach
- * mode it picks and says it picked, its pinned objects and tc filters
+ * mode it picks and says it picked, the capabilities it keeps after
+ * loading, its pinned objects and tc filters
  * (there while it runs, gone after a stop), the fallback to XFRM polling
  * when BPF is refused, and its USDT probes seen by bpftrace.
  *
@@ -92,6 +93,11 @@ TEST(keybridged_bpf_tc_pinned_while_running_gone_after_stop)
 	tc_mode_or_skip(&b);
 	du_start(&a, NULL);
 	REQUIRE(du_log_wait(&a, "IKE SA established", 5000));
+	/* loaded with every capability, running with two: CAP_BPF,
+	 * CAP_PERFMON and CAP_SYS_ADMIN were for loading only */
+	o = sh(&st, "awk '/^CapEff:/ { print $2 }' /proc/%d/status",
+	       (int)b.pid);
+	CHECK_STR(o, "0000000000001400\n"); /* net_admin, net_bind_service */
 	/* the pins, seen from the daemon's own mount namespace (ip netns
 	 * exec gave it a /sys of its own, where it mounted bpffs) */
 	o = sh(&st, "nsenter -t %d -m ls /sys/fs/bpf/keybridge | tr '\\n' ' '",
