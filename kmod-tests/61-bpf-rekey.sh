@@ -42,7 +42,7 @@ old=$(spi_of "$NS1" 10.0.0.1 10.0.0.2)
 log=$KB_OUT/$KB_TEST.kb-$NS1.log
 
 step "~100 kB/s through the tunnel until the CHILD SA is rekeyed"
-n1 ping -n -q -c 800 -i 0.01 -s 1000 -I 10.1.0.1 10.2.0.1 >/dev/null &
+ip netns exec "$NS1" ping -n -q -c 800 -i 0.01 -s 1000 -I 10.1.0.1 10.2.0.1 >/dev/null &
 pinger=$!
 kb_wait "$NS1" "rekey: [0-9]+ % of rekey_bytes at [0-9.]+ [kM]?B/s" 30
 grep -q "rekey of CHILD SA .* not started: rekeying is not implemented" "$log" &&

@@ -32,7 +32,7 @@ kb_start "$NS2" "$dir/2.conf"
 kb_start "$NS1" "$dir/1.conf"
 # traffic from the start (in clear text until the tunnel is up): a slow
 # guest cannot leave the new CHILD SA idle before the pings begin
-n1 ping -n -q -i 0.5 -I 10.1.0.1 10.2.0.1 >/dev/null &
+ip netns exec "$NS1" ping -n -q -i 0.5 -I 10.1.0.1 10.2.0.1 >/dev/null &
 pinger=$!
 kb_wait "$NS1" "SA usage: BPF fentry"
 kb_wait "$NS1" "CHILD SA negotiated"
