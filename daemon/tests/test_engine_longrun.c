@@ -164,7 +164,6 @@ TEST(engine_rekey_sas_through_24_virtual_hours)
 	struct lr l = { .now = 1000000 };
 	size_t heap0, heap1;
 
-
 	lr_conn(&c[0], true);
 	lr_conn(&c[1], false);
 	l.e[0] = engine_new(&env, NULL, &c[0], 1);
