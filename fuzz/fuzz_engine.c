@@ -94,7 +94,8 @@ static void fz_pump(void)
 			struct engine *from = s ? fz_b : fz_a;
 			struct engine *to = s ? fz_a : fz_b;
 			size_t n;
-			const struct engine_action *a = engine_actions(from, &n);
+			const struct engine_action *a =
+				engine_actions(from, &n);
 			struct engine_send q[32];
 			uint8_t *bufs[32];
 			size_t nq = 0;
@@ -160,7 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sa = fz_sa();
 	if (!sa || !(m = malloc(sizeof(*m))))
 		return 0;
-	msg_start(sa, m, data[0] & 1 ? EXCH_INFORMATIONAL : EXCH_CREATE_CHILD_SA,
+	msg_start(sa, m,
+		  data[0] & 1 ? EXCH_INFORMATIONAL : EXCH_CREATE_CHILD_SA,
 		  false, 0);
 	/* payloads the codec accepts, re-encoded inside SK by a's keys */
 	if (!ike_msg_decode_chain(m, data[1], data + 2, size - 2, true) &&
