@@ -25,6 +25,9 @@ static void usage(FILE *out)
 		"Usage: keybridged [options]\n"
 		"  -c, --config FILE     swanctl.conf to load [" KB_DEFAULT_CONF
 		"]\n"
+		"      --confdir DIR     swanctl directory (x509/, x509ca/, "
+		"private/, ...)\n"
+		"                        [the directory of the config file]\n"
 		"      --check-config    check the configuration, report every "
 		"problem, exit 0/1\n"
 		"  -f, --foreground      stay in the foreground, log to stderr "
@@ -53,10 +56,11 @@ static void usage(FILE *out)
 
 /* --check-config: what the daemon would load with kernel backend `kops`,
  * and every problem found. */
-static int check_config(const char *path, const struct kernel_ops *kops)
+static int check_config(const char *path, const char *confdir,
+			const struct kernel_ops *kops)
 {
 	struct conf_diag diag = { 0 };
-	struct kb_config *cfg = config_load_file(path, &diag);
+	struct kb_config *cfg = config_load_file_dir(path, confdir, &diag);
 	struct conns conns = { 0 };
 	struct kernel_caps caps;
 	struct conns_opts copts = { kops->name, &caps, path };
@@ -107,11 +111,13 @@ int main(int argc, char **argv)
 		OPT_KERNEL,
 		OPT_BPF,
 		OPT_VICI,
-		OPT_LOCK
+		OPT_LOCK,
+		OPT_CONFDIR
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "confdir", required_argument, NULL, OPT_CONFDIR },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
@@ -142,6 +148,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': opts.conf_path = optarg; break;
 		case OPT_CHECK: check = true; break;
+		case OPT_CONFDIR: opts.confdir = optarg; break;
 		case 'f': break; /* keybridged never forks */
 		case 'l':
 			opts.log_level = log_level_parse(optarg);
@@ -193,6 +200,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return check_config(opts.conf_path, kops);
+		return check_config(opts.conf_path, opts.confdir, kops);
 	return daemon_main(&opts);
 }

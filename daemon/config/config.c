@@ -48,6 +48,9 @@ enum vtype {
 	V_ID,		 /* struct kb_auth_round */
 	V_FILES,	 /* char[][PATH], count at off2, dir in names */
 	V_START,	 /* unsigned start_action bits */
+	V_UPDOWN,	 /* char[KB_CONF_UPDOWN_MAX], an executable + args */
+	V_SEND_CERT,	 /* enum kb_send_cert, only what the engine does */
+	V_SEND_CERTREQ,	 /* bool, only what the engine does */
 };
 
 struct enum_name {
@@ -131,6 +134,8 @@ static const struct key_def conn_keys[] = {
 	{ "mobike", V_MOBIKE, CONN(mobike), 0, NULL },
 	{ "fragmentation", V_ENUM, CONN(fragmentation), 0, frag_names },
 	{ "childless", V_ENUM, CONN(childless), 0, childless_names },
+	{ "send_cert", V_SEND_CERT, CONN(send_cert), 0, NULL },
+	{ "send_certreq", V_SEND_CERTREQ, CONN(send_certreq), 0, NULL },
 };
 
 static const struct key_def local_keys[] = {
@@ -169,63 +174,64 @@ static const struct key_def child_keys[] = {
 	{ "inactivity", V_TIME, CHILD(inactivity), 0, NULL },
 };
 
-/* swanctl.conf(5) keys keybridge does not implement: named as such rather
- * than as unknown, so operators migrating from strongSwan see why. */
-static const char *const swanctl_only[] = {
-	"vips",
-	"aggressive",
-	"pull",
-	"dscp",
-	"send_certreq",
-	"send_cert",
-	"ppk_id",
-	"ppk_required",
-	"reauth_time",
-	"pools",
-	"if_id_in",
-	"if_id_out",
-	"mediation",
-	"mediated_by",
-	"mediation_peer",
+/* Keys strongSwan's swanctl.conf(5) defines (5.9.8, and 6.0's icmp,
+ * per_cpu_sas and ocsp) that keybridge does not implement, per section:
+ * named "not supported by keybridge" rather than unknown, so operators
+ * migrating from strongSwan see why. A key of another section is
+ * unknown here, as it is to strongSwan. */
+static const char *const conn_unsupported[] = {
+	"vips",		  "aggressive",	  "pull",	 "dscp",
+	"ppk_id",	  "ppk_required", "reauth_time", "pools",
+	"if_id_in",	  "if_id_out",	  "mediation",	 "mediated_by",
+	"mediation_peer", "ocsp",
+};
+static const char *const local_unsupported[] = {
 	"round",
 	"eap_id",
 	"aaa_id",
 	"xauth_id",
-	"groups",
-	"cert_policy",
-	"ca_id",
-	"revocation",
-	"ah_proposals",
-	"sha256_96",
-	"updown",
-	"hostaccess",
-	"policies",
-	"policies_fwd_out",
-	"ipcomp",
-	"reqid",
-	"priority",
-	"interface",
-	"mark_in",
-	"mark_in_sa",
-	"mark_out",
-	"set_mark_in",
-	"set_mark_out",
-	"label",
-	"label_mode",
-	"tfc_padding",
-	"hw_offload",
-	"copy_df",
-	"copy_ecn",
-	"copy_dscp",
-	"per_cpu_sas",
-	"ocsp",
-	"local_addrs6",
+};
+static const char *const remote_unsupported[] = {
+	"round", "eap_id", "groups", "cert_policy", "ca_id", "revocation",
+};
+static const char *const child_unsupported[] = {
+	"ah_proposals", "sha256_96",   "policies",   "policies_fwd_out",
+	"ipcomp",	"reqid",       "priority",   "interface",
+	"mark_in",	"mark_in_sa",  "mark_out",   "set_mark_in",
+	"set_mark_out", "if_id_in",    "if_id_out",  "label",
+	"label_mode",	"tfc_padding", "hw_offload", "copy_df",
+	"copy_ecn",	"copy_dscp",   "icmp",	     "per_cpu_sas",
+	"updown",	"hostaccess",
 };
 
-static bool is_swanctl_only(const char *key)
+/* The keys of one kind of section: what keybridge reads, and what only
+ * strongSwan does. */
+struct section_kind {
+	const char *doc; /* "connections.<conn>", for config_each_*key */
+	const struct key_def *defs;
+	size_t n;
+	const char *const *unsupported;
+	size_t n_unsupported;
+};
+
+#define KIND(doc, defs, unsup)                                                 \
+	{                                                                      \
+		doc, defs, COUNT(defs), unsup, COUNT(unsup)                    \
+	}
+
+static const struct section_kind conn_kind =
+	KIND("connections.<conn>", conn_keys, conn_unsupported);
+static const struct section_kind local_kind =
+	KIND("connections.<conn>.local", local_keys, local_unsupported);
+static const struct section_kind remote_kind =
+	KIND("connections.<conn>.remote", remote_keys, remote_unsupported);
+static const struct section_kind child_kind = KIND(
+	"connections.<conn>.children.<child>", child_keys, child_unsupported);
+
+static bool is_unsupported(const struct section_kind *k, const char *key)
 {
-	for (size_t i = 0; i < COUNT(swanctl_only); i++)
-		if (strcmp(swanctl_only[i], key) == 0)
+	for (size_t i = 0; k && i < k->n_unsupported; i++)
+		if (strcmp(k->unsupported[i], key) == 0)
 			return true;
 	return false;
 }
@@ -276,9 +282,9 @@ static void bad_section(struct load *ld, const struct conf_section *s,
 }
 
 static void unknown_key(struct load *ld, const struct conf_section *s,
-			const struct conf_kv *kv)
+			const struct conf_kv *kv, const struct section_kind *k)
 {
-	if (is_swanctl_only(kv->key))
+	if (is_unsupported(k, kv->key))
 		bad_kv(ld, s, kv, "not supported by keybridge");
 	else
 		bad_kv(ld, s, kv, "unknown key");
@@ -344,8 +350,11 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 	int kind, h;
 	uint64_t bits;
 
+	/* strongSwan's: EAP, XAuth, constraints on the whole chain (ike:),
+	 * NULL authentication, explicit RSASSA-PSS (rsa/pss) and BLISS */
 	if (strncmp(s, "eap", 3) == 0 || strncmp(s, "xauth", 5) == 0 ||
-	    strncmp(s, "ike:", 4) == 0 || strcmp(s, "null") == 0) {
+	    strncmp(s, "ike:", 4) == 0 || strcmp(s, "null") == 0 ||
+	    strchr(s, '/') || strncmp(s, "bliss", 5) == 0) {
 		snprintf(err, errlen, "'%s' is not supported by keybridge", s);
 		return -EINVAL;
 	}
@@ -545,6 +554,35 @@ static void set_number(struct load *ld, const struct conf_section *s,
 	}
 }
 
+/* updown = PATH [ARGS]: strongSwan hands the line to /bin/sh; the
+ * program (the first word) must be executable now, so that a check finds
+ * a missing or non-executable script before a tunnel comes up. */
+static void set_updown(struct load *ld, const struct conf_section *s,
+		       const struct conf_kv *kv, char *field)
+{
+	char prog[KB_CONF_PATH_MAX];
+	size_t n = strcspn(kv->value, " \t");
+
+	if (strlen(kv->value) >= KB_CONF_UPDOWN_MAX) {
+		bad_kv(ld, s, kv, "longer than %d characters",
+		       KB_CONF_UPDOWN_MAX - 1);
+		return;
+	}
+	if (n >= sizeof(prog) || kv->value[0] != '/') {
+		bad_kv(ld, s, kv, "'%.*s' is not an absolute path to a program",
+		       (int)(n < 200 ? n : 200), kv->value);
+		return;
+	}
+	memcpy(prog, kv->value, n);
+	prog[n] = '\0';
+	if (access(prog, X_OK) < 0) {
+		bad_kv(ld, s, kv, "cannot execute '%s': %s", prog,
+		       strerror(errno));
+		return;
+	}
+	strcpy(field, kv->value);
+}
+
 /* Values that are words: enums, booleans, start_action, proposals. */
 static void set_word(struct load *ld, const struct conf_section *s,
 		     const struct conf_kv *kv, const struct key_def *d,
@@ -576,6 +614,34 @@ static void set_word(struct load *ld, const struct conf_section *s,
 		else
 			*(bool *)field = b;
 		return;
+	case V_SEND_CERT:
+		/* The engine sends its certificate in every IKE_AUTH */
+		if (strcmp(v, "always") == 0)
+			*(enum kb_send_cert *)field = KB_SEND_CERT_ALWAYS;
+		else if (strcmp(v, "ifasked") == 0 || strcmp(v, "never") == 0)
+			bad_kv(ld, s, kv,
+			       "'%s' is not supported by keybridge yet: it "
+			       "sends its certificate in every IKE_AUTH "
+			       "(send_cert = always)",
+			       v);
+		else
+			bad_kv(ld, s, kv,
+			       "expected always, ifasked or never, not '%s'",
+			       v);
+		return;
+	case V_SEND_CERTREQ:
+		/* The engine requests a certificate whenever it trusts a CA */
+		if (conf_value_bool(v, &b) < 0)
+			bad_kv(ld, s, kv, "expected yes or no, not '%s'", v);
+		else if (!b)
+			bad_kv(ld, s, kv,
+			       "'no' is not supported by keybridge yet: it "
+			       "sends CERTREQ whenever it expects a "
+			       "certificate from a CA it trusts");
+		else
+			*(bool *)field = b;
+		return;
+	case V_UPDOWN: set_updown(ld, s, kv, (char *)field); return;
 	case V_START:
 		if (parse_start(v, (unsigned *)field) < 0)
 			bad_kv(ld, s, kv,
@@ -637,15 +703,15 @@ static int set_key(struct load *ld, const struct conf_section *s,
 /* Reads every key of `s` by table; returns a bitmask of the keys set (with
  * a value). */
 static uint32_t set_keys(struct load *ld, const struct conf_section *s,
-			 const struct key_def *defs, size_t n, uint8_t *base)
+			 const struct section_kind *k, uint8_t *base)
 {
 	uint32_t set = 0;
 
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
-		int i = set_key(ld, s, kv, defs, n, base);
+		int i = set_key(ld, s, kv, k->defs, k->n, base);
 
 		if (i < 0)
-			unknown_key(ld, s, kv);
+			unknown_key(ld, s, kv, k);
 		else if (kv->value)
 			set |= 1u << i;
 	}
@@ -736,7 +802,10 @@ static void load_child(struct load *ld, const struct conf_section *s,
 	c->dpd_action = KB_ACTION_NONE; /* "clear" */
 	c->rekey_time = 3600;		/* swanctl.conf(5): 1h */
 	c->replay_window = 32;
-	set = set_keys(ld, s, child_keys, COUNT(child_keys), (uint8_t *)c);
+	snprintf(c->src_file, sizeof(c->src_file), "%s",
+		 s->file ? s->file : "");
+	c->src_line = s->line;
+	set = set_keys(ld, s, &child_kind, (uint8_t *)c);
 	for (struct conf_section *sub = s->subs; sub; sub = sub->next)
 		bad_section(ld, sub, "unknown section");
 #define CS(k) IS_SET(set, child_keys, k)
@@ -760,7 +829,7 @@ static void load_children(struct load *ld, const struct conf_section *s,
 			  struct kb_conn *conn)
 {
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
-		unknown_key(ld, s, kv);
+		unknown_key(ld, s, kv, NULL);
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next) {
 		struct kb_child *c;
@@ -775,13 +844,18 @@ static void load_children(struct load *ld, const struct conf_section *s,
 	}
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void load_round(struct load *ld, const struct conf_section *s,
 		       struct kb_auth_round *r, bool remote)
 {
-	set_keys(ld, s, remote ? remote_keys : local_keys,
-		 remote ? COUNT(remote_keys) : COUNT(local_keys), (uint8_t *)r);
+	set_keys(ld, s, remote ? &remote_kind : &local_kind, (uint8_t *)r);
 	for (struct conf_section *sub = s->subs; sub; sub = sub->next) {
-		if (strncmp(sub->name, "cert", 4) == 0)
+		if (has_prefix(sub->name, "cert") ||
+		    (remote && has_prefix(sub->name, "cacert")))
 			bad_section(ld, sub,
 				    "certificate sections are not "
 				    "supported by keybridge (use "
@@ -789,11 +863,6 @@ static void load_round(struct load *ld, const struct conf_section *s,
 		else
 			bad_section(ld, sub, "unknown section");
 	}
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 static void conn_sub(struct load *ld, const struct conf_section *sub,
@@ -819,6 +888,7 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 		      struct kb_conn *c)
 {
 	uint32_t set;
+	size_t errors;
 
 	snprintf(c->name, sizeof(c->name), "%s", s->name);
 	c->n_local_addrs = c->n_remote_addrs = 1; /* %any */
@@ -829,7 +899,14 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 	c->fragmentation = KB_FRAG_YES;
 	c->local.auth = c->remote.auth = KB_AUTH_PUBKEY;
 	strcpy(c->remote.id, "%any");
-	set = set_keys(ld, s, conn_keys, COUNT(conn_keys), (uint8_t *)c);
+	c->send_cert = KB_SEND_CERT_ALWAYS; /* what keybridge does */
+	c->send_certreq = true;
+	snprintf(c->src_file, sizeof(c->src_file), "%s",
+		 s->file ? s->file : "");
+	c->src_line = s->line;
+	errors = conf_diag_errors(ld->diag);
+	set = set_keys(ld, s, &conn_kind, (uint8_t *)c);
+	c->mobike_set = IS_SET(set, conn_keys, "mobike");
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next)
 		conn_sub(ld, sub, c);
@@ -857,6 +934,7 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 				    "address or DNS name to initiate to",
 				    c->children[i].name);
 	}
+	c->n_errors = (unsigned)(conf_diag_errors(ld->diag) - errors);
 }
 
 static void load_connections(struct load *ld, const struct conf_section *s)
@@ -864,7 +942,7 @@ static void load_connections(struct load *ld, const struct conf_section *s)
 	struct kb_config *cfg = ld->cfg;
 
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
-		unknown_key(ld, s, kv);
+		unknown_key(ld, s, kv, NULL);
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next) {
 		struct kb_conn *c;
@@ -915,25 +993,47 @@ static void load_ike_secret(struct load *ld, const struct conf_section *s,
 			else
 				strcpy(sec->ids[sec->n_ids++], kv->value);
 		} else {
-			unknown_key(ld, s, kv);
+			unknown_key(ld, s, kv, NULL);
 		}
 	}
 	if (!have_secret && !conf_tree_kv(s, "secret"))
 		bad_section(ld, s, "has no 'secret'");
 }
 
-/* secrets.private<suffix> { file = ..., secret = ... } */
+static const char *const key_kind_names[KB_KEY_KINDS] = {
+	"private", "rsa", "ecdsa", "pkcs8", "pkcs12",
+};
+
+const char *config_key_kind_name(enum kb_key_kind kind)
+{
+	return kind < KB_KEY_KINDS ? key_kind_names[kind] : "?";
+}
+
+/* The kind of key secret a secrets subsection name starts with, or -1.
+ * "pkcs12" before "pkcs1…" would matter only for made-up names. */
+static int key_kind_of(const char *name)
+{
+	for (int k = KB_KEY_KINDS - 1; k >= 0; k--)
+		if (has_prefix(name, key_kind_names[k]))
+			return k;
+	return -1;
+}
+
+/* secrets.private<suffix> { file = ..., secret = ... }, and rsa, ecdsa,
+ * pkcs8, pkcs12 alike: the passphrase of one file of that directory. */
 static void load_private_secret(struct load *ld, const struct conf_section *s,
 				struct kb_private_secret *sec)
 {
 	snprintf(sec->name, sizeof(sec->name), "%s", s->name);
+	sec->kind = (enum kb_key_kind)key_kind_of(s->name);
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
 		int rc;
 
 		if (!kv->value)
 			continue;
 		if (strcmp(kv->key, "file") == 0) {
-			rc = resolve_file(ld, kv->value, "private", sec->file,
+			rc = resolve_file(ld, kv->value,
+					  key_kind_names[sec->kind], sec->file,
 					  sizeof(sec->file));
 			if (rc < 0)
 				bad_kv(ld, s, kv, "cannot read '%s': %s",
@@ -948,7 +1048,7 @@ static void load_private_secret(struct load *ld, const struct conf_section *s,
 				       "bytes)",
 				       KB_CONF_SECRET_MAX);
 		} else {
-			unknown_key(ld, s, kv);
+			unknown_key(ld, s, kv, NULL);
 		}
 	}
 	if (!sec->file[0] && !conf_tree_kv(s, "file"))
@@ -957,13 +1057,12 @@ static void load_private_secret(struct load *ld, const struct conf_section *s,
 
 static void load_secrets(struct load *ld, const struct conf_section *s)
 {
-	static const char *const others[] = { "eap",   "xauth",	 "ntlm",
-					      "ppk",   "rsa",	 "ecdsa",
-					      "pkcs8", "pkcs12", "token" };
+	static const char *const others[] = { "eap", "xauth", "ntlm", "ppk",
+					      "token" };
 	struct kb_config *cfg = ld->cfg;
 
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
-		unknown_key(ld, s, kv);
+		unknown_key(ld, s, kv, NULL);
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next) {
 		bool other = false;
@@ -980,7 +1079,7 @@ static void load_secrets(struct load *ld, const struct conf_section *s)
 			load_ike_secret(ld, sub, &p[cfg->n_ike_secrets++]);
 			continue;
 		}
-		if (has_prefix(sub->name, "private")) {
+		if (key_kind_of(sub->name) >= 0) {
 			struct kb_private_secret *p =
 				grow(ld, cfg->private_secrets,
 				     cfg->n_private_secrets, sizeof(*p));
@@ -994,18 +1093,18 @@ static void load_secrets(struct load *ld, const struct conf_section *s)
 		for (size_t i = 0; i < COUNT(others); i++)
 			other |= has_prefix(sub->name, others[i]);
 		bad_section(ld, sub,
-			    other ? "this kind of secret is not supported by "
-				    "keybridge (ike<suffix> and "
-				    "private<suffix> are)"
-				  : "unknown kind of secret (ike<suffix> or "
-				    "private<suffix>)");
+			    other ? "not supported by keybridge (ike, "
+				    "private, rsa, ecdsa, pkcs8 and pkcs12 "
+				    "secrets are)"
+				  : "unknown kind of secret (ike, private, "
+				    "rsa, ecdsa, pkcs8 or pkcs12<suffix>)");
 	}
 }
 
 static void load_root(struct load *ld, const struct conf_section *root)
 {
 	for (struct conf_kv *kv = root->kvs; kv; kv = kv->next)
-		unknown_key(ld, root, kv);
+		unknown_key(ld, root, kv, NULL);
 	for (struct conf_section *s = root->subs; s && !ld->oom; s = s->next) {
 		if (strcmp(s->name, "connections") == 0)
 			load_connections(ld, s);
@@ -1022,7 +1121,7 @@ static void load_root(struct load *ld, const struct conf_section *root)
 }
 
 static struct kb_config *load_tree(struct conf_tree *tree, const char *name,
-				   struct conf_diag *diag)
+				   const char *confdir, struct conf_diag *diag)
 {
 	struct kb_config *cfg;
 	struct load ld = { .diag = diag };
@@ -1038,7 +1137,8 @@ static struct kb_config *load_tree(struct conf_tree *tree, const char *name,
 		conf_tree_free(tree);
 		return NULL;
 	}
-	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dirname(copy));
+	snprintf(cfg->dir, sizeof(cfg->dir), "%s",
+		 confdir ? confdir : dirname(copy));
 	free(copy);
 	ld.cfg = cfg;
 	load_root(&ld, &tree->root);
@@ -1051,16 +1151,22 @@ static struct kb_config *load_tree(struct conf_tree *tree, const char *name,
 	return cfg;
 }
 
+struct kb_config *config_load_file_dir(const char *path, const char *confdir,
+				       struct conf_diag *diag)
+{
+	return load_tree(conf_tree_parse_file(path, diag), path, confdir, diag);
+}
+
 struct kb_config *config_load_file(const char *path, struct conf_diag *diag)
 {
-	return load_tree(conf_tree_parse_file(path, diag), path, diag);
+	return config_load_file_dir(path, NULL, diag);
 }
 
 struct kb_config *config_load_string(const char *text, size_t len,
 				     const char *name, struct conf_diag *diag)
 {
 	return load_tree(conf_tree_parse_string(text, len, name, diag), name,
-			 diag);
+			 NULL, diag);
 }
 
 void config_free(struct kb_config *cfg)
@@ -1120,6 +1226,68 @@ void config_each_key(void (*fn)(const char *name, void *arg), void *arg)
 		COUNT(child_keys), fn, arg);
 	fn("secrets.ike<suffix>.id<suffix>", arg);
 	fn("secrets.ike<suffix>.secret", arg);
-	fn("secrets.private<suffix>.file", arg);
-	fn("secrets.private<suffix>.secret", arg);
+	for (int k = 0; k < KB_KEY_KINDS; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "secrets.%s<suffix>.file",
+			 key_kind_names[k]);
+		fn(name, arg);
+		snprintf(name, sizeof(name), "secrets.%s<suffix>.secret",
+			 key_kind_names[k]);
+		fn(name, arg);
+	}
+}
+
+static void each_swanctl_of(const struct section_kind *k,
+			    void (*fn)(const char *, bool, void *), void *arg)
+{
+	char name[128];
+
+	for (size_t i = 0; i < k->n; i++) {
+		snprintf(name, sizeof(name), "%s.%s", k->doc, k->defs[i].name);
+		fn(name, true, arg);
+	}
+	for (size_t i = 0; i < k->n_unsupported; i++) {
+		snprintf(name, sizeof(name), "%s.%s", k->doc,
+			 k->unsupported[i]);
+		fn(name, false, arg);
+	}
+}
+
+void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
+					void *arg),
+			     void *arg)
+{
+	static const char *const sections[] = {
+		"connections.<conn>.local<suffix>",
+		"connections.<conn>.remote<suffix>",
+		"connections.<conn>.local.cert<suffix>",
+		"connections.<conn>.remote.cert<suffix>",
+		"connections.<conn>.remote.cacert<suffix>",
+		"secrets.eap<suffix>",
+		"secrets.xauth<suffix>",
+		"secrets.ntlm<suffix>",
+		"secrets.ppk<suffix>",
+		"secrets.token<suffix>",
+		"pools",
+		"authorities",
+	};
+	char name[128];
+
+	each_swanctl_of(&conn_kind, fn, arg);
+	each_swanctl_of(&local_kind, fn, arg);
+	each_swanctl_of(&remote_kind, fn, arg);
+	each_swanctl_of(&child_kind, fn, arg);
+	fn("secrets.ike<suffix>.id<suffix>", true, arg);
+	fn("secrets.ike<suffix>.secret", true, arg);
+	for (int k = 0; k < KB_KEY_KINDS; k++) {
+		snprintf(name, sizeof(name), "secrets.%s<suffix>.file",
+			 key_kind_names[k]);
+		fn(name, true, arg);
+		snprintf(name, sizeof(name), "secrets.%s<suffix>.secret",
+			 key_kind_names[k]);
+		fn(name, true, arg);
+	}
+	for (size_t i = 0; i < COUNT(sections); i++)
+		fn(sections[i], false, arg);
 }

@@ -37,6 +37,7 @@ enum {
 	KB_CONF_PATH_MAX = 512,	   /* file names */
 	KB_CONF_SECRET_MAX = 256,  /* decoded pre-shared key bytes */
 	KB_CONF_FQDN_MAX = 254,	   /* DNS name + NUL */
+	KB_CONF_UPDOWN_MAX = 1024, /* updown command line */
 };
 
 /* One entry of local_addrs / remote_addrs. Addresses are in network byte
@@ -157,6 +158,21 @@ struct kb_child {
 	uint64_t rekey_packets, life_packets, rand_packets;
 	uint32_t replay_window;
 	uint64_t inactivity; /* s without traffic before closing; 0 = never */
+	/* updown = PATH [ARGS]: run through /bin/sh -c as strongSwan does;
+	 * "" for none. hostaccess sets PLUTO_HOST_ACCESS for it. */
+	char updown[KB_CONF_UPDOWN_MAX];
+	bool hostaccess;
+	/* Not settings: where the section starts (for messages), left out of
+	 * a reload's comparison (conns.c hashes up to here). */
+	char src_file[KB_CONF_PATH_MAX];
+	int src_line;
+};
+
+/* send_cert (RFC 7296 §3.6) and send_certreq (§3.7). */
+enum kb_send_cert {
+	KB_SEND_CERT_ALWAYS,
+	KB_SEND_CERT_IFASKED,
+	KB_SEND_CERT_NEVER
 };
 
 struct kb_conn {
@@ -175,9 +191,18 @@ struct kb_conn {
 	bool mobike;
 	enum kb_frag fragmentation;
 	enum kb_childless childless;
+	enum kb_send_cert send_cert;
+	bool send_certreq;
 	struct kb_auth_round local, remote;
 	size_t n_children;
 	struct kb_child *children;
+	/* Not settings (after `children`, outside a reload's comparison):
+	 * where the section starts, whether mobike was written, and how many
+	 * errors were found inside it (such a connection is not loaded). */
+	char src_file[KB_CONF_PATH_MAX];
+	int src_line;
+	bool mobike_set;
+	unsigned n_errors;
 };
 
 /* secrets { ike<suffix> { id<suffix> = ..., secret = ... } } */
@@ -189,10 +214,25 @@ struct kb_ike_secret {
 	uint8_t secret[KB_CONF_SECRET_MAX];
 };
 
-/* secrets { private<suffix> { file = ..., secret = ... } } */
+/* Kinds of key files, each with its swanctl directory and secrets
+ * section: secrets { private<suffix> { file = ..., secret = ... } },
+ * rsa<suffix>, ecdsa<suffix>, pkcs8<suffix>, pkcs12<suffix> alike. */
+enum kb_key_kind {
+	KB_KEY_PRIVATE,
+	KB_KEY_RSA,
+	KB_KEY_ECDSA,
+	KB_KEY_PKCS8,
+	KB_KEY_PKCS12,
+	KB_KEY_KINDS
+};
+
+/* "private", "rsa", ... : the directory and the secrets section prefix. */
+const char *config_key_kind_name(enum kb_key_kind kind);
+
 struct kb_private_secret {
 	char name[KB_CONF_NAME_MAX];
-	char file[KB_CONF_PATH_MAX]; /* resolved against <confdir>/private */
+	enum kb_key_kind kind;
+	char file[KB_CONF_PATH_MAX]; /* resolved against <confdir>/<kind> */
 	size_t secret_len;	     /* passphrase, 0 if none */
 	uint8_t secret[KB_CONF_SECRET_MAX];
 };
@@ -210,6 +250,13 @@ struct kb_config {
  * was valid, so callers decide with conf_diag_errors(diag) whether to use
  * it. Returns NULL only when out of memory. */
 struct kb_config *config_load_file(const char *path, struct conf_diag *diag)
+	__attribute__((warn_unused_result));
+
+/* As config_load_file, with the swanctl directory (x509/, private/, ...)
+ * `confdir` instead of the directory of `path` (NULL: that one), as
+ * keybridged --confdir. */
+struct kb_config *config_load_file_dir(const char *path, const char *confdir,
+				       struct conf_diag *diag)
 	__attribute__((warn_unused_result));
 
 /* Same from memory; `name` names the text in messages and its directory
@@ -234,5 +281,13 @@ const struct kb_child *config_child(const struct kb_conn *conn,
  * "secrets.ike<suffix>.id<suffix>", ... (doc/configuration.md has one
  * table row per name; a test keeps the two in step). */
 void config_each_key(void (*fn)(const char *name, void *arg), void *arg);
+
+/* Calls fn once per key and section of strongSwan's swanctl.conf(5)
+ * (5.9.8, plus the keys 6.0 added), named as in config_each_key, with
+ * `supported` false for those keybridge refuses as "not supported by
+ * keybridge". doc/configuration.md lists them all. */
+void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
+					void *arg),
+			     void *arg);
 
 #endif

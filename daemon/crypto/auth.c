@@ -3,11 +3,14 @@
 #include "crypto/auth.h"
 
 #include <openssl/bio.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +97,8 @@ static const char *const scheme_name[] = { AUTH_SIG_SCHEMES(AUTH_SIG_NAME) };
 
 /* ---- keys and certificates ---- */
 
+enum { KB_PASS_MAX = 256 }; /* PKCS#12 passwords, as KB_CONF_SECRET_MAX */
+
 /* Refuses to prompt for a passphrase: the daemon has no terminal. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -128,23 +133,131 @@ int auth_key_load_private(const char *path, struct auth_key **out)
 	return key_wrap(pkey, out);
 }
 
+static int cert_wrap(X509 *x, struct auth_cert **out);
+
+/* Decodes a key of `selection` from any format OpenSSL knows (PEM, DER,
+ * PKCS#8, traditional, SPKI, PKCS#1), with a passphrase callback. */
+static EVP_PKEY *key_decode(BIO *b, int selection, pem_password_cb *cb,
+			    void *arg)
+{
+	EVP_PKEY *pkey = NULL;
+	OSSL_DECODER_CTX *d = OSSL_DECODER_CTX_new_for_pkey(
+		&pkey, NULL, NULL, NULL, selection, NULL, NULL);
+
+	if (d && cb)
+		OSSL_DECODER_CTX_set_pem_password_cb(d, cb, arg);
+	if (!d || !OSSL_DECODER_from_bio(d, b)) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	OSSL_DECODER_CTX_free(d);
+	ERR_clear_error();
+	return pkey;
+}
+
+static X509 *cert_decode(BIO *b)
+{
+	X509 *x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL);
+
+	if (!x && BIO_reset(b) == 0)
+		x = d2i_X509_bio(b, NULL);
+	ERR_clear_error();
+	return x;
+}
+
 int auth_key_load_public(const char *path, struct auth_key **out)
 {
-	BIO *b = path ? BIO_new_file(path, "r") : NULL;
+	BIO *b = path ? BIO_new_file(path, "rb") : NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *x;
 
 	if (b)
-		pkey = PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
-	if (!pkey)
-		ERR_clear_error(); /* not SPKI: try a certificate */
-	if (b && !pkey && BIO_reset(b) == 0 &&
-	    (x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL))) {
+		pkey = key_decode(b, EVP_PKEY_PUBLIC_KEY, no_passphrase, NULL);
+	if (b && !pkey && BIO_reset(b) == 0 && (x = cert_decode(b))) {
 		pkey = X509_get_pubkey(x);
 		X509_free(x);
 	}
 	BIO_free(b);
 	return key_wrap(pkey, out);
+}
+
+struct pass_state {
+	const uint8_t *pass;
+	size_t len;
+	bool asked;
+};
+
+static int pass_give(char *buf, int size, int rwflag, void *u)
+{
+	struct pass_state *st = u;
+
+	(void)rwflag;
+	st->asked = true;
+	if (!st->pass || st->len > (size_t)size)
+		return -1;
+	memcpy(buf, st->pass, st->len);
+	return (int)st->len;
+}
+
+int auth_key_load_private_pass(const char *path, const uint8_t *pass,
+			       size_t pass_len, struct auth_key **out)
+{
+	struct pass_state st = { pass, pass_len, false };
+	BIO *b = path ? BIO_new_file(path, "rb") : NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (b)
+		pkey = key_decode(b, EVP_PKEY_KEYPAIR, pass_give, &st);
+	BIO_free(b);
+	if (!pkey && st.asked)
+		return CRYPTO_E_KEY_PASSPHRASE;
+	return key_wrap(pkey, out);
+}
+
+int auth_pkcs12_load(const char *path, const uint8_t *pass, size_t pass_len,
+		     struct auth_key **key, struct auth_cert **cert)
+{
+	BIO *b = path ? BIO_new_file(path, "rb") : NULL;
+	PKCS12 *p12 = b ? d2i_PKCS12_bio(b, NULL) : NULL;
+	char pw[KB_PASS_MAX + 1];
+	EVP_PKEY *pkey = NULL;
+	X509 *x = NULL;
+	int r = CRYPTO_E_KEY_LOAD;
+
+	BIO_free(b);
+	*key = NULL;
+	*cert = NULL;
+	if (!p12 || pass_len > KB_PASS_MAX)
+		goto out;
+	if (pass)
+		memcpy(pw, pass, pass_len);
+	pw[pass ? pass_len : 0] = '\0';
+	/* PKCS#12 allows an empty and an absent password alike */
+	if (!PKCS12_verify_mac(p12, pw, -1) &&
+	    !(!pass && PKCS12_verify_mac(p12, NULL, 0))) {
+		r = CRYPTO_E_KEY_PASSPHRASE;
+		goto out;
+	}
+	if (!PKCS12_parse(p12, pw, &pkey, &x, NULL) || !pkey || !x)
+		goto out;
+	if ((r = key_wrap(pkey, key)) == 0 && (r = cert_wrap(x, cert)) != 0) {
+		auth_key_free(*key);
+		*key = NULL;
+	}
+	pkey = NULL;
+	x = NULL;
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	EVP_PKEY_free(pkey);
+	X509_free(x);
+	PKCS12_free(p12);
+	ERR_clear_error();
+	return r;
+}
+
+bool auth_key_public_eq(const struct auth_key *a, const struct auth_key *b)
+{
+	return a && b && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
 }
 
 void auth_key_free(struct auth_key *key)
@@ -179,8 +292,8 @@ static int cert_wrap(X509 *x, struct auth_cert **out)
 
 int auth_cert_load(const char *path, struct auth_cert **out)
 {
-	BIO *b = path ? BIO_new_file(path, "r") : NULL;
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, no_passphrase, NULL) : NULL;
+	BIO *b = path ? BIO_new_file(path, "rb") : NULL;
+	X509 *x = b ? cert_decode(b) : NULL;
 
 	BIO_free(b);
 	return cert_wrap(x, out);
@@ -212,6 +325,35 @@ int auth_cert_der(const struct auth_cert *cert, const uint8_t **der,
 int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
 {
 	return key_wrap(X509_get_pubkey(cert->x509), out);
+}
+
+bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,
+			const uint8_t *data, size_t len)
+{
+	X509 *x = cert->x509;
+	const char *d = (const char *)data;
+	uint8_t *dn = NULL;
+	int n;
+	bool ok = false;
+
+	switch (type) {
+	case ID_DER_ASN1_DN:
+		n = i2d_X509_NAME(X509_get_subject_name(x), &dn);
+		ok = n > 0 && (size_t)n == len && !memcmp(dn, data, len);
+		OPENSSL_free(dn);
+		break;
+	case ID_FQDN: ok = X509_check_host(x, d, len, 0, NULL) == 1; break;
+	case ID_RFC822_ADDR: ok = X509_check_email(x, d, len, 0) == 1; break;
+	case ID_IPV4_ADDR:
+	case ID_IPV6_ADDR: ok = X509_check_ip(x, data, len, 0) == 1; break;
+	}
+	ERR_clear_error();
+	return ok;
+}
+
+bool auth_cert_is_ca(const struct auth_cert *cert)
+{
+	return X509_check_ca(cert->x509) > 0;
 }
 
 void auth_cert_free(struct auth_cert *cert)

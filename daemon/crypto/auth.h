@@ -49,15 +49,35 @@ struct auth_cert;
 int auth_key_load_private(const char *path, struct auth_key **out)
 	__attribute__((warn_unused_result));
 
-/* Loads a PEM public key (SubjectPublicKeyInfo) or the key of the first PEM
- * certificate in the file. 0 or CRYPTO_E_KEY_LOAD. */
+/* Loads a public key (SubjectPublicKeyInfo or PKCS#1 RSA) or the key of
+ * the first certificate in the file, PEM or DER. 0 or CRYPTO_E_KEY_LOAD. */
 int auth_key_load_public(const char *path, struct auth_key **out)
 	__attribute__((warn_unused_result));
+
+/* Loads a private key file as swanctl's private/, rsa/, ecdsa/ and pkcs8/
+ * directories hold them: PEM or DER, PKCS#8 (encrypted or not) or
+ * traditional RSA/EC. `pass` (NULL: none) decrypts an encrypted one.
+ * 0, CRYPTO_E_KEY_LOAD (no key in it) or CRYPTO_E_KEY_PASSPHRASE
+ * (encrypted, and no passphrase or a wrong one). */
+int auth_key_load_private_pass(const char *path, const uint8_t *pass,
+			       size_t pass_len, struct auth_key **out)
+	__attribute__((warn_unused_result));
+
+/* Loads the key and the end-entity certificate of a PKCS#12 file (DER),
+ * with `pass` (NULL: try none). Same errors as above. */
+int auth_pkcs12_load(const char *path, const uint8_t *pass, size_t pass_len,
+		     struct auth_key **key, struct auth_cert **cert)
+	__attribute__((warn_unused_result));
+
+/* True if both keys have the same public key (a private key and the
+ * certificate or public key it belongs to). */
+bool auth_key_public_eq(const struct auth_key *a, const struct auth_key *b);
 
 /* Frees a key; auth_key_free(NULL) is fine. */
 void auth_key_free(struct auth_key *key);
 
-/* Loads the first PEM X.509 certificate of a file. 0 or CRYPTO_E_KEY_LOAD. */
+/* Loads the first X.509 certificate of a file, PEM or DER. 0 or
+ * CRYPTO_E_KEY_LOAD. */
 int auth_cert_load(const char *path, struct auth_cert **out)
 	__attribute__((warn_unused_result));
 
@@ -74,6 +94,15 @@ int auth_cert_der(const struct auth_cert *cert, const uint8_t **der,
  * certificate's validity or chain: that is the caller's trust policy. */
 int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
 	__attribute__((warn_unused_result));
+
+/* True if the certificate names identity `type` (ID_*) `data` (RFC 7296
+ * §3.5 ID payload data): its subject DN (DER), or a subjectAltName for
+ * FQDN, RFC822 and IP identities. */
+bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,
+			const uint8_t *data, size_t len);
+
+/* True if the certificate is a CA's (basicConstraints cA). */
+bool auth_cert_is_ca(const struct auth_cert *cert);
 
 /* Frees a certificate; auth_cert_free(NULL) is fine. */
 void auth_cert_free(struct auth_cert *cert);

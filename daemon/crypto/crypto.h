@@ -64,7 +64,9 @@
 	/* PEM/DER key or certificate unreadable (local configuration) */       \
 	X(CRYPTO_E_KEY_LOAD, -5016, "key or certificate unreadable")            \
 	/* key log file could not be opened or written (local) */               \
-	X(CRYPTO_E_IO, -5017, "key log I/O error")
+	X(CRYPTO_E_IO, -5017, "key log I/O error")                              \
+	/* encrypted key or PKCS#12 file: passphrase missing or wrong */        \
+	X(CRYPTO_E_KEY_PASSPHRASE, -5018, "passphrase missing or wrong")
 
 #define CRYPTO_ERR_ENUM(sym, val, name) sym = val,
 enum crypto_err { CRYPTO_ERRORS(CRYPTO_ERR_ENUM) };

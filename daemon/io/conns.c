@@ -4,6 +4,7 @@
 #include "crypto/auth.h"
 #include "ike_iana.h"
 #include "io/conns_kernel.h"
+#include "io/creds.h"
 #include "kernel/kernel.h"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <netdb.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +28,30 @@ struct conns_ctx {
 	const struct conns *prev;   /* a reload's current table, or NULL */
 	uint32_t *next_reqid;
 	const struct conns_opts *opts; /* backend capabilities, or NULL */
+	struct creds *creds;	       /* the swanctl directory's */
 };
 
-#define conns_err(x, ...)                                                      \
-	conf_diag_add((x)->diag, NULL, 0, NULL, "conn " __VA_ARGS__)
+static void conns_say(const struct conns_ctx *x, struct conf_diag *d,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A message about connection x->conn, located at its section
+ * ("file:line: conn NAME: …") so the operator finds it. */
+static void conns_say(const struct conns_ctx *x, struct conf_diag *d,
+		      const char *fmt, ...)
+{
+	const struct kb_conn *c = x->conn;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_diag_add(d, c && c->src_file[0] ? c->src_file : NULL,
+		      c ? c->src_line : 0, NULL, "%s", msg);
+}
+
+#define conns_err(x, ...) conns_say((x), (x)->diag, "conn " __VA_ARGS__)
 
 static int conns_keep_key(struct conns_ctx *x, struct auth_key *key)
 {
@@ -308,12 +330,6 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 		       struct engine_conn *ec, struct engine_child_cfg *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (ch->mode != KB_MODE_TUNNEL && ch->mode != KB_MODE_TRANSPORT) {
-		conns_err(x,
-			  "%s: child %s: mode pass/drop is not supported yet",
-			  x->conn->name, ch->name);
-		return -ENOTSUP;
-	}
 	if (strlen(ch->name) >= sizeof(out->name)) {
 		conns_err(x, "%s: child name '%s' longer than %zu characters",
 			  x->conn->name, ch->name, sizeof(out->name) - 1);
@@ -369,24 +385,6 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	return 0;
 }
 
-/* Signs a fixed message with `priv` and verifies it with `pub`: true when
- * they are two halves of one key pair. */
-static bool conns_keys_pair(const struct auth_key *priv,
-			    const struct auth_key *pub)
-{
-	static const uint8_t msg[] = "keybridge key pair check";
-	struct auth_octets o = { .msg = msg, .msg_len = sizeof(msg) };
-	enum auth_sig_scheme scheme;
-	uint8_t sig[AUTH_DATA_MAX];
-	size_t len;
-
-	if (auth_sig_choose(priv, auth_hash_supported(), false, &scheme) ||
-	    auth_sig_make(priv, scheme, &o, sig, sizeof(sig), &len))
-		return false;
-	return auth_sig_check(pub, &o, sig, len, auth_hash_supported(), NULL) ==
-	       0;
-}
-
 /* The public key a round names: its first pubkeys or certs entry. */
 static int conns_round_public(struct conns_ctx *x,
 			      const struct kb_auth_round *r, const char *side,
@@ -413,38 +411,55 @@ static int conns_round_public(struct conns_ctx *x,
 	return 0;
 }
 
-/* Our private key: the one among secrets { private… } that pairs with the
- * configured public key. */
-static int conns_local_key(struct conns_ctx *x, struct engine_auth *a)
+/* Our key and certificate: the certificate or public key local names, or
+ * the certificate of x509/ (or pkcs12/) that names our identity, and the
+ * private key whose public key is its (swanctl loads them so). */
+static int conns_local_key(struct conns_ctx *x, struct engine_conn *ec)
 {
-	struct auth_key *pub, *priv = NULL;
-	int r = conns_round_public(x, &x->conn->local, "local", &pub);
+	const struct kb_auth_round *l = &x->conn->local;
+	const struct engine_id *id = &ec->local_auth.id;
+	struct creds_item *it = NULL, *priv;
+	struct auth_key *pub = NULL;
+	const char *what;
+	int r;
 
-	if (r)
-		return r;
-	for (size_t i = 0; i < x->cfg->n_private_secrets; i++) {
-		const char *path = x->cfg->private_secrets[i].file;
-
-		if (auth_key_load_private(path, &priv)) {
-			conns_err(x, "%s: cannot load private key '%s'",
-				  x->conn->name, path);
-			continue;
+	if (l->n_pubkeys || l->n_certs) {
+		if ((r = conns_round_public(x, l, "local", &pub)))
+			return r;
+		what = l->n_pubkeys ? l->pubkeys[0] : l->certs[0];
+	} else if (id->type) {
+		it = creds_cert_for_id(x->creds, id->type, id->data, id->len);
+		if (!it) {
+			conns_err(x,
+				  "%s: local: no certificate in %s/x509 or "
+				  "pkcs12 names identity '%s' (and local "
+				  "names no certs or pubkeys)",
+				  x->conn->name, x->cfg->dir, l->id);
+			return -ENOENT;
 		}
-		if (conns_keys_pair(priv, pub))
-			break;
-		auth_key_free(priv);
-		priv = NULL;
-	}
-	auth_key_free(pub);
-	if (!priv) {
+		it->used = true;
+		ec->local_auth.cert = it->cert;
+		what = it->path;
+	} else {
 		conns_err(x,
-			  "%s: no private key in secrets matches the local "
-			  "public key",
+			  "%s: local: public key authentication needs certs, "
+			  "pubkeys, or an id that a certificate in x509/ "
+			  "names",
 			  x->conn->name);
 		return -ENOENT;
 	}
-	a->key = priv;
-	return conns_keep_key(x, priv);
+	priv = creds_private_for(x->creds, pub ? pub : it->key);
+	auth_key_free(pub);
+	if (!priv) {
+		conns_err(x,
+			  "%s: local: no private key in private/, rsa/, "
+			  "ecdsa/, pkcs8/ or pkcs12/ (nor a file of "
+			  "secrets) matches '%s'",
+			  x->conn->name, what);
+		return -ENOENT;
+	}
+	ec->local_auth.key = priv->key;
+	return 0;
 }
 
 static bool conns_id_listed(const struct kb_ike_secret *s, const char *id)
@@ -505,11 +520,47 @@ static int conns_auth_local(struct conns_ctx *x, struct engine_conn *ec)
 		return 0;
 	}
 	ec->local_auth.method = ENGINE_AUTH_PUBKEY;
-	r = conns_local_key(x, &ec->local_auth);
+	r = conns_local_key(x, ec);
 	if (!r && l->n_certs)
 		r = conns_load_cert(x, "local", l->certs[0],
 				    &ec->local_auth.cert);
 	return r;
+}
+
+/* The peer names no certificate or key: as swanctl, trust the CA of
+ * x509ca/ (the engine takes one trust anchor per connection), or a
+ * certificate of x509/ that names the peer's identity. */
+static int conns_remote_default(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct engine_id *id = &ec->remote_auth.id;
+	struct creds *cr = x->creds;
+	struct creds_item *it;
+
+	if (cr->n_cas == 1) {
+		cr->cas[0].used = true;
+		ec->remote_auth.cert = cr->cas[0].cert;
+		return 0;
+	}
+	if (cr->n_cas > 1) {
+		conns_err(x,
+			  "%s: remote: %s/x509ca holds %zu CA certificates "
+			  "and keybridge trusts one per connection yet: name "
+			  "it in remote.cacerts",
+			  x->conn->name, x->cfg->dir, cr->n_cas);
+		return -ENOTSUP;
+	}
+	if (id->type &&
+	    (it = creds_cert_for_id(cr, id->type, id->data, id->len))) {
+		it->used = true;
+		ec->remote_auth.key = it->key;
+		return 0;
+	}
+	conns_err(x,
+		  "%s: remote: public key authentication needs certs, "
+		  "pubkeys, cacerts, a CA certificate in x509ca/ or a "
+		  "certificate in x509/ naming the remote id",
+		  x->conn->name);
+	return -ENOENT;
 }
 
 /* The peer: a pre-shared key, its own public key or certificate (pinned),
@@ -528,6 +579,8 @@ static int conns_auth_remote(struct conns_ctx *x, struct engine_conn *ec)
 	if (!rr->n_pubkeys && !rr->n_certs && rr->n_cacerts)
 		return conns_load_cert(x, "remote", rr->cacerts[0],
 				       &ec->remote_auth.cert);
+	if (!rr->n_pubkeys && !rr->n_certs)
+		return conns_remote_default(x, ec);
 	r = conns_round_public(x, rr, "remote", &peer);
 	if (r)
 		return r;
@@ -566,14 +619,14 @@ static uint64_t conns_digest(const struct kb_conn *c)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	for (size_t k = 0; k < c->n_children; k++) {
 		p = (const uint8_t *)&c->children[k];
-		for (size_t i = 0; i < sizeof(c->children[k]); i++)
+		for (size_t i = 0; i < offsetof(struct kb_child, src_file); i++)
 			h = (h ^ p[i]) * 0x100000001b3ULL;
 	}
 	return h;
 }
 
 #define conns_warn(x, ...)                                                     \
-	conf_diag_add(&(x)->out->warnings, NULL, 0, NULL, "conn " __VA_ARGS__)
+	conns_say((x), &(x)->out->warnings, "conn " __VA_ARGS__)
 
 /* Settings swanctl.conf accepts that the engine does not act on yet: said
  * once at load (never silently ignored), with what happens instead. */
@@ -626,9 +679,18 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		return -EINVAL;
 	}
 	memcpy(ec->name, c->name, strlen(c->name) + 1);
-	if (c->mobike) {
-		conns_err(x, "%s: mobike is not supported yet", c->name);
-		return -ENOTSUP;
+	for (size_t i = 0; i < c->n_children; i++) {
+		/* before anything about authentication: a shunt has none */
+		if (c->children[i].mode == KB_MODE_PASS ||
+		    c->children[i].mode == KB_MODE_DROP) {
+			conns_err(x,
+				  "%s: child %s: mode = %s (a shunt policy) "
+				  "is not supported by keybridge yet",
+				  c->name, c->children[i].name,
+				  c->children[i].mode == KB_MODE_PASS ? "pass"
+								      : "drop");
+			return -ENOTSUP;
+		}
 	}
 	if (c->n_children > ENGINE_MAX_CHILD_CFG) {
 		conns_err(x, "%s: more than %d children", c->name,
@@ -677,17 +739,78 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	return 0;
 }
 
+/* The connections point into the credentials: the table owns them now. */
+static int conns_keep_creds(struct conns_ctx *x, struct creds *c)
+{
+	struct creds_item *lists[] = { c->certs, c->cas, c->pubkeys, c->keys };
+	size_t counts[] = { c->n_certs, c->n_cas, c->n_pubkeys, c->n_keys };
+	int r = 0;
+
+	for (size_t l = 0; l < 4; l++) {
+		for (size_t i = 0; i < counts[l]; i++) {
+			struct creds_item *it = &lists[l][i];
+
+			if (it->cert && conns_keep_cert(x, it->cert) < 0)
+				r = -ENOMEM;
+			if (it->key && conns_keep_key(x, it->key) < 0)
+				r = -ENOMEM;
+			it->cert = NULL;
+			it->key = NULL;
+		}
+	}
+	return r;
+}
+
+/* strongSwan enables MOBIKE unless told not to: say once that keybridge
+ * runs those connections without it. */
+static void conns_note_mobike(struct conns_ctx *x, const struct kb_config *cfg)
+{
+	char names[400];
+	size_t off = 0, n = 0;
+
+	names[0] = '\0';
+	for (size_t i = 0; i < cfg->n_conns; i++) {
+		if (cfg->conns[i].mobike_set || cfg->conns[i].n_errors)
+			continue;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(
+				names + off, sizeof(names) - off, "%s%s",
+				n ? ", " : "", cfg->conns[i].name);
+		n++;
+	}
+	if (!n)
+		return;
+	if (off >= sizeof(names))
+		strcpy(names + sizeof(names) - 5, "...");
+	x->conn = NULL;
+	conns_say(x, &x->out->warnings,
+		  "MOBIKE (RFC 4555) is not implemented: connection%s %s "
+		  "leave%s mobike unset, which strongSwan takes as yes; "
+		  "keybridge runs %s as with mobike = no",
+		  n == 1 ? "" : "s", names, n == 1 ? "s" : "",
+		  n == 1 ? "it" : "them");
+}
+
 int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 		     uint32_t *next_reqid, const struct conns_opts *opts,
 		     struct conns *out, struct conf_diag *diag)
 {
-	struct conns_ctx x = { cfg, out, diag, NULL, prev, next_reqid, opts };
+	struct conns_ctx x = { cfg,  out,	 diag, NULL,
+			       prev, next_reqid, opts, NULL };
+	struct creds creds;
+	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (creds_load(cfg, &creds, diag, &out->warnings) < 0) {
+		conns_free(out);
+		return -ENOMEM;
+	}
+	x.creds = &creds;
 	out->conn = calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->conn));
 	out->extra =
 		calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->extra));
 	if (!out->conn || !out->extra) {
+		creds_free(&creds, true);
 		conns_free(out);
 		return -ENOMEM;
 	}
@@ -695,14 +818,22 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 		struct engine_conn *ec = &out->conn[out->n];
 
 		x.conn = &cfg->conns[i];
-		if (conns_one(&x, ec, &out->extra[out->n]) == 0) {
+		/* its own errors were said where they are: nothing more */
+		if (!x.conn->n_errors &&
+		    conns_one(&x, ec, &out->extra[out->n]) == 0) {
 			out->n++;
 			continue;
 		}
 		OPENSSL_cleanse(ec, sizeof(*ec));
-		conf_diag_add(diag, NULL, 0, NULL,
-			      "conn %s: not loaded; the others are",
-			      cfg->conns[i].name);
+		conns_err(&x, "%s: not loaded; the others are", x.conn->name);
+	}
+	conns_note_mobike(&x, cfg);
+	creds_warn_unused(&creds, &out->warnings);
+	r = conns_keep_creds(&x, &creds);
+	creds_free(&creds, false);
+	if (r < 0) {
+		conns_free(out);
+		return r;
 	}
 	return 0;
 }

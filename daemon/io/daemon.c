@@ -796,7 +796,7 @@ static int daemon_load(struct daemon *d)
 	int r = 0;
 
 	d->next_reqid = KERNEL_REQID_MIN + 1;
-	cfg = config_load_file(d->opts->conf_path, &diag);
+	cfg = config_load_file_dir(d->opts->conf_path, d->opts->confdir, &diag);
 	if (cfg && conns_build_next(cfg, NULL, &d->next_reqid, &d->conns_opts,
 				    &d->conns, &diag) < 0)
 		r = -ENOMEM;

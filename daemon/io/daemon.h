@@ -9,6 +9,7 @@
 
 struct daemon_opts {
 	const char *conf_path;	  /* swanctl.conf */
+	const char *confdir;	  /* x509/, private/ …; NULL: conf_path's */
 	int log_level;		  /* LOG_LVL_* */
 	const char *keylog;	  /* Wireshark IKEv2 key table, or NULL */
 	uint16_t ike_port;	  /* [500] */

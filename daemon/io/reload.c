@@ -45,13 +45,16 @@ static void reload_push(struct reload_table *t, const struct engine_conn *c,
 
 /* The part of a diagnostic after its "file:line: " location, where the
  * key path starts ("connections.NAME.key: …"); conns.c's own messages
- * have no location and start with "conn NAME: ". */
+ * say "conn NAME: " after theirs. */
 static const char *reload_diag_key(const char *msg)
 {
 	const char *p = strstr(msg, ": connections.");
+	const char *c = strstr(msg, ": conn ");
 
 	if (strncmp(msg, "conn ", 5) == 0)
 		return msg;
+	if (c && (!p || c < p))
+		return c + 2;
 	return p ? p + 2 : NULL;
 }
 
@@ -247,7 +250,7 @@ void daemon_reload(struct daemon *d)
 	notify_reloading();
 	log_msg(LOG_LVL_NOTICE, NULL, "SIGHUP: reloading %s",
 		d->opts->conf_path);
-	cfg = config_load_file(d->opts->conf_path, &diag);
+	cfg = config_load_file_dir(d->opts->conf_path, d->opts->confdir, &diag);
 	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid,
 				    &d->conns_opts, &fresh, &diag) == 0)
 		reload_log_diag(&diag, &fresh);

@@ -377,12 +377,18 @@ TEST(conf_model_secrets)
 	ONE_ERROR("secrets { private-k { secret = s } }\n",
 		  F ":1: secrets.private-k: has no 'file'");
 	ONE_ERROR("secrets { eap-carol { secret = s } }\n",
-		  F ":1: secrets.eap-carol: this kind of secret is not "
-		    "supported by keybridge (ike<suffix> and private<suffix> "
-		    "are)");
+		  F ":1: secrets.eap-carol: not supported by keybridge (ike, "
+		    "private, rsa, ecdsa, pkcs8 and pkcs12 secrets are)");
 	ONE_ERROR("secrets { foo { secret = s } }\n",
-		  F ":1: secrets.foo: unknown kind of secret (ike<suffix> or "
-		    "private<suffix>)");
+		  F ":1: secrets.foo: unknown kind of secret (ike, private, "
+		    "rsa, ecdsa, pkcs8 or pkcs12<suffix>)");
+	ONE_ERROR("secrets { rsa-k {\n file = nothere.pem } }\n",
+		  F ":2: secrets.rsa-k.file: cannot read "
+		    "'/nonexistent/rsa/nothere.pem': No such file or "
+		    "directory");
+	ONE_ERROR("secrets { pkcs12-k {\n file = a.p12 } }\n",
+		  F ":2: secrets.pkcs12-k.file: cannot read "
+		    "'/nonexistent/pkcs12/a.p12': No such file or directory");
 	ONE_ERROR("secrets {\n secret = s\n}\n",
 		  F ":2: secrets.secret: unknown key");
 }
@@ -519,10 +525,25 @@ TEST(conf_model_unknown_keys_and_sections_are_errors)
 		  F ":2: connections.c.rekey_tme: unknown key");
 	ONE_ERROR("connections { c {\n vips = 0.0.0.0 } }\n",
 		  F ":2: connections.c.vips: not supported by keybridge");
-	ONE_ERROR("connections { c { children { n {\n updown = /bin/x } } } "
+	ONE_ERROR("connections { c { children { n {\n mark_in = 42 } } } "
 		  "}\n",
-		  F ":2: connections.c.children.n.updown: not supported by "
+		  F ":2: connections.c.children.n.mark_in: not supported by "
 		    "keybridge");
+	/* strongSwan 6.0's keys and ways to authenticate are known too */
+	ONE_ERROR("connections { c { children { n {\n icmp = yes } } } }\n",
+		  F ":2: connections.c.children.n.icmp: not supported by "
+		    "keybridge");
+	ONE_ERROR("connections { c { local {\n auth = rsa/pss } } }\n",
+		  F ":2: connections.c.local.auth: 'rsa/pss' is not supported "
+		    "by keybridge");
+	/* defined by strongSwan, but in another section: unknown here */
+	ONE_ERROR("connections { c {\n mark_in = 42 } }\n",
+		  F ":2: connections.c.mark_in: unknown key");
+	ONE_ERROR("connections { c {\n local_addrs6 = ::1 } }\n",
+		  F ":2: connections.c.local_addrs6: unknown key");
+	ONE_ERROR("connections { c { remote {\n cacert-1 { file = x } } } }\n",
+		  F ":2: connections.c.remote.cacert-1: certificate sections "
+		    "are not supported by keybridge (use certs/cacerts)");
 	ONE_ERROR("connections { c {\n local-2 { auth = psk } } }\n",
 		  F ":2: connections.c.local-2: multiple authentication rounds "
 		    "(RFC 4739) are not supported by keybridge; use 'local' "
@@ -626,7 +647,7 @@ TEST(conf_model_doc_table_lists_every_key)
 {
 	struct doc_check dc = { 0 };
 	FILE *f = fopen(test_src_path("doc/configuration.md"), "r");
-	static char doc[1 << 16];
+	static char doc[1 << 17];
 	size_t len;
 	const char *p;
 
@@ -637,6 +658,9 @@ TEST(conf_model_doc_table_lists_every_key)
 	dc.doc = doc;
 	config_each_key(doc_has_key, &dc);
 	CHECK_GE(dc.n, 40);
+	/* the list of strongSwan's keys at the end is checked below */
+	if ((p = strstr(doc, "\n## Every swanctl.conf key")))
+		doc[p - doc] = '\0';
 	for (p = doc; (p = strstr(p, "\n| `")); p++) {
 		char name[96];
 		const char *end = strchr(p + 4, '`');
@@ -657,6 +681,36 @@ TEST(conf_model_doc_table_lists_every_key)
 				  "keybridge does not accept",
 				  name);
 	}
+}
+
+static void doc_has_status(const char *name, bool supported, void *arg)
+{
+	const char *doc = arg;
+	char row[160];
+
+	snprintf(row, sizeof(row), "\n| `%s` | %s", name,
+		 supported ? "yes" : "no: not supported by keybridge");
+	if (!strstr(doc, row))
+		test_fail(__FILE__, __LINE__,
+			  "doc/configuration.md: no row \"%s\"", row + 1);
+}
+
+/* doc/configuration.md lists every key of strongSwan's swanctl.conf with
+ * what keybridge does with it, as config.c decides. */
+TEST(conf_model_doc_lists_every_swanctl_key)
+{
+	FILE *f = fopen(test_src_path("doc/configuration.md"), "r");
+	static char doc[1 << 17];
+	const char *list;
+	size_t len;
+
+	REQUIRE(f != NULL);
+	len = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	list = strstr(doc, "\n## Every swanctl.conf key");
+	REQUIRE(list != NULL);
+	config_each_swanctl_key(doc_has_status, (void *)list);
 }
 
 /* A quoted value can hold any byte; echoed in an error it must not
@@ -684,13 +738,14 @@ static void key_text(const char *name, const char *value, int line, char *text,
 		off += (size_t)snprintf(text + off, tlen - off, "\n");
 	tok = strtok_r(buf, ".", &save);
 	while (tok) {
-		const char *part = strcmp(tok, "<conn>") == 0	     ? "c"
-				   : strcmp(tok, "<child>") == 0     ? "n"
-				   : strcmp(tok, "ike<suffix>") == 0 ? "ike-x"
-				   : strcmp(tok, "private<suffix>") == 0
-					   ? "private-x"
+		char *suffix = strstr(tok, "<suffix>");
+		const char *part = strcmp(tok, "<conn>") == 0	    ? "c"
+				   : strcmp(tok, "<child>") == 0    ? "n"
 				   : strcmp(tok, "id<suffix>") == 0 ? "id-1"
 								    : tok;
+
+		if (suffix && part == tok) /* ike<suffix>: ike-x */
+			strcpy(suffix, "-x");
 
 		doff += (size_t)snprintf(dotted + doff, dlen - doff, "%s%s",
 					 doff ? "." : "", part);
@@ -739,5 +794,5 @@ TEST(conf_model_every_key_refuses_a_bad_value)
 	int tested = 0;
 
 	config_each_key(bad_value_named, &tested);
-	CHECK_EQ(tested, 43);
+	CHECK_EQ(tested, 49);
 }

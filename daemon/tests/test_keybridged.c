@@ -468,7 +468,7 @@ TEST(keybridged_check_config_warns_about_unimplemented_settings)
 	snprintf(cmd, sizeof(cmd), "%s --check-config -c %s 2>&1",
 		 test_build_path("bin/keybridged"), path);
 	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
-	CHECK(strstr(out, "warning: conn t: unique is not enforced yet") !=
+	CHECK(strstr(out, ".conf:2: conn t: unique is not enforced yet") !=
 	      NULL);
 	CHECK(strstr(out, "keyingtries = 3 is not implemented yet") != NULL);
 	CHECK(strstr(out, "1 connection, 1 secret: OK") != NULL);
@@ -694,6 +694,69 @@ TEST(keybridged_certificates_from_a_trusted_ca)
 TEST(keybridged_certificate_from_another_ca_is_refused)
 {
 	two_daemons_certs("other", false);
+}
+
+/* The same PKI laid out as strongSwan's users lay out /etc/swanctl: the
+ * CA in x509ca/, our certificate in x509/ (DER for a), our key in
+ * private/ encrypted with a passphrase from secrets (a) or as a plain EC
+ * key in ecdsa/ (b), and a configuration that names no file at all. */
+static void write_swanctl_dir(struct du_peer *p, const struct du_peer *peer,
+			      const char *pki, bool is_a)
+{
+	char conf[2048], cmd[2048];
+	char me = is_a ? 'a' : 'b', other = is_a ? 'b' : 'a';
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd %1$s; mkdir -p x509 x509ca private ecdsa; "
+		 "cp %2$s/ca.pem x509ca/; "
+		 "if [ %3$c = a ]; then "
+		 "openssl x509 -in %2$s/a.pem -outform DER -out x509/a.der; "
+		 "openssl pkcs8 -topk8 -in %2$s/a.key -v2 aes128 "
+		 "-passout pass:open-sesame -out private/a.pem; "
+		 "else cp %2$s/b.pem x509/; "
+		 "openssl ec -in %2$s/b.key -out ecdsa/b.pem 2>/dev/null; fi",
+		 p->dir, pki, me);
+	REQUIRE(system(cmd) == 0);
+	snprintf(
+		conf, sizeof(conf),
+		"connections {\n  t {\n    local_addrs = %1$s\n"
+		"    remote_addrs = %2$s\n"
+		"    local {\n      id = %3$c.example.org\n    }\n"
+		"    remote {\n      id = %4$c.example.org\n    }\n"
+		"    children {\n      c {\n        local_ts = 10.%5$d.0.0/24\n"
+		"        remote_ts = 10.%6$d.0.0/24\n"
+		"        start_action = %7$s\n      }\n    }\n  }\n}\n%8$s",
+		p->addr, peer->addr, me, other, is_a ? 1 : 2, is_a ? 2 : 1,
+		is_a ? "start" : "none",
+		is_a ? "secrets {\n  private-a {\n    file = a.pem\n"
+		       "    secret = open-sesame\n  }\n}\n"
+		     : "");
+	du_write_conf(p, conf);
+}
+
+TEST(keybridged_swanctl_directories_as_strongswan_lays_them_out)
+{
+	struct du_peer a, b;
+	char pki[96];
+
+	du_link(&a, &b, false);
+	snprintf(pki, sizeof(pki), "%s/pki", a.dir);
+	REQUIRE(mkdir(pki, 0700) == 0);
+	make_pki(pki);
+	write_swanctl_dir(&a, &b, pki, true);
+	write_swanctl_dir(&b, &a, pki, false);
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	CHECK(du_log_wait(&a, "IKE SA established", 10000));
+	CHECK(du_log_wait(&b, "IKE SA established", 3000));
+	CHECK(du_log_has(&a, "loaded 1 of 1 connections"));
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
 }
 
 /* Hostile input: thousands of random and half-valid datagrams on ports 500
