@@ -70,7 +70,8 @@ static bool resync_has(const struct resync_snap *s,
 	return false;
 }
 
-/* SPIs of CHILD SAs the engine holds as installed that the kernel lost. */
+/* SPIs of CHILD SAs the engine holds as installed that the kernel lost
+ * (and reqids already replayed). */
 struct resync_gone {
 	uint32_t *spi;
 	size_t n, cap;
@@ -141,20 +142,39 @@ static unsigned resync_expired(struct engine *e, uint64_t now,
 	return done;
 }
 
+/* Lost ACQUIREs: the larval SAs the kernel keeps for them, one replay
+ * per reqid (the flows of a trap share it; reqids are few, larval SAs may
+ * be many). */
+static unsigned resync_acquired(struct engine *e, uint64_t now,
+				const struct resync_snap *s)
+{
+	struct resync_gone seen = { 0 }; /* reqids replayed */
+	unsigned done = 0;
+
+	for (size_t i = 0; i < s->n_sa; i++) {
+		struct engine_kevent ev = { .type = ENGINE_KEV_ACQUIRE,
+					    .proto = PROTO_ESP,
+					    .reqid = s->sa[i].reqid };
+		size_t j;
+
+		if (s->sa[i].spi)
+			continue;
+		for (j = 0; j < seen.n && seen.spi[j] != ev.reqid; j++)
+			;
+		if (j < seen.n)
+			continue;
+		resync_gone_add(&seen, ev.reqid);
+		if (engine_kernel_event(e, now, &ev) == 0)
+			done++;
+	}
+	free(seen.spi);
+	return done;
+}
+
 void resync_apply(struct engine *e, uint64_t now, const struct resync_snap *s,
 		  struct resync_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->expired = resync_expired(e, now, s);
-	/* Lost ACQUIREs: the larval SAs the kernel keeps for them. */
-	for (size_t i = 0; i < s->n_sa; i++) {
-		struct engine_kevent ev = { .type = ENGINE_KEV_ACQUIRE,
-					    .proto = PROTO_ESP,
-					    .reqid = s->sa[i].reqid };
-
-		if (s->sa[i].spi)
-			continue;
-		if (engine_kernel_event(e, now, &ev) == 0)
-			out->acquired++;
-	}
+	out->acquired = resync_acquired(e, now, s);
 }

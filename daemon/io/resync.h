@@ -51,7 +51,7 @@ struct resync_snap {
 /* What the reconciliation did. */
 struct resync_result {
 	unsigned expired;  /* CHILD SAs found gone: hard EXPIRE given */
-	unsigned acquired; /* larval SAs replayed as ACQUIRE */
+	unsigned acquired; /* reqids of larval SAs replayed as ACQUIRE */
 };
 
 /* Reads keybridge's SAs and policies through the backend. 0 or -errno
