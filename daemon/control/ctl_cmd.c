@@ -315,6 +315,29 @@ void ctl_stream_fill(struct ctl *c, struct ctl_client *cl)
 	}
 }
 
+/* Forgets records of SAs the engine no longer has (their end raised no
+ * event), so that the records stay bounded by the SAs that exist. */
+static void ctl_prune(struct ctl *c, const uint32_t *ids, size_t n)
+{
+	for (size_t i = 0; i < c->n_ikes;) {
+		uint32_t id = c->ikes[i].ike_id;
+		bool live = false;
+
+		for (size_t k = 0; k < n && !live; k++)
+			live = ids[k] == id;
+		if (live) {
+			i++;
+			continue;
+		}
+		for (size_t k = 0; k < c->n_children;)
+			if (c->children[k].ike_id == id)
+				ctl_child_forget(c, &c->children[k]);
+			else
+				k++;
+		ctl_ike_forget(c, id); /* moves the last one to i */
+	}
+}
+
 static void ctl_cmd_list_sas(struct ctl *c, struct ctl_client *cl,
 			     const struct ctl_req *r)
 {
@@ -332,6 +355,7 @@ static void ctl_cmd_list_sas(struct ctl *c, struct ctl_client *cl,
 		return;
 	}
 	s->n = engine_ike_list(c->host.engine, s->ids, n);
+	ctl_prune(c, s->ids, s->n);
 	ctl_arg(r, "ike", s->ike, sizeof(s->ike));
 	ctl_arg(r, "child", s->child, sizeof(s->child));
 	s->ike_id = (uint32_t)ctl_arg_int(r, "ike-id", 0);
