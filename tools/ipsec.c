@@ -446,6 +446,9 @@ static void print_ike(const struct node *ike)
 	if (kv(ike, "established"))
 		printf(", established %s ago",
 		       span(kv_u64(ike, "established"), t, sizeof(t)));
+	if (kv(ike, "rekey-time"))
+		printf(", rekey in at most %s",
+		       span(kv_u64(ike, "rekey-time"), t, sizeof(t)));
 	printf("\n");
 	for (size_t i = 0; kids && i < kids->n_kids; i++)
 		print_child(kids->kids[i]);
@@ -528,6 +531,7 @@ static const char *const json_ike_map[][3] = {
 	{ "prf", "prf-alg", "s" },
 	{ "dh_group", "dh-group", "s" },
 	{ "established_s", "established", "n" },
+	{ "rekey_in_s", "rekey-time", "n" },
 	{ NULL, NULL, NULL },
 };
 

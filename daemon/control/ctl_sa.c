@@ -359,9 +359,17 @@ void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 		vici_kv(w, "prf-alg", ctl_prf_name(in->prf));
 		vici_kv(w, "dh-group", ctl_ke_name(in->ke));
 	}
-	if (ike->up_ms)
-		vici_kvf(w, "established", "%" PRIu64,
-			 (now - ike->up_ms) / 1000);
+	if (ike->up_ms) {
+		const struct conns *cs = c->host.conns(c->host.ctx);
+		int i = cs ? conns_find(cs, in->conn) : -1;
+		uint64_t age = (now - ike->up_ms) / 1000;
+
+		vici_kvf(w, "established", "%" PRIu64, age);
+		/* at most: the engine subtracts a random part (rand_time) */
+		if (i >= 0 && cs->conn[i].ike_rekey_s > age)
+			vici_kvf(w, "rekey-time", "%" PRIu64,
+				 cs->conn[i].ike_rekey_s - age);
+	}
 }
 
 /* Counters the kernel holds for one direction of a CHILD SA; the last

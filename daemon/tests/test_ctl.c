@@ -151,6 +151,7 @@ TEST(ctl_swanctl_lists_sas_conns_stats_and_version)
 	CHECK(strstr(out, "remote 'b.example.org' @ 192.0.2.2[500]"));
 	CHECK(strstr(out, "AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519"));
 	CHECK(strstr(out, "established "));
+	CHECK(strstr(out, ", rekeying in ")); /* at most rekey_time */
 	CHECK(strstr(out_b, "local  'b.example.org' @ 192.0.2.2[500]"));
 	/* The initiator's log names the SA by the same unique id. */
 	char want[32];
