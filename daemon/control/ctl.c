@@ -388,7 +388,9 @@ static void ctl_send_bare(struct ctl *c, struct ctl_client *cl, unsigned type)
 static void ctl_on_register(struct ctl *c, struct ctl_client *cl,
 			    const struct vici_packet *p)
 {
-	for (size_t i = 0; i < sizeof(ctl_events) / sizeof(ctl_events[0]);
+	/* Events carry what the reading commands show: the same rule. */
+	for (size_t i = 0;
+	     cl->may_read && i < sizeof(ctl_events) / sizeof(ctl_events[0]);
 	     i++) {
 		const char *n = ctl_events[i].name;
 
