@@ -28,6 +28,8 @@ static void usage(FILE *out)
 		"      --confdir DIR     swanctl directory (x509/, x509ca/, "
 		"private/, ...)\n"
 		"                        [the directory of the config file]\n"
+		"      --updown-timeout S  kill an updown script after S "
+		"seconds [10]\n"
 		"      --check-config    check the configuration, report every "
 		"problem, exit 0/1\n"
 		"  -f, --foreground      stay in the foreground, log to stderr "
@@ -112,12 +114,15 @@ int main(int argc, char **argv)
 		OPT_BPF,
 		OPT_VICI,
 		OPT_LOCK,
-		OPT_CONFDIR
+		OPT_CONFDIR,
+		OPT_UPDOWN_TIMEOUT
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "confdir", required_argument, NULL, OPT_CONFDIR },
+		{ "updown-timeout", required_argument, NULL,
+		  OPT_UPDOWN_TIMEOUT },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
@@ -136,12 +141,14 @@ int main(int argc, char **argv)
 		.ike_port = 500,
 		.natt_port = 4500,
 		.stop_timeout_ms = 10000,
+		.updown_timeout_ms = 10000,
 		.kernel = "xfrm",
 		.vici_path = CTL_DEFAULT_PATH,
 		.version = KB_VERSION,
 	};
 	const struct kernel_ops *kops;
 	bool check = false;
+	uint16_t secs;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:fl:Vh", longopts, NULL)) != -1) {
@@ -149,6 +156,16 @@ int main(int argc, char **argv)
 		case 'c': opts.conf_path = optarg; break;
 		case OPT_CHECK: check = true; break;
 		case OPT_CONFDIR: opts.confdir = optarg; break;
+		case OPT_UPDOWN_TIMEOUT:
+			if (parse_port(optarg, &secs) < 0 || secs > 3600) {
+				fprintf(stderr,
+					"keybridged: --updown-timeout takes "
+					"1-3600 seconds, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			opts.updown_timeout_ms = secs * 1000u;
+			break;
 		case 'f': break; /* keybridged never forks */
 		case 'l':
 			opts.log_level = log_level_parse(optarg);

@@ -172,6 +172,8 @@ static const struct key_def child_keys[] = {
 	{ "rand_packets", V_VOLUME, CHILD(rand_packets), 0, NULL },
 	{ "replay_window", V_U32, CHILD(replay_window), 0, NULL },
 	{ "inactivity", V_TIME, CHILD(inactivity), 0, NULL },
+	{ "updown", V_UPDOWN, CHILD(updown), 0, NULL },
+	{ "hostaccess", V_BOOL, CHILD(hostaccess), 0, NULL },
 };
 
 /* Keys strongSwan's swanctl.conf(5) defines (5.9.8, and 6.0's icmp,
@@ -201,7 +203,6 @@ static const char *const child_unsupported[] = {
 	"set_mark_out", "if_id_in",    "if_id_out",  "label",
 	"label_mode",	"tfc_padding", "hw_offload", "copy_df",
 	"copy_ecn",	"copy_dscp",   "icmp",	     "per_cpu_sas",
-	"updown",	"hostaccess",
 };
 
 /* The keys of one kind of section: what keybridge reads, and what only

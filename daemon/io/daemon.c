@@ -18,6 +18,7 @@
 #include "io/probes.h"
 #include "io/resync.h"
 #include "io/udp.h"
+#include "io/updown.h"
 #include "io/usage.h"
 #include "kernel/kernel.h"
 
@@ -440,6 +441,7 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 	else
 		log_msg(LOG_LVL_NOTICE, name, "%s",
 			daemon_event_name(ev->type));
+	updown_event(d->updown, d->engine, a);
 	daemon_status(d);
 }
 
@@ -800,6 +802,11 @@ static int daemon_load(struct daemon *d)
 	if (cfg && conns_build_next(cfg, NULL, &d->next_reqid, &d->conns_opts,
 				    &d->conns, &diag) < 0)
 		r = -ENOMEM;
+	if (cfg &&
+	    !(d->updown = updown_new(d->loop, d->opts->updown_timeout_ms)))
+		r = -ENOMEM;
+	if (cfg && d->updown && updown_configure(d->updown, cfg) < 0)
+		r = -ENOMEM;
 	for (size_t i = 0; i < diag.count; i++)
 		log_msg(LOG_LVL_ERR, NULL, "%s", diag.msgs[i]);
 	for (size_t i = 0; i < d->conns.warnings.count; i++)
@@ -1038,7 +1045,8 @@ static int daemon_setup(struct daemon *d)
 
 static void daemon_teardown(struct daemon *d)
 {
-	usage_close(d->usage); /* detaches and unpins the BPF programs */
+	updown_free(d->updown); /* down scripts still queued run first */
+	usage_close(d->usage);	/* detaches and unpins the BPF programs */
 	log_set_hook(NULL, NULL);
 	ctl_free(d->ctl);
 	if (d->watchdog_fd >= 0)

@@ -15,6 +15,7 @@ struct daemon_opts {
 	uint16_t ike_port;	  /* [500] */
 	uint16_t natt_port;	  /* [4500] */
 	unsigned stop_timeout_ms; /* [10000] bound on the graceful stop */
+	unsigned updown_timeout_ms; /* [10000] an updown script's run */
 	const char *kernel;	  /* backend: "xfrm" (default) or "pfkey" */
 	const char *lock_path;	  /* NULL: lock_default_path() (io/lock.h) */
 	int bpf_mode;		  /* enum usage_mode_req: --bpf [auto] */

@@ -13,6 +13,7 @@ enum { DAEMON_JUNK_PER_S = 10 };
 
 struct ctl;
 struct keylog;
+struct updown;
 struct loop;
 struct usage;
 
@@ -35,6 +36,7 @@ struct daemon {
 	uint64_t retired_checked; /* daemon_retired_collect() bookkeeping */
 	size_t retired_ike_count;
 	struct keylog *keylog; /* --keylog, NULL when off */
+	struct updown *updown; /* children's updown scripts (updown.c) */
 	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
 	struct ctl *ctl;       /* the vici control socket */
 	int watchdog_fd;       /* systemd watchdog timer, -1 when off */

@@ -9,6 +9,7 @@
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/notify.h"
+#include "io/updown.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -274,6 +275,10 @@ void daemon_reload(struct daemon *d)
 		goto out;
 	}
 	reload_retire(d);
+	if (updown_configure(d->updown, cfg) < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"updown settings not reloaded (out of memory); the "
+			"previous ones stay");
 	d->conns = t.next;
 	memset(&t.next, 0, sizeof(t.next));
 	/* The deletes the engine queued go first, so that they cannot remove

@@ -519,6 +519,31 @@ TEST(conf_model_bad_child_and_round_values)
 		    "initiate to");
 }
 
+/* updown = PATH [ARGS]: the program must be there and executable when the
+ * configuration is read, so that a check finds it before a tunnel does. */
+TEST(conf_model_updown_names_a_program_that_runs)
+{
+	struct kb_config *cfg = load_ok("connections { c { children { n {\n"
+					"  updown = /bin/true iptables x\n"
+					"  hostaccess = yes } } } }\n");
+
+	CHECK_STR(cfg->conns[0].children[0].updown, "/bin/true iptables x");
+	CHECK(cfg->conns[0].children[0].hostaccess);
+	config_free(cfg);
+	ONE_ERROR("connections { c { children { n {\n updown = /nonexistent/x "
+		  "up } } } }\n",
+		  F ":2: connections.c.children.n.updown: cannot execute "
+		    "'/nonexistent/x': No such file or directory");
+	ONE_ERROR("connections { c { children { n {\n updown = /etc/passwd "
+		  "} } } }\n",
+		  F ":2: connections.c.children.n.updown: cannot execute "
+		    "'/etc/passwd': Permission denied");
+	ONE_ERROR("connections { c { children { n {\n updown = ipsec _updown "
+		  "} } } }\n",
+		  F ":2: connections.c.children.n.updown: 'ipsec' is not an "
+		    "absolute path to a program");
+}
+
 TEST(conf_model_unknown_keys_and_sections_are_errors)
 {
 	ONE_ERROR("connections { c {\n rekey_tme = 1h } }\n",
@@ -794,5 +819,5 @@ TEST(conf_model_every_key_refuses_a_bad_value)
 	int tested = 0;
 
 	config_each_key(bad_value_named, &tested);
-	CHECK_EQ(tested, 49);
+	CHECK_EQ(tested, 51);
 }
