@@ -66,10 +66,10 @@ struct load_reason {
 /* Outcomes of one kind of exchange (handshakes or rekeys). */
 struct load_stats {
 	unsigned long started, ok, failed;
-	uint32_t *lat_us; /* one per success */
-	size_t cap;
+	uint32_t *lat_us;  /* one per success */
+	uint64_t *done_us; /* when each success came */
+	size_t cap, cap_done;
 	uint64_t t_start_us, t_last_us;
-	uint64_t tenth_us[10]; /* when ok reached k/10 of the total */
 	struct load_reason reasons[LOAD_MAX_REASONS];
 	size_t n_reasons;
 };
@@ -209,18 +209,17 @@ static void load_reason_add(struct load_reason *r, size_t *n, const char *why)
 	r[i].n++;
 }
 
-static void load_ok(struct load_stats *st, unsigned long total, uint64_t t0,
-		    uint64_t now)
+static void load_ok(struct load_stats *st, uint64_t t0, uint64_t now)
 {
 	uint64_t d = now - t0;
 
 	st->lat_us = load_grow(st->lat_us, &st->cap, st->ok + 1,
 			       sizeof(*st->lat_us));
+	st->done_us = load_grow(st->done_us, &st->cap_done, st->ok + 1,
+				sizeof(*st->done_us));
+	st->done_us[st->ok] = now;
 	st->lat_us[st->ok++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 	st->t_last_us = now;
-	for (unsigned k = 1; k <= 10; k++)
-		if (st->ok == (total * k + 9) / 10 && !st->tenth_us[k - 1])
-			st->tenth_us[k - 1] = now;
 }
 
 static void load_fail(struct load_stats *st, const char *why, uint64_t now)
@@ -354,7 +353,7 @@ static void load_event(struct load *l, struct load_slot *s,
 	case ENGINE_EV_IKE_UP:
 		if (s->state != SLOT_INIT || a->ike_id != s->ike_id)
 			break;
-		load_ok(&l->hs, l->o.total, s->t0_us, now);
+		load_ok(&l->hs, s->t0_us, now);
 		s->up = load_grow(s->up, &s->cap_up, s->n_up + 1,
 				  sizeof(*s->up));
 		s->up[s->n_up++] = a->ike_id;
@@ -373,7 +372,7 @@ static void load_event(struct load *l, struct load_slot *s,
 	case ENGINE_EV_IKE_REKEYED:
 		if (s->state != SLOT_REKEY || (uint32_t)ev->reason != s->ike_id)
 			break;
-		load_ok(&l->rk, l->hs.ok, s->t0_us, now);
+		load_ok(&l->rk, s->t0_us, now);
 		if (engine_ike_info(s->e, a->ike_id, &info) == 0)
 			load_map_put(&l->map, info.spi_i, s->idx);
 		load_slot_done(s);
@@ -707,34 +706,30 @@ static void load_json_reasons(const struct load_reason *r, size_t n)
 	printf("}");
 }
 
-/* Rates of each tenth of the run (the figure that shows whether the peer
- * slows down as it holds more SAs). */
-static void load_tenths(const struct load_stats *st, unsigned long total,
-			double out[10])
+/* Rates of each tenth of the successes (the figure that shows whether
+ * the peer slows down as it holds more SAs). */
+static void load_tenths(const struct load_stats *st, double out[10])
 {
 	uint64_t prev = st->t_start_us;
-	unsigned long prev_n = 0;
+	size_t prev_n = 0;
 
 	for (unsigned k = 0; k < 10; k++) {
-		unsigned long n = (total * (k + 1) + 9) / 10;
-		uint64_t t = st->tenth_us[k];
+		size_t n = (st->ok * (k + 1) + 9) / 10;
+		uint64_t t = n ? st->done_us[n - 1] : prev;
 
 		out[k] = t > prev ? (double)(n - prev_n) * 1e6 /
 					    (double)(t - prev)
 				  : 0;
-		if (t) {
-			prev = t;
-			prev_n = n;
-		}
+		prev = t;
+		prev_n = n;
 	}
 }
 
-static void load_json_stats(const char *rate_key, const struct load_stats *st,
-			    unsigned long total)
+static void load_json_stats(const char *rate_key, const struct load_stats *st)
 {
 	double tenths[10];
 
-	load_tenths(st, total, tenths);
+	load_tenths(st, tenths);
 	printf("\"%s\": %.1f, \"seconds\": %.3f, \"ok\": %lu, "
 	       "\"failed\": %lu, \"latency_ms\": {\"p50\": %.3f, "
 	       "\"p99\": %.3f, \"max\": %.3f}, \"rate_by_tenth\": [",
@@ -753,7 +748,7 @@ static void load_print_json(const struct load *l)
 {
 	printf("{\"total\": %lu, \"concurrency\": %lu, ", l->o.total,
 	       l->o.conc);
-	load_json_stats("handshakes_per_second", &l->hs, l->o.total);
+	load_json_stats("handshakes_per_second", &l->hs);
 	printf(", \"retransmits\": %lu, \"cookies\": %lu, "
 	       "\"stray_datagrams\": %lu, \"child_sa_deleted\": %lu, "
 	       "\"child_sa_failures\": ",
@@ -761,7 +756,7 @@ static void load_print_json(const struct load *l)
 	load_json_reasons(l->child_reasons, l->n_child_reasons);
 	if (l->o.rekey) {
 		printf(", \"rekey\": {");
-		load_json_stats("rekeys_per_second", &l->rk, l->hs.ok);
+		load_json_stats("rekeys_per_second", &l->rk);
 		printf("}");
 	}
 	printf("}\n");
@@ -775,7 +770,7 @@ static void load_print_stats(const char *what, const char *unit,
 	printf("%-12s %lu of %lu in %.2f s: %.1f %s\n", what, st->ok, total,
 	       (double)(st->t_last_us - st->t_start_us) / 1e6, load_rate(st),
 	       unit);
-	load_tenths(st, total, tenths);
+	load_tenths(st, tenths);
 	printf("  by tenth  ");
 	for (unsigned k = 0; k < 10; k++)
 		printf(" %.0f", tenths[k]);
@@ -1141,6 +1136,8 @@ static void load_free(struct load *l)
 	free(l->map.slot);
 	free(l->hs.lat_us);
 	free(l->rk.lat_us);
+	free(l->hs.done_us);
+	free(l->rk.done_us);
 	explicit_bzero(&l->conn, sizeof(l->conn));
 	udp_close(&l->sock);
 	udp_close(&l->sock_natt);
