@@ -7,6 +7,7 @@
 #   make kmod-check run kmod-tests/ in a QEMU guest with Debian's stock kernel
 #   make kmod-check K=10-esp-sanity   run only the matching kmod tests
 #   make kmod-shell a shell in that guest, for writing and debugging them
+#   make bench-peers  keybridged beside charon under ike-load's handshakes
 #   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
 #   make fuzz-smoke the same for 20 s each (what CI runs)
 #   make deps       install the Debian packages (ci/debian-packages)
@@ -70,7 +71,7 @@ BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 .PHONY: all deps check check-valgrind bench format format-check clean demo install kmod-check \
-        kmod-shell fuzz fuzz-smoke
+        kmod-shell fuzz fuzz-smoke bench-peers
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -167,6 +168,11 @@ check-valgrind: $(TEST_BIN) all
 
 bench: $(BENCH_BIN) all
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) $(BENCH_BIN) $(B)
+
+# keybridged and strongSwan's charon as responders side by side, driven by
+# tools/ike-load in network namespaces (doc/performance.md). Not in CI.
+bench-peers: all
+	$(Q)tools/bench-peers.sh $(abspath $(BUILD))
 
 # ---- kmod-check: tests against a real data plane ---------------------------
 # This machine's kernel has no ESP, no PF_KEY and refuses fentry, so these

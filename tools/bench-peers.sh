@@ -1,0 +1,254 @@
+#!/bin/bash
+# make bench-peers: keybridged and strongSwan's charon as IKEv2 responders,
+# side by side, driven by ike-load on this machine (doc/performance.md).
+#
+#   ┌──────────────────────────┐          ┌──────────────────────────────┐
+#   │ kbbench-a  192.0.2.1/24  ├── veth ──┤ kbbench-b  192.0.2.2/24      │
+#   │ ike-load (initiators)    │          │ keybridged, then charon      │
+#   └──────────────────────────┘          └──────────────────────────────┘
+#
+# Both responders read the same swanctl.conf: PSK, one IKE proposal
+# (aes128gcm16-prfsha256-x25519), any peer. ike-load asks for childless IKE
+# SAs (RFC 6023) unless KB_BENCH_CHILD=1, when IKE_AUTH also negotiates a
+# CHILD SA (aes128gcm16; a kernel without ESP refuses to install it, the
+# IKE SA still comes up). For each responder: a short run at each
+# concurrency of KB_BENCH_CONC on a fresh responder, then KB_BENCH_N
+# handshakes (20000) at the best one on another fresh responder, whose CPU
+# seconds (utime + stime of /proc/PID/stat, all threads) and peak RSS
+# (VmHWM) are read before it is stopped. Both responders ask for COOKIEs
+# above 30 half-open IKE SAs and refuse more than 1000 (keybridged's
+# defaults; charon is set to the same, its per-address limits too).
+#
+# KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64") and
+# KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds)
+# change the run. A benchmark: it prints figures and ratios, never a
+# verdict on them. Usage: bench-peers.sh [BUILD_DIR]
+set -euo pipefail
+
+build=$(cd "${1:-${KB_BUILD:-build}}" && pwd)
+N=${KB_BENCH_N:-20000}
+SWEEP_N=${KB_BENCH_SWEEP_N:-2000}
+CONCS=${KB_BENCH_CONC:-4 8 16 32 64}
+CHILD=${KB_BENCH_CHILD:-}
+KEYBRIDGED=${KB_BENCH_KEYBRIDGED:-$build/bin/keybridged}
+PROPOSAL=aes128gcm16-prfsha256-x25519
+PSK="keybridge bench-peers secret"
+A=kbbench-a B=kbbench-b
+dir=$(mktemp -d /tmp/kbbench.XXXXXX)
+pid=
+
+stop_responder() {
+	if [ -n "$pid" ]; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	pid=
+}
+
+cleanup() {
+	stop_responder
+	ip netns del $A 2>/dev/null || true
+	ip netns del $B 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+for tool in "$build/bin/ike-load" "$KEYBRIDGED"; do
+	[ -x "$tool" ] || { echo "bench-peers: no $tool (run make)" >&2; exit 1; }
+done
+if [ ! -x /usr/lib/ipsec/charon ] || ! command -v swanctl >/dev/null; then
+	echo "bench-peers: strongSwan's charon and swanctl are needed (make deps)" >&2
+	exit 1
+fi
+
+ip netns del $A 2>/dev/null || true
+ip netns del $B 2>/dev/null || true
+ip netns add $A
+ip netns add $B
+ip -n $A link set lo up
+ip -n $B link set lo up
+ip link add kbbench0 netns $A type veth peer name kbbench1 netns $B
+ip -n $A addr add 192.0.2.1/24 dev kbbench0
+ip -n $B addr add 192.0.2.2/24 dev kbbench1
+ip -n $A link set kbbench0 up
+ip -n $B link set kbbench1 up
+
+cat >"$dir/swanctl.conf" <<EOF
+connections {
+  bench {
+    remote_addrs = %any
+    proposals = $PROPOSAL
+    local {
+      auth = psk
+      id = responder.bench
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      c {
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-bench {
+    secret = "$PSK"
+  }
+}
+EOF
+
+# charon as a benchmark responder: no logging, the same DoS limits as
+# keybridged's defaults, its own /run and vici socket.
+cat >"$dir/strongswan.conf" <<EOF
+charon {
+  load_modular = yes
+  install_routes = no
+  install_virtual_ip = no
+  cookie_threshold = 30
+  cookie_threshold_ip = 30
+  block_threshold = 1000
+  plugins {
+    include /etc/strongswan.d/charon/*.conf
+    vici {
+      socket = unix://$dir/charon.vici
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+}
+EOF
+
+wait_port_500() {
+	for _ in $(seq 100); do
+		ip netns exec $B ss -Huln 'sport = :500' | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "bench-peers: the responder did not open port 500" >&2
+	exit 1
+}
+
+start_keybridged() {
+	ip netns exec $B "$KEYBRIDGED" -c "$dir/swanctl.conf" \
+		-l warning >"$dir/keybridged.log" 2>&1 &
+	pid=$!
+	wait_port_500
+}
+
+start_charon() {
+	rm -f "$dir/charon.vici"
+	mkdir -p "$dir/run"
+	# ip netns exec, unshare and sh all exec: $! is charon's pid
+	ip netns exec $B unshare -m sh -c "mount --bind $dir/run /run && \
+		STRONGSWAN_CONF=$dir/strongswan.conf exec /usr/lib/ipsec/charon" \
+		>"$dir/charon.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -S "$dir/charon.vici" ] && break
+		sleep 0.05
+	done
+	swanctl --load-all --file "$dir/swanctl.conf" \
+		--uri "unix://$dir/charon.vici" >"$dir/swanctl.log" 2>&1 || {
+		cat "$dir/swanctl.log" >&2
+		exit 1
+	}
+	wait_port_500
+}
+
+# cpu_ticks, hwm_kib: of the running responder
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; }
+
+# run_load NAME CONC TOTAL: ike-load's JSON into $dir/NAME.json, its CPU
+# seconds into $dir/NAME.load-cpu
+run_load() {
+	local childless=--childless
+	[ -n "$CHILD" ] && childless=
+	TIMEFORMAT='%U %S'
+	{ time ip netns exec $A "$build/bin/ike-load" --peer 192.0.2.2 \
+		--psk "$PSK" --ike $PROPOSAL --esp aes128gcm16 $childless \
+		-n "$3" -c "$2" --json >"$dir/$1.json" 2>"$dir/$1.err" || true; } \
+		2>"$dir/$1.load-time"
+	awk '{ print $1 + $2 }' "$dir/$1.load-time" >"$dir/$1.load-cpu"
+}
+
+rate_of() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["handshakes_per_second"])' "$1"
+}
+
+# bench NAME START_FN: the sweep, then the full run
+bench() {
+	local name=$1 start=$2 best=0 best_c=0 r
+	printf '%s: concurrency sweep, %s handshakes each:' "$name" "$SWEEP_N"
+	for c in $CONCS; do
+		$start
+		run_load "$name-sweep-$c" "$c" "$SWEEP_N"
+		stop_responder
+		r=$(rate_of "$dir/$name-sweep-$c.json")
+		printf ' c=%s %.0f/s' "$c" "$r"
+		if python3 -c "import sys; sys.exit(not float('$r') > float('$best'))"; then
+			best=$r
+			best_c=$c
+		fi
+	done
+	printf '\n%s: %s handshakes at concurrency %s ...\n' "$name" "$N" "$best_c"
+	$start
+	local t0 h0
+	t0=$(cpu_ticks)
+	h0=$(hwm_kib)
+	run_load "$name" "$best_c" "$N"
+	echo "$best_c $(( $(cpu_ticks) - t0 )) $(getconf CLK_TCK) $h0 $(hwm_kib)" \
+		>"$dir/$name.responder"
+	stop_responder
+}
+
+bench keybridged start_keybridged
+bench charon start_charon
+
+python3 - "$dir" "$N" "${CHILD:+CHILD SA in IKE_AUTH}" "$PROPOSAL" <<'EOF'
+import json, sys
+d, n, child, proposal = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rows, peers = [], ("keybridged", "charon")
+res = {}
+for p in peers:
+    j = json.load(open(f"{d}/{p}.json"))
+    c, ticks, hz, h0, h1 = open(f"{d}/{p}.responder").read().split()
+    cpu = int(ticks) / int(hz)
+    j["conc"], j["cpu"], j["hwm"] = int(c), cpu, int(h1) / 1024
+    j["rss_per_sa"] = (int(h1) - int(h0)) * 1024 / max(j["ok"], 1)
+    j["per_cpu"] = j["ok"] / cpu if cpu else 0
+    j["load_cpu"] = float(open(f"{d}/{p}.load-cpu").read())
+    res[p] = j
+
+def row(label, key, fmt="{:.1f}", ratio=True, goal=""):
+    k, c = (key(res[p]) for p in peers)
+    r = f"{k / c:.2f}x" if ratio and c else ""
+    print(f"{label:<34}{fmt.format(k):>12}{fmt.format(c):>12}{r:>9}  {goal}")
+
+print(f"\nbench-peers: {n} IKE SAs per responder, PSK, {proposal}, "
+      f"{child or 'childless (RFC 6023)'}; ike-load on the same machine")
+print(f"{'':<34}{'keybridged':>12}{'charon':>12}{'ratio':>9}")
+row("best concurrency (sweep)", lambda j: j["conc"], "{:d}", False)
+row("handshakes/s", lambda j: j["handshakes_per_second"])
+row("  in the first tenth", lambda j: j["rate_by_tenth"][0])
+row("  in the last tenth", lambda j: j["rate_by_tenth"][9])
+row("latency p50 ms", lambda j: j["latency_ms"]["p50"], "{:.2f}")
+row("latency p99 ms", lambda j: j["latency_ms"]["p99"], "{:.2f}")
+row("latency max ms", lambda j: j["latency_ms"]["max"], "{:.2f}")
+row("responder CPU seconds", lambda j: j["cpu"], "{:.2f}")
+row("handshakes per responder CPU-s", lambda j: j["per_cpu"], "{:.0f}",
+    True, "goal: keybridged >= 3x charon")
+row("responder peak RSS MiB", lambda j: j["hwm"], "{:.1f}")
+row("  growth per IKE SA, bytes", lambda j: j["rss_per_sa"], "{:.0f}")
+row("ike-load CPU seconds", lambda j: j["load_cpu"], "{:.2f}")
+row("failed handshakes", lambda j: j["failed"], "{:d}", False)
+row("retransmits", lambda j: j["retransmits"], "{:d}", False)
+row("COOKIE restarts", lambda j: j["cookies"], "{:d}", False)
+for p in peers:
+    if res[p]["failures"]:
+        print(f"{p} failures: {res[p]['failures']}")
+EOF
