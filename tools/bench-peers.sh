@@ -17,7 +17,9 @@
 # seconds (utime + stime of /proc/PID/stat, all threads) and peak RSS
 # (VmHWM) are read before it is stopped. Both responders ask for COOKIEs
 # above 30 half-open IKE SAs and refuse more than 1000 (keybridged's
-# defaults; charon is set to the same, its per-address limits too).
+# defaults; charon is set to the same, its per-address limits too), and
+# charon gets an IKE SA hash table sized for many SAs (its default of one
+# bucket makes every lookup walk all SAs).
 #
 # KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64") and
 # KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds)
@@ -109,6 +111,8 @@ charon {
   cookie_threshold = 30
   cookie_threshold_ip = 30
   block_threshold = 1000
+  ikesa_table_size = 4096
+  ikesa_table_segments = 16
   plugins {
     include /etc/strongswan.d/charon/*.conf
     vici {
