@@ -150,8 +150,8 @@ check: $(TEST_BIN) $(BENCH_BIN) all $(DAEMON_ASAN)
 # daemon's log and fails the test (daemon_util.h). BPF stays off (--bpf
 # off; the BPF tests, keybridged_bpf_* and keybridged_usdt_*, are left
 # out): valgrind cannot follow bpf(2) and takes a minute to parse the
-# kernel's BTF. ctl_64_clients_* is left out too: it measures response
-# times. Waits are stretched (KB_TEST_TIME_SCALE). Not part of
+# kernel's BTF. ctl_64_clients_* and ctl_service_pings_* are left out
+# too: they measure response times and watchdog intervals. Waits are stretched (KB_TEST_TIME_SCALE). Not part of
 # .ci/run: it takes several minutes.
 VALGRIND := valgrind -q --error-exitcode=42 --leak-check=full \
             --show-leak-kinds=definite,indirect,possible \
@@ -164,7 +164,7 @@ check-valgrind: $(TEST_BIN) all
 	    KB_TEST_TIMEOUT=$${KB_TEST_TIMEOUT:-900} \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    $(TEST_BIN) $(if $(T),'$(T)','keybridged_[!bu]*' 'ctl_[!6]*')
+	    $(TEST_BIN) $(if $(T),'$(T)','keybridged_[!bu]*' 'ctl_[!6s]*' 'ctl_service_[!p]*')
 
 bench: $(BENCH_BIN) all
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) $(BENCH_BIN) $(B)
