@@ -128,6 +128,7 @@ static const struct key_def conn_keys[] = {
 	{ "rekey_time", V_TIME, CONN(rekey_time), 0, NULL },
 	{ "over_time", V_TIME, CONN(over_time), 0, NULL },
 	{ "rand_time", V_TIME, CONN(rand_time), 0, NULL },
+	{ "reauth_time", V_TIME, CONN(reauth_time), 0, NULL },
 	{ "keyingtries", V_U32, CONN(keyingtries), 0, NULL },
 	{ "unique", V_ENUM, CONN(unique), 0, unique_names },
 	{ "encap", V_BOOL, CONN(encap), 0, NULL },
@@ -183,7 +184,7 @@ static const struct key_def child_keys[] = {
  * unknown here, as it is to strongSwan. */
 static const char *const conn_unsupported[] = {
 	"vips",		  "aggressive",	  "pull",	 "dscp",
-	"ppk_id",	  "ppk_required", "reauth_time", "pools",
+	"ppk_id",	  "ppk_required", "pools",
 	"if_id_in",	  "if_id_out",	  "mediation",	 "mediated_by",
 	"mediation_peer", "ocsp",
 };
@@ -911,16 +912,27 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next)
 		conn_sub(ld, sub, c);
-	/* vici: over_time = 10% of rekey_time, rand_time = min(over_time,
-	 * rekey_time / 2) (no reauth_time in keybridge) */
-	if (!IS_SET(set, conn_keys, "over_time"))
-		c->over_time = c->rekey_time / 10;
-	if (!IS_SET(set, conn_keys, "rand_time"))
-		c->rand_time = c->over_time < c->rekey_time / 2
-				       ? c->over_time
-				       : c->rekey_time / 2;
-	if (c->rekey_time && c->rand_time >= c->rekey_time)
-		bad_section(ld, s, "rand_time must be smaller than rekey_time");
+	/* vici: over_time = 10% of the longer of rekey_time and
+	 * reauth_time, rand_time = min(over_time, half the shorter one) */
+	{
+		uint64_t hi = c->rekey_time > c->reauth_time ? c->rekey_time
+							     : c->reauth_time;
+		uint64_t lo = !c->reauth_time  ? c->rekey_time
+			      : !c->rekey_time ? c->reauth_time
+					       : (c->rekey_time < c->reauth_time
+							  ? c->rekey_time
+							  : c->reauth_time);
+
+		if (!IS_SET(set, conn_keys, "over_time"))
+			c->over_time = hi / 10;
+		if (!IS_SET(set, conn_keys, "rand_time"))
+			c->rand_time =
+				c->over_time < lo / 2 ? c->over_time : lo / 2;
+		if (lo && c->rand_time >= lo)
+			bad_section(ld, s,
+				    "rand_time must be smaller than rekey_time "
+				    "and reauth_time");
+	}
 	for (size_t i = 0; i < c->n_children; i++) {
 		bool any = true;
 

@@ -184,7 +184,7 @@ struct kb_conn {
 	uint16_t local_port, remote_port;
 	struct kb_proposals proposals;
 	uint64_t dpd_delay, dpd_timeout;
-	uint64_t rekey_time, over_time, rand_time;
+	uint64_t rekey_time, over_time, rand_time, reauth_time;
 	uint32_t keyingtries; /* 0 = forever */
 	enum kb_unique unique;
 	bool encap;

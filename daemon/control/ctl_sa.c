@@ -491,7 +491,7 @@ void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i)
 	vici_kvf(w, "local_port", "%u", ec->local.port);
 	vici_kvf(w, "remote_port", "%u", ec->remote.port);
 	vici_kv(w, "version", "IKEv2");
-	vici_kv(w, "reauth_time", "0");
+	vici_kvf(w, "reauth_time", "%" PRIu64, ec->ike_reauth_s);
 	vici_kvf(w, "rekey_time", "%" PRIu64, ec->ike_rekey_s);
 	vici_kv(w, "unique", "UNIQUE_NO");
 	if (ec->dpd_delay_ms)

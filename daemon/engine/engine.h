@@ -235,6 +235,11 @@ struct engine_conn {
 	 * at ike_lifetime_s (rekey_time + over_time) is deleted. */
 	uint64_t ike_rekey_s, ike_rand_s;
 	uint64_t ike_lifetime_s;
+	/* Reauthentication (swanctl.conf reauth_time, 0: never): at
+	 * ike_reauth_s - random(0..ike_rand_s) a new IKE SA with new CHILD
+	 * SAs is made from scratch (IKE_SA_INIT, IKE_AUTH); once it is up
+	 * the old one is deleted (make-before-break). */
+	uint64_t ike_reauth_s;
 	struct engine_retransmit rtx;
 	bool force_encap; /* float to 4500 even without NAT */
 	/* NAT-keepalive interval (RFC 3948 §2.3) while a NAT is in front of

@@ -168,6 +168,8 @@ struct ike_sa {
 
 	struct task *tasks;	      /* local work, oldest first */
 	uint64_t rekey_at, expire_at; /* IKE SA lifetime (ms, 0 = none) */
+	uint64_t reauth_at;	      /* reauthentication due */
+	uint32_t reauth_of;	      /* the IKE SA this one reauthenticates */
 	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
 	struct ike_sa *successor;     /* rekeyed: the SA that took over */
 	bool rekeyed;		      /* replaced; Delete it, keep no child */
@@ -380,6 +382,9 @@ void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now);
 bool lifetime_timeout(struct ike_sa *sa, uint64_t now);
 /* Earliest lifetime deadline of the SA and its children, or UINT64_MAX. */
 uint64_t lifetime_deadline(const struct ike_sa *sa);
+/* A reauthenticating IKE SA whose CHILD SAs are all up deletes the one
+ * it replaces. */
+void lifetime_reauth_check(struct ike_sa *sa, uint64_t now);
 /* Queues a rekey of CHILD SA `c` (0, or -EBUSY if it cannot be now). */
 int lifetime_rekey_child(struct ike_sa *sa, struct child_sa *c, uint64_t now);
 int lifetime_rekey_ike(struct ike_sa *sa, uint64_t now);

@@ -26,9 +26,53 @@ static void lifetime_ike_schedule(struct ike_sa *sa, uint64_t now)
 	else
 		r = 0;
 	sa->rekey_at = rekey ? now + rekey - r : 0;
+	sa->reauth_at = c->ike_reauth_s && c->ike_reauth_s * 1000 > r
+				? now + c->ike_reauth_s * 1000 - r
+				: 0;
 	sa->expire_at = c->ike_lifetime_s ? now + c->ike_lifetime_s * 1000 : 0;
 	if (sa->rekey_at && sa->expire_at && sa->rekey_at >= sa->expire_at)
 		sa->rekey_at = 0;
+}
+
+/* Reauthentication, make-before-break: a new IKE SA from scratch to the
+ * same peer, which takes the old one's place once all its CHILD SAs are
+ * up (lifetime_reauth_check). */
+static void lifetime_reauth(struct ike_sa *sa, uint64_t now)
+{
+	struct engine_addr local = sa->local, remote = sa->remote;
+	struct ike_sa *n;
+
+	local.port = sa->conn->local.port ? sa->conn->local.port : IKE_PORT;
+	remote.port = sa->conn->remote.port ? sa->conn->remote.port : IKE_PORT;
+	if (!(n = ike_sa_new(sa->e, sa->conn, true, &local, &remote)))
+		return;
+	n->reauth_of = sa->id;
+	engine_log(sa->e, sa, 5,
+		   "reauthenticating: new IKE SA %s first, then this one "
+		   "goes",
+		   n->name);
+	if (ike_sa_init_build_i(n, now)) {
+		engine_log(sa->e, sa, 4,
+			   "reauthentication could not start; trying again "
+			   "in a minute");
+		ike_sa_destroy(n, -ENG_ERR_NOMEM);
+	}
+}
+
+void lifetime_reauth_check(struct ike_sa *sa, uint64_t now)
+{
+	struct ike_sa *old;
+
+	if (!sa->reauth_of || sa->tasks || sa->state != IKE_SA_ESTABLISHED)
+		return;
+	old = ike_sa_by_id(sa->e, sa->reauth_of);
+	sa->reauth_of = 0;
+	if (!old || old->state != IKE_SA_ESTABLISHED || old->rekeyed)
+		return;
+	engine_log(sa->e, sa, 5,
+		   "reauthenticated: deleting %s, its CHILD SAs are replaced",
+		   old->name);
+	(void)informational_delete_ike_i(old, now);
 }
 
 void ike_sa_established(struct ike_sa *sa, uint64_t now)
@@ -48,6 +92,7 @@ void ike_sa_established(struct ike_sa *sa, uint64_t now)
 		t->cfg = &c->children[i];
 	}
 	task_kick(sa, now);
+	lifetime_reauth_check(sa, now);
 }
 
 void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now)
@@ -75,6 +120,8 @@ void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now)
 	if (n->nat_local && n->natt && n->conn->natt_keepalive_ms)
 		n->keepalive_deadline = now + n->conn->natt_keepalive_ms;
 	lifetime_ike_schedule(n, now);
+	n->reauth_at = old->reauth_at; /* a rekey does not reauthenticate */
+	old->reauth_at = 0;
 	engine_event(n->e, n, ENGINE_EV_IKE_REKEYED, (int)old->id);
 }
 
@@ -154,6 +201,10 @@ bool lifetime_timeout(struct ike_sa *sa, uint64_t now)
 		(void)informational_delete_ike_i(sa, now);
 		return false;
 	}
+	if (sa->reauth_at && now >= sa->reauth_at && !sa->rekeyed) {
+		sa->reauth_at = now + 60000; /* again if this one fails */
+		lifetime_reauth(sa, now);
+	}
 	if (sa->rekey_at && now >= sa->rekey_at) {
 		sa->rekey_at = 0;
 		(void)lifetime_rekey_ike(sa, now);
@@ -176,6 +227,8 @@ uint64_t lifetime_deadline(const struct ike_sa *sa)
 		return d;
 	d = lifetime_min(d, sa->expire_at);
 	d = lifetime_min(d, sa->rekey_at);
+	if (!sa->rekeyed)
+		d = lifetime_min(d, sa->reauth_at);
 	for (const struct child_sa *c = sa->children; c; c = c->next) {
 		d = lifetime_min(d, c->delete_at);
 		if (c->state != CHILD_REKEYED)

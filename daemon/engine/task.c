@@ -160,8 +160,11 @@ void task_kick(struct ike_sa *sa, uint64_t now)
 
 		for (t = sa->tasks; t && t->active; t = t->next)
 			;
-		if (!t)
+		if (!t) {
+			if (!sa->tasks)
+				lifetime_reauth_check(sa, now);
 			return;
+		}
 		if (sa->rekeyed && t->type != TASK_IKE_DELETE) {
 			/* a rekeyed IKE SA only says goodbye */
 			task_remove(sa, t);

@@ -726,7 +726,16 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 			: ENGINE_DPD_CLEAR;
 	ec->ike_rekey_s = c->rekey_time;
 	ec->ike_rand_s = c->rand_time;
-	ec->ike_lifetime_s = c->rekey_time ? c->rekey_time + c->over_time : 0;
+	ec->ike_reauth_s = c->reauth_time;
+	/* the hard lifetime follows whichever of rekey and reauth is first */
+	ec->ike_lifetime_s =
+		c->rekey_time || c->reauth_time
+			? (c->reauth_time && (!c->rekey_time ||
+					      c->reauth_time < c->rekey_time)
+				   ? c->reauth_time
+				   : c->rekey_time) +
+				  c->over_time
+			: 0;
 	ec->force_encap = c->encap;
 	ec->childless = (enum engine_childless)c->childless;
 	/* `force` is IKEv1-only in strongSwan; for IKEv2 it means `yes` */

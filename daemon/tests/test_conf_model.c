@@ -439,7 +439,7 @@ TEST(conf_model_bad_values_name_file_line_key)
 		    "accept, force, not 'sometimes'");
 	ONE_ERROR("connections { c {\n rekey_time = 1h\n rand_time = 2h } }\n",
 		  F ":1: connections.c: rand_time must be smaller than "
-		    "rekey_time");
+		    "rekey_time and reauth_time");
 }
 
 TEST(conf_model_bad_child_and_round_values)
@@ -819,5 +819,5 @@ TEST(conf_model_every_key_refuses_a_bad_value)
 	int tested = 0;
 
 	config_each_key(bad_value_named, &tested);
-	CHECK_EQ(tested, 51);
+	CHECK_EQ(tested, 52);
 }

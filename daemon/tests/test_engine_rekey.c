@@ -330,3 +330,37 @@ TEST(engine_rekey_unknown_child_answered_not_found)
 	check_idle(&h);
 	harness_free(&h);
 }
+
+/* reauth_time (make-before-break reauthentication): a new IKE SA with
+ * new CHILD SAs from IKE_SA_INIT on, then the old IKE SA is deleted; the
+ * policies stay in place all along (the new CHILD SA holds them first). */
+TEST(engine_reauth_make_before_break)
+{
+	struct harness h = { 0 };
+	struct hkernel ka, kb;
+	uint32_t old_a, old_b;
+
+	harness_pair_default(&h);
+	harness_no_lifetimes(&h);
+	h.a.conn.ike_reauth_s = 100;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	old_a = harness_ike_id(&h.a);
+	old_b = harness_ike_id(&h.b);
+	harness_advance(&h, 100 * 1000);
+	CHECK(harness_logged(&h.a, "reauthenticating: new IKE SA"));
+	settle(&h, 10);
+	CHECK(harness_logged(&h.a, "reauthenticated: deleting"));
+	REQUIRE_EQ(engine_ike_count(h.a.e), 1u);
+	REQUIRE_EQ(engine_ike_count(h.b.e), 1u);
+	CHECK(harness_ike_id(&h.a) != old_a);
+	CHECK(harness_ike_id(&h.b) != old_b);
+	harness_check_kernels(&h, 1, 3);
+	harness_kernel(&h.a, &ka);
+	harness_kernel(&h.b, &kb);
+	CHECK_EQ(ka.n_pol_del, 0u);
+	CHECK_EQ(kb.n_pol_del, 0u);
+	CHECK_EQ(harness_events(&h.a, ENGINE_EV_IKE_UP), 2u);
+	check_idle(&h);
+	harness_free(&h);
+}
