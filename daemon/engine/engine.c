@@ -16,6 +16,8 @@ static const struct engine_settings engine_default_settings = {
 	.half_open_timeout_ms = 30000,
 	.cookie_rotate_ms = 120000,
 	.delete_rekeyed_delay_ms = 5000,
+	.half_open_per_peer = 5,
+	.invalid_spi_per_s = 20,
 	.fragment_size = 1280,
 };
 
@@ -62,6 +64,8 @@ struct engine *engine_new(const struct engine_env *env,
 	ENGINE_DEFAULT(half_open_timeout_ms)
 	ENGINE_DEFAULT(cookie_rotate_ms)
 	ENGINE_DEFAULT(delete_rekeyed_delay_ms)
+	ENGINE_DEFAULT(half_open_per_peer)
+	ENGINE_DEFAULT(invalid_spi_per_s)
 	ENGINE_DEFAULT(fragment_size)
 #undef ENGINE_DEFAULT
 	if (n_conns) {

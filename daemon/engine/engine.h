@@ -255,6 +255,12 @@ struct engine_settings {
 	uint32_t cookie_threshold;     /* [30] demand COOKIEs above (§2.6) */
 	uint32_t half_open_timeout_ms; /* [30000] drop a half-open SA after */
 	uint32_t cookie_rotate_ms;     /* [120000] cookie secret lifetime */
+	/* [5] half-open SAs one address may hold: a peer that answers
+	 * cookies cannot fill half_open_max and lock everyone else out */
+	uint32_t half_open_per_peer;
+	/* [20] unprotected INVALID_IKE_SPI answers per second (§2.21.4):
+	 * spoofed requests must not make us a reflector */
+	uint32_t invalid_spi_per_s;
 	/* [5000] how long the inbound SA of a rekeyed CHILD SA stays, for
 	 * packets the peer sent before it switched (doc/rekeying.md) */
 	uint32_t delete_rekeyed_delay_ms;

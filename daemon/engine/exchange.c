@@ -223,7 +223,7 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 	if (!sa) {
 		err = -ENG_ERR_UNKNOWN_SPI;
 		if (!(m->hdr.flags & IKE_FLAG_RESPONSE))
-			informational_invalid_spi(e, local, remote, m);
+			informational_invalid_spi(e, now_ms, local, remote, m);
 		else
 			engine_log(e, NULL, 6,
 				   "dropping %s response for "

@@ -199,6 +199,10 @@ struct engine {
 	uint64_t cookie_rotate_at;
 	bool cookie_ready;
 
+	/* one-second windows: unprotected answers and limit warnings */
+	uint64_t invalid_spi_window, half_open_warn_window;
+	uint32_t invalid_spi_sent, half_open_warn_dropped;
+
 	/* connection tables replaced by reloads (reload.c) */
 	struct engine_retired *retired;
 };
@@ -508,7 +512,7 @@ int create_child_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 void create_child_activate(struct ike_sa *sa, struct child_sa *c,
 			   struct child_sa *old, uint64_t now);
 /* §2.21.4: answer a request for an unknown IKE SA, unprotected. */
-void informational_invalid_spi(struct engine *e,
+void informational_invalid_spi(struct engine *e, uint64_t now,
 			       const struct engine_addr *local,
 			       const struct engine_addr *remote,
 			       const struct ike_msg *m);

@@ -234,6 +234,41 @@ init_conn_by_addr(struct engine *e, const struct engine_addr *local,
 	return NULL;
 }
 
+/* One warning a second about refused IKE_SA_INIT requests, with the
+ * count of those not logged: a flood must not fill the log. */
+static void init_warn_limit(struct engine *e, uint64_t now, const char *why)
+{
+	if (now < e->half_open_warn_window + 1000) {
+		e->half_open_warn_dropped++;
+		return;
+	}
+	engine_log(e, NULL, 4,
+		   "IKE_SA_INIT dropped: %s (%zu half-open SAs; %u more "
+		   "dropped in the last second)",
+		   why, e->n_half_open, e->half_open_warn_dropped);
+	e->half_open_warn_window = now;
+	e->half_open_warn_dropped = 0;
+}
+
+/* The per-address bound (half_open_per_peer): true if `remote` holds
+ * fewer half-open SAs. */
+static bool init_peer_admit(struct engine *e, uint64_t now,
+			    const struct engine_addr *remote)
+{
+	uint32_t n = 0;
+
+	for (const struct ike_sa *s = e->sas; s; s = s->next)
+		if (!s->initiator && s->state == IKE_SA_INIT_R &&
+		    ike_sa_addr_eq(&s->remote, remote, false) &&
+		    ++n >= e->set.half_open_per_peer) {
+			init_warn_limit(e, now,
+					"one address holds half_open_per_peer "
+					"half-open SAs");
+			return false;
+		}
+	return true;
+}
+
 /* §2.6 and the half-open bound: true if the request may create state. */
 static bool init_admit(struct engine *e, uint64_t now,
 		       const struct engine_addr *local,
@@ -244,17 +279,14 @@ static bool init_admit(struct engine *e, uint64_t now,
 	size_t len;
 
 	if (e->n_half_open >= e->set.half_open_max) {
-		engine_log(e, NULL, 4,
-			   "IKE_SA_INIT dropped: %zu half-open SAs "
-			   "reached the limit",
-			   e->n_half_open);
+		init_warn_limit(e, now, "half-open SAs reached the limit");
 		return false;
 	}
 	if (e->n_half_open < e->set.cookie_threshold)
-		return true;
+		return init_peer_admit(e, now, remote);
 	cookie_maybe_rotate(e, now);
 	if (cookie_verify(e, m, remote))
-		return true;
+		return init_peer_admit(e, now, remote);
 	if (ike_msg_find_notify(m, N_COOKIE))
 		engine_log(e, NULL, 5,
 			   "IKE_SA_INIT with a wrong or stale "

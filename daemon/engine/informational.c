@@ -266,7 +266,7 @@ int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	return 0;
 }
 
-void informational_invalid_spi(struct engine *e,
+void informational_invalid_spi(struct engine *e, uint64_t now,
 			       const struct engine_addr *local,
 			       const struct engine_addr *remote,
 			       const struct ike_msg *m)
@@ -277,6 +277,14 @@ void informational_invalid_spi(struct engine *e,
 	size_t len;
 
 	if (m->hdr.exchange == EXCH_IKE_SA_INIT)
+		return;
+	/* §2.21.4 says SHOULD answer, and also to rate-limit: spoofed
+	 * requests must not turn us into a reflector. */
+	if (now >= e->invalid_spi_window + 1000) {
+		e->invalid_spi_window = now;
+		e->invalid_spi_sent = 0;
+	}
+	if (e->invalid_spi_sent++ >= e->set.invalid_spi_per_s)
 		return;
 	engine_log(e, NULL, 6,
 		   "%s request for unknown IKE SA %016llx_i "
