@@ -183,10 +183,9 @@ static const struct key_def child_keys[] = {
  * migrating from strongSwan see why. A key of another section is
  * unknown here, as it is to strongSwan. */
 static const char *const conn_unsupported[] = {
-	"vips",		  "aggressive",	  "pull",	 "dscp",
-	"ppk_id",	  "ppk_required", "pools",
-	"if_id_in",	  "if_id_out",	  "mediation",	 "mediated_by",
-	"mediation_peer", "ocsp",
+	"vips",		"aggressive",	  "pull",     "dscp",	   "ppk_id",
+	"ppk_required", "pools",	  "if_id_in", "if_id_out", "mediation",
+	"mediated_by",	"mediation_peer", "ocsp",
 };
 static const char *const local_unsupported[] = {
 	"round",
