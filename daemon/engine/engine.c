@@ -16,7 +16,7 @@ static const struct engine_settings engine_default_settings = {
 	.half_open_timeout_ms = 30000,
 	.cookie_rotate_ms = 120000,
 	.delete_rekeyed_delay_ms = 5000,
-	.half_open_per_peer = 5,
+	.half_open_per_peer = 100,
 	.invalid_spi_per_s = 20,
 	.fragment_size = 1280,
 };
@@ -327,6 +327,25 @@ static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
 	}
 	engine_log(e, NULL, 5, "ACQUIRE for unknown reqid %u ignored", reqid);
 	return -ENOENT;
+}
+
+int engine_esp_seen(struct engine *e, uint64_t now_ms, uint32_t spi_in)
+{
+	struct ike_sa *sa = NULL;
+	struct child_sa *c = engine_child_by_spi(e, spi_in, &sa);
+
+	if (!c || c->spi_in != spi_in)
+		return -ENOENT;
+	sa->last_heard = now_ms;
+	if (sa->conn && sa->conn->dpd_delay_ms)
+		sa->dpd_deadline = now_ms + sa->conn->dpd_delay_ms;
+	/* a liveness check still waiting its turn is moot now */
+	for (struct task *t = sa->tasks; t; t = t->next)
+		if (t->type == TASK_DPD && !t->active) {
+			task_remove(sa, t);
+			break;
+		}
+	return 0;
 }
 
 int engine_kernel_event(struct engine *e, uint64_t now_ms,

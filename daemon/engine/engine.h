@@ -255,8 +255,10 @@ struct engine_settings {
 	uint32_t cookie_threshold;     /* [30] demand COOKIEs above (§2.6) */
 	uint32_t half_open_timeout_ms; /* [30000] drop a half-open SA after */
 	uint32_t cookie_rotate_ms;     /* [120000] cookie secret lifetime */
-	/* [5] half-open SAs one address may hold: a peer that answers
-	 * cookies cannot fill half_open_max and lock everyone else out */
+	/* [100] half-open SAs one address may hold: a peer that answers
+	 * cookies cannot fill half_open_max and lock everyone else out (a
+	 * tenth of the default half_open_max; strongSwan's block_threshold
+	 * is 5, which a load generator behind one address cannot pass) */
 	uint32_t half_open_per_peer;
 	/* [20] unprotected INVALID_IKE_SPI answers per second (§2.21.4):
 	 * spoofed requests must not make us a reflector */
@@ -387,6 +389,12 @@ int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
  * (§1.3.3); make-before-break in the kernel (doc/rekeying.md). */
 int engine_rekey_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
 		       uint32_t spi_in);
+
+/* Inbound ESP arrived on the CHILD SA with inbound SPI `spi_in` (io
+ * learns it from BPF or the kernel's counters): the peer is alive, so no
+ * liveness check is due for dpd_delay (RFC 7296 §2.4: only when nothing
+ * was heard). 0, or -ENOENT for an SPI no CHILD SA has. */
+int engine_esp_seen(struct engine *e, uint64_t now_ms, uint32_t spi_in);
 
 /* A kernel event (see enum engine_kevent_type). */
 int engine_kernel_event(struct engine *e, uint64_t now_ms,

@@ -265,9 +265,14 @@ static void usage_sample_kernel(struct usage *u, struct usage_sa *s,
 
 static void usage_sample(struct usage *u, struct usage_sa *s, uint64_t now)
 {
+	uint64_t before = s->last_used_ms;
+
 	if (!usage_sample_bpf(u, s))
 		usage_sample_kernel(u, s, now);
 	s->sample_ms = now;
+	/* traffic from the peer is proof of life: no DPD while it flows */
+	if (s->inbound && s->last_used_ms > before)
+		(void)engine_esp_seen(u->d->engine, now, s->spi);
 }
 
 /* ---- acting on it -------------------------------------------------------- */

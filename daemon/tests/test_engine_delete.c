@@ -5,6 +5,7 @@
 #include "engine/ike_sa.h"
 #include "ike_iana.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,5 +131,34 @@ TEST(engine_initial_contact_replaces_stale_sas)
 	CHECK_EQ(ka.n_out, 1u);
 	CHECK_EQ(ka.n_pol, 3u);
 	CHECK_EQ(ka.n_pol_del, 0u);
+	harness_free(&h);
+}
+
+/* RFC 7296 §2.4: a liveness check only when nothing was heard. Inbound
+ * ESP that io saw (engine_esp_seen) counts: no DPD under traffic; one
+ * as soon as the traffic stops. */
+TEST(engine_dpd_suppressed_by_esp_traffic)
+{
+	struct harness h = { 0 };
+	struct engine_child_info ci;
+	size_t sent;
+
+	harness_pair_default(&h);
+	harness_no_lifetimes(&h);
+	h.a.conn.dpd_delay_ms = 30000;
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	REQUIRE_EQ(engine_child_info(h.a.e, harness_ike_id(&h.a), 0, &ci), 0);
+	sent = h.a.n_sent;
+	for (int s = 0; s < 120; s += 10) {
+		harness_advance(&h, 10000);
+		REQUIRE_EQ(engine_esp_seen(h.a.e, h.now, ci.spi_in), 0);
+	}
+	CHECK_EQ(h.a.n_sent, sent); /* two minutes, no liveness check */
+	CHECK_EQ(engine_esp_seen(h.a.e, h.now, 0x1234), -ENOENT);
+	harness_advance(&h, 30000); /* traffic stopped: DPD */
+	CHECK_EQ(h.a.n_sent, sent + 1);
+	harness_run(&h, 4);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
 	harness_free(&h);
 }

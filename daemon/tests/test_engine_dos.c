@@ -25,7 +25,8 @@ static size_t count_lines(const char *log, const char *needle)
 TEST(engine_half_open_per_peer)
 {
 	struct harness h = { 0 };
-	struct engine_settings set = { .cookie_threshold = 1000 };
+	struct engine_settings set = { .cookie_threshold = 1000,
+				       .half_open_per_peer = 5 };
 	struct engine_addr other;
 
 	harness_pair_default(&h);
