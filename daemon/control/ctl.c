@@ -681,17 +681,7 @@ void ctl_log(struct ctl *c, int level, const char *sa, const char *msg)
 
 void ctl_count(const struct engine *e, size_t *ike, size_t *child)
 {
-	size_t n = engine_ike_count(e);
-	uint32_t *ids = calloc(n ? n : 1, sizeof(*ids));
-
-	*ike = n;
-	*child = 0;
-	n = ids ? engine_ike_list(e, ids, n) : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct engine_ike_info info;
-
-		if (engine_ike_info(e, ids[i], &info) == 0)
-			*child += info.n_children;
-	}
-	free(ids);
+	/* O(1): this runs after every engine event (the status line) */
+	*ike = engine_ike_count(e);
+	*child = engine_child_count(e);
 }

@@ -257,6 +257,7 @@ void child_link(struct ike_sa *sa, struct child_sa *c)
 	c->next = sa->children;
 	sa->children = c;
 	sa->n_children++;
+	sa->e->n_children++;
 }
 
 int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
@@ -331,6 +332,7 @@ void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
 		if (*pp == c) {
 			*pp = c->next;
 			sa->n_children--;
+			sa->e->n_children--;
 			break;
 		}
 	}

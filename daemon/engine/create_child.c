@@ -120,6 +120,10 @@ static int cc_secret(const struct ike_msg *m, struct ke *ke, uint16_t group,
 
 /* ---- initiator: CHILD SA create and rekey ---- */
 
+static struct child_sa *cc_peer_successor(struct ike_sa *sa,
+					  const struct child_sa *old);
+static int cc_queue_delete(struct ike_sa *sa, struct child_sa *c);
+
 static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 {
 	struct engine_proposal props[ENGINE_MAX_PROPOSALS];
@@ -132,7 +136,8 @@ static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 
 	if (t->type == TASK_CHILD_REKEY) {
 		old = ike_sa_child_by_spi_in(sa, t->spi_in);
-		if (!old || old->state != CHILD_INSTALLED)
+		if (!old || old->state != CHILD_INSTALLED || old->redundant ||
+		    cc_peer_successor(sa, old))
 			return 1; /* gone, or rekeyed by the peer meanwhile */
 		cfg = old->cfg;
 	} else if (ike_sa_child_active(sa, cfg)) {
@@ -258,6 +263,18 @@ void create_child_activate(struct ike_sa *sa, struct child_sa *c,
 	}
 	c->state = CHILD_INSTALLED;
 	child_policy_hold(sa, c);
+	c->activate_at = 0;
+	for (struct child_sa *x = sa->children; c->replaces && x; x = x->next) {
+		/* ours lost a collision on `old` (cc_resolve_collision):
+		 * now that the winner switched, it goes */
+		if (x->replaces != c->replaces || !x->created_by_us ||
+		    !x->redundant || x->state != CHILD_INSTALLED)
+			continue;
+		child_sa_del(sa, x, false);
+		x->state = CHILD_REKEYED;
+		x->replaces = 0;
+		(void)cc_queue_delete(sa, x);
+	}
 	if (old) {
 		child_sa_del(sa, old, false);
 		old->state = CHILD_REKEYED;
@@ -300,27 +317,18 @@ static void cc_resolve_collision(struct ike_sa *sa, struct child_sa *old,
 		return;
 	}
 	engine_log(sa->e, sa, 5,
-		   "rekey collision on CHILD SA %08x: ours %08x is redundant, "
-		   "deleting it; the peer's %08x stays",
-		   old->spi_in, mine->spi_in, theirs->spi_in);
-	if (theirs->out_keys) {
-		if (child_sa_add(sa, theirs, false, theirs->out_keys, now))
-			engine_log(sa->e, sa, 3,
-				   "outbound SA %08x could not be installed",
-				   theirs->spi_out);
-		keymat_child_wipe(theirs->out_keys);
-		free(theirs->out_keys);
-		theirs->out_keys = NULL;
-	}
-	theirs->state = CHILD_INSTALLED;
-	child_policy_hold(sa, theirs);
-	child_sa_del(sa, mine, false);
+		   "rekey collision on CHILD SA %08x: ours %08x is redundant; "
+		   "the peer's %08x takes over once the peer deletes %08x",
+		   old->spi_in, mine->spi_in, theirs->spi_in, old->spi_in);
+	/* Ours keeps carrying our traffic (the peer has its inbound SA)
+	 * until the winner's Delete of the old SA says the peer reads
+	 * its own SA: then theirs goes out and ours is deleted
+	 * (create_child_activate). Switching now lost packets when the
+	 * peer had not read our answer yet. */
+	mine->redundant = true;
+	mine->rekey_at = 0;
+	theirs->activate_at = now + CC_FAIL_RETRY_MS / 3; /* if no Delete */
 	child_sa_del(sa, old, false);
-	mine->state = CHILD_REKEYED;
-	mine->redundant = true; /* goes with its Delete exchange */
-	mine->delete_at = 0;
-	mine->replaces = 0;
-	(void)cc_queue_delete(sa, mine);
 	old->state = CHILD_REKEYED;
 	if (!old->delete_at) /* should the winner never delete it */
 		old->delete_at = now + CC_FAIL_RETRY_MS;
@@ -847,9 +855,17 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 				struct task *d = task_find(
 					sa, TASK_CHILD_DELETE, old->spi_in);
 
+				bool told = !d || d->active;
+
 				if (d && !d->active)
 					task_remove(sa, d);
 				cc_resolve_collision(sa, old, mine, c, now);
+				/* our Delete of the old SA went out already:
+				 * no Delete of the winner's will tell us when
+				 * to switch; the peer reads this answer in
+				 * well under two seconds */
+				if (told)
+					c->activate_at = now + 2000;
 				task_kick(sa, now);
 			} else if (mine) {
 				c->replaces = 0;

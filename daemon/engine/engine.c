@@ -484,6 +484,11 @@ size_t engine_ike_count(const struct engine *e)
 	return e->n_sas;
 }
 
+size_t engine_child_count(const struct engine *e)
+{
+	return e->n_children;
+}
+
 size_t engine_half_open_count(const struct engine *e)
 {
 	return e->n_half_open;

@@ -467,6 +467,9 @@ int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
  * IKE_SA_INIT answered, no IKE_AUTH yet: what the cookie threshold and
  * the half-open limit count). */
 size_t engine_ike_count(const struct engine *e);
+/* Number of CHILD SAs of all IKE SAs (any state), kept as they come and
+ * go: O(1), for status lines. */
+size_t engine_child_count(const struct engine *e);
 size_t engine_half_open_count(const struct engine *e);
 
 /* Ids of IKE SAs, up to `cap`; returns how many there are. */

@@ -196,6 +196,7 @@ void ike_sa_free(struct ike_sa *sa)
 		struct child_sa *c = sa->children;
 
 		sa->children = c->next;
+		e->n_children--;
 		child_free(c);
 	}
 	child_free(sa->pending_child);

@@ -67,6 +67,7 @@ struct child_sa {
 	/* Deadlines (ms, 0 = none): rekey, hard expiry, removal of the
 	 * inbound SA of a rekeyed child. */
 	uint64_t rekey_at, expire_at, delete_at;
+	uint64_t activate_at; /* a collision winner's outbound goes in */
 	uint64_t life_soft_bytes, life_soft_packets; /* after jitter */
 };
 
@@ -186,7 +187,7 @@ struct engine {
 	struct ike_sa *sas; /* all, newest first */
 	struct ike_sa *by_spi[IKE_SA_HASH_BUCKETS];
 	struct ike_sa *by_init[IKE_SA_HASH_BUCKETS];
-	size_t n_sas, n_half_open;
+	size_t n_sas, n_half_open, n_children;
 	uint32_t next_id;
 	uint32_t next_child_id;
 

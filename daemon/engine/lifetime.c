@@ -162,6 +162,14 @@ static void lifetime_children(struct ike_sa *sa, uint64_t now)
 
 	for (c = sa->children; c; c = next) {
 		next = c->next;
+		if (c->activate_at && now >= c->activate_at &&
+		    c->state == CHILD_INSTALLING) {
+			c->activate_at = 0;
+			create_child_activate(
+				sa, c, ike_sa_child_by_spi_in(sa, c->replaces),
+				now);
+			continue;
+		}
 		if (c->delete_at && now >= c->delete_at) {
 			engine_log(sa->e, sa, 6,
 				   "rekeyed CHILD SA %08x/%08x removed",
@@ -231,6 +239,8 @@ uint64_t lifetime_deadline(const struct ike_sa *sa)
 		d = lifetime_min(d, sa->reauth_at);
 	for (const struct child_sa *c = sa->children; c; c = c->next) {
 		d = lifetime_min(d, c->delete_at);
+		if (c->state == CHILD_INSTALLING)
+			d = lifetime_min(d, c->activate_at);
 		if (c->state != CHILD_REKEYED)
 			d = lifetime_min(d, c->expire_at);
 		if (c->state == CHILD_INSTALLED)

@@ -133,6 +133,8 @@ static void collide(enum start sa_, enum start sb, enum order o,
 	harness_run(&h, 100);
 	CHECK_EQ(engine_ike_count(h.a.e), ike_left);
 	CHECK_EQ(engine_ike_count(h.b.e), ike_left);
+	CHECK_EQ(engine_child_count(h.a.e), children_left);
+	CHECK_EQ(engine_child_count(h.b.e), children_left);
 	harness_check_kernels(&h, children_left, 3 * children_left);
 	if (ike_left == 1) {
 		REQUIRE_EQ(engine_ike_info(h.a.e, harness_ike_id(&h.a), &ia),
