@@ -42,7 +42,10 @@ static void usage(FILE *out)
 		"      --port N          IKE port [500] (NAT-T stays on 4500)\n"
 		"      --kernel NAME     kernel interface for SAs and "
 		"policies: "
-		"xfrm [xfrm]\n"
+		"xfrm (netlink)\n"
+		"                        or pfkey (PF_KEY v2, deprecated by "
+		"Linux; no AEAD,\n"
+		"                        no ESN, no HMAC-SHA-256) [xfrm]\n"
 		"      --lock-file FILE  one daemon per network namespace: the "
 		"lock it holds\n"
 		"                        [/run/keybridge/"
@@ -211,8 +214,8 @@ int main(int argc, char **argv)
 	kops = kernel_backend(opts.kernel);
 	if (!kops) {
 		fprintf(stderr,
-			"keybridged: unknown kernel backend '%s' (xfrm; "
-			"pfkey is not implemented yet)\n",
+			"keybridged: unknown kernel backend '%s' (xfrm or "
+			"pfkey)\n",
 			opts.kernel);
 		return 2;
 	}

@@ -63,10 +63,11 @@ kb_conf() {
 	EOF
 }
 
-# kb_start NS CONF [OPTION...]: keybridged in NS with those extra options;
-# waits until it is ready. Its control socket is /tmp/$KB_TEST.kb-NS.vici
-# (kb_vici NS prints the path; the shared $KB_OUT is 9p, which holds no
-# sockets).
+# kb_start NS CONF [OPTION...]: keybridged in NS (with OPTIONs, e.g.
+# --kernel pfkey); waits until it is ready (PF_KEY's REGISTER probes every
+# algorithm it knows, which takes seconds under TCG: allow 30 s). Its
+# control socket is /tmp/$KB_TEST.kb-NS.vici (kb_vici NS prints the path;
+# the shared $KB_OUT is 9p, which holds no sockets).
 kb_vici() { echo "/tmp/$KB_TEST.kb-$1.vici"; }
 kb_start() {
 	local ns=$1 conf=$2 log=$KB_OUT/$KB_TEST.kb-$1.log i
@@ -75,7 +76,7 @@ kb_start() {
 		--vici "$(kb_vici "$ns")" "$@" >"$log" 2>&1 &
 	_kb_daemon[$ns]=$!
 	_kb_pids+=($!)
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		grep -q "ready" "$log" && return 0
 		kill -0 "${_kb_daemon[$ns]}" 2>/dev/null || break
 		sleep 0.1

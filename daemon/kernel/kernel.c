@@ -3,6 +3,7 @@
 #include "kernel/kernel.h"
 
 #include "ike_iana.h"
+#include "kernel/pfkey.h"
 #include "kernel/xfrm.h"
 
 #include <arpa/inet.h>
@@ -164,7 +165,8 @@ void kernel_sa_free(struct kernel_sa *sa)
 
 const struct kernel_ops *kernel_backend(const char *name)
 {
-	static const struct kernel_ops *const all[] = { &kernel_xfrm_ops };
+	static const struct kernel_ops *const all[] = { &kernel_xfrm_ops,
+							&kernel_pfkey_ops };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (strcmp(all[i]->name, name) == 0)

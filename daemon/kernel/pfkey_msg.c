@@ -679,6 +679,21 @@ int pfkey_msg_policy_get(void *buf, size_t cap, uint32_t seq, uint32_t pid,
 	return pw_finish(&w);
 }
 
+int pfkey_msg_socket_bypass(void *buf, size_t cap, uint8_t dir)
+{
+	struct pw w = { buf, cap, 0, false };
+	uint8_t *p;
+
+	if (dir != KERNEL_DIR_IN && dir != KERNEL_DIR_OUT)
+		return -EINVAL;
+	p = pw_ext(&w, 16, SADB_X_EXT_POLICY);
+	if (!p)
+		return -ENOSPC;
+	put16(p + 4, IPSEC_POLICY_BYPASS);
+	p[6] = (uint8_t)(dir + 1);
+	return (int)w.len;
+}
+
 /* ---- Reading ---------------------------------------------------------- */
 
 static uint16_t get16(const uint8_t *p)

@@ -123,6 +123,11 @@ int pfkey_msg_policy_del(void *buf, size_t cap, uint32_t seq, uint32_t pid,
 int pfkey_msg_policy_get(void *buf, size_t cap, uint32_t seq, uint32_t pid,
 			 uint32_t index) PFKEY_MSG_WARN;
 
+/* The per-socket policy of IP_IPSEC_POLICY / IPV6_IPSEC_POLICY: an
+ * X_POLICY extension alone, type BYPASS, direction `dir` (KERNEL_DIR_IN or
+ * KERNEL_DIR_OUT). */
+int pfkey_msg_socket_bypass(void *buf, size_t cap, uint8_t dir) PFKEY_MSG_WARN;
+
 /* ---- Parsers ---------------------------------------------------------- */
 
 /* The header of a message: checks the version, that the length field

@@ -213,6 +213,18 @@ TEST(pfkey_msg_spddelete_by_selector_and_by_index)
 		    "0200 1200 0100 02 00 00000000 00000000  # X_POLICY out\n");
 }
 
+TEST(pfkey_msg_socket_bypass)
+{
+	uint8_t buf[PFKEY_MSG_BUFSIZE];
+
+	check_bytes(buf,
+		    pfkey_msg_socket_bypass(buf, sizeof(buf), KERNEL_DIR_OUT),
+		    "0200 1200 0400 02 00 00000000 00000000 # X_POLICY BYPASS "
+		    "out\n");
+	CHECK_EQ(pfkey_msg_socket_bypass(buf, sizeof(buf), KERNEL_DIR_FWD),
+		 -EINVAL);
+}
+
 TEST(pfkey_msg_refuses_what_pfkey_cannot_express)
 {
 	uint8_t buf[PFKEY_MSG_BUFSIZE];
