@@ -175,6 +175,29 @@ TEST(pfkey_msg_delete)
 		"0300 0600 00 20 0000 0200 0000 c0000202 0000000000000000\n");
 }
 
+TEST(pfkey_msg_get_dump_spdget_spddump)
+{
+	uint8_t buf[PFKEY_MSG_BUFSIZE];
+	struct kernel_sa_id id;
+
+	sa_id(&id, "192.0.2.1", "192.0.2.2", 0xc0ffee02);
+	check_bytes(
+		buf, pfkey_msg_sa_get(buf, sizeof(buf), 8, PID, &id),
+		"02 05 00 03 0a00 0000 08000000 34120000 # GET, 10 words\n"
+		"0200 0100 c0ffee02 00 01 00 00 00000000 # SA\n"
+		"0300 0500 00 20 0000 0200 0000 c0000201 0000000000000000\n"
+		"0300 0600 00 20 0000 0200 0000 c0000202 0000000000000000\n");
+	check_bytes(buf, pfkey_msg_sa_dump(buf, sizeof(buf), 9, PID),
+		    "02 0a 00 03 0200 0000 09000000 34120000 # DUMP of ESP\n");
+	check_bytes(buf, pfkey_msg_policy_dump(buf, sizeof(buf), 10, PID),
+		    "02 12 00 00 0200 0000 0a000000 34120000 # X_SPDDUMP\n");
+	check_bytes(
+		buf, pfkey_msg_policy_get(buf, sizeof(buf), 11, PID, 0x1a),
+		"02 10 00 00 0400 0000 0b000000 34120000 # X_SPDGET\n"
+		"0200 1200 0100 03 00 1a000000 00000000  # X_POLICY id 0x1a "
+		"(fwd: 0x1a & 7 = 2)\n");
+}
+
 TEST(pfkey_msg_spdadd_out_tunnel)
 {
 	uint8_t buf[PFKEY_MSG_BUFSIZE];
