@@ -371,7 +371,8 @@ struct child_sa *ike_sa_child_active(struct ike_sa *sa,
 
 /* ---- payloads (§3.3, §3.13) ---- */
 
-void child_ts_to_wire(const struct engine_ts *ts, size_t n, struct ike_ts *out)
+static void child_ts_to_wire(const struct engine_ts *ts, size_t n,
+			     struct ike_ts *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t alen = ts_addr_len(ts[i].type);

@@ -295,7 +295,6 @@ static int engine_acquire_child(struct ike_sa *sa, uint64_t now,
 	if (!(t = task_new(sa, TASK_CHILD_CREATE, false)))
 		return -ENOMEM;
 	t->cfg = cfg;
-	t->acquire = true;
 	engine_log(sa->e, sa, 5, "traffic needs CHILD SA '%s'; creating it",
 		   cfg->name);
 	task_kick(sa, now);

@@ -95,7 +95,6 @@ struct task {
 	uint16_t ke_group;
 	uint32_t ke_retries; /* INVALID_KE_PAYLOAD restarts */
 	uint64_t new_spi;    /* IKE_REKEY: our SPI of the successor */
-	bool acquire;	     /* started by traffic (ACQUIRE) */
 };
 
 /* A request of ours in flight (§2.1): kept for retransmission. */
@@ -333,7 +332,6 @@ struct child_wire {
 /* Our ESP proposals for `cfg`, without KE transforms unless `pfs`. */
 size_t child_proposals(const struct engine_child_cfg *cfg, bool pfs,
 		       struct engine_proposal *out);
-void child_ts_to_wire(const struct engine_ts *ts, size_t n, struct ike_ts *out);
 size_t child_ts_from_wire(const struct ike_pl_ts *p, struct engine_ts *out,
 			  size_t cap);
 /* Adds [N(USE_TRANSPORT_MODE)], SA, TSi, TSr for `c`. */
