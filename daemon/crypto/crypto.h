@@ -16,6 +16,8 @@
  *   crypto/skp.h     SK / SKF payload protection (§3.14, RFC 5282, RFC 7383)
  *   crypto/auth.h    AUTH payload: shared key and RFC 7427 signatures
  *   crypto/keylog.h  Wireshark IKEv2 decryption table writer
+ *   crypto/mschapv2.h MS-CHAPv2 and its MSK for EAP (RFC 2759, 3079);
+ *                    MD4 and DES from the legacy provider, kept apart
  */
 #ifndef KB_CRYPTO_CRYPTO_H
 #define KB_CRYPTO_CRYPTO_H
