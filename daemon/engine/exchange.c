@@ -152,6 +152,8 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 			   sa->state);
 		return -ENG_ERR_STATE;
 	}
+	if (d->encrypted && (err = ike_sa_init_sk(sa)))
+		return err;
 	if (d->encrypted && ike_msg_find(m, PL_SKF, NULL) &&
 	    !ike_msg_find(m, PL_SK, NULL)) {
 		/* RFC 7383: one fragment; the handler runs once all are in */

@@ -485,6 +485,9 @@ int ike_sa_init_process_r(struct engine *e, uint64_t now,
 			  const struct engine_addr *remote,
 			  const struct ike_msg *m);
 int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+/* Makes the SK payload protection from the derived keys if the SA has
+ * none yet (a responder's half-open SA holds none, to stay small). */
+int ike_sa_init_sk(struct ike_sa *sa) __attribute__((warn_unused_result));
 
 int ike_auth_build_i(struct ike_sa *sa, uint64_t now);
 int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);

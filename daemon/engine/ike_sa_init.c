@@ -14,7 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NONCE_MIN = 16 };
+enum {
+	NONCE_MIN = 16,
+	/* Largest IKE_SA_INIT request we answer. A half-open SA keeps the
+	 * request (the peer's AUTH signs it, §2.15), so its size bounds
+	 * what an unauthenticated peer makes us hold. RFC 7296 §2 asks to
+	 * accept 3000 bytes; a request with MODP-8192 and a long proposal
+	 * list is about 2 KB, one with an ML-KEM-1024 key about 2.5 KB. */
+	INIT_REQ_MAX = 4096,
+};
 
 static void spi_bytes(uint64_t spi, uint8_t out[8])
 {
@@ -359,9 +367,20 @@ static int init_derive(struct ike_sa *sa, const struct ike_pl_ke *peer)
 	ke_secret_wipe(&s);
 	if (!err && sa->e->env.ike_keys)
 		sa->e->env.ike_keys(sa->e->env.ctx, spi_i, spi_r, &sa->km);
-	if (!err)
+	/* A responder makes its cipher contexts (a few KB of OpenSSL state)
+	 * only once IKE_AUTH arrives: a half-open SA does not need them. */
+	if (!err && sa->initiator)
 		err = skp_new(&sa->km, sa->initiator, &sa->sk);
 	return err;
+}
+
+int ike_sa_init_sk(struct ike_sa *sa)
+{
+	if (sa->sk)
+		return 0;
+	if (!sa->km.suite.encr)
+		return -ENG_ERR_STATE;
+	return skp_new(&sa->km, sa->initiator, &sa->sk) ? -ENG_ERR_CRYPTO : 0;
 }
 
 static int init_nonce(struct ike_sa *sa, const struct ike_msg *m)
@@ -445,8 +464,12 @@ static int init_reply_r(struct ike_sa *sa, uint64_t now,
 	}
 	if ((err = msg_send_response(sa, m)))
 		goto out;
-	sa->init_resp = init_dup(sa->resp_cache, sa->resp_cache_len);
+	/* The response is both what a retransmitted request gets and what
+	 * our AUTH signs (§2.15): keep one copy, as init_resp. */
+	sa->init_resp = sa->resp_cache;
 	sa->init_resp_len = sa->resp_cache_len;
+	sa->resp_cache = NULL;
+	sa->resp_cache_len = 0;
 	sa->init_req = init_dup(req->raw.ptr, req->raw.len);
 	sa->init_req_len = req->raw.len;
 	if (!sa->init_resp || !sa->init_req)
@@ -484,11 +507,17 @@ int ike_sa_init_process_r(struct engine *e, uint64_t now,
 	int err;
 
 	if (sa) {
-		/* §2.1: a retransmission; answer from the cache. */
-		if (sa->resp_cache && sa->state == IKE_SA_INIT_R &&
+		/* §2.1: a retransmission; answer with the same response. */
+		if (sa->init_resp && sa->state == IKE_SA_INIT_R &&
 		    m->hdr.msg_id == 0)
-			(void)rtx_send(sa, sa->resp_cache, sa->resp_cache_len);
+			(void)rtx_send(sa, sa->init_resp, sa->init_resp_len);
 		return 0;
+	}
+	if (m->raw.len > INIT_REQ_MAX) {
+		init_warn_limit(e, now,
+				"request larger than 4096 bytes (what a "
+				"half-open SA may hold)");
+		return -ENG_ERR_MALFORMED;
 	}
 	if (m->hdr.spi_r || m->hdr.msg_id || !ike_msg_find(m, PL_SA, NULL) ||
 	    !ike_msg_find(m, PL_KE, NULL) || !ike_msg_find(m, PL_NONCE, NULL)) {
