@@ -4,6 +4,7 @@
 #include "control/ctl.h"
 #include "io/conns.h"
 #include "io/daemon.h"
+#include "io/limits.h"
 #include "io/log.h"
 #include "io/usage.h"
 #include "kernel/kernel.h"
@@ -55,8 +56,10 @@ static void usage(FILE *out)
 		"                        (doc/tracing.md)\n"
 		"      --vici PATH       control socket [" CTL_DEFAULT_PATH
 		"]\n"
+		"%s"
 		"  -V, --version         print the version\n"
-		"  -h, --help            this text\n");
+		"  -h, --help            this text\n",
+		limits_usage);
 }
 
 /* --check-config: what the daemon would load with kernel backend `kops`,
@@ -118,7 +121,8 @@ int main(int argc, char **argv)
 		OPT_VICI,
 		OPT_LOCK,
 		OPT_CONFDIR,
-		OPT_UPDOWN_TIMEOUT
+		OPT_UPDOWN_TIMEOUT,
+		OPT_LIMIT
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -134,6 +138,11 @@ int main(int argc, char **argv)
 		{ "lock-file", required_argument, NULL, OPT_LOCK },
 		{ "bpf", required_argument, NULL, OPT_BPF },
 		{ "vici", required_argument, NULL, OPT_VICI },
+		{ "half-open-max", required_argument, NULL, OPT_LIMIT },
+		{ "cookie-threshold", required_argument, NULL, OPT_LIMIT },
+		{ "half-open-per-peer", required_argument, NULL, OPT_LIMIT },
+		{ "half-open-timeout", required_argument, NULL, OPT_LIMIT },
+		{ "invalid-spi-rate", required_argument, NULL, OPT_LIMIT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -152,9 +161,10 @@ int main(int argc, char **argv)
 	const struct kernel_ops *kops;
 	bool check = false;
 	uint16_t secs;
-	int c;
+	char err[160];
+	int c, li = 0;
 
-	while ((c = getopt_long(argc, argv, "c:fl:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fl:Vh", longopts, &li)) != -1) {
 		switch (c) {
 		case 'c': opts.conf_path = optarg; break;
 		case OPT_CHECK: check = true; break;
@@ -200,6 +210,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_LIMIT:
+			if (limits_set(&opts.limits, longopts[li].name, optarg,
+				       err, sizeof(err)) < 0) {
+				fprintf(stderr, "keybridged: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'V': printf("keybridged %s\n", KB_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -209,6 +226,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "keybridged: unexpected argument '%s'\n",
 			argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if (limits_check(&opts.limits, err, sizeof(err)) < 0) {
+		fprintf(stderr, "keybridged: %s\n", err);
 		return 2;
 	}
 	kops = kernel_backend(opts.kernel);

@@ -21,6 +21,11 @@ static const struct engine_settings engine_default_settings = {
 	.fragment_size = 1280,
 };
 
+void engine_settings_defaults(struct engine_settings *s)
+{
+	*s = engine_default_settings;
+}
+
 void engine_conn_defaults(struct engine_conn *c)
 {
 	memset(c, 0, sizeof(*c));

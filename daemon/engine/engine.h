@@ -475,6 +475,9 @@ size_t engine_half_open_count(const struct engine *e);
 /* Ids of IKE SAs, up to `cap`; returns how many there are. */
 size_t engine_ike_list(const struct engine *e, uint32_t *ids, size_t cap);
 
+/* Fills `s` with the defaults named in struct engine_settings. */
+void engine_settings_defaults(struct engine_settings *s);
+
 /* Fills a connection with the defaults documented above (retransmission,
  * lifetimes, replay window); callers then set what they need. */
 void engine_conn_defaults(struct engine_conn *c);

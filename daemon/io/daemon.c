@@ -10,6 +10,7 @@
 #include "engine/engine_kernel.h"
 #include "ike_iana.h"
 #include "io/conns.h"
+#include "io/limits.h"
 #include "io/lock.h"
 #include "io/log.h"
 #include "io/loop.h"
@@ -1005,8 +1006,7 @@ static int daemon_setup(struct daemon *d)
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	struct engine_env env = { d, daemon_random, daemon_log,
 				  daemon_ike_keys };
-	struct engine_settings settings = { 0 };
-	char caps[256];
+	char caps[256], limits[256];
 	int r;
 
 	d->watchdog_fd = -1;
@@ -1024,9 +1024,12 @@ static int daemon_setup(struct daemon *d)
 	    (r = daemon_open_keylog(d)) < 0 ||
 	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0)
 		return r;
-	d->engine = engine_new(&env, &settings, d->conns.conn, d->conns.n);
+	d->engine =
+		engine_new(&env, &d->opts->limits, d->conns.conn, d->conns.n);
 	if (!d->engine)
 		return -ENOMEM;
+	limits_describe(&d->opts->limits, limits, sizeof(limits));
+	log_msg(LOG_LVL_INFO, NULL, "limits: %s", limits);
 	engine_set_realtime(d->engine, daemon_realtime);
 	if ((r = daemon_open_ctl(d)) < 0)
 		return r;

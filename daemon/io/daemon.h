@@ -4,6 +4,8 @@
 #ifndef KB_IO_DAEMON_H
 #define KB_IO_DAEMON_H
 
+#include "engine/engine.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +23,8 @@ struct daemon_opts {
 	int bpf_mode;		    /* enum usage_mode_req: --bpf [auto] */
 	const char *vici_path;	    /* control socket (control/ctl.h) */
 	const char *version;	    /* what `version` answers */
+	/* the engine's DoS limits (io/limits.h); 0: its default */
+	struct engine_settings limits;
 };
 
 /* Loads the configuration, opens sockets and the kernel, drops privileges,

@@ -16,7 +16,9 @@ struct limits_opt {
 };
 
 #define LIMIT(n, f, sc, l, h, u)                                               \
-	{ n, offsetof(struct engine_settings, f), sc, l, h, u }
+	{                                                                      \
+		n, offsetof(struct engine_settings, f), sc, l, h, u            \
+	}
 static const struct limits_opt limits_opts[] = {
 	LIMIT("half-open-max", half_open_max, 1, 1, 1000000, "half-open SAs"),
 	LIMIT("cookie-threshold", cookie_threshold, 1, 1, 1000000,
@@ -113,9 +115,8 @@ void limits_describe(const struct engine_settings *set, char *buf, size_t cap)
 	buf[0] = 0;
 	for (size_t i = 0; i < LIMITS_N && off < cap; i++) {
 		const struct limits_opt *o = &limits_opts[i];
-		int n = snprintf(buf + off, cap - off, "%s%s %u",
-				 i ? ", " : "", o->name,
-				 limits_get(set, o) / o->scale);
+		int n = snprintf(buf + off, cap - off, "%s%s %u", i ? ", " : "",
+				 o->name, limits_get(set, o) / o->scale);
 
 		if (n < 0)
 			break;

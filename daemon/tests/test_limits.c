@@ -23,9 +23,9 @@ TEST(limits_set_ranges_and_units)
 	CHECK_EQ(limits_set(&set, "invalid-spi-rate", "3", err, sizeof(err)),
 		 0);
 	CHECK_EQ(set.invalid_spi_per_s, 3u);
-	CHECK_EQ(limits_set(&set, "half-open-timeout", "3601", err,
-			    sizeof(err)),
-		 -EINVAL);
+	CHECK_EQ(
+		limits_set(&set, "half-open-timeout", "3601", err, sizeof(err)),
+		-EINVAL);
 	CHECK_STR(err, "--half-open-timeout takes 1 to 3600 seconds, not "
 		       "'3601'");
 	CHECK_EQ(set.half_open_timeout_ms, 7000u); /* unchanged */
@@ -33,8 +33,7 @@ TEST(limits_set_ranges_and_units)
 		 -EINVAL);
 	CHECK_EQ(limits_set(&set, "cookie-threshold", "-1", err, sizeof(err)),
 		 -EINVAL);
-	CHECK_EQ(limits_set(&set, "cookie-threshold", "0x10", err,
-			    sizeof(err)),
+	CHECK_EQ(limits_set(&set, "cookie-threshold", "0x10", err, sizeof(err)),
 		 -EINVAL);
 	CHECK_EQ(limits_set(&set, "half-open-per-peer", "0", err, sizeof(err)),
 		 -EINVAL);
