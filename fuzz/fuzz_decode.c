@@ -4,7 +4,9 @@
  * classification, then the whole-message decoder) and, using the first
  * byte as the first payload type, as a bare payload chain (the path an SK
  * plaintext takes). ASan/UBSan catch any read outside the input; the
- * asserts check the decoder's own promises. */
+ * asserts check the decoder's own promises. CP payloads found are also
+ * typed by cp_parse (virtual addresses, RFC 7296 §3.15.1). */
+#include "engine/cp.h"
 #include "engine/ike_msg.h"
 
 #include <assert.h>
@@ -23,6 +25,16 @@ static void check_views(const struct ike_msg *m, const uint8_t *base,
 		/* every payload body lies inside the buffer */
 		assert(p->body.ptr >= base);
 		assert(p->body.ptr + p->body.len <= base + size);
+		/* the typed view of CP attributes (engine/cp.c) */
+		if (p->type == PL_CP) {
+			struct cp_attrs at;
+			int rc = cp_parse(&p->u.cp, &at);
+
+			assert(rc == 0 || rc == -ENG_ERR_MALFORMED);
+			assert(at.n_addrs <= CP_MAX_VALUES &&
+			       at.n_dns <= CP_MAX_VALUES &&
+			       at.n_subnets <= CP_MAX_VALUES);
+		}
 	}
 }
 

@@ -8,6 +8,7 @@
  * does, after all keys are read.
  */
 #include "config/config.h"
+#include "config/conf_pool.h"
 #include "config/conf_proposal.h"
 #include "config/conf_tree.h"
 #include "config/conf_value.h"
@@ -51,6 +52,8 @@ enum vtype {
 	V_UPDOWN,	 /* char[KB_CONF_UPDOWN_MAX], an executable + args */
 	V_SEND_CERT,	 /* enum kb_send_cert, only what the engine does */
 	V_SEND_CERTREQ,	 /* bool, only what the engine does */
+	V_POOLS,	 /* pool names (conf_pool.c) */
+	V_VIPS,		 /* virtual addresses asked for (conf_pool.c) */
 };
 
 struct enum_name {
@@ -137,6 +140,8 @@ static const struct key_def conn_keys[] = {
 	{ "childless", V_ENUM, CONN(childless), 0, childless_names },
 	{ "send_cert", V_SEND_CERT, CONN(send_cert), 0, NULL },
 	{ "send_certreq", V_SEND_CERTREQ, CONN(send_certreq), 0, NULL },
+	{ "pools", V_POOLS, CONN(pools), 0, NULL },
+	{ "vips", V_VIPS, CONN(vips), 0, NULL },
 };
 
 static const struct key_def local_keys[] = {
@@ -183,8 +188,8 @@ static const struct key_def child_keys[] = {
  * migrating from strongSwan see why. A key of another section is
  * unknown here, as it is to strongSwan. */
 static const char *const conn_unsupported[] = {
-	"vips",		"aggressive",	  "pull",     "dscp",	   "ppk_id",
-	"ppk_required", "pools",	  "if_id_in", "if_id_out", "mediation",
+	"aggressive",	"pull",		  "dscp",      "ppk_id",
+	"ppk_required", "if_id_in",	  "if_id_out", "mediation",
 	"mediated_by",	"mediation_peer", "ocsp",
 };
 static const char *const local_unsupported[] = {
@@ -686,6 +691,14 @@ static int set_key(struct load *ld, const struct conf_section *s,
 			if (parse_auth(kv->value, r, err, sizeof(err)) < 0)
 				bad_kv(ld, s, kv, "%s", err);
 			break;
+		case V_POOLS:
+			conf_pool_conn_pools(s, kv, ld->cfg,
+					     (struct kb_conn *)base, ld->diag);
+			break;
+		case V_VIPS:
+			conf_pool_conn_vips(s, kv, (struct kb_conn *)base,
+					    ld->diag);
+			break;
 		case V_ID:
 			if (strlen(kv->value) >= sizeof(r->id) ||
 			    conf_value_id_type(kv->value, &r->id_type) < 0)
@@ -1117,15 +1130,21 @@ static void load_root(struct load *ld, const struct conf_section *root)
 {
 	for (struct conf_kv *kv = root->kvs; kv; kv = kv->next)
 		unknown_key(ld, root, kv, NULL);
+	/* pools first: connections name them */
+	for (struct conf_section *s = root->subs; s && !ld->oom; s = s->next)
+		if (strcmp(s->name, "pools") == 0 && !ld->cfg->pools &&
+		    conf_pool_load(s, ld->cfg, ld->diag) < 0)
+			ld->oom = true;
 	for (struct conf_section *s = root->subs; s && !ld->oom; s = s->next) {
-		if (strcmp(s->name, "connections") == 0)
+		if (strcmp(s->name, "pools") == 0)
+			; /* above (a second one: merged by the parser) */
+		else if (strcmp(s->name, "connections") == 0)
 			load_connections(ld, s);
 		else if (strcmp(s->name, "secrets") == 0)
 			load_secrets(ld, s);
 		else if (s->referenced)
 			; /* a template for references, read where used */
-		else if (strcmp(s->name, "pools") == 0 ||
-			 strcmp(s->name, "authorities") == 0)
+		else if (strcmp(s->name, "authorities") == 0)
 			bad_section(ld, s, "not supported by keybridge");
 		else
 			bad_section(ld, s, "unknown section");
@@ -1196,6 +1215,7 @@ void config_free(struct kb_config *cfg)
 			       sizeof(cfg->private_secrets[i]));
 	free(cfg->ike_secrets);
 	free(cfg->private_secrets);
+	free(cfg->pools);
 	free(cfg);
 }
 
@@ -1204,6 +1224,14 @@ const struct kb_conn *config_conn(const struct kb_config *cfg, const char *name)
 	for (size_t i = 0; cfg && i < cfg->n_conns; i++)
 		if (strcmp(cfg->conns[i].name, name) == 0)
 			return &cfg->conns[i];
+	return NULL;
+}
+
+const struct kb_pool *config_pool(const struct kb_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->n_pools; i++)
+		if (strcmp(cfg->pools[i].name, name) == 0)
+			return &cfg->pools[i];
 	return NULL;
 }
 
@@ -1238,6 +1266,9 @@ void config_each_key(void (*fn)(const char *name, void *arg), void *arg)
 		COUNT(child_keys), fn, arg);
 	fn("secrets.ike<suffix>.id<suffix>", arg);
 	fn("secrets.ike<suffix>.secret", arg);
+	fn("pools.<name>.addrs", arg);
+	fn("pools.<name>.dns", arg);
+	fn("pools.<name>.subnet", arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		char name[64];
 
@@ -1281,7 +1312,13 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 		"secrets.ntlm<suffix>",
 		"secrets.ppk<suffix>",
 		"secrets.token<suffix>",
-		"pools",
+		"pools.<name>.nbns",
+		"pools.<name>.dhcp",
+		"pools.<name>.netmask",
+		"pools.<name>.server",
+		"pools.<name>.split_include",
+		"pools.<name>.split_exclude",
+		"pools.<name>.<attr>",
 		"authorities",
 	};
 	char name[128];
@@ -1292,6 +1329,9 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 	each_swanctl_of(&child_kind, fn, arg);
 	fn("secrets.ike<suffix>.id<suffix>", true, arg);
 	fn("secrets.ike<suffix>.secret", true, arg);
+	fn("pools.<name>.addrs", true, arg);
+	fn("pools.<name>.dns", true, arg);
+	fn("pools.<name>.subnet", true, arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		snprintf(name, sizeof(name), "secrets.%s<suffix>.file",
 			 key_kind_names[k]);

@@ -38,6 +38,10 @@ enum {
 	KB_CONF_SECRET_MAX = 256,  /* decoded pre-shared key bytes */
 	KB_CONF_FQDN_MAX = 254,	   /* DNS name + NUL */
 	KB_CONF_UPDOWN_MAX = 1024, /* updown command line */
+	KB_CONF_MAX_POOLS = 4,	   /* connections.<c>.pools entries */
+	KB_CONF_MAX_VIPS = 2,	   /* connections.<c>.vips: one per family */
+	KB_CONF_MAX_DNS = 4,	   /* pools.<p>.dns entries */
+	KB_CONF_MAX_SUBNETS = 8,   /* pools.<p>.subnet entries */
 };
 
 /* One entry of local_addrs / remote_addrs. Addresses are in network byte
@@ -68,6 +72,13 @@ struct kb_ts {
 	uint8_t from[16], to[16];
 	uint8_t proto;
 	uint16_t port_from, port_to;
+};
+
+/* An address with a prefix length (pools' DNS servers, subnets; vips). */
+struct kb_ipnet {
+	uint8_t family;
+	uint8_t prefix;
+	uint8_t ip[16];
 };
 
 struct kb_transform {
@@ -193,6 +204,12 @@ struct kb_conn {
 	enum kb_childless childless;
 	enum kb_send_cert send_cert;
 	bool send_certreq;
+	/* pools = name[, name]: where a peer's virtual address comes from
+	 * (responder); vips = 0.0.0.0, ::, or addresses: what we ask for
+	 * (initiator). Names were checked against the pools section. */
+	uint8_t n_pools, n_vips;
+	char pools[KB_CONF_MAX_POOLS][KB_CONF_NAME_MAX];
+	struct kb_ipnet vips[KB_CONF_MAX_VIPS];
 	struct kb_auth_round local, remote;
 	size_t n_children;
 	struct kb_child *children;
@@ -203,6 +220,21 @@ struct kb_conn {
 	int src_line;
 	bool mobike_set;
 	unsigned n_errors;
+};
+
+/* pools.<name> { addrs = CIDR | from-to, dns = ..., subnet = ... }: the
+ * addresses handed out (RFC 7296 §3.15.1 INTERNAL_IP4/6_ADDRESS), first
+ * to last inclusive. A CIDR subnet leaves out its network address and,
+ * for IPv4, its broadcast address (as strongSwan). */
+struct kb_pool {
+	char name[KB_CONF_NAME_MAX];
+	uint8_t family;
+	uint8_t first[16], last[16];
+	uint8_t n_dns, n_subnets;
+	struct kb_ipnet dns[KB_CONF_MAX_DNS];
+	struct kb_ipnet subnets[KB_CONF_MAX_SUBNETS];
+	char src_file[KB_CONF_PATH_MAX];
+	int src_line;
 };
 
 /* secrets { ike<suffix> { id<suffix> = ..., secret = ... } } */
@@ -239,8 +271,9 @@ struct kb_private_secret {
 
 struct kb_config {
 	char dir[KB_CONF_PATH_MAX]; /* directory of the main file */
-	size_t n_conns, n_ike_secrets, n_private_secrets;
+	size_t n_conns, n_ike_secrets, n_private_secrets, n_pools;
 	struct kb_conn *conns;
+	struct kb_pool *pools;
 	struct kb_ike_secret *ike_secrets;
 	struct kb_private_secret *private_secrets;
 };
@@ -270,6 +303,10 @@ void config_free(struct kb_config *cfg);
 
 /* The connection named `name`, or NULL. */
 const struct kb_conn *config_conn(const struct kb_config *cfg,
+				  const char *name);
+
+/* The pool named `name`, or NULL. */
+const struct kb_pool *config_pool(const struct kb_config *cfg,
 				  const char *name);
 
 /* The child `name` of `conn`, or NULL. */

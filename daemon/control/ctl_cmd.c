@@ -2,10 +2,12 @@
  * initiated commands"), one handler each in one table, and the engine
  * events that finish the commands which wait (initiate, terminate). */
 #include "control/ctl_int.h"
+#include "engine/pool.h"
 
 #include "io/conns.h"
 #include "io/log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -170,13 +172,51 @@ static void ctl_cmd_stats(struct ctl *c, struct ctl_client *cl,
 	ctl_finish(c, cl, &w, at);
 }
 
+/* The leases of pool `i`, as strongSwan's vici get-pools lists them. */
+static void ctl_pool_leases(struct ctl *c, struct wr *w, size_t i)
+{
+	struct engine_pool_lease l;
+	char ip[INET6_ADDRSTRLEN], id[300], n[16];
+
+	vici_section(w, "leases");
+	for (size_t j = 0; engine_pool_lease(c->host.engine, i, j, &l) == 0;
+	     j++) {
+		snprintf(n, sizeof(n), "%zu", j);
+		vici_section(w, n);
+		inet_ntop(l.family, l.ip, ip, sizeof(ip));
+		vici_kv(w, "address", ip);
+		vici_kv(w, "identity", ctl_id_str(&l.id, id, sizeof(id)));
+		vici_kv(w, "status", l.online ? "online" : "offline");
+		vici_section_end(w);
+	}
+	vici_section_end(w);
+}
+
+/* RFC 7296 §3.15 address pools: base, size, online and offline leases,
+ * and with leases = yes each lease (filter: name). */
 static void ctl_cmd_get_pools(struct ctl *c, struct ctl_client *cl,
 			      const struct ctl_req *r)
 {
+	struct engine_pool_info pi;
+	char name[ENGINE_NAME_MAX], leases[8], ip[INET6_ADDRSTRLEN];
 	size_t at;
 	struct wr w = ctl_response(c, &at);
 
-	(void)r; /* keybridge hands out no virtual IPs: no pools */
+	ctl_arg(r, "name", name, sizeof(name));
+	ctl_arg(r, "leases", leases, sizeof(leases));
+	for (size_t i = 0; engine_pool_info(c->host.engine, i, &pi) == 0; i++) {
+		if (name[0] && strcmp(name, pi.cfg.name) != 0)
+			continue;
+		vici_section(&w, pi.cfg.name);
+		inet_ntop(pi.cfg.family, pi.cfg.first, ip, sizeof(ip));
+		vici_kv(&w, "base", ip);
+		vici_kvf(&w, "size", "%" PRIu64, pi.size);
+		vici_kvf(&w, "online", "%u", pi.online);
+		vici_kvf(&w, "offline", "%u", pi.offline);
+		if (!strcmp(leases, "yes"))
+			ctl_pool_leases(c, &w, i);
+		vici_section_end(&w);
+	}
 	ctl_finish(c, cl, &w, at);
 }
 

@@ -17,6 +17,7 @@
 
 #include "crypto/ke.h"
 #include "crypto/skp.h"
+#include "engine/cp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,8 @@ static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 		c->n_remote_ts = old->n_remote_ts;
 		memcpy(c->local_ts, old->local_ts, sizeof(c->local_ts));
 		memcpy(c->remote_ts, old->remote_ts, sizeof(c->remote_ts));
+	} else if ((err = cp_child_narrow(sa, c))) {
+		return err;
 	}
 	n = child_proposals(cfg, true, props);
 	if (!t->ke_group)
@@ -427,6 +430,8 @@ static int cc_child_process_i(struct ike_sa *sa, struct task *t,
 	int err;
 
 	err = child_accept_i(sa, m, c, true);
+	if (!err)
+		err = cp_child_narrow(sa, c);
 	if (!err)
 		err = cc_nonce(m, c->nr, &c->nr_len);
 	if (!err && c->alg.ke && c->alg.ke != KE_NONE)
@@ -768,6 +773,8 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	err = child_select_r(sa, m, c, old ? old->cfg : NULL, true);
 	if (!err && old && c->cfg != old->cfg)
 		err = -ENG_ERR_TS;
+	if (!err)
+		err = cp_child_narrow(sa, c); /* §3.15: the virtual address */
 	if (!err && c->alg.ke && c->alg.ke != KE_NONE &&
 	    (!kep || kep->u.ke.group != c->alg.ke)) {
 		/* §1.3: tell the initiator which group we want */

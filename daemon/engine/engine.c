@@ -3,6 +3,7 @@
 
 #include "crypto/crypto.h"
 #include "engine/exchange.h"
+#include "engine/pool.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,6 +105,7 @@ void engine_free(struct engine *e)
 		free(e->conns);
 	}
 	engine_retired_free(e);
+	pool_table_free(e);
 	crypto_wipe(e->cookie_secret, sizeof(e->cookie_secret));
 	crypto_wipe(e->cookie_prev, sizeof(e->cookie_prev));
 	free(e);

@@ -25,6 +25,8 @@ enum {
 	ENGINE_MAX_CHILD_CFG = 4, /* children per connection */
 	ENGINE_ID_MAX = 256,	  /* identification data */
 	ENGINE_PSK_MAX = 128,	  /* pre-shared key */
+	ENGINE_MAX_POOLS = 4,	  /* address pools per connection */
+	ENGINE_MAX_VIPS = 2,	  /* virtual addresses asked for */
 };
 
 /* An IP address and UDP port; family 0 means "any" (responder wildcard). */
@@ -215,6 +217,29 @@ enum engine_frag {
 	ENGINE_FRAG_NO = 2,
 };
 
+/* An address with a prefix length (RFC 7296 §3.15.1 attributes: a virtual
+ * address, a DNS server, a protected subnet). */
+struct engine_ipnet {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t prefix; /* 32 / 128 for one address */
+	uint8_t ip[16];
+};
+
+enum { ENGINE_POOL_DNS_MAX = 4, ENGINE_POOL_SUBNETS_MAX = 8 };
+
+/* An address pool (swanctl.conf pools.<name>, engine/pool.h): the
+ * addresses first..last (inclusive, network order) are leased to peers
+ * that ask for a virtual address in a CFG_REQUEST (RFC 7296 §3.15.1),
+ * with the pool's DNS servers and subnets in the CFG_REPLY. */
+struct engine_pool {
+	char name[ENGINE_NAME_MAX];
+	uint8_t family;
+	uint8_t first[16], last[16];
+	uint8_t n_dns, n_subnets;
+	struct engine_ipnet dns[ENGINE_POOL_DNS_MAX];
+	struct engine_ipnet subnets[ENGINE_POOL_SUBNETS_MAX];
+};
+
 /* A connection: what the engine needs to know about one peer. */
 struct engine_conn {
 	char name[ENGINE_NAME_MAX];
@@ -247,6 +272,13 @@ struct engine_conn {
 	uint32_t natt_keepalive_ms;
 	enum engine_childless childless;
 	enum engine_frag fragmentation;
+	/* Virtual addresses (RFC 7296 §3.15, engine/cp.c). As responder:
+	 * the pools (by name, engine_pools_replace) a peer's CFG_REQUEST is
+	 * answered from. As initiator: the addresses asked for in a
+	 * CFG_REQUEST (swanctl.conf vips; 0.0.0.0 or :: ask for any). */
+	uint8_t n_pools, n_vips;
+	char pools[ENGINE_MAX_POOLS][ENGINE_NAME_MAX];
+	struct engine_ipnet vips[ENGINE_MAX_VIPS];
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */
@@ -279,6 +311,8 @@ enum engine_action_type {
 	ENGINE_ACT_POLICY_ADD, /* install a policy */
 	ENGINE_ACT_POLICY_DEL, /* remove a policy */
 	ENGINE_ACT_EVENT,      /* status change for operators */
+	ENGINE_ACT_ADDR_ADD,   /* put a virtual address on the host */
+	ENGINE_ACT_ADDR_DEL,   /* take it away again */
 };
 
 enum engine_event_type {
@@ -308,6 +342,15 @@ struct engine_event {
 	int reason; /* 0 or a negative enum ike_err / notify type */
 };
 
+/* ADDR_ADD / ADDR_DEL: the virtual address the peer assigned us
+ * (RFC 7296 §3.15.1), for the host; `local` is the IKE SA's own address
+ * (io puts the virtual one on the interface that holds it). */
+struct engine_vip {
+	struct engine_ipnet addr;
+	struct engine_addr local;
+	char conn[ENGINE_NAME_MAX];
+};
+
 struct engine_action {
 	enum engine_action_type type;
 	uint32_t ike_id; /* the IKE SA it is about */
@@ -317,6 +360,7 @@ struct engine_action {
 		struct engine_sa sa;	     /* SA_ADD / SA_DEL */
 		struct engine_policy policy; /* POLICY_ADD / DEL */
 		struct engine_event event;
+		struct engine_vip vip; /* ADDR_ADD / ADDR_DEL */
 	} u;
 };
 

@@ -42,7 +42,9 @@
 	  "unsupported critical payload")                                      \
 	X(ENG_ERR_VERSION, 2023, N_INVALID_MAJOR_VERSION,                      \
 	  "unsupported major version")                                         \
-	X(ENG_ERR_INVALID_SPI, 2024, N_INVALID_SPI, "unknown CHILD SA SPI")
+	X(ENG_ERR_INVALID_SPI, 2024, N_INVALID_SPI, "unknown CHILD SA SPI")    \
+	X(ENG_ERR_ADDRESS, 2040, N_INTERNAL_ADDRESS_FAILURE,                   \
+	  "no virtual address to assign")
 
 #define ENGINE_ERR_ENUM(sym, val, notify, name) sym = val,
 enum engine_err { ENGINE_ERRORS(ENGINE_ERR_ENUM) };

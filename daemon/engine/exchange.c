@@ -1,6 +1,8 @@
 /* Datagram dispatch and the exchange table; see exchange.h. */
 #include "engine/exchange.h"
 
+#include "engine/cp.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +192,8 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 	sa->last_heard = now;
 	if (sa->conn && sa->conn->dpd_delay_ms)
 		sa->dpd_deadline = now + sa->conn->dpd_delay_ms;
+	if (m->hdr.exchange != EXCH_IKE_AUTH)
+		cp_unexpected(sa, m);
 	err = d->handler(sa, now, m);
 out:
 	if (plain) {

@@ -11,6 +11,7 @@
 
 #include "crypto/auth.h"
 #include "crypto/xform.h"
+#include "engine/cp.h"
 #include "engine/ts.h"
 
 #include <stdio.h>
@@ -23,6 +24,7 @@ struct auth_out {
 	uint8_t certreq[20];
 	uint8_t auth[AUTH_DATA_MAX];
 	struct child_wire cw;
+	struct cp_wire cpw;
 };
 
 static size_t auth_id_body(const struct engine_id *id, uint8_t *out)
@@ -301,6 +303,7 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 		goto out;
 	if ((err = auth_add_certs(sa, m, o)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
+	    (err = cp_build_i(sa, m, &o->cpw)) ||
 	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
 	    (err = msg_send_request(sa, now, m)))
 		goto out;
@@ -404,7 +407,8 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
 	if ((err = auth_add_certs(sa, r, o)) ||
-	    (err = auth_make(sa, r, o, id_len)))
+	    (err = auth_make(sa, r, o, id_len)) ||
+	    (err = cp_build_r(sa, r, &o->cpw)))
 		return err;
 	if (child_err) {
 		unsigned n = engine_err_notify(child_err);
@@ -454,9 +458,12 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		goto out;
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
-	child_err = 0;
-	if (!sa->childless) {
+	/* §3.15: a virtual address first, the CHILD SA is narrowed to it */
+	child_err = cp_process_r(sa, m, &ike_msg_find(m, PL_IDI, NULL)->u.id);
+	if (!sa->childless && !child_err) {
 		child_err = child_select_r(sa, m, c, NULL, false);
+		if (!child_err)
+			child_err = cp_child_narrow(sa, c);
 		if (!child_err)
 			child_err = child_alloc_spi(sa, c);
 		if (!child_err && (child_err = auth_child_install(sa, c, now)))
@@ -522,7 +529,7 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
 	const struct ike_payload *id = ike_msg_find(m, PL_IDR, NULL);
 	struct child_sa *c = sa->pending_child;
-	int err, child_err;
+	int err, child_err, cp_err;
 
 	rtx_request_done(sa);
 	if (!ike_msg_find(m, PL_AUTH, NULL) || !id) {
@@ -540,7 +547,10 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	sa->peer_id_hash = auth_id_hash(&id->u.id);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->pending_child = NULL;
+	cp_err = cp_process_i(sa, m); /* §3.15: ADDR_ADD before the SAs */
 	child_err = c ? child_accept_i(sa, m, c, false) : 0;
+	if (c && !child_err)
+		child_err = cp_err ? cp_err : cp_child_narrow(sa, c);
 	if (c && !child_err && !(child_err = auth_child_install(sa, c, now)))
 		c = NULL;
 	if (c) {

@@ -4,6 +4,7 @@
 #include "crypto/crypto.h"
 #include "crypto/ke.h"
 #include "crypto/skp.h"
+#include "engine/cp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,7 @@ void ike_sa_free(struct ike_sa *sa)
 		child_free(c);
 	}
 	child_free(sa->pending_child);
+	cp_sa_free(sa); /* leases released, virtual addresses removed */
 	task_free_all(sa);
 	ike_sa_ke_free(sa);
 	skp_free(sa->sk);

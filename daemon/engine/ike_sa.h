@@ -12,6 +12,8 @@
 
 struct ke;
 struct skp;
+struct pool;
+struct cp_sa;
 
 enum {
 	IKE_SA_NONCE_LEN = 32,	 /* our nonces (§2.10: >= half the PRF key) */
@@ -173,6 +175,7 @@ struct ike_sa {
 	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
 	struct ike_sa *successor;     /* rekeyed: the SA that took over */
 	bool rekeyed;		      /* replaced; Delete it, keep no child */
+	struct cp_sa *cp; /* virtual addresses (cp.c), NULL if none */
 };
 
 struct engine_retired;
@@ -205,6 +208,10 @@ struct engine {
 
 	/* connection tables replaced by reloads (reload.c) */
 	struct engine_retired *retired;
+
+	/* address pools for peers' virtual addresses (pool.c) */
+	struct pool **pools;
+	size_t n_pools;
 };
 
 /* ---- reload.c ---- */

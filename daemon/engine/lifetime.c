@@ -4,6 +4,8 @@
  * Named after the events, as WireGuard's timers.c. */
 #include "engine/exchange.h"
 
+#include "engine/cp.h"
+
 #include <errno.h>
 #include <stdio.h>
 
@@ -109,6 +111,7 @@ void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now)
 	old->children = NULL;
 	old->n_children = 0;
 	task_move(old, n);
+	cp_takeover(old, n);
 	old->rekeyed = true;
 	old->successor = n;
 	old->rekey_at = 0;

@@ -5,6 +5,7 @@
 #include "ike_iana.h"
 #include "io/conns_kernel.h"
 #include "io/creds.h"
+#include "io/vip.h"
 #include "kernel/kernel.h"
 
 #include <arpa/inet.h>
@@ -369,6 +370,7 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 		conns_ts(&ch->remote_ts[i], &ec->remote, &out->remote_ts[i]);
 	out->n_local_ts = ch->n_local_ts;
 	out->n_remote_ts = ch->n_remote_ts;
+	vip_conn_ts(x->cfg, x->conn, ch, out);
 	out->reqid = conns_reqid(x, ch->name);
 	/* swanctl.conf: rekey_* are the soft limits, life_* the hard ones,
 	 * rand_* the jitter taken off the soft ones (doc/rekeying.md). */
@@ -743,6 +745,7 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 			    : c->fragmentation == KB_FRAG_ACCEPT
 				    ? ENGINE_FRAG_ACCEPT
 				    : ENGINE_FRAG_YES;
+	vip_conn(c, ec);
 	extra->digest = conns_digest(c);
 	conns_warn_unimplemented(x);
 	return 0;
@@ -837,8 +840,15 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 		conns_err(&x, "%s: not loaded; the others are", x.conn->name);
 	}
 	conns_note_mobike(&x, cfg);
+	if (vip_pools(cfg, &out->pools, &out->n_pools) < 0)
+		r = -ENOMEM;
+	else
+		r = 0;
 	creds_warn_unused(&creds, &out->warnings);
-	r = conns_keep_creds(&x, &creds);
+	if (!r)
+		r = conns_keep_creds(&x, &creds);
+	else
+		(void)conns_keep_creds(&x, &creds);
 	creds_free(&creds, false);
 	if (r < 0) {
 		conns_free(out);
@@ -868,6 +878,7 @@ void conns_free(struct conns *c)
 	for (size_t i = 0; i < c->n_certs; i++)
 		auth_cert_free(c->certs[i]);
 	free(c->certs);
+	free(c->pools);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -40,6 +40,8 @@ struct conns {
 	struct auth_key **keys; /* keys the connections point to */
 	size_t n_certs;
 	struct auth_cert **certs; /* certificates they point to */
+	size_t n_pools;
+	struct engine_pool *pools; /* for engine_pools_replace (vip.c) */
 };
 
 /* Builds the engine connections of `cfg` for the backend in `opts` (may be

@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/engine_err.h"
 #include "engine/engine_kernel.h"
+#include "engine/pool.h"
 #include "ike_iana.h"
 #include "io/conns.h"
 #include "io/limits.h"
@@ -21,6 +22,7 @@
 #include "io/udp.h"
 #include "io/updown.h"
 #include "io/usage.h"
+#include "io/vip.h"
 #include "kernel/kernel.h"
 
 #include <errno.h>
@@ -512,6 +514,8 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 			case ENGINE_ACT_POLICY_ADD:
 			case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
 			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
+			case ENGINE_ACT_ADDR_ADD:
+			case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
 			}
 			if (d->ctl)
 				ctl_engine_action(d->ctl, a, now);
@@ -669,6 +673,7 @@ static void daemon_kernel_clean(struct daemon *d, const char *when)
 		log_msg(LOG_LVL_NOTICE, NULL,
 			"removed %u SAs and %u policies of keybridge %s", n_sa,
 			n_pol, when);
+	vip_flush(when);
 }
 
 static void daemon_finish(struct daemon *d)
@@ -1026,7 +1031,8 @@ static int daemon_setup(struct daemon *d)
 		return r;
 	d->engine =
 		engine_new(&env, &d->opts->limits, d->conns.conn, d->conns.n);
-	if (!d->engine)
+	if (!d->engine ||
+	    engine_pools_replace(d->engine, d->conns.pools, d->conns.n_pools))
 		return -ENOMEM;
 	limits_describe(&d->opts->limits, limits, sizeof(limits));
 	log_msg(LOG_LVL_INFO, NULL, "limits: %s", limits);

@@ -5,6 +5,7 @@
  * and an error outside any connection (syntax, secrets) cancels the whole
  * reload. */
 #include "engine/reload.h"
+#include "engine/pool.h"
 #include "io/daemon_int.h"
 #include "io/log.h"
 #include "io/loop.h"
@@ -275,6 +276,10 @@ void daemon_reload(struct daemon *d)
 		goto out;
 	}
 	reload_retire(d);
+	if (engine_pools_replace(d->engine, fresh.pools, fresh.n_pools) < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"address pools not reloaded (out of memory); the "
+			"previous ones stay");
 	if (updown_configure(d->updown, cfg) < 0)
 		log_msg(LOG_LVL_ERR, NULL,
 			"updown settings not reloaded (out of memory); the "

@@ -156,6 +156,19 @@ void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
 		abort();
 }
 
+void harness_restart_a_with(struct harness *h, const struct engine_conn *c)
+{
+	struct engine_env env = { .random = harness_random,
+				  .log = harness_log,
+				  .ctx = &h->a };
+
+	engine_free(h->a.e);
+	h->a.conn = *c;
+	h->a.e = engine_new(&env, NULL, &h->a.conn, 1);
+	if (!h->a.e)
+		abort();
+}
+
 void harness_start(struct harness *h, const struct engine_settings *set)
 {
 	struct engine_env env = { .random = harness_random,

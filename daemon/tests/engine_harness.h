@@ -77,6 +77,10 @@ void harness_start_peer_b(struct harness *h);
 void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
 			    size_t n);
 
+/* Replaces a's engine by a fresh one with connection `c` (a peer that
+ * restarted with another configuration, e.g. another identity). */
+void harness_restart_a_with(struct harness *h, const struct engine_conn *c);
+
 /* Moves the actions of both engines into the peers' records. */
 void harness_collect(struct harness *h);
 

@@ -1,0 +1,155 @@
+/* Virtual addresses on the host; see vip.h. */
+#include "io/vip.h"
+
+#include "io/log.h"
+#include "kernel/addr.h"
+
+#include "ike_iana.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void vip_action(const struct engine_action *a)
+{
+	const struct engine_vip *v = &a->u.vip;
+	bool add = a->type == ENGINE_ACT_ADDR_ADD;
+	char name[ENGINE_NAME_MAX + 16], ip[INET6_ADDRSTRLEN] = "?";
+	char ifname[IF_NAMESIZE] = "?";
+	uint32_t idx = 0;
+	int r;
+
+	snprintf(name, sizeof(name), "%s[%u]", v->conn, a->ike_id);
+	inet_ntop(v->addr.family, v->addr.ip, ip, sizeof(ip));
+	if (v->local.family)
+		idx = addr_ifindex_of(v->local.family, v->local.ip);
+	if (!idx)
+		idx = if_nametoindex("lo");
+	if_indextoname(idx, ifname);
+	r = addr_change(add, idx, v->addr.family, v->addr.ip, v->addr.prefix);
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, name,
+			"cannot %s virtual address %s %s %s: %s",
+			add ? "add" : "remove", ip, add ? "to" : "from", ifname,
+			strerror(-r));
+	else
+		log_msg(LOG_LVL_NOTICE, name, "virtual address %s/%u %s %s", ip,
+			v->addr.prefix, add ? "added to" : "removed from",
+			ifname);
+}
+
+void vip_flush(const char *when)
+{
+	int r = addr_flush_ours();
+
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"cannot remove keybridge's virtual addresses %s: %s",
+			when, strerror(-r));
+	else if (r > 0)
+		log_msg(LOG_LVL_NOTICE, NULL,
+			"removed %d virtual address%s of keybridge %s", r,
+			r == 1 ? "" : "es", when);
+}
+
+static struct engine_ipnet vip_ipnet(const struct kb_ipnet *k)
+{
+	struct engine_ipnet e = { .family = k->family, .prefix = k->prefix };
+
+	memcpy(e.ip, k->ip, 16);
+	return e;
+}
+
+int vip_pools(const struct kb_config *cfg, struct engine_pool **out, size_t *n)
+{
+	*n = 0;
+	*out = calloc(cfg->n_pools ? cfg->n_pools : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		const struct kb_pool *k = &cfg->pools[i];
+		struct engine_pool *p = &(*out)[i];
+
+		/* config.h and engine.h agree on the name length limit */
+		snprintf(p->name, sizeof(p->name), "%.*s",
+			 (int)sizeof(p->name) - 1, k->name);
+		p->family = k->family;
+		memcpy(p->first, k->first, 16);
+		memcpy(p->last, k->last, 16);
+		for (size_t j = 0; j < k->n_dns && j < ENGINE_POOL_DNS_MAX; j++)
+			p->dns[p->n_dns++] = vip_ipnet(&k->dns[j]);
+		for (size_t j = 0;
+		     j < k->n_subnets && j < ENGINE_POOL_SUBNETS_MAX; j++)
+			p->subnets[p->n_subnets++] = vip_ipnet(&k->subnets[j]);
+	}
+	*n = cfg->n_pools;
+	return 0;
+}
+
+void vip_conn(const struct kb_conn *c, struct engine_conn *ec)
+{
+	ec->n_pools = 0;
+	for (size_t i = 0; i < c->n_pools && i < ENGINE_MAX_POOLS; i++)
+		snprintf(ec->pools[ec->n_pools++], sizeof(ec->pools[0]), "%.*s",
+			 (int)sizeof(ec->pools[0]) - 1, c->pools[i]);
+	ec->n_vips = 0;
+	for (size_t i = 0; i < c->n_vips && i < ENGINE_MAX_VIPS; i++)
+		ec->vips[ec->n_vips++] = vip_ipnet(&c->vips[i]);
+}
+
+/* Sets `ts` to every address of `family`, any protocol and port. */
+static void vip_ts_all(struct engine_ts *ts, uint8_t family)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->type = family == AF_INET ? TS_IPV4_ADDR_RANGE : TS_IPV6_ADDR_RANGE;
+	ts->port_hi = 65535;
+	memset(ts->end, 0xff, family == AF_INET ? 4 : 16);
+}
+
+/* Replaces the dynamic selectors of one side by "all" of each family in
+ * `fams` (a second family is appended while there is room). */
+static void vip_side(const struct kb_ts *cfg, size_t n, const bool fams[2],
+		     struct engine_ts *ts, uint8_t *count)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!cfg[i].dynamic)
+			continue;
+		vip_ts_all(&ts[i], fams[0] ? AF_INET : AF_INET6);
+		ts[i].proto = cfg[i].proto;
+		ts[i].port_lo = cfg[i].port_from;
+		ts[i].port_hi = cfg[i].port_to;
+		if (fams[0] && fams[1] && *count < ENGINE_MAX_TS) {
+			vip_ts_all(&ts[*count], AF_INET6);
+			ts[*count].proto = cfg[i].proto;
+			ts[*count].port_lo = cfg[i].port_from;
+			ts[*count].port_hi = cfg[i].port_to;
+			(*count)++;
+		}
+	}
+}
+
+void vip_conn_ts(const struct kb_config *cfg, const struct kb_conn *c,
+		 const struct kb_child *ch, struct engine_child_cfg *out)
+{
+	bool fams[2] = { false, false };
+
+	for (size_t i = 0; i < c->n_vips; i++)
+		fams[c->vips[i].family == AF_INET6] = true;
+	if (c->n_vips)
+		vip_side(ch->local_ts, ch->n_local_ts, fams, out->local_ts,
+			 &out->n_local_ts);
+	fams[0] = fams[1] = false;
+	for (size_t i = 0; i < c->n_pools; i++) {
+		const struct kb_pool *p = config_pool(cfg, c->pools[i]);
+
+		if (p)
+			fams[p->family == AF_INET6] = true;
+	}
+	if (c->n_pools)
+		vip_side(ch->remote_ts, ch->n_remote_ts, fams, out->remote_ts,
+			 &out->n_remote_ts);
+}

@@ -1,0 +1,213 @@
+/* Interface addresses over rtnetlink; see addr.h. */
+#include "kernel/addr.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+int addr_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
+		   uint32_t ifindex, uint8_t family, const uint8_t *ip,
+		   uint8_t prefix)
+{
+	size_t alen = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (!alen || prefix > alen * 8 || !ifindex)
+		return -EINVAL;
+	if (cap < ADDR_MSG_BUFSIZE)
+		return -ENOSPC;
+	memset(buf, 0, ADDR_MSG_BUFSIZE);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (add)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = family;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	if (family == AF_INET6 && add)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, ip);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, ip);
+	if (add)
+		mnl_attr_put_u8(nlh, IFA_PROTO, ADDR_PROTO_KEYBRIDGE);
+	return (int)nlh->nlmsg_len;
+}
+
+/* Sends one request and waits for its ack; returns 0 or -errno. */
+static int addr_talk(struct mnl_socket *nl, const void *req, size_t len,
+		     uint32_t seq)
+{
+	uint8_t rbuf[8192];
+	unsigned portid = mnl_socket_get_portid(nl);
+	ssize_t got;
+
+	if (mnl_socket_sendto(nl, req, len) < 0)
+		return -errno;
+	while ((got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf))) > 0) {
+		int r = mnl_cb_run(rbuf, (size_t)got, seq, portid, NULL, NULL);
+
+		if (r <= MNL_CB_STOP)
+			return r < 0 ? -errno : 0;
+	}
+	return got < 0 ? -errno : -EIO;
+}
+
+static struct mnl_socket *addr_open(void)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+int addr_change(bool add, uint32_t ifindex, uint8_t family, const uint8_t *ip,
+		uint8_t prefix)
+{
+	uint8_t buf[ADDR_MSG_BUFSIZE];
+	struct mnl_socket *nl;
+	int len, r;
+
+	len = addr_msg_build(buf, sizeof(buf), add, 1, ifindex, family, ip,
+			     prefix);
+	if (len < 0)
+		return len;
+	if (!(nl = addr_open()))
+		return -errno;
+	r = addr_talk(nl, buf, (size_t)len, 1);
+	mnl_socket_close(nl);
+	if ((add && r == -EEXIST) || (!add && r == -EADDRNOTAVAIL))
+		return 0;
+	return r;
+}
+
+uint32_t addr_ifindex_of(uint8_t family, const uint8_t *ip)
+{
+	struct ifaddrs *list, *i;
+	uint32_t idx = 0;
+
+	if (getifaddrs(&list) < 0)
+		return 0;
+	for (i = list; i && !idx; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (!sa || sa->sa_family != family)
+			continue;
+		if (family == AF_INET &&
+		    !memcmp(&((const struct sockaddr_in *)(const void *)sa)
+				     ->sin_addr,
+			    ip, 4))
+			idx = if_nametoindex(i->ifa_name);
+		if (family == AF_INET6 &&
+		    !memcmp(&((const struct sockaddr_in6 *)(const void *)sa)
+				     ->sin6_addr,
+			    ip, 16))
+			idx = if_nametoindex(i->ifa_name);
+	}
+	freeifaddrs(list);
+	return idx;
+}
+
+/* ---- removal of what an earlier run left ---- */
+
+struct addr_found {
+	size_t n;
+	struct {
+		uint32_t ifindex;
+		uint8_t family, prefix;
+		uint8_t ip[16];
+	} a[64];
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= IFA_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_found *f = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
+
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	if (!tb[IFA_PROTO] ||
+	    mnl_attr_get_u8(tb[IFA_PROTO]) != ADDR_PROTO_KEYBRIDGE ||
+	    !tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != alen ||
+	    f->n >= sizeof(f->a) / sizeof(f->a[0]))
+		return MNL_CB_OK;
+	f->a[f->n].ifindex = ifa->ifa_index;
+	f->a[f->n].family = ifa->ifa_family;
+	f->a[f->n].prefix = ifa->ifa_prefixlen;
+	memcpy(f->a[f->n].ip, mnl_attr_get_payload(tb[IFA_LOCAL]), alen);
+	f->n++;
+	return MNL_CB_OK;
+}
+
+int addr_flush_ours(void)
+{
+	static uint8_t rbuf[8192];
+	uint8_t req[64];
+	struct addr_found f = { 0 };
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct mnl_socket *nl = addr_open();
+	unsigned portid;
+	ssize_t got;
+	int r = 0, removed = 0;
+
+	if (!nl)
+		return -errno;
+	portid = mnl_socket_get_portid(nl);
+	memset(req, 0, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 2;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, req, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf))) > 0) {
+		r = mnl_cb_run(rbuf, (size_t)got, 2, portid, addr_dump_cb, &f);
+		if (r <= MNL_CB_STOP)
+			break;
+	}
+	r = r < 0 ? -errno : 0;
+	for (size_t i = 0; !r && i < f.n; i++)
+		if (addr_change(false, f.a[i].ifindex, f.a[i].family, f.a[i].ip,
+				f.a[i].prefix) == 0)
+			removed++;
+out:
+	mnl_socket_close(nl);
+	return r < 0 ? r : removed;
+}
