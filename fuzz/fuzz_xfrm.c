@@ -1,11 +1,15 @@
-/* libFuzzer target: the XFRM netlink parsers on hostile bytes.
+/* libFuzzer target: the netlink parsers on hostile bytes, XFRM's and the
+ * rtnetlink ones of MOBIKE's address watch (kernel/roam_msg.h).
  *
- * The input is a buffer of netlink messages, as a recvmsg() on an XFRM
- * socket returns it. Every message goes through each parser (event, SA,
- * policy, ack); ASan/UBSan catch reads outside the input. What the policy
+ * The input is a buffer of netlink messages, as a recvmsg() on an XFRM or
+ * rtnetlink socket returns it. Every message goes through each parser
+ * (event, SA, policy, ack, address/route event, route answer); ASan/UBSan
+ * catch reads outside the input. What the policy
  * parser accepts and the builder can express must survive build -> parse
  * unchanged. Seeds: fuzz/seeds/xfrm_*.bin (requests from ip xfrm and
- * events from the kernel, see daemon/tests/vectors/xfrm/). */
+ * events from the kernel, see daemon/tests/vectors/xfrm/) and
+ * fuzz/seeds/rtnl_*.bin (what the kernel sent test_roam_msg.c). */
+#include "kernel/roam_msg.h"
 #include "kernel/xfrm_msg.h"
 
 #include <assert.h>
@@ -40,6 +44,8 @@ static int one(const struct nlmsghdr *nlh, void *arg)
 	struct kernel_sa_stats st;
 	struct kernel_sa sa;
 	struct kernel_policy p;
+	struct roam_event rev;
+	struct roam_route rt;
 	char detail[64];
 	uint32_t seq;
 	int error, r;
@@ -55,6 +61,11 @@ static int one(const struct nlmsghdr *nlh, void *arg)
 	assert(parse_result_ok(r));
 	if (r == 0)
 		assert(strlen(detail) < sizeof(detail));
+	r = roam_msg_parse_event(nlh, &rev);
+	assert(parse_result_ok(r));
+	if (r == 0)
+		assert(rev.addr.family == 0 || rev.addr.family == rev.family);
+	assert(parse_result_ok(roam_msg_parse_route(nlh, &rt)));
 	return 0;
 }
 

@@ -130,6 +130,21 @@ void kernel_policy_describe(const struct kernel_policy *p, char *buf,
 		 sel, p->index);
 }
 
+void kernel_migrate_describe(const struct kernel_migrate *m, char *buf,
+			     size_t len)
+{
+	char sel[160], os[46], od[46], ns[46], nd[46];
+
+	selector_str(&m->sel, sel, sizeof(sel));
+	snprintf(buf, len, "policy %s %s reqid 0x%08x from %s->%s to %s->%s%s",
+		 kernel_dir_name(m->dir), sel, m->reqid,
+		 kernel_addr_str(&m->old_src, os, sizeof(os)),
+		 kernel_addr_str(&m->old_dst, od, sizeof(od)),
+		 kernel_addr_str(&m->new_src, ns, sizeof(ns)),
+		 kernel_addr_str(&m->new_dst, nd, sizeof(nd)),
+		 m->encap.type ? " with UDP encapsulation" : "");
+}
+
 int kernel_err_set(struct kernel_err *err, int code, const char *what,
 		   const char *detail)
 {

@@ -364,17 +364,43 @@ enum kernel_req_type {
 	KERNEL_REQ_POLICY_ADD,	  /* add; -EEXIST if present */
 	KERNEL_REQ_POLICY_UPDATE, /* add or replace */
 	KERNEL_REQ_POLICY_DEL,
+	KERNEL_REQ_MIGRATE, /* move a policy and its SA (kernel_migrate) */
+};
+
+/* Moves one policy and the SA its template names to new outer addresses
+ * (MOBIKE, RFC 4555 §3.5: "the IPsec SAs … are updated with the new
+ * addresses"), keys, sequence numbers and counters kept. The policy is
+ * found by (sel, dir, if_id): `sel` must be the selector it was installed
+ * with, byte for byte. Its template (old_src -> old_dst, proto, mode,
+ * reqid) becomes new_src -> new_dst; the one SA with exactly those old
+ * addresses, protocol, mode and reqid (if any: the in and fwd policies of
+ * a CHILD SA share one inbound SA, the first request moves it) gets the
+ * new addresses, and `encap` when its type is set. An SA keeps its old
+ * UDP encapsulation when `encap` is NONE: XFRM_MSG_MIGRATE cannot remove
+ * it (see xfrm_msg_migrate()). Backends without the operation answer
+ * -EOPNOTSUPP (kernel_caps.migrate). */
+struct kernel_migrate {
+	struct kernel_selector sel;
+	uint8_t dir; /* enum kernel_dir */
+	uint32_t if_id;
+	struct kernel_addr old_src, old_dst;
+	struct kernel_addr new_src, new_dst;
+	uint8_t proto; /* enum kernel_proto */
+	uint8_t mode;  /* enum kernel_mode */
+	uint32_t reqid;
+	struct kernel_encap encap; /* type NONE: leave as it is */
 };
 
 /* One request of a batch. The backend fills `err` (code 0 on success). */
 struct kernel_req {
 	uint8_t type; /* enum kernel_req_type */
 	union {
-		const struct kernel_sa *sa;	    /* SA_ADD / SA_UPDATE */
-		const struct kernel_sa_id *sa_id;   /* SA_DEL */
-		const struct kernel_policy *policy; /* POLICY_* (DEL uses sel,
+		const struct kernel_sa *sa;	      /* SA_ADD / SA_UPDATE */
+		const struct kernel_sa_id *sa_id;     /* SA_DEL */
+		const struct kernel_policy *policy;   /* POLICY_* (DEL uses sel,
 						       dir, mark, if_id or
 						       index) */
+		const struct kernel_migrate *migrate; /* MIGRATE */
 	} o;
 	struct kernel_err err;
 };
@@ -392,6 +418,8 @@ struct kernel_caps {
 	bool sha256_128;     /* HMAC-SHA-256 with RFC 4868's 128-bit ICV */
 	bool esn;	     /* 64-bit sequence numbers (RFC 4303 §2.2.1) */
 	bool marks;	     /* firewall marks and interface IDs */
+	bool migrate;	     /* KERNEL_REQ_MIGRATE: SAs move to new addresses in
+			 place (MOBIKE, RFC 4555) */
 	uint32_t replay_max; /* largest replay window in packets; 0 = any */
 	uint8_t n_encr, n_integ;
 	uint16_t encr[KERNEL_CAPS_ALGS];  /* ENCR_* it can install */
@@ -527,6 +555,10 @@ void kernel_sa_describe(const struct kernel_sa_id *id, uint32_t reqid,
 			char *buf, size_t len);
 void kernel_policy_describe(const struct kernel_policy *p, char *buf,
 			    size_t len);
+/* "policy out 10.1.0.0/16->10.2.0.0/16 reqid 0x6b620001 from
+ * 192.0.2.1->192.0.2.2 to 198.51.100.7->192.0.2.2". */
+void kernel_migrate_describe(const struct kernel_migrate *m, char *buf,
+			     size_t len);
 
 /* Fills `err` (if not NULL) with "<what>: <strerror(-code)>[ (kernel:
  * <detail>)]" and returns `code`. */

@@ -237,9 +237,10 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 		[KERNEL_REQ_POLICY_ADD] = "add",
 		[KERNEL_REQ_POLICY_UPDATE] = "update",
 		[KERNEL_REQ_POLICY_DEL] = "delete",
+		[KERNEL_REQ_MIGRATE] = "migrate",
 	};
 	char obj[KERNEL_ERR_MAX - 32];
-	const char *v = q->type <= KERNEL_REQ_POLICY_DEL && verb[q->type]
+	const char *v = q->type <= KERNEL_REQ_MIGRATE && verb[q->type]
 				? verb[q->type]
 				: "request";
 
@@ -256,6 +257,9 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 	case KERNEL_REQ_POLICY_UPDATE:
 	case KERNEL_REQ_POLICY_DEL:
 		kernel_policy_describe(q->o.policy, obj, sizeof(obj));
+		break;
+	case KERNEL_REQ_MIGRATE:
+		kernel_migrate_describe(q->o.migrate, obj, sizeof(obj));
 		break;
 	default: snprintf(obj, sizeof(obj), "of unknown type %u", q->type);
 	}
@@ -292,6 +296,10 @@ static int req_build(struct pfkey *k, const struct kernel_req *q, uint32_t seq,
 		*type = p->index ? SADB_X_SPDDELETE2 : SADB_X_SPDDELETE;
 		return pfkey_msg_policy_del(k->sbuf, sizeof(k->sbuf), seq,
 					    k->pid, p);
+	case KERNEL_REQ_MIGRATE:
+		/* SADB_X_MIGRATE exists (KAME), but keybridge moves SAs
+		 * only through XFRM (kernel_caps.migrate is false here) */
+		return -EOPNOTSUPP;
 	}
 	return -EINVAL;
 }
@@ -311,6 +319,9 @@ static void req_refused(struct kernel_req *q, int code)
 			 "mixed families?)");
 	if (!why[0] && code == -ENOSPC)
 		snprintf(why, sizeof(why), "message too large");
+	if (!why[0] && code == -EOPNOTSUPP)
+		snprintf(why, sizeof(why),
+			 "MOBIKE address updates need --kernel xfrm");
 	if (snprintf(q->err.msg, sizeof(q->err.msg), "%s: %s (%s)", what,
 		     strerror(-code), why) < 0)
 		q->err.msg[0] = 0;

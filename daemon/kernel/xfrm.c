@@ -263,9 +263,10 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 		[KERNEL_REQ_POLICY_ADD] = "add",
 		[KERNEL_REQ_POLICY_UPDATE] = "update",
 		[KERNEL_REQ_POLICY_DEL] = "delete",
+		[KERNEL_REQ_MIGRATE] = "migrate",
 	};
 	char obj[KERNEL_ERR_MAX - 32];
-	const char *v = q->type <= KERNEL_REQ_POLICY_DEL && verb[q->type]
+	const char *v = q->type <= KERNEL_REQ_MIGRATE && verb[q->type]
 				? verb[q->type]
 				: "request";
 
@@ -286,6 +287,9 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 	case KERNEL_REQ_POLICY_UPDATE:
 	case KERNEL_REQ_POLICY_DEL:
 		kernel_policy_describe(q->o.policy, obj, sizeof(obj));
+		break;
+	case KERNEL_REQ_MIGRATE:
+		kernel_migrate_describe(q->o.migrate, obj, sizeof(obj));
 		break;
 	default: snprintf(obj, sizeof(obj), "of unknown type %u", q->type);
 	}
@@ -310,6 +314,8 @@ static int req_build(const struct kernel_req *q, void *buf, size_t cap,
 					   q->type == KERNEL_REQ_POLICY_UPDATE);
 	case KERNEL_REQ_POLICY_DEL:
 		return xfrm_msg_policy_del(buf, cap, seq, q->o.policy);
+	case KERNEL_REQ_MIGRATE:
+		return xfrm_msg_migrate(buf, cap, seq, q->o.migrate);
 	}
 	return -EINVAL;
 }
@@ -897,6 +903,7 @@ static void ops_caps(struct kernel *k, struct kernel_caps *out)
 	(void)k;
 	memset(out, 0, sizeof(*out));
 	out->aead = out->sha256_128 = out->esn = out->marks = true;
+	out->migrate = true; /* XFRM_MSG_MIGRATE (CONFIG_XFRM_MIGRATE) */
 	for (uint16_t id = 1; id < 64; id++) {
 		if (xfrm_alg_encr(id) && out->n_encr < KERNEL_CAPS_ALGS)
 			out->encr[out->n_encr++] = id;

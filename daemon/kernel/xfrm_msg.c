@@ -676,6 +676,58 @@ int xfrm_msg_policy_get(void *buf, size_t cap, uint32_t seq,
 			     p);
 }
 
+/* ---- Migration (MOBIKE) ------------------------------------------------ */
+
+static bool pair_ok(const struct kernel_addr *src,
+		    const struct kernel_addr *dst)
+{
+	return family_ok(dst->family) && src->family == dst->family;
+}
+
+/* XFRM_MSG_MIGRATE (xfrm_do_migrate() in net/xfrm/xfrm_user.c): the policy
+ * is looked up by selector and direction only (the index is not used), so
+ * the selector goes out exactly as xfrm_msg_policy_add() wrote it. */
+int xfrm_msg_migrate(void *buf, size_t cap, uint32_t seq,
+		     const struct kernel_migrate *m)
+{
+	struct xfrm_userpolicy_id pid;
+	struct xfrm_user_migrate um;
+	struct nlmsghdr *nlh;
+
+	if (!family_ok(m->sel.family) || m->dir > KERNEL_DIR_FWD ||
+	    m->mode > KERNEL_MODE_TUNNEL || !m->proto ||
+	    !pair_ok(&m->old_src, &m->old_dst) ||
+	    !pair_ok(&m->new_src, &m->new_dst) ||
+	    (m->encap.type && (m->encap.type != KERNEL_ENCAP_ESPINUDP ||
+			       m->proto != KERNEL_PROTO_ESP)))
+		return -EINVAL;
+	memset(&pid, 0, sizeof(pid));
+	sel_out(&pid.sel, &m->sel);
+	pid.dir = m->dir;
+	memset(&um, 0, sizeof(um));
+	addr_out(&um.old_daddr, &m->old_dst);
+	addr_out(&um.old_saddr, &m->old_src);
+	addr_out(&um.new_daddr, &m->new_dst);
+	addr_out(&um.new_saddr, &m->new_src);
+	um.proto = m->proto;
+	um.mode = m->mode;
+	um.reqid = m->reqid;
+	um.old_family = m->old_dst.family;
+	um.new_family = m->new_dst.family;
+	nlh = msg_start(buf, cap, XFRM_MSG_MIGRATE, REQ_ACK, seq, sizeof(pid));
+	if (!nlh)
+		return -ENOSPC;
+	memcpy(mnl_nlmsg_get_payload(nlh), &pid, sizeof(pid));
+	if (!mnl_attr_put_check(nlh, cap, XFRMA_MIGRATE, sizeof(um), &um))
+		return -ENOSPC;
+	if (m->encap.type && !put_encap(nlh, cap, &m->encap))
+		return -ENOSPC;
+	if (m->if_id && !mnl_attr_put_check(nlh, cap, XFRMA_IF_ID,
+					    sizeof(m->if_id), &m->if_id))
+		return -ENOSPC;
+	return (int)nlh->nlmsg_len;
+}
+
 /* ---- Kernel structs -> model ----------------------------------------- */
 
 static void addr_in(struct kernel_addr *a, const xfrm_address_t *x,
@@ -1243,6 +1295,7 @@ const char *xfrm_msg_type_name(uint16_t type)
 	case XFRM_MSG_UPDSA: return "UPDSA";
 	case XFRM_MSG_POLEXPIRE: return "POLEXPIRE";
 	case XFRM_MSG_MAPPING: return "MAPPING";
+	case XFRM_MSG_MIGRATE: return "MIGRATE";
 	}
 	return "?";
 }

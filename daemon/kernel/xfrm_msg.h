@@ -101,6 +101,14 @@ int xfrm_msg_policy_del(void *buf, size_t cap, uint32_t seq,
 int xfrm_msg_policy_get(void *buf, size_t cap, uint32_t seq,
 			const struct kernel_policy *p) XFRM_MSG_WARN;
 
+/* XFRM_MSG_MIGRATE: moves the policy (m->sel, m->dir, m->if_id) and the SA
+ * matching its old template to the new addresses (kernel.h, struct
+ * kernel_migrate), with XFRMA_ENCAP when m->encap.type is set. The kernel
+ * keeps an SA's UDP encapsulation when none is given: the message cannot
+ * take it away (an XFRMA_ENCAP of type 0 would still encapsulate). */
+int xfrm_msg_migrate(void *buf, size_t cap, uint32_t seq,
+		     const struct kernel_migrate *m) XFRM_MSG_WARN;
+
 /* ---- Parsers ------------------------------------------------------- */
 
 /* A NEWSA/UPDSA message (dump entry, GETSA or ALLOCSPI reply): the SA's id

@@ -718,3 +718,98 @@ TEST(xfrm_esp_natt_mapping_event)
 	xfrm_close(xb_ev);
 	pair_free(&p);
 }
+
+/* Migrates the policy `dir` of `pol` (installed in namespace `x`) and the
+ * SA it names from A's old address 10.77.0.1 to 10.77.0.3. */
+static void migrate_a(struct xfrm *x, const struct kernel_policy *pol,
+		      bool encap)
+{
+	struct kernel_migrate m = { 0 };
+	struct kernel_req q = { .type = KERNEL_REQ_MIGRATE };
+
+	m.sel = pol->sel;
+	m.dir = pol->dir;
+	m.old_src = xt_addr("10.77.0.1");
+	m.old_dst = xt_addr("10.77.0.2");
+	m.new_src = xt_addr("10.77.0.3");
+	m.new_dst = xt_addr("10.77.0.2");
+	m.proto = KERNEL_PROTO_ESP;
+	m.mode = KERNEL_MODE_TUNNEL;
+	m.reqid = pol->tmpl[0].reqid;
+	if (encap)
+		m.encap = (struct kernel_encap){ .type = KERNEL_ENCAP_ESPINUDP,
+						 .sport = 4500,
+						 .dport = 4500 };
+	q.o.migrate = &m;
+	if (xfrm_apply(x, &q, 1) != 0) {
+		test_fail(__FILE__, __LINE__, "%s", q.err.msg);
+		test_abort();
+	}
+}
+
+/* MOBIKE (RFC 4555 §3.5): A's address changes under a running tunnel;
+ * XFRM_MSG_MIGRATE moves policy and SA in both namespaces to the new
+ * address with keys, sequence numbers and counters kept (B's replay
+ * window would drop A's packets if the sequence numbers started again),
+ * optionally switching to ESP in UDP (a NAT found on the new path). */
+static void run_migrate(bool encap)
+{
+	enum { N = 4, SIZE = 64 };
+	struct esp_case c = { .encr = ENCR_AES_GCM_16,
+			      .enc_len = 20,
+			      .family = AF_INET,
+			      .mode = KERNEL_MODE_TUNNEL };
+	struct kernel_policy out, in;
+	struct kernel_sa_stats st;
+	struct kernel_sa sa, back;
+	struct kernel_sa_id moved;
+	struct kernel_err err;
+	struct pair p;
+
+	pair_setup(&p, false);
+	case_install(&p, &c, &sa, 0x4555);
+	case_policy(&out, &c, KERNEL_DIR_OUT);
+	case_policy(&in, &c, KERNEL_DIR_IN);
+	CHECK_EQ(send_recv(&p, &c, N, SIZE), N);
+
+	/* A moves: old address gone (its routes with it), new one up. */
+	REQUIRE_EQ(xt_sh("ip -batch - <<EOF\n"
+			 "addr del 10.77.0.1/24 dev kbxa\n"
+			 "addr add 10.77.0.3/24 dev kbxa\n"
+			 "route add 10.78.2.1/32 via 10.77.0.2\n"
+			 "EOF"),
+		   0);
+	migrate_a(p.xa, &out, encap);
+	xt_ns_enter(p.ns_b);
+	migrate_a(p.xb, &in, encap);
+	xt_ns_enter(p.ns_a);
+	c.encap = encap; /* B listens for ESP in UDP on 4500 */
+	CHECK_EQ(send_recv(&p, &c, N, SIZE), N);
+
+	/* The SA now has the new source; the old one is gone. */
+	moved = sa.id;
+	moved.src = xt_addr("10.77.0.3");
+	REQUIRE_EQ(xfrm_sa_get(p.xa, &moved, &st, &back, &err), 0);
+	CHECK_EQ(st.packets, 2 * N); /* counters kept */
+	CHECK_EQ(back.encap.type, encap ? KERNEL_ENCAP_ESPINUDP : 0);
+	REQUIRE_EQ(xfrm_sa_get(p.xb, &moved, &st, NULL, &err), 0);
+	CHECK_EQ(st.packets, 2 * N);
+	CHECK_EQ(st.replay_failed, 0);
+	CHECK_EQ(xt_count_sas(p.xa, NULL), 1);
+	CHECK(strstr(xt_sh_out("ip xfrm state"),
+		     "src 10.77.0.3 dst 10.77.0.2"));
+	CHECK(strstr(xt_sh_out("ip xfrm policy"),
+		     "tmpl src 10.77.0.3 dst 10.77.0.2"));
+	kernel_sa_wipe(&sa);
+	pair_free(&p);
+}
+
+TEST(xfrm_esp_migrate_tunnel_v4)
+{
+	run_migrate(false);
+}
+
+TEST(xfrm_esp_migrate_tunnel_v4_to_udp_encap)
+{
+	run_migrate(true);
+}

@@ -580,3 +580,61 @@ TEST(xfrm_host_batch_fits_small_receive_buffer)
 	free(id);
 	free(q);
 }
+
+/* MOBIKE's XFRM_MSG_MIGRATE on policies alone (no ESP needed): the policy
+ * keeps its index and selector, its template gets the new addresses; a
+ * selector the kernel does not hold is an error naming the policy. The
+ * SAs' part runs in test_xfrm_esp.c (xfrm_esp_migrate_*). */
+TEST(xfrm_host_migrate_policy_template)
+{
+	struct kernel_policy out, in;
+	struct kernel_migrate m = { 0 };
+	struct kernel_req q = { .type = KERNEL_REQ_MIGRATE };
+	struct find_ctx f = { 0 };
+	struct kernel_err err;
+	struct xfrm *x;
+
+	xt_netns();
+	x = open_xfrm(false);
+	xt_policy(&out, "10.1.0.0", 16, "10.2.0.0", 16, KERNEL_DIR_OUT, 5,
+		  KERNEL_REQID_MIN + 5, "192.0.2.1", "192.0.2.2");
+	xt_policy(&in, "10.2.0.0", 16, "10.1.0.0", 16, KERNEL_DIR_IN, 6,
+		  KERNEL_REQID_MIN + 5, "192.0.2.2", "192.0.2.1");
+	REQUIRE_EQ(xfrm_policy_add(x, &out, false, &err), 0);
+	REQUIRE_EQ(xfrm_policy_add(x, &in, false, &err), 0);
+
+	m.sel = out.sel;
+	m.dir = KERNEL_DIR_OUT;
+	m.old_src = xt_addr("192.0.2.1");
+	m.old_dst = xt_addr("192.0.2.2");
+	m.new_src = xt_addr("198.51.100.7");
+	m.new_dst = xt_addr("192.0.2.2");
+	m.proto = KERNEL_PROTO_ESP;
+	m.mode = KERNEL_MODE_TUNNEL;
+	m.reqid = KERNEL_REQID_MIN + 5;
+	q.o.migrate = &m;
+	REQUIRE_EQ(xfrm_apply(x, &q, 1), 0);
+
+	f.index = out.index;
+	REQUIRE_EQ(xfrm_policy_list(x, find_policy, &f, &err), 0);
+	REQUIRE_EQ(f.hits, 1);
+	CHECK_MEM(&f.found.sel, &out.sel, sizeof(out.sel));
+	CHECK_MEM(&f.found.tmpl[0].src, &m.new_src, sizeof(m.new_src));
+	CHECK_MEM(&f.found.tmpl[0].dst, &m.new_dst, sizeof(m.new_dst));
+	CHECK_EQ(f.found.tmpl[0].reqid, KERNEL_REQID_MIN + 5);
+	/* The in policy was not touched. */
+	memset(&f, 0, sizeof(f));
+	f.index = in.index;
+	REQUIRE_EQ(xfrm_policy_list(x, find_policy, &f, &err), 0);
+	CHECK_MEM(&f.found.tmpl[0].src, &in.tmpl[0].src, sizeof(m.new_src));
+	CHECK(strstr(xt_sh_out("ip xfrm policy list"),
+		     "tmpl src 198.51.100.7 dst 192.0.2.2"));
+
+	/* A policy that is not there: refused (-ENOENT on 6.1, -ENODATA on
+	 * 6.18), and said which. */
+	m.sel.dst_plen = 24;
+	CHECK_LT(xfrm_apply(x, &q, 1), 0);
+	CHECK(strstr(q.err.msg, "migrate policy out 10.1.0.0/16->10.2.0.0/24"));
+	test_note("%s", q.err.msg);
+	xfrm_close(x);
+}

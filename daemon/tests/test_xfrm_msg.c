@@ -300,6 +300,120 @@ TEST(xfrm_msg_sa_del_get_allocspi)
 					 0x100, 0x1000));
 }
 
+static void migrate_v4(struct kernel_migrate *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->sel.family = AF_INET;
+	addr(&m->sel.src, "10.1.0.0");
+	addr(&m->sel.dst, "10.2.0.0");
+	m->sel.src_plen = m->sel.dst_plen = 16;
+	m->dir = KERNEL_DIR_OUT;
+	addr(&m->old_src, "192.0.2.1");
+	addr(&m->old_dst, "192.0.2.2");
+	addr(&m->new_src, "198.51.100.7");
+	addr(&m->new_dst, "192.0.2.2");
+	m->proto = KERNEL_PROTO_ESP;
+	m->mode = KERNEL_MODE_TUNNEL;
+	m->reqid = 0x6b620001;
+}
+
+/* MOBIKE's move of a policy and its SA (RFC 4555 §3.5). */
+TEST(xfrm_msg_migrate_v4_encap)
+{
+	struct kernel_migrate m;
+	uint8_t buf[XFRM_MSG_BUFSIZE];
+
+	migrate_v4(&m);
+	m.encap = (struct kernel_encap){ .type = KERNEL_ENCAP_ESPINUDP,
+					 .sport = 4500,
+					 .dport = 4500 };
+	check_fixture("migrate_out_v4_encap", buf,
+		      xfrm_msg_migrate(buf, sizeof(buf), 3, &m));
+	/* Without encapsulation: the same message minus XFRMA_ENCAP. */
+	m.encap.type = KERNEL_ENCAP_NONE;
+	CHECK_EQ(xfrm_msg_migrate(buf, sizeof(buf), 3, &m), 160);
+}
+
+/* An IPv6 fwd policy whose peer moved: if_id travels as XFRMA_IF_ID, and
+ * the selector is written as the policy was installed. */
+TEST(xfrm_msg_migrate_v6_fwd_ifid_and_refusals)
+{
+	struct kernel_migrate m;
+	struct kernel_policy p = { .dir = KERNEL_DIR_FWD };
+	uint8_t buf[XFRM_MSG_BUFSIZE], pol[XFRM_MSG_BUFSIZE];
+	const struct nlmsghdr *nlh = (const void *)buf;
+	const struct nlattr *a;
+	struct xfrm_user_migrate um;
+	unsigned seen = 0;
+	int len;
+
+	memset(&m, 0, sizeof(m));
+	m.sel.family = AF_INET6;
+	addr(&m.sel.src, "2001:db8:1::");
+	addr(&m.sel.dst, "2001:db8:2::");
+	m.sel.src_plen = m.sel.dst_plen = 64;
+	m.sel.proto = 6;
+	m.sel.dport = 443;
+	m.dir = KERNEL_DIR_FWD;
+	m.if_id = 7;
+	addr(&m.old_src, "2001:db8:f::2");
+	addr(&m.old_dst, "2001:db8:f::1");
+	addr(&m.new_src, "2001:db8:f::2");
+	addr(&m.new_dst, "2001:db8:e::1");
+	m.proto = KERNEL_PROTO_ESP;
+	m.mode = KERNEL_MODE_TUNNEL;
+	m.reqid = 0x6b620009;
+	len = xfrm_msg_migrate(buf, sizeof(buf), 9, &m);
+	REQUIRE_EQ(len, 16 + 64 + 80 + 8);
+	CHECK_EQ(nlh->nlmsg_type, XFRM_MSG_MIGRATE);
+	CHECK_EQ(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	CHECK_EQ(nlh->nlmsg_seq, 9);
+	/* The kernel finds the policy by comparing selectors whole: ours must
+	 * be the bytes the policy was installed with. */
+	p.sel = m.sel;
+	REQUIRE_GE(xfrm_msg_policy_add(pol, sizeof(pol), 1, &p, false), 16);
+	CHECK_MEM((const uint8_t *)buf + 16, pol + 16,
+		  sizeof(struct xfrm_selector));
+	CHECK_EQ(buf[16 + sizeof(struct xfrm_selector) + 4], KERNEL_DIR_FWD);
+	mnl_attr_for_each(a, nlh, sizeof(struct xfrm_userpolicy_id))
+	{
+		if (mnl_attr_get_type(a) == XFRMA_MIGRATE) {
+			REQUIRE_EQ(mnl_attr_get_payload_len(a), sizeof(um));
+			memcpy(&um, mnl_attr_get_payload(a), sizeof(um));
+			CHECK_EQ(um.old_family, AF_INET6);
+			CHECK_EQ(um.new_family, AF_INET6);
+			CHECK_EQ(um.reqid, 0x6b620009);
+			CHECK_EQ(um.proto, KERNEL_PROTO_ESP);
+			CHECK_EQ(um.mode, KERNEL_MODE_TUNNEL);
+			CHECK_MEM(&um.new_daddr, m.new_dst.a.v6, 16);
+			CHECK_MEM(&um.old_daddr, m.old_dst.a.v6, 16);
+			seen |= 1;
+		} else if (mnl_attr_get_type(a) == XFRMA_IF_ID) {
+			CHECK_EQ(mnl_attr_get_u32(a), 7);
+			seen |= 2;
+		} else {
+			seen |= 4;
+		}
+	}
+	CHECK_EQ(seen, 3);
+
+	/* Refusals: nothing half-built is claimed as a message. */
+	CHECK_EQ(xfrm_msg_migrate(buf, 100, 9, &m), -ENOSPC);
+	migrate_v4(&m);
+	addr(&m.new_dst, "2001:db8::1"); /* v4 source, v6 destination */
+	CHECK_EQ(xfrm_msg_migrate(buf, sizeof(buf), 1, &m), -EINVAL);
+	migrate_v4(&m);
+	m.dir = 3;
+	CHECK_EQ(xfrm_msg_migrate(buf, sizeof(buf), 1, &m), -EINVAL);
+	migrate_v4(&m);
+	m.proto = KERNEL_PROTO_AH;
+	m.encap.type = KERNEL_ENCAP_ESPINUDP; /* RFC 3948 is ESP only */
+	CHECK_EQ(xfrm_msg_migrate(buf, sizeof(buf), 1, &m), -EINVAL);
+	migrate_v4(&m);
+	m.sel.family = 0;
+	CHECK_EQ(xfrm_msg_migrate(buf, sizeof(buf), 1, &m), -EINVAL);
+}
+
 TEST(xfrm_msg_refusals)
 {
 	struct kernel_sa sa;
