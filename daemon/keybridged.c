@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 		{ "half-open-per-peer", required_argument, NULL, OPT_LIMIT },
 		{ "half-open-timeout", required_argument, NULL, OPT_LIMIT },
 		{ "invalid-spi-rate", required_argument, NULL, OPT_LIMIT },
+		{ "window-size", required_argument, NULL, OPT_LIMIT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -1,8 +1,10 @@
 /* Rekey benchmark: CHILD SA and IKE SA rekeys per second between two
  * engines in one process (the whole exchange and the Delete that follows,
  * both sides on one core), beside the ceiling of their cryptography alone
- * measured in the same run; and the heap per IKE SA + CHILD SA before and
- * after 1,000 rekeys, which must not grow. */
+ * measured in the same run; the heap per IKE SA + CHILD SA before and
+ * after 1,000 rekeys, which must not grow; and the time to bring up 100
+ * CHILD SAs on one IKE SA over a slow link with a message ID window of 8
+ * beside a window of 1 (RFC 7296 §2.3). */
 #include "bench/bench.h"
 
 #include "crypto/ke.h"
@@ -50,6 +52,7 @@ static void rk_conn(struct engine_conn *c, bool is_a)
 
 	engine_conn_defaults(c);
 	snprintf(c->name, sizeof(c->name), "bench");
+	snprintf(ch->name, sizeof(ch->name), "net");
 	rk_addr(&c->local, is_a ? "192.0.2.1" : "192.0.2.2");
 	rk_addr(&c->remote, is_a ? "192.0.2.2" : "192.0.2.1");
 	c->n_ike = 1;
@@ -127,14 +130,15 @@ static void rk_tick(struct rk_pair *p)
 	rk_pump(p);
 }
 
-static void rk_init(struct rk_pair *p, unsigned n_sas)
+static void rk_init_with(struct rk_pair *p, unsigned n_sas,
+			 const struct engine_settings *set)
 {
 	struct engine_env env = { .random = rk_random };
 
 	rk_conn(&p->ca, true);
 	rk_conn(&p->cb, false);
-	p->a = engine_new(&env, NULL, &p->ca, 1);
-	p->b = engine_new(&env, NULL, &p->cb, 1);
+	p->a = engine_new(&env, set, &p->ca, 1);
+	p->b = engine_new(&env, set, &p->cb, 1);
 	if (!p->a || !p->b)
 		abort();
 	p->now = 1000000;
@@ -143,6 +147,11 @@ static void rk_init(struct rk_pair *p, unsigned n_sas)
 			p->failures++;
 		rk_pump(p);
 	}
+}
+
+static void rk_init(struct rk_pair *p, unsigned n_sas)
+{
+	rk_init_with(p, n_sas, NULL);
 }
 
 static void rk_free(struct rk_pair *p)
@@ -313,4 +322,125 @@ BENCH(rekey_heap_per_sa)
 		bench_report_alone("rekey errors", (double)p.failures, "count",
 				   "must be 0");
 	rk_free(&p);
+}
+
+/* A datagram on a link with a one-way delay, in virtual time. */
+struct rk_wire {
+	uint64_t at;
+	bool to_b;
+	struct engine_send s;
+};
+
+/* Queues what both engines sent, each arriving `delay_ms` later, and
+ * counts a's CHILD_UP events. */
+static void rk_wire_collect(struct rk_pair *p, struct rk_wire **q, size_t *n,
+			    size_t *cap, uint64_t delay_ms, size_t *up)
+{
+	for (int side = 0; side < 2; side++) {
+		struct engine *from = side ? p->b : p->a;
+		const struct engine_action *act;
+		size_t k;
+
+		act = engine_actions(from, &k);
+		for (size_t i = 0; i < k; i++) {
+			struct rk_wire *w;
+
+			if (act[i].type == ENGINE_ACT_EVENT && !side &&
+			    act[i].u.event.type == ENGINE_EV_CHILD_UP)
+				++*up;
+			if (act[i].type != ENGINE_ACT_SEND)
+				continue;
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 64;
+				if (!(*q = realloc(*q, *cap * sizeof(**q))))
+					abort();
+			}
+			w = &(*q)[(*n)++];
+			w->at = p->now + delay_ms;
+			w->to_b = !side;
+			w->s = act[i].u.send;
+			if (!(w->s.buf = malloc(w->s.len)))
+				abort();
+			memcpy(w->s.buf, act[i].u.send.buf, w->s.len);
+		}
+		engine_actions_clear(from);
+	}
+}
+
+/* Virtual milliseconds from asking for `n` more CHILD SAs on one IKE SA
+ * until all are up, over a link with `delay_ms` each way, both engines
+ * announcing `window`. */
+static double rk_window_ms(uint32_t window, unsigned n, uint64_t delay_ms,
+			   unsigned long *failures)
+{
+	struct engine_settings set = { .window_size = window };
+	struct rk_pair p = { 0 };
+	struct rk_wire *q = NULL;
+	size_t nq = 0, cap = 0, up = 0;
+	uint32_t id;
+	uint64_t start;
+
+	rk_init_with(&p, 1, &set);
+	id = rk_next_sa(&p);
+	start = p.now;
+	for (unsigned i = 0; i < n; i++)
+		if (engine_initiate_child(p.a, p.now, id, "net", true))
+			p.failures++;
+	for (;;) {
+		uint64_t next = UINT64_MAX, da, db;
+		size_t k = 0;
+
+		rk_wire_collect(&p, &q, &nq, &cap, delay_ms, &up);
+		if (up >= n && !nq)
+			break;
+		for (size_t i = 0; i < nq; i++)
+			next = q[i].at < next ? q[i].at : next;
+		da = engine_next_deadline(p.a);
+		db = engine_next_deadline(p.b);
+		next = da < next ? da : next;
+		next = db < next ? db : next;
+		if (next == UINT64_MAX) {
+			p.failures++; /* stuck: nothing in flight, not done */
+			break;
+		}
+		p.now = next > p.now ? next : p.now;
+		/* deliver what has arrived, in the order it was sent */
+		for (size_t i = 0; i < nq; i++) {
+			struct rk_wire *w = &q[i];
+
+			if (w->at > p.now) {
+				q[k++] = *w;
+				continue;
+			}
+			if (engine_datagram(w->to_b ? p.b : p.a, p.now,
+					    &w->s.remote, &w->s.local, w->s.buf,
+					    w->s.len))
+				p.failures++;
+			free(w->s.buf);
+		}
+		nq = k;
+		engine_timeout(p.a, p.now);
+		engine_timeout(p.b, p.now);
+	}
+	for (size_t i = 0; i < nq; i++)
+		free(q[i].s.buf);
+	free(q);
+	*failures += p.failures;
+	rk_free(&p);
+	return (double)(p.now - start);
+}
+
+BENCH(window_100_children_50ms)
+{
+	enum { N = 100, DELAY_MS = 50 };
+	unsigned long failures = 0;
+	double w1 = rk_window_ms(1, N, DELAY_MS, &failures);
+	double w8 = rk_window_ms(8, N, DELAY_MS, &failures);
+
+	bench_report("virtual time to bring up 100 CHILD SAs on one IKE SA, "
+		     "50 ms each way, window 8",
+		     w8, w1, "window 1 (one request at a time)", "ms", false);
+	if (failures)
+		bench_report_alone("exchange errors", (double)failures, "count",
+				   "must be 0");
 }

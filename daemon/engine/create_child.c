@@ -141,7 +141,7 @@ static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 		    cc_peer_successor(sa, old))
 			return 1; /* gone, or rekeyed by the peer meanwhile */
 		cfg = old->cfg;
-	} else if (ike_sa_child_active(sa, cfg)) {
+	} else if (!t->another && ike_sa_child_active(sa, cfg)) {
 		return 1; /* the peer made it meanwhile */
 	}
 	if (!(c = t->child = child_new(sa, cfg)))
@@ -589,6 +589,8 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 		return NULL;
 	}
 	ike_sa_set_state(n, IKE_SA_ESTABLISHED);
+	win_inherit(old, n);
+	(void)win_open(n);
 	if (!old->rekeyed)
 		ike_sa_takeover(old, n, now);
 	return n;
@@ -663,7 +665,7 @@ int create_child_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	uint16_t refused = 0;
 	int err;
 
-	rtx_request_done(sa);
+	win_request_done(sa, m->hdr.msg_id);
 	if (!t) {
 		engine_log(sa->e, sa, 5,
 			   "CREATE_CHILD_SA response %u matches no request",

@@ -20,6 +20,7 @@ static const struct engine_settings engine_default_settings = {
 	.half_open_per_peer = 100,
 	.invalid_spi_per_s = 20,
 	.fragment_size = 1280,
+	.window_size = 1,
 };
 
 void engine_settings_defaults(struct engine_settings *s)
@@ -73,7 +74,10 @@ struct engine *engine_new(const struct engine_env *env,
 	ENGINE_DEFAULT(half_open_per_peer)
 	ENGINE_DEFAULT(invalid_spi_per_s)
 	ENGINE_DEFAULT(fragment_size)
+	ENGINE_DEFAULT(window_size)
 #undef ENGINE_DEFAULT
+	if (e->set.window_size > IKE_WINDOW_MAX)
+		e->set.window_size = IKE_WINDOW_MAX;
 	if (n_conns) {
 		e->conns = calloc(n_conns, sizeof(*conns));
 		if (!e->conns) {
@@ -246,6 +250,30 @@ int engine_terminate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
 	if (!c)
 		return -ENOENT;
 	return informational_delete_child_i(sa, now_ms, c);
+}
+
+int engine_initiate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+			  const char *child, bool another)
+{
+	struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	const struct engine_child_cfg *cfg = NULL;
+	struct task *t;
+
+	if (!sa || sa->state != IKE_SA_ESTABLISHED || sa->rekeyed)
+		return -ENOENT;
+	for (size_t i = 0; i < sa->conn->n_children && !cfg; i++)
+		if (!strcmp(sa->conn->children[i].name, child))
+			cfg = &sa->conn->children[i];
+	if (!cfg) {
+		engine_log(e, sa, 3, "initiate: no child named '%s'", child);
+		return -ENG_ERR_NO_CONN;
+	}
+	if (!(t = task_new(sa, TASK_CHILD_CREATE, false)))
+		return -ENG_ERR_NOMEM;
+	t->cfg = cfg;
+	t->another = another;
+	task_kick(sa, now_ms);
+	return 0;
 }
 
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id)

@@ -301,6 +301,10 @@ struct engine_settings {
 	/* [1280] largest IP datagram of an IKE fragment we send (as
 	 * strongSwan's charon.fragment_size) */
 	uint32_t fragment_size;
+	/* [1] requests of the peer's we accept at once and announce with
+	 * SET_WINDOW_SIZE (RFC 7296 §2.3), at most 64; how many of ours we
+	 * send at once is the peer's announced window */
+	uint32_t window_size;
 };
 
 enum engine_action_type {
@@ -428,6 +432,15 @@ int engine_conns_replace(struct engine *e, uint64_t now_ms,
  * comes from the new IKE SA with the old one's id in `reason`). 0, -ENOENT, or -EBUSY if it is being rekeyed or
  * deleted already. For the control socket and BPF triggers. */
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
+
+/* Creates a CHILD SA of the connection's child configuration `child` on the
+ * established IKE SA `ike_id` with CREATE_CHILD_SA (RFC 7296 §1.3.1).
+ * Without `another` nothing happens while one of that configuration is up;
+ * with it, one more CHILD SA over the same selectors is made (IKEv2 allows
+ * several; they share the configuration's policies). -ENOENT if the IKE SA
+ * is not established, -ENG_ERR_NO_CONN if it has no such child. */
+int engine_initiate_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+			  const char *child, bool another);
 
 /* Rekeys the CHILD SA with inbound SPI `spi_in` of IKE SA `ike_id`
  * (§1.3.3); make-before-break in the kernel (doc/rekeying.md). */

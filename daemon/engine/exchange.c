@@ -76,24 +76,30 @@ static struct ike_sa *exchange_lookup(struct engine *e, const struct ike_msg *m)
 	return sa->spi_r == m->hdr.spi_r ? sa : NULL;
 }
 
-/* Message ID checks (§2.3). Returns 1 to process, 0 if handled (cached
- * response resent or dropped). */
+/* Message ID checks (§2.3, window.c). Returns 1 to process, 0 if handled
+ * (kept response resent or dropped). */
 static int exchange_window(struct ike_sa *sa, const struct ike_msg *m)
 {
 	bool response = m->hdr.flags & IKE_FLAG_RESPONSE;
+	const struct ike_response *kept;
+	const struct ike_request *q;
 
 	if (response) {
-		if (sa->req.active && m->hdr.msg_id == sa->req.msg_id &&
-		    m->hdr.exchange == sa->req.exchange)
+		q = win_request_find(sa, m->hdr.msg_id);
+		if (q && m->hdr.exchange == q->exchange)
 			return 1;
 		engine_log(sa->e, sa, 7, "dropping unexpected %s response %u",
 			   ike_exchange_type_name(m->hdr.exchange),
 			   m->hdr.msg_id);
 		return 0;
 	}
-	if (m->hdr.msg_id == sa->resp_expect)
+	switch (win_check_request(sa, m->hdr.msg_id)) {
+	case WIN_NEW:
+		/* requests may arrive out of order within the window:
+		 * each is answered under its own ID */
+		sa->resp_cur = m->hdr.msg_id;
 		return 1;
-	if (sa->resp_cache && m->hdr.msg_id == sa->resp_cache_id) {
+	case WIN_ANSWERED: {
 		const struct ike_payload *f = ike_msg_find(m, PL_SKF, NULL);
 
 		/* RFC 7383 §2.6.1: a retransmitted fragmented request is
@@ -102,13 +108,15 @@ static int exchange_window(struct ike_sa *sa, const struct ike_msg *m)
 			return 0;
 		/* §2.1: a retransmitted request gets the same response,
 		 * without processing it again. */
+		kept = win_response(sa, m->hdr.msg_id);
 		engine_log(sa->e, sa, 6,
 			   "retransmitted %s request %u, resending response",
 			   ike_exchange_type_name(m->hdr.exchange),
 			   m->hdr.msg_id);
-		(void)rtx_resend(sa, sa->resp_cache, sa->resp_cache_len,
-				 sa->resp_cache_train);
+		(void)rtx_resend(sa, kept->buf, kept->len, kept->train);
 		return 0;
+	}
+	case WIN_OUTSIDE: break;
 	}
 	engine_log(sa->e, sa, 6,
 		   "dropping %s request %u outside the window "

@@ -23,7 +23,8 @@ enum {
 	IKE_SA_MSG_MAX = 8192,	 /* largest message we build */
 	IKE_SA_INIT_RETRIES = 3, /* INVALID_KE / COOKIE restarts */
 	IKE_SA_HASH_BUCKETS = 1024,
-	IKE_FRAG_MAX = 64, /* fragments of one message we reassemble */
+	IKE_FRAG_MAX = 64,   /* fragments of one message we reassemble */
+	IKE_WINDOW_MAX = 64, /* largest message ID window we use (§2.3) */
 };
 
 enum ike_sa_state {
@@ -91,7 +92,8 @@ struct task {
 	bool active;			    /* its request is out */
 	uint32_t msg_id;		    /* of the request, once active */
 	const struct engine_child_cfg *cfg; /* CHILD_CREATE */
-	uint32_t spi_in;	/* CHILD_REKEY / CHILD_DELETE: our SPI of it */
+	bool another;	 /* CHILD_CREATE even if one of cfg is up already */
+	uint32_t spi_in; /* CHILD_REKEY / CHILD_DELETE: our SPI of it */
 	struct child_sa *child; /* CHILD_CREATE / REKEY being made */
 	struct ke *ke;		/* PFS or IKE rekey key exchange */
 	uint16_t ke_group;
@@ -109,6 +111,16 @@ struct ike_request {
 	size_t len;
 	uint8_t *buf;
 	bool train; /* buf holds fragments, each after its 2-byte length */
+};
+
+/* Our response to a request of the peer's, kept for its retransmission
+ * (§2.1). */
+struct ike_response {
+	bool valid;
+	bool train; /* as ike_request.train */
+	uint32_t msg_id;
+	size_t len;
+	uint8_t *buf;
 };
 
 struct frag_buf;
@@ -148,14 +160,16 @@ struct ike_sa {
 	struct keymat_ike km; /* §2.14 keys, valid once `sk` is set */
 	struct skp *sk;	      /* SK payload protection */
 
-	/* Windows (§2.3): our next request ID and the peer's */
-	uint32_t req_next;
-	struct ike_request req;
-	uint32_t resp_expect; /* next msg ID we accept from the peer */
-	uint8_t *resp_cache;  /* our last response, resent on duplicates */
-	size_t resp_cache_len;
-	uint32_t resp_cache_id;
-	bool resp_cache_train;	  /* fragments, as ike_request.train */
+	/* Message ID windows (§2.3, window.c). Ours: requests in flight,
+	 * in `req` while the window is one, else in reqs[id % req_window].
+	 * The peer's: our responses kept, likewise in `resp`/`resps`. */
+	uint32_t req_next;    /* ID of our next request */
+	uint32_t peer_window; /* from its SET_WINDOW_SIZE (0: none seen) */
+	uint32_t req_window, resp_window; /* slots in use once above 1 */
+	struct ike_request req, *reqs;
+	struct ike_response resp, *resps;
+	uint32_t resp_expect;	  /* lowest ID of the peer's not answered */
+	uint32_t resp_cur;	  /* ID of the request being answered */
 	struct frag_buf *frag_in; /* a fragmented message being received */
 
 	/* Timers (ms on the caller's clock, 0 = off) */
@@ -195,6 +209,8 @@ struct engine {
 
 	struct engine_action *act;
 	size_t n_act, cap_act;
+
+	uint8_t window_notify[4]; /* our SET_WINDOW_SIZE data (window.c) */
 
 	/* §2.6 stateless cookies: current and previous secret */
 	uint8_t cookie_secret[32], cookie_prev[32];
@@ -412,21 +428,12 @@ void ike_auth_initial_contact(struct ike_sa *sa);
  * marker once floated). */
 int rtx_send(struct ike_sa *sa, const uint8_t *buf, size_t len);
 
-/* Sends a new request and keeps it for retransmission (§2.1); with
- * `train`, `buf` holds fragments (see frag_seal). */
-int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
-		uint32_t msg_id, const uint8_t *buf, size_t len, bool train);
-
 /* Sends what a request or response cache holds: one datagram, or each
  * fragment of a train. */
 int rtx_resend(struct ike_sa *sa, const uint8_t *buf, size_t len, bool train);
 
-/* The response to our request arrived: stop retransmitting. */
-void rtx_request_done(struct ike_sa *sa);
-
-/* Sends a response and caches it for retransmitted requests (§2.1). */
-int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
-		size_t len, bool train);
+/* The wait before the first retransmission of a new request. */
+uint64_t rtx_first_delay(const struct ike_sa *sa);
 
 /* Runs the SA's due timers; may free the SA (returns true then). */
 bool rtx_timeout(struct ike_sa *sa, uint64_t now);
@@ -436,6 +443,62 @@ uint64_t rtx_deadline(const struct ike_sa *sa);
 
 /* Delay before retransmission number `n` (0: the first wait). */
 uint64_t rtx_delay_ms(const struct engine_retransmit *r, uint32_t n);
+
+/* ---- window.c: message ID windows (§2.3) ---- */
+
+/* Sends request `msg_id` and keeps it for retransmission (§2.1); with
+ * `train`, `buf` holds fragments (see frag_seal). */
+int win_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
+		uint32_t msg_id, const uint8_t *buf, size_t len, bool train);
+
+/* Our request `msg_id` if it is still waiting for its response. */
+struct ike_request *win_request_find(struct ike_sa *sa, uint32_t msg_id);
+
+/* The response to request `msg_id` arrived: stop retransmitting it. */
+void win_request_done(struct ike_sa *sa, uint32_t msg_id);
+
+/* Requests of ours waiting for a response. */
+size_t win_requests(const struct ike_sa *sa);
+
+/* True if the peer's window has room for request req_next. */
+bool win_can_send(const struct ike_sa *sa);
+
+/* A request whose retransmission is due at `now`, or NULL. */
+struct ike_request *win_request_due(struct ike_sa *sa, uint64_t now);
+
+/* Earliest retransmission deadline, or UINT64_MAX. */
+uint64_t win_request_deadline(const struct ike_sa *sa);
+
+/* Sends the response to request `msg_id` and keeps it for a
+ * retransmitted request (§2.1). */
+int win_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
+		size_t len, bool train);
+
+/* Our kept response to request `msg_id`, or NULL. */
+const struct ike_response *win_response(struct ike_sa *sa, uint32_t msg_id);
+
+enum win_verdict {
+	WIN_NEW = 1,  /* in the window, not answered: process it */
+	WIN_ANSWERED, /* answered: resend the kept response */
+	WIN_OUTSIDE,  /* too old or too far ahead: drop it */
+};
+enum win_verdict win_check_request(struct ike_sa *sa, uint32_t msg_id);
+
+/* Takes the peer's SET_WINDOW_SIZE from `m`, if it carries one. */
+void win_peer_notify(struct ike_sa *sa, const struct ike_msg *m);
+
+/* Adds our SET_WINDOW_SIZE to `m` if our window is above one; false when
+ * the message is full. */
+bool win_add_notify(const struct ike_sa *sa, struct ike_msg *m);
+
+/* The initial exchanges are complete: the windows take their sizes. */
+int win_open(struct ike_sa *sa);
+
+/* A new IKE SA replacing `old` (rekey) keeps the peer's window. */
+void win_inherit(const struct ike_sa *old, struct ike_sa *n);
+
+/* Frees every kept request and response. */
+void win_free(struct ike_sa *sa);
 
 /* ---- fragment.c (RFC 7383) ---- */
 

@@ -186,7 +186,7 @@ int ike_sa_init_build_i(struct ike_sa *sa, uint64_t now)
 	if ((err = msg_send_request(sa, now, m)))
 		goto out;
 	free(sa->init_req);
-	sa->init_req = init_dup(sa->req.buf, sa->req.len);
+	sa->init_req = init_dup(sa->req.buf, sa->req.len); /* window of 1 */
 	sa->init_req_len = sa->req.len;
 	err = sa->init_req ? 0 : -ENG_ERR_NOMEM;
 out:
@@ -466,10 +466,9 @@ static int init_reply_r(struct ike_sa *sa, uint64_t now,
 		goto out;
 	/* The response is both what a retransmitted request gets and what
 	 * our AUTH signs (§2.15): keep one copy, as init_resp. */
-	sa->init_resp = sa->resp_cache;
-	sa->init_resp_len = sa->resp_cache_len;
-	sa->resp_cache = NULL;
-	sa->resp_cache_len = 0;
+	sa->init_resp = sa->resp.buf;
+	sa->init_resp_len = sa->resp.len;
+	sa->resp = (struct ike_response){ 0 };
 	sa->init_req = init_dup(req->raw.ptr, req->raw.len);
 	sa->init_req_len = req->raw.len;
 	if (!sa->init_resp || !sa->init_req)
@@ -604,7 +603,7 @@ static int init_retry_i(struct ike_sa *sa, uint64_t now,
 		ike_sa_ke_free(sa);
 		sa->alg.ke = grp;
 	}
-	rtx_request_done(sa);
+	win_request_done(sa, m->hdr.msg_id);
 	return ike_sa_init_build_i(sa, now) ?: 1;
 }
 
@@ -660,7 +659,7 @@ int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	ike_sa_ke_free(sa);
 	nat_check(sa, m);
 	sig_hash_parse(sa, m);
-	rtx_request_done(sa);
+	win_request_done(sa, m->hdr.msg_id);
 	sa->init_resp = init_dup(m->raw.ptr, m->raw.len);
 	sa->init_resp_len = m->raw.len;
 	if (!sa->init_resp) {

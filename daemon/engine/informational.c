@@ -241,7 +241,7 @@ int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	struct task *t = task_by_msg_id(sa, m->hdr.msg_id);
 	struct child_sa *c;
 
-	rtx_request_done(sa);
+	win_request_done(sa, m->hdr.msg_id);
 	if (sa->state == IKE_SA_DELETING || (t && t->type == TASK_IKE_DELETE)) {
 		engine_log(sa->e, sa, 5, "peer confirmed the IKE SA delete");
 		ike_sa_destroy(sa, 0);

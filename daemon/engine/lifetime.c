@@ -81,6 +81,7 @@ void ike_sa_established(struct ike_sa *sa, uint64_t now)
 {
 	const struct engine_conn *c = sa->conn;
 
+	(void)win_open(sa); /* §2.3: windows grow once IKE_AUTH is done */
 	lifetime_ike_schedule(sa, now);
 	/* The first child came with IKE_AUTH (unless the IKE SA is
 	 * childless, RFC 6023); the others follow, one CREATE_CHILD_SA each

@@ -128,7 +128,7 @@ int msg_send_request(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	train = frag_wanted(sa, m->hdr.exchange, len);
 	if (train && (err = msg_fragment(sa, m, buf, sizeof(buf), &len)))
 		return err;
-	err = rtx_request(sa, now, m->hdr.exchange, sa->req_next, buf, len,
+	err = win_request(sa, now, m->hdr.exchange, sa->req_next, buf, len,
 			  train);
 	if (!err)
 		sa->req_next++;
@@ -142,15 +142,12 @@ int msg_send_response(struct ike_sa *sa, struct ike_msg *m)
 	bool train;
 	int err;
 
-	m->hdr.msg_id = sa->resp_expect;
+	m->hdr.msg_id = sa->resp_cur;
 	err = msg_seal(sa, m, buf, sizeof(buf), &len);
 	if (err)
 		return err;
 	train = frag_wanted(sa, m->hdr.exchange, len);
 	if (train && (err = msg_fragment(sa, m, buf, sizeof(buf), &len)))
 		return err;
-	err = rtx_respond(sa, sa->resp_expect, buf, len, train);
-	if (!err)
-		sa->resp_expect++;
-	return err;
+	return win_respond(sa, sa->resp_cur, buf, len, train);
 }

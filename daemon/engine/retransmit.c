@@ -15,6 +15,11 @@ static const struct engine_retransmit *rtx_cfg(const struct ike_sa *sa)
 	return &rtx_defaults;
 }
 
+uint64_t rtx_first_delay(const struct ike_sa *sa)
+{
+	return rtx_delay_ms(rtx_cfg(sa), 0);
+}
+
 uint64_t rtx_delay_ms(const struct engine_retransmit *r, uint32_t n)
 {
 	double d = r->timeout_ms;
@@ -62,51 +67,9 @@ int rtx_resend(struct ike_sa *sa, const uint8_t *buf, size_t len, bool train)
 	return err;
 }
 
-int rtx_request(struct ike_sa *sa, uint64_t now, uint8_t exchange,
-		uint32_t msg_id, const uint8_t *buf, size_t len, bool train)
-{
-	uint8_t *copy = malloc(len);
-
-	if (!copy)
-		return -ENG_ERR_NOMEM;
-	memcpy(copy, buf, len);
-	free(sa->req.buf);
-	sa->req = (struct ike_request){
-		.active = true,
-		.exchange = exchange,
-		.msg_id = msg_id,
-		.deadline = now + rtx_delay_ms(rtx_cfg(sa), 0),
-		.len = len,
-		.buf = copy,
-		.train = train,
-	};
-	return rtx_resend(sa, buf, len, train);
-}
-
-void rtx_request_done(struct ike_sa *sa)
-{
-	free(sa->req.buf);
-	sa->req = (struct ike_request){ 0 };
-}
-
-int rtx_respond(struct ike_sa *sa, uint32_t msg_id, const uint8_t *buf,
-		size_t len, bool train)
-{
-	uint8_t *copy = malloc(len);
-
-	if (!copy)
-		return -ENG_ERR_NOMEM;
-	memcpy(copy, buf, len);
-	free(sa->resp_cache);
-	sa->resp_cache = copy;
-	sa->resp_cache_len = len;
-	sa->resp_cache_id = msg_id;
-	sa->resp_cache_train = train;
-	return rtx_resend(sa, buf, len, train);
-}
-
 /* The peer stopped answering (§2.4): forget the SA, restart if asked. */
-static void rtx_give_up(struct ike_sa *sa, uint64_t now)
+static void rtx_give_up(struct ike_sa *sa, const struct ike_request *r,
+			uint64_t now)
 {
 	struct engine *e = sa->e;
 	const struct engine_conn *conn = sa->conn;
@@ -117,8 +80,8 @@ static void rtx_give_up(struct ike_sa *sa, uint64_t now)
 	engine_log(e, sa, 4,
 		   "no response to %s request %u after %u retransmissions, "
 		   "peer is dead; deleting IKE SA%s",
-		   ike_exchange_type_name(sa->req.exchange), sa->req.msg_id,
-		   sa->req.tries, restart ? " and initiating again" : "");
+		   ike_exchange_type_name(r->exchange), r->msg_id, r->tries,
+		   restart ? " and initiating again" : "");
 	ike_sa_destroy(sa, -ENG_ERR_TIMEOUT);
 	if (restart)
 		(void)engine_initiate(e, now, conn->name, NULL);
@@ -141,17 +104,20 @@ bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 {
 	const struct engine_retransmit *r = rtx_cfg(sa);
 
-	if (sa->req.active && now >= sa->req.deadline) {
-		if (sa->req.tries >= r->tries) {
-			rtx_give_up(sa, now);
+	struct ike_request *q;
+
+	/* each request of the window on its own schedule (§2.1) */
+	while ((q = win_request_due(sa, now))) {
+		if (q->tries >= r->tries) {
+			rtx_give_up(sa, q, now);
 			return true;
 		}
-		sa->req.tries++;
-		sa->req.deadline = now + rtx_delay_ms(r, sa->req.tries);
+		q->tries++;
+		q->deadline = now + rtx_delay_ms(r, q->tries);
 		engine_log(sa->e, sa, 6, "retransmitting %s request %u (%u/%u)",
-			   ike_exchange_type_name(sa->req.exchange),
-			   sa->req.msg_id, sa->req.tries, r->tries);
-		(void)rtx_resend(sa, sa->req.buf, sa->req.len, sa->req.train);
+			   ike_exchange_type_name(q->exchange), q->msg_id,
+			   q->tries, r->tries);
+		(void)rtx_resend(sa, q->buf, q->len, q->train);
 	}
 	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
 	    sa->half_open_deadline && now >= sa->half_open_deadline) {
@@ -177,10 +143,7 @@ bool rtx_timeout(struct ike_sa *sa, uint64_t now)
 
 uint64_t rtx_deadline(const struct ike_sa *sa)
 {
-	uint64_t d = UINT64_MAX;
-
-	if (sa->req.active && sa->req.deadline < d)
-		d = sa->req.deadline;
+	uint64_t d = win_request_deadline(sa);
 	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_DELETING &&
 	    sa->half_open_deadline && sa->half_open_deadline < d)
 		d = sa->half_open_deadline;

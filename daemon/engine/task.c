@@ -150,12 +150,38 @@ static int task_start(struct ike_sa *sa, struct task *t, uint64_t now)
 	return -ENG_ERR_STATE;
 }
 
+/* Work on the IKE SA as a whole runs alone: an IKE rekey moves the CHILD
+ * SAs and the queue to the successor, a Delete ends everything, and a
+ * liveness check only runs when nothing else is going on anyway. */
+static bool task_exclusive(enum task_type type)
+{
+	return type == TASK_IKE_REKEY || type == TASK_IKE_DELETE ||
+	       type == TASK_DPD;
+}
+
+/* May `t` start beside the active tasks? Besides the peer's window
+ * (§2.3), one exchange at a time per CHILD SA: a Delete overtaking the
+ * rekey of the same SA on the way would leave the peer guessing. */
+static bool task_may_start(const struct ike_sa *sa, const struct task *t)
+{
+	for (const struct task *o = sa->tasks; o; o = o->next) {
+		if (!o->active)
+			continue;
+		if (task_exclusive(t->type) || task_exclusive(o->type))
+			return false;
+		if (t->spi_in && o->spi_in == t->spi_in)
+			return false;
+	}
+	return win_can_send(sa);
+}
+
 void task_kick(struct ike_sa *sa, uint64_t now)
 {
 	struct task *t;
 
-	/* Window of one (§2.3): a request waits for the previous answer. */
-	while (sa->state == IKE_SA_ESTABLISHED && !sa->req.active) {
+	/* Tasks start in queue order while the window has room; with the
+	 * default window of one, each waits for the previous answer. */
+	while (sa->state == IKE_SA_ESTABLISHED) {
 		int err;
 
 		for (t = sa->tasks; t && t->active; t = t->next)
@@ -170,13 +196,15 @@ void task_kick(struct ike_sa *sa, uint64_t now)
 			task_remove(sa, t);
 			continue;
 		}
+		if (!task_may_start(sa, t))
+			return;
 		err = task_start(sa, t, now);
 		if (!err) {
 			t->active = true;
 			t->msg_id = sa->req_next - 1;
 			if (t->type == TASK_IKE_DELETE)
 				ike_sa_set_state(sa, IKE_SA_DELETING);
-			return;
+			continue;
 		}
 		if (err < 0)
 			engine_log(sa->e, sa, 4, "%s failed: %s; dropped",

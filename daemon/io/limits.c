@@ -29,6 +29,7 @@ static const struct limits_opt limits_opts[] = {
 	      "seconds"),
 	LIMIT("invalid-spi-rate", invalid_spi_per_s, 1, 1, 1000000,
 	      "answers a second"),
+	LIMIT("window-size", window_size, 1, 1, 64, "requests"),
 };
 #undef LIMIT
 
@@ -44,7 +45,11 @@ const char limits_usage[] =
 	"      --half-open-timeout S  drop a half-open IKE SA after S "
 	"seconds [30]\n"
 	"      --invalid-spi-rate N  INVALID_IKE_SPI answers a second "
-	"[20]\n";
+	"[20]\n"
+	"      --window-size N   IKE requests of a peer's handled at once, "
+	"announced\n"
+	"                        with SET_WINDOW_SIZE (RFC 7296 2.3), 1-64 "
+	"[1]\n";
 
 static uint32_t *limits_field(struct engine_settings *set,
 			      const struct limits_opt *o)

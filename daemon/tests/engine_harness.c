@@ -171,6 +171,12 @@ void harness_restart_a_with(struct harness *h, const struct engine_conn *c)
 
 void harness_start(struct harness *h, const struct engine_settings *set)
 {
+	harness_start_with(h, set, set);
+}
+
+void harness_start_with(struct harness *h, const struct engine_settings *set_a,
+			const struct engine_settings *set_b)
+{
 	struct engine_env env = { .random = harness_random,
 				  .log = harness_log };
 
@@ -179,9 +185,9 @@ void harness_start(struct harness *h, const struct engine_settings *set)
 	h->a.rng = 0xa;
 	h->b.rng = 0xb;
 	env.ctx = &h->a;
-	h->a.e = engine_new(&env, set, &h->a.conn, 1);
+	h->a.e = engine_new(&env, set_a, &h->a.conn, 1);
 	env.ctx = &h->b;
-	h->b.e = engine_new(&env, set, &h->b.conn, 1);
+	h->b.e = engine_new(&env, set_b, &h->b.conn, 1);
 	if (!h->a.e || !h->b.e)
 		abort();
 	if (!h->now)

@@ -66,6 +66,9 @@ void harness_ts4(struct engine_ts *ts, const char *from, const char *to);
 
 /* Creates both engines from h->a.conn and h->b.conn (set them first). */
 void harness_start(struct harness *h, const struct engine_settings *set);
+/* The same with settings of its own for each engine. */
+void harness_start_with(struct harness *h, const struct engine_settings *set_a,
+			const struct engine_settings *set_b);
 void harness_free(struct harness *h);
 
 /* Creates b's engine again after the test freed it (a peer restart). */

@@ -106,7 +106,7 @@ static void check_idle(const struct hpeer *p)
 
 		REQUIRE(sa);
 		CHECK(!sa->tasks);
-		CHECK(!sa->req.active);
+		CHECK(!win_requests(sa));
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			CHECK_EQ(c->state, CHILD_INSTALLED);
 	}

@@ -155,10 +155,10 @@ TEST(engine_mutation_keeps_established_sa)
 	/* And the SA still works: a liveness check goes through. */
 	REQUIRE(task_new(sa_a, TASK_DPD, false));
 	task_kick(sa_a, h.now);
-	REQUIRE(sa_a->req.active);
+	REQUIRE(win_requests(sa_a));
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
-	CHECK(!sa_a->req.active);
+	CHECK(!win_requests(sa_a));
 	for (size_t m = 0; m < n_rec; m++)
 		free(rec[m].pkt.buf);
 	harness_free(&h);

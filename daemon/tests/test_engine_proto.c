@@ -181,7 +181,7 @@ TEST(engine_create_child_sa_malformed_answered)
 				   "request"));
 	sa = ike_sa_by_id(h.a.e, harness_ike_id(&h.a));
 	REQUIRE(sa);
-	CHECK(!sa->req.active);
+	CHECK(!win_requests(sa));
 	CHECK_EQ(sa->state, IKE_SA_ESTABLISHED);
 	CHECK_EQ(sa->n_children, 1);
 	harness_free(&h);

@@ -32,7 +32,7 @@ static void check_idle(const struct harness *h)
 			struct ike_sa *sa = ike_sa_by_id(ps[i]->e, ids[k]);
 
 			CHECK(sa && !sa->tasks);
-			CHECK(sa && !sa->req.active);
+			CHECK(sa && !win_requests(sa));
 		}
 	}
 }
