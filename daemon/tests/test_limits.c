@@ -39,10 +39,15 @@ TEST(limits_set_ranges_and_units)
 		 -EINVAL);
 	CHECK_EQ(limits_set(&set, "block-threshold", "5", err, sizeof(err)),
 		 -ENOENT);
+	CHECK_EQ(limits_set(&set, "window-size", "65", err, sizeof(err)),
+		 -EINVAL);
+	CHECK_STR(err, "--window-size takes 1 to 64 requests, not '65'");
+	CHECK_EQ(limits_set(&set, "window-size", "8", err, sizeof(err)), 0);
+	CHECK_EQ(set.window_size, 8u);
 	limits_describe(&set, buf, sizeof(buf));
 	CHECK_STR(buf, "half-open-max 5000, cookie-threshold 30, "
 		       "half-open-per-peer 100, half-open-timeout 7, "
-		       "invalid-spi-rate 3");
+		       "invalid-spi-rate 3, window-size 8");
 }
 
 TEST(limits_check_against_half_open_max)
