@@ -1,0 +1,418 @@
+#!/bin/bash
+# Rekeying under load: CHILD SAs every ~10 s, the IKE SA every ~25 s, while
+# a ping every 10 ms crosses the tunnel for 60 s (6000 echo requests where
+# the guest keeps up; on a busy machine TCG manages fewer, and ping stops
+# at 70 s), first between two keybridgeds, then between keybridged
+# (initiator) and strongSwan's charon.
+#
+#   ┌──────────────────────────┐         ┌──────────────────────────┐
+#   │ $NS1  keybridged (init.) │         │ $NS2  keybridged (resp.) │
+#   │                          │         │   round 2: charon        │
+#   │ lo    10.1.0.1/32        │         │ lo    10.2.0.1/32        │
+#   │ veth1 10.0.0.1/24        ├─────────┤ veth2 10.0.0.2/24        │
+#   └──────────────────────────┘         └──────────────────────────┘
+#        10.1.0.0/24  <======= ESP tunnel =======>  10.2.0.0/24
+#
+# Both sides: children rekey_time 10s, rand_time 2s; IKE rekey_time 25s,
+# rand_time 3s. The hard limits leave room for one refused rekey
+# (TEMPORARY_FAILURE, retried after 5-10 s) and, for a CHILD SA, the 5 s
+# its inbound SA is kept after a rekey: children life_time 30s, IKE
+# over_time 10s (the defaults, 11 s and 2.5 s, would not).
+# Round 1 without PFS, round 2 with X25519 in the CHILD rekeys.
+#
+# `ip xfrm monitor` in both namespaces records every SA and policy the
+# kernels add, update, expire and delete while the daemons run. Asserts,
+# per round: no echo request lost (the number is printed, and where a
+# packet went missing, when; requests still unanswered when ping's 70 s
+# end are in flight, not lost); no ESP packet met a missing or wrong SA
+# (/proc/net/xfrm_stat); no SA of keybridged's reached its hard lifetime;
+# no policy was deleted; at least 4 distinct SAs each way; never two
+# outbound SAs (or three inbound) on one side for more than 8 s (a
+# collision's redundant SA lives one exchange, an old inbound SA 5 s), i.e.
+# no duplicate CHILD SA; every SA that lived 5 s or more was in both
+# kernels, and every new SA keybridged logged ("rekeyed to IN/OUT") in
+# one; at the end each side holds exactly one SA per direction, the same
+# pair on both sides; keybridged logged CHILD and IKE rekeys.
+#
+# kmod-timeout: 600
+. "$KB_ROOT/kmod-tests/lib.sh"
+. "$KB_ROOT/kmod-tests/kb.sh"
+require_guest
+require_cmd swanctl
+[ -x /usr/lib/ipsec/charon ] || skip "strongSwan's charon is not installed"
+
+monitors=()
+stop_monitors() {
+	local p
+	for p in "${monitors[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	monitors=()
+}
+cleanup() {
+	stop_monitors
+	ns_cleanup
+}
+trap cleanup EXIT
+
+dir=$(mktemp -d)
+kb_two_sites
+A=10.0.0.1
+B=10.0.0.2
+
+# check ASSERTION...: run an assert_* (or fail) without ending the test,
+# so that a round reports every check; failures counted in $bad.
+bad=0
+check() { ("$@") || bad=$((bad + 1)); }
+
+# rekey_conf FILE: adds the rekey timers to a kb_conf file.
+rekey_conf() {
+	sed -i -e '/^[[:space:]]*proposals = /a rekey_time = 25s\
+over_time = 10s\
+rand_time = 3s' \
+		-e '/^[[:space:]]*esp_proposals = /a rekey_time = 10s\
+rand_time = 2s\
+life_time = 30s' "$1"
+	grep -q 'life_time = 30s' "$1" || fail "rekey settings not in $1"
+}
+
+# monitor_start: `ip -t xfrm monitor` in both namespaces, into $dir/mon.NS
+# (monitor_events copies it to $KB_OUT, keys left out).
+monitor_start() {
+	local ns
+	for ns in "$NS1" "$NS2"; do
+		# not aevent: replay updates would overrun the socket; line
+		# buffered, so that what it has read is written when it is killed
+		stdbuf -oL ip -n "$ns" -t xfrm monitor nokeys SA expire policy \
+			>"$dir/mon.$ns" 2>&1 &
+		monitors+=($!)
+	done
+	sleep 0.5 # listening before anything happens
+}
+
+# monitor_events ROUND NS: the monitor's log as one line per event,
+# "SECONDS KIND SRC DST SPI|DIR" (seconds of the day, UTC), KIND one of add
+# upd del softexp hardexp (SAs) and poladd polupd poldel (policies).
+monitor_events() {
+	grep -v -E '^\s+(aead|enc|auth|comp) ' "$dir/mon.$2" \
+		>"$KB_OUT/$KB_TEST.xfrm.$1.$2"
+	awk '
+	function flush() {
+		if (!have)
+			return
+		if (dir != "") { # a policy (its template may name an SPI)
+			if (kind != "exp")
+				printf "%.3f pol%s %s %s %s\n", t, kind, src, dst, dir
+		} else if (spi != "") {
+			k = kind
+			if (k == "exp")
+				k = hard ? "hardexp" : "softexp"
+			printf "%.3f %s %s %s %s\n", t, k, src, dst, spi
+		}
+		have = 0
+	}
+	/^Timestamp:/ {
+		flush()
+		split($5, hms, ":")
+		t = hms[1] * 3600 + hms[2] * 60 + hms[3] + $7 / 1e6 + off
+		if (t < last) { off += 86400; t += 86400 }
+		last = t
+		have = 1; head = 1; kind = ""; spi = ""; dir = ""; hard = 0
+		next
+	}
+	head {
+		head = 0; i = 1; kind = "add"
+		if ($1 == "Deleted") kind = "del"
+		else if ($1 == "Updated") kind = "upd"
+		else if ($1 == "Expired") kind = "exp"
+		if (kind != "add") i = 2
+		if ($i != "src") { have = 0; next }
+		src = $(i + 1); dst = $(i + 3)
+		next
+	}
+	$1 == "proto" && $3 == "spi" && spi == "" { spi = $4 }
+	$1 == "dir" && dir == "" { dir = $2 }
+	$1 == "hard" { hard = $2 }
+	END { flush() }' "$KB_OUT/$KB_TEST.xfrm.$1.$2"
+}
+
+# monitor_story EVENTS ME: from one side's events (ME: its address),
+# "key value" lines: out/in (distinct SPIs each way), maxout/maxin (most
+# at once), dupout/dupin (longest time with more than 1 out / 2 in, in
+# seconds), hardexp, softexp, poldel, maxlife (longest-lived SA that went).
+monitor_story() {
+	awk -v me="$2" '
+	function excess(now) {
+		if (nout > 1) { if (!os) os = now } else if (os) { if (now - os > dupout) dupout = now - os; os = 0 }
+		if (nin > 2) { if (!is) is = now } else if (is) { if (now - is > dupin) dupin = now - is; is = 0 }
+	}
+	$2 == "add" || $2 == "upd" {
+		if ($5 in live)
+			next
+		live[$5] = $1
+		if ($3 == me) { if (!($5 in o)) nout_d++; o[$5]; nout++ }
+		else { if (!($5 in i)) nin_d++; i[$5]; nin++ }
+		if (nout > maxout) maxout = nout
+		if (nin > maxin) maxin = nin
+		excess($1)
+	}
+	$2 == "del" || $2 == "hardexp" {
+		if ($2 == "hardexp") hardexp++
+		if (!($5 in live))
+			next
+		if ($1 - live[$5] > maxlife) maxlife = $1 - live[$5]
+		delete live[$5]
+		if ($3 == me) nout--; else nin--
+		excess($1)
+	}
+	$2 == "softexp" { softexp++ }
+	$2 == "poldel" { poldel++ }
+	{ end = $1 }
+	END {
+		excess(end + 1000) # still in excess at the end: counts to "forever"
+		printf "out %d\nin %d\nmaxout %d\nmaxin %d\n", nout_d, nin_d, maxout, maxin
+		printf "dupout %.1f\ndupin %.1f\nhardexp %d\nsoftexp %d\n", dupout, dupin, hardexp, softexp
+		printf "poldel %d\nmaxlife %.1f\n", poldel, maxlife
+	}' "$1"
+}
+
+# xfrm_drops NS BEFORE: how much each xfrm_stat counter that counts a
+# packet lost to a missing, wrong or not yet installed SA or policy grew
+# since BEFORE (a copy of NS's /proc/net/xfrm_stat), when it did.
+xfrm_drops() {
+	ip netns exec "$1" cat /proc/net/xfrm_stat | awk '
+		NR == FNR { was[$1] = $2; next }
+		$1 ~ /^Xfrm(InNoStates|InStateProtoError|InStateSeqError|InStateExpired|InStateMismatch|InStateInvalid|InTmplMismatch|InNoPols|InPolBlock|OutNoStates|OutPolBlock|OutStateProtoError|OutStateExpired|OutStateInvalid|AcquireError)$/ && $2 != was[$1] { printf "%s+%d ", $1, $2 - was[$1] }' "$2" -
+}
+
+# one_pair_each NS: "OUT IN" when NS holds exactly one SA each way.
+one_pair_each() {
+	ip -n "$1" xfrm state |
+		awk -v a=$A -v b=$B '
+		$1 == "src" { s = $2; d = $4; getline; n++
+			if (s == a && d == b) { o++; out = $4 }
+			if (s == b && d == a) { i++; in_ = $4 } }
+		END { if (o == 1 && i == 1 && n == 2) print out, in_ }'
+}
+
+# lost_pings FILE LAST: the icmp_seq of every echo request up to LAST
+# without an answer in ping -D's output, with the times of the replies
+# around it.
+lost_pings() {
+	local seq t1 t2
+	awk -v tx="$2" '
+	/icmp_seq=/ {
+		ts = $1; gsub(/[][]/, "", ts)
+		seq = $0; sub(/.*icmp_seq=/, "", seq); sub(/ .*/, "", seq)
+		got[seq + 0] = ts
+	}
+	END {
+		for (s = 1; s <= tx; s++) {
+			if (s in got) { prev = got[s]; continue }
+			for (n = s + 1; n <= tx && !(n in got); n++)
+				;
+			print s, prev == "" ? 0 : prev, (n in got) ? got[n] : 0
+			if (++shown == 20) break
+		}
+	}' "$1" | while read -r seq t1 t2; do
+		echo "icmp_seq=$seq lost: sent between $(date -u -d "@$t1" +%T.%N) and $(date -u -d "@$t2" +%T.%N) UTC"
+	done
+}
+
+failed=
+
+# flow ROUND LOGS...: 6000 pings, one every 10 ms, through the tunnel,
+# then the checks on everything the monitors saw; LOGS are the keybridged
+# logs. Monitors must run since before the daemons started.
+flow() {
+	local round=$1 outp tx rx last t0 secs ping=$KB_OUT/$KB_TEST.ping.$1 ns
+	shift
+	bad=0
+
+	step "round $round: a ping every 10 ms for 60 s (at most 70) while the SAs rekey"
+	for ns in "$NS1" "$NS2"; do
+		ip netns exec "$ns" cat /proc/net/xfrm_stat >"$dir/stat.$ns"
+	done
+	t0=$SECONDS
+	n1 ping -n -D -i 0.01 -c 6000 -w 70 -I 10.1.0.1 10.2.0.1 >"$ping" 2>&1 || true
+	secs=$((SECONDS - t0))
+	# What the logs said by now, and when that was in the monitors' time
+	# (seconds of the day, UTC): the monitors run some seconds longer, so
+	# every SA installed by now is in both of their records.
+	local log tend
+	for log in "$@"; do
+		head -n "$(wc -l <"$log")" "$log" >"$log.$round.flow"
+	done
+	tend=$(date -u +%T.%N | awk -F: '{ print $1 * 3600 + $2 * 60 + $3 }')
+	outp=$(tail -n 3 "$ping")
+	echo "$outp"
+	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$outp")
+	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$outp")
+	last=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$ping" | sort -n | tail -n 1)
+	tx=${tx:-0} rx=${rx:-0} last=${last:-0}
+	echo "ping ran $secs s: $((tx / (secs ? secs : 1))) echo requests and as many replies a second through the tunnel"
+	check assert_ge "echo requests sent" 2000 "$tx"
+	[ "$tx" = 6000 ] ||
+		echo "the guest did not keep up with one every 10 ms; $((tx - last)) still in flight at the 70 s deadline"
+	echo "packets lost: $((last - rx))"
+	[ "$last" = "$rx" ] || lost_pings "$ping" "$last"
+	check assert_eq "packets lost" 0 "$((last - rx))"
+	for ns in "$NS1" "$NS2"; do
+		check assert_eq "$ns: xfrm_stat drop counters that grew" "" \
+			"$(xfrm_drops "$ns" "$dir/stat.$ns")"
+	done
+
+	step "round $round: at the end, one SA pair per side, the same on both"
+	# Rekeys go on, and the two sides cannot be read at the same moment:
+	# each side is read until it holds a single pair that the other side
+	# was also seen holding alone (30 s at most: the SAs' hard lifetime).
+	local p seen1='' seen2='' both='' until=$((SECONDS + 30))
+	while [ -z "$both" ] && [ $SECONDS -lt $until ]; do
+		p=$(one_pair_each "$NS1")
+		[ -n "$p" ] && seen1="$seen1$p;"
+		p=$(one_pair_each "$NS2")
+		[ -n "$p" ] && seen2="$seen2$p;"
+		both=$(comm -12 <(tr ';' '\n' <<<"$seen1" | sort -u) \
+			<(tr ';' '\n' <<<"$seen2" | sort -u) | grep . | head -n 1 || true)
+		sleep 0.1
+	done
+	sleep 3 # the monitors catch up (slowly under TCG)
+	local pid
+	for pid in "${monitors[@]}"; do
+		kill -0 "$pid" 2>/dev/null ||
+			check fail "an ip xfrm monitor died: $(cat "$dir"/mon.* | grep -v -E '^(Timestamp|Deleted|Updated|Expired|src|\s)' | head -n 3)"
+	done
+	stop_monitors
+	if [ -n "$both" ]; then
+		echo "ok: one SA each way and no other, the same on both sides: out/in $both"
+	else
+		ip -n "$NS1" xfrm state | grep -E '^src|proto esp'
+		ip -n "$NS2" xfrm state | grep -E '^src|proto esp'
+		check fail "in 30 s, no SA pair seen alone on both sides ($NS1 alone: '$seen1', $NS2 alone: '$seen2')"
+	fi
+
+	step "round $round: what the kernels did (ip xfrm monitor)"
+	local ev1=$dir/ev.$round.$NS1 ev2=$dir/ev.$round.$NS2 ev st me
+	monitor_events "$round" "$NS1" >"$ev1"
+	monitor_events "$round" "$NS2" >"$ev2"
+	# The story, relative to the first event, SAs only.
+	sort -m -k1,1n <(sed "s/\$/ $NS1/" "$ev1") <(sed "s/\$/ $NS2/" "$ev2") |
+		awk '!t0 { t0 = $1 } $2 !~ /^pol/ {
+			d = $1 % 86400
+			printf "%7.2f %02d:%02d:%06.3f %s %-7s %s>%s %s\n", $1 - t0,
+				d / 3600, d % 3600 / 60, d % 60, $6, $2, $3, $4, $5 }'
+	for ns in "$NS1" "$NS2"; do
+		if [ "$ns" = "$NS1" ]; then me=$A ev=$ev1; else me=$B ev=$ev2; fi
+		st=$(monitor_story "$ev" "$me")
+		echo "$ns: $(tr '\n' ' ' <<<"$st")"
+		v() { awk -v k="$1" '$1 == k { print $2 }' <<<"$st"; }
+		check assert_ge "$ns: distinct outbound SAs" 4 "$(v out)"
+		check assert_ge "$ns: distinct inbound SAs" 4 "$(v in)"
+		# charon keeps a rekeyed inbound SA whose IKE SA was rekeyed
+		# meanwhile until its hard lifetime ("CHILD_SA {N} not found for
+		# delete"): that is charon's, not ours to assert
+		if [[ " $kb_sides " == *" $ns "* ]]; then
+			check assert_eq "$ns: SAs that reached their hard lifetime" 0 "$(v hardexp)"
+		fi
+		check assert_eq "$ns: policies deleted" 0 "$(v poldel)"
+		check assert_eq "$ns: seconds with 2+ outbound SAs, beyond 8" 0 \
+			"$(awk -v d="$(v dupout)" 'BEGIN { print (d > 8) ? d : 0 }')"
+		check assert_eq "$ns: seconds with 3+ inbound SAs, beyond 8" 0 \
+			"$(awk -v d="$(v dupin)" 'BEGIN { print (d > 8) ? d : 0 }')"
+	done
+	# SAs installed up to the end of the ping: both kernels had each one
+	# that lived 5 s or more. (A collision's redundant SA goes at once; the
+	# rekey responder never installs its outbound half.)
+	local only
+	awk -v e="$tend" '($2 == "add" || $2 == "upd") && $1 <= e { print $5 }' \
+		"$ev1" "$ev2" | sort -u >"$dir/early.$round"
+	only=$(for ev in "$ev1" "$ev2"; do
+		awk '$2 == "add" || $2 == "upd" { print $5 }' "$ev" | sort -u |
+			comm -23 "$dir/early.$round" - >"$dir/missing"
+		awk 'NR == FNR { miss[$1]; next }
+			!($5 in miss) { next }
+			($2 == "add" || $2 == "upd") && !($5 in from) { from[$5] = $1 }
+			$2 == "del" || $2 == "hardexp" { to[$5] = $1 }
+			END { for (s in from) if (!(s in to) || to[s] - from[s] >= 5)
+				printf "%s (%s s)\n", s, (s in to) ? to[s] - from[s] : "still there" }' \
+			"$dir/missing" "$ev1" "$ev2" | sed "s/^/not in ${ev##*.}: /"
+	done)
+	[ -z "$only" ] || echo "$only"
+	check assert_eq "SAs of 5 s or more in one kernel only" 0 "$(grep -c . <<<"$only" || true)"
+
+	step "round $round: keybridged's rekeys, each new SA seen in the kernels"
+	local new missing=0 n_child=0 n_ike=0
+	for log in "$@"; do
+		n_child=$((n_child + $(grep -c "CHILD SA rekeyed" "$log" || true)))
+		n_ike=$((n_ike + $(grep -c "IKE SA rekeyed" "$log" || true)))
+		echo "$log:"
+		grep -E "collision|rekeyed to|IKE SA rekeyed|established$|CHILD SA deleted|^warning|^error" "$log" |
+			sed 's/^/  /'
+	done
+	check assert_ge "'CHILD SA rekeyed' lines" 3 "$n_child"
+	check assert_ge "'IKE SA rekeyed' lines" 2 "$n_ike"
+	# "CHILD SA 'c' OLDIN/OLDOUT rekeyed to NEWIN/NEWOUT" (hex, no 0x)
+	for new in $(for log in "$@"; do cat "$log.$round.flow"; done | sed -n 's|.*rekeyed to \([0-9a-f]*\)/\([0-9a-f]*\).*|\1 \2|p' |
+		tr ' ' '\n' | sort -u); do
+		grep -q " 0x$new\$" "$ev1" "$ev2" || {
+			echo "SPI $new (logged as a rekey's new SA during the ping) never in a kernel"
+			missing=$((missing + 1))
+		}
+	done
+	check assert_eq "new SPIs logged but never in the kernel" 0 "$missing"
+	if [ "$bad" != 0 ]; then
+		echo "FAIL $KB_TEST: round $round: $bad checks failed (see above)" >&2
+		failed="$failed $round"
+	fi
+}
+
+step "round 1: keybridged <-> keybridged, AES-GCM without PFS"
+kb_conf "$dir/2.conf" $B $A two.test one.test 10.2.0.0/24 10.1.0.0/24 none
+kb_conf "$dir/1.conf" $A $B one.test two.test 10.1.0.0/24 10.2.0.0/24 start
+rekey_conf "$dir/1.conf"
+rekey_conf "$dir/2.conf"
+monitor_start
+kb_start "$NS2" "$dir/2.conf"
+kb_start "$NS1" "$dir/1.conf"
+kb_wait "$NS1" "CHILD SA negotiated" 30
+kb_wait "$NS2" "CHILD SA negotiated" 30
+log1=$KB_OUT/$KB_TEST.kb-$NS1.log
+log2=$KB_OUT/$KB_TEST.kb-$NS2.log
+kb_sides="$NS1 $NS2"
+flow 1 "$log1" "$log2"
+kb_stop "$NS1"
+kb_wait "$NS2" "IKE SA deleted"
+kb_stop "$NS2"
+assert_eq "SAs left in $NS1" 0 "$(xfrm_count "$NS1" state)"
+assert_eq "SAs left in $NS2" 0 "$(xfrm_count "$NS2" state)"
+assert_eq "policies left in $NS1" 0 "$(xfrm_count "$NS1" policy)"
+assert_eq "policies left in $NS2" 0 "$(xfrm_count "$NS2" policy)"
+mv "$log1" "$log1.kb"
+mv "$log2" "$log2.kb"
+
+step "round 2: keybridged initiates to charon, AES-GCM with X25519 (PFS)"
+charon_start "$NS2"
+kb_conf "$dir/kb.conf" $A $B kb.test swan.test 10.1.0.0/24 10.2.0.0/24 start \
+	tunnel aes128gcm16-x25519
+kb_conf "$dir/swan.conf" $B $A swan.test kb.test 10.2.0.0/24 10.1.0.0/24 none \
+	tunnel aes128gcm16-x25519
+rekey_conf "$dir/kb.conf"
+rekey_conf "$dir/swan.conf"
+swan "$NS2" --load-all --file "$dir/swan.conf" >/dev/null
+monitor_start
+kb_start "$NS1" "$dir/kb.conf"
+kb_wait "$NS1" "CHILD SA negotiated" 30
+kb_sides=$NS1
+flow 2 "$log1"
+echo "charon's log: $(grep -c -i "rekeyed\|rekeying" "$KB_OUT/$KB_TEST.charon-$NS2.log" || true) lines on rekeying"
+kb_stop "$NS1"
+assert_eq "SAs left in $NS1" 0 "$(xfrm_count "$NS1" state)"
+for _ in $(seq 50); do
+	[ "$(xfrm_count "$NS2" state)" = 0 ] && break
+	sleep 0.1
+done
+assert_eq "SAs left at charon after our Delete" 0 "$(xfrm_count "$NS2" state)"
+mv "$log1" "$log1.charon"
+rm -rf "$dir"
+[ -z "$failed" ] || fail "rounds that failed:$failed"
