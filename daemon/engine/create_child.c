@@ -820,6 +820,19 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 				   n ? (uint16_t)n : N_NO_PROPOSAL_CHOSEN, 0,
 				   NULL, 0);
 	}
+	/* Make-before-break (doc/rekeying.md): the new inbound SA is in the
+	 * kernel before the answer goes out. The initiator sends on it as
+	 * soon as it has read the answer; until our UPDSA fills the larval
+	 * SA ALLOC_SPI made, the kernel drops those packets
+	 * (XfrmAcquireError), which lost pings in the kmod rekey test. */
+	child_schedule(sa, c, now);
+	if ((err = child_sa_add(sa, c, true, &k, now))) {
+		ke_free(ke);
+		keymat_child_wipe(&k);
+		child_release_spi(sa, c);
+		child_free(c);
+		return err;
+	}
 	/* SA, Nr, [KEr], TSi, TSr */
 	msg_start(sa, r, EXCH_CREATE_CHILD_SA, true, 0);
 	proposal_from_chosen(&c->alg, &one);
@@ -831,13 +844,11 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	    (err = msg_send_response(sa, r))) {
 		ke_free(ke);
 		keymat_child_wipe(&k);
-		child_release_spi(sa, c);
+		child_sa_del(sa, c, true); /* the SA we just filled in */
 		child_free(c);
 		return err;
 	}
 	ke_free(ke);
-	child_schedule(sa, c, now);
-	err = child_sa_add(sa, c, true, &k, now);
 	child_link(sa, c);
 	if (!err && old) {
 		/* Rekey: our outbound stays on the old SA until the

@@ -227,6 +227,7 @@ static void harness_collect_peer(struct harness *h, struct hpeer *p)
 			k->dst = a->u.send.remote;
 			k->marker = a->u.send.non_esp_marker;
 			k->len = a->u.send.len;
+			k->n_k_before = p->n_k;
 			k->buf = malloc(k->len);
 			if (!k->buf)
 				abort();

@@ -22,6 +22,8 @@ struct hpkt {
 	bool marker;
 	size_t len;
 	uint8_t *buf;
+	size_t n_k_before; /* the sender's kernel actions (hpeer.k) that came
+			      before this datagram in its engine's order */
 };
 
 struct hpeer {

@@ -99,6 +99,82 @@ TEST(engine_rekey_child_make_before_break)
 	harness_free(&h);
 }
 
+/* Index in p->k of the first action of `type` for `spi` (inbound or not)
+ * at or after `from`; p->n_k if there is none. */
+static size_t kact(const struct hpeer *p, size_t from,
+		   enum engine_action_type type, uint32_t spi, bool inbound)
+{
+	for (size_t i = from; i < p->n_k; i++)
+		if (p->k[i].type == type && p->k[i].u.sa.spi == spi &&
+		    p->k[i].u.sa.inbound == inbound)
+			return i;
+	return p->n_k;
+}
+
+/* The order of one CHILD rekey's kernel actions against its datagrams
+ * (doc/rekeying.md, make-before-break): each side's new inbound SA is
+ * filled in before the message that lets the peer send on it leaves,
+ * and a new outbound SA goes in before the old one goes out. The kmod
+ * rekey test lost pings when the responder answered first and filled
+ * its larval inbound SA afterwards: the initiator's first packets on
+ * the new SA met the larval SA (XfrmAcquireError). */
+TEST(engine_rekey_child_kernel_order)
+{
+	struct harness h = { 0 };
+	uint32_t old_a, old_b, new_a, new_b;
+	size_t ka0, kb0, i_in, i_out, i_del;
+	const struct hpkt *resp, *del;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	old_a = child_spi_in(&h.a);
+	old_b = child_spi_in(&h.b);
+	ka0 = h.a.n_k;
+	kb0 = h.b.n_k;
+	REQUIRE_EQ(
+		engine_rekey_child(h.a.e, h.now, harness_ike_id(&h.a), old_a),
+		0);
+	harness_collect(&h);
+	REQUIRE(ka0 < h.a.n_k);
+	REQUIRE_EQ(h.a.k[ka0].type, ENGINE_ACT_ALLOC_SPI);
+	new_a = h.a.k[ka0].u.spi.spi;
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	/* b: ALLOC_SPI, then its new inbound SA, then the answer */
+	REQUIRE_EQ(h.b.n_q, 1u);
+	resp = &h.b.q[0];
+	REQUIRE(kb0 < h.b.n_k);
+	REQUIRE_EQ(h.b.k[kb0].type, ENGINE_ACT_ALLOC_SPI);
+	new_b = h.b.k[kb0].u.spi.spi;
+	i_in = kact(&h.b, kb0, ENGINE_ACT_SA_ADD, new_b, true);
+	CHECK(i_in < h.b.n_k);
+	CHECK(i_in < resp->n_k_before);
+	CHECK_EQ(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false), h.b.n_k);
+	/* a: new inbound, new outbound, old outbound out, then Delete */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	REQUIRE_EQ(h.a.n_q, 1u);
+	del = &h.a.q[0];
+	i_in = kact(&h.a, ka0, ENGINE_ACT_SA_ADD, new_a, true);
+	i_out = kact(&h.a, ka0, ENGINE_ACT_SA_ADD, new_b, false);
+	i_del = kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_b, false);
+	CHECK(i_in < i_out);
+	CHECK(i_out < i_del);
+	CHECK(i_del < del->n_k_before);
+	CHECK_EQ(kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_a, true), h.a.n_k);
+	/* b reads Delete(old): new outbound in before the old one goes */
+	kb0 = h.b.n_k;
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	i_out = kact(&h.b, kb0, ENGINE_ACT_SA_ADD, new_a, false);
+	i_del = kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false);
+	CHECK(i_out < i_del);
+	CHECK(i_del < h.b.n_k);
+	CHECK_EQ(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_b, true), h.b.n_k);
+	settle(&h, 6);
+	harness_check_kernels(&h, 1, 3);
+	check_idle(&h);
+	harness_free(&h);
+}
+
 TEST(engine_rekey_child_by_responder_with_pfs)
 {
 	struct harness h = { 0 };
