@@ -29,7 +29,7 @@
 # no policy was deleted; at least 4 distinct SAs each way; never two
 # outbound SAs (or three inbound) on one side for more than 8 s (a
 # collision's redundant SA lives one exchange, an old inbound SA 5 s), i.e.
-# no duplicate CHILD SA; every SA that lived 5 s or more was in both
+# no duplicate CHILD SA; every SA that lived 8 s or more was in both
 # kernels, and every new SA keybridged logged ("rekeyed to IN/OUT") in
 # one; at the end each side holds exactly one SA per direction, the same
 # pair on both sides; keybridged logged CHILD and IKE rekeys.
@@ -322,8 +322,11 @@ flow() {
 			"$(awk -v d="$(v dupin)" 'BEGIN { print (d > 8) ? d : 0 }')"
 	done
 	# SAs installed up to the end of the ping: both kernels had each one
-	# that lived 5 s or more. (A collision's redundant SA goes at once; the
-	# rekey responder never installs its outbound half.)
+	# that lived 8 s or more. Only a rekey collision's redundant SA may be
+	# in one kernel alone (the rekey responder never installs its
+	# outbound half), until its Delete arrives; a daemon that replaced it
+	# may keep it delete_rekeyed_delay (5 s in keybridged and charon) more:
+	# charon kept one 5.07 s. 8 s is the bound the duplicate checks use.
 	local only
 	awk -v e="$tend" '($2 == "add" || $2 == "upd") && $1 <= e { print $5 }' \
 		"$ev1" "$ev2" | sort -u >"$dir/early.$round"
@@ -334,12 +337,12 @@ flow() {
 			!($5 in miss) { next }
 			($2 == "add" || $2 == "upd") && !($5 in from) { from[$5] = $1 }
 			$2 == "del" || $2 == "hardexp" { to[$5] = $1 }
-			END { for (s in from) if (!(s in to) || to[s] - from[s] >= 5)
+			END { for (s in from) if (!(s in to) || to[s] - from[s] >= 8)
 				printf "%s (%s s)\n", s, (s in to) ? to[s] - from[s] : "still there" }' \
 			"$dir/missing" "$ev1" "$ev2" | sed "s/^/not in ${ev##*.}: /"
 	done)
 	[ -z "$only" ] || echo "$only"
-	check assert_eq "SAs of 5 s or more in one kernel only" 0 "$(grep -c . <<<"$only" || true)"
+	check assert_eq "SAs of 8 s or more in one kernel only" 0 "$(grep -c . <<<"$only" || true)"
 
 	step "round $round: keybridged's rekeys, each new SA seen in the kernels"
 	local new missing=0 n_child=0 n_ike=0
