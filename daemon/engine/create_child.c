@@ -590,6 +590,7 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	}
 	ike_sa_set_state(n, IKE_SA_ESTABLISHED);
 	win_inherit(old, n);
+	mobike_inherit(old, n);
 	(void)win_open(n);
 	if (!old->rekeyed)
 		ike_sa_takeover(old, n, now);

@@ -473,6 +473,7 @@ int engine_ike_info(const struct engine *e, uint32_t ike_id,
 	out->remote = sa->remote;
 	out->nat_local = sa->nat_local;
 	out->nat_remote = sa->nat_remote;
+	out->mobike = sa->mobike;
 	out->encr = sa->alg.encr;
 	out->encr_keylen = sa->alg.encr_keylen;
 	out->prf = sa->alg.prf;

@@ -279,6 +279,11 @@ struct engine_conn {
 	uint8_t n_pools, n_vips;
 	char pools[ENGINE_MAX_POOLS][ENGINE_NAME_MAX];
 	struct engine_ipnet vips[ENGINE_MAX_VIPS];
+	/* MOBIKE (RFC 4555, swanctl.conf `mobike`): announced in IKE_AUTH;
+	 * once both agree, an initiator moves the IKE SA and its CHILD SAs
+	 * with engine_ike_move() and a responder follows the peer's
+	 * UPDATE_SA_ADDRESSES. Tunnel-mode children only. */
+	bool mobike;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */
@@ -317,6 +322,7 @@ enum engine_action_type {
 	ENGINE_ACT_EVENT,      /* status change for operators */
 	ENGINE_ACT_ADDR_ADD,   /* put a virtual address on the host */
 	ENGINE_ACT_ADDR_DEL,   /* take it away again */
+	ENGINE_ACT_SA_MIGRATE, /* move a policy and its SAs (MOBIKE) */
 };
 
 enum engine_event_type {
@@ -355,6 +361,19 @@ struct engine_vip {
 	char conn[ENGINE_NAME_MAX];
 };
 
+/* MOBIKE (RFC 4555): the outer addresses of an IKE SA's CHILD SAs change.
+ * io moves the policy `policy` (found by its selectors, direction and
+ * reqid; policy.tmpl_src/tmpl_dst are the OLD template addresses) and the
+ * SAs matching that template (old addresses, ESP, mode, reqid) to
+ * new_src/new_dst, with UDP encapsulation on the new addresses' ports if
+ * `encap` (else none). One action per policy: in, out and fwd of each
+ * CHILD SA configuration instance the IKE SA holds. */
+struct engine_migrate {
+	struct engine_policy policy;
+	struct engine_addr new_src, new_dst;
+	bool encap;
+};
+
 struct engine_action {
 	enum engine_action_type type;
 	uint32_t ike_id; /* the IKE SA it is about */
@@ -364,7 +383,8 @@ struct engine_action {
 		struct engine_sa sa;	     /* SA_ADD / SA_DEL */
 		struct engine_policy policy; /* POLICY_ADD / DEL */
 		struct engine_event event;
-		struct engine_vip vip; /* ADDR_ADD / ADDR_DEL */
+		struct engine_vip vip;	       /* ADDR_ADD / ADDR_DEL */
+		struct engine_migrate migrate; /* SA_MIGRATE */
 	} u;
 };
 
@@ -433,6 +453,15 @@ int engine_conns_replace(struct engine *e, uint64_t now_ms,
  * deleted already. For the control socket and BPF triggers. */
 int engine_rekey(struct engine *e, uint64_t now_ms, uint32_t ike_id);
 
+/* MOBIKE (RFC 4555 §3.5), initiator side: the IKE SA `ike_id` should now
+ * be reached through our address `local` (io saw the old one go, or a
+ * better route appear). Sends UPDATE_SA_ADDRESSES from `local` (port
+ * 4500); the CHILD SAs move (SA_MIGRATE actions) when the peer answers.
+ * -ENOENT: no such IKE SA; -ENG_ERR_STATE: MOBIKE not agreed on it, or we
+ * are its responder. */
+int engine_ike_move(struct engine *e, uint64_t now_ms, uint32_t ike_id,
+		    const struct engine_addr *local);
+
 /* Creates a CHILD SA of the connection's child configuration `child` on the
  * established IKE SA `ike_id` with CREATE_CHILD_SA (RFC 7296 §1.3.1).
  * Without `another` nothing happens while one of that configuration is up;
@@ -486,6 +515,7 @@ struct engine_ike_info {
 	uint64_t spi_i, spi_r;
 	struct engine_addr local, remote;
 	bool nat_local, nat_remote; /* NAT detected in front of us / peer */
+	bool mobike;		    /* RFC 4555 agreed on this IKE SA */
 	uint16_t encr, encr_keylen, prf, integ, ke;
 	uint32_t n_children;
 };

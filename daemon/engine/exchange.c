@@ -152,6 +152,8 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 	uint64_t have, missing;
 	int err;
 
+	sa->e->rx_local = *local;
+	sa->e->rx_remote = *remote;
 	d = exchange_find(m->hdr.exchange, response, sa->state);
 	if (!d) {
 		engine_log(sa->e, sa, 5,

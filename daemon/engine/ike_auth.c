@@ -301,7 +301,7 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	if (auth_first_contact(sa) &&
 	    !msg_add_notify(m, true, N_INITIAL_CONTACT, 0, NULL, 0))
 		goto out;
-	if (!win_add_notify(sa, m))
+	if (!win_add_notify(sa, m) || !mobike_add_supported(sa, m))
 		goto out;
 	if ((err = auth_add_certs(sa, m, o)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
@@ -412,7 +412,7 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	    (err = auth_make(sa, r, o, id_len)) ||
 	    (err = cp_build_r(sa, r, &o->cpw)))
 		return err;
-	if (!win_add_notify(sa, r))
+	if (!win_add_notify(sa, r) || !mobike_add_supported(sa, r))
 		return -ENG_ERR_NOMEM;
 	if (child_err) {
 		unsigned n = engine_err_notify(child_err);
@@ -453,6 +453,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	}
 	sa->peer_id_hash = auth_id_hash(&ike_msg_find(m, PL_IDI, NULL)->u.id);
 	win_peer_notify(sa, m);
+	mobike_auth_done(sa, m);
 	/* RFC 6023 §3: no SA payload, no CHILD SA in this exchange */
 	sa->childless = !ike_msg_find(m, PL_SA, NULL);
 	if (sa->childless && conn->childless == ENGINE_CHILDLESS_NEVER) {
@@ -551,6 +552,7 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return auth_fail_i(sa, err);
 	sa->peer_id_hash = auth_id_hash(&id->u.id);
 	win_peer_notify(sa, m);
+	mobike_auth_done(sa, m);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
 	sa->pending_child = NULL;
 	cp_err = cp_process_i(sa, m); /* §3.15: ADDR_ADD before the SAs */

@@ -84,6 +84,7 @@ enum task_type {
 	TASK_CHILD_DELETE,     /* INFORMATIONAL { D(ESP) } */
 	TASK_IKE_DELETE,       /* INFORMATIONAL { D(IKE) } */
 	TASK_DPD,	       /* empty INFORMATIONAL (§2.4) */
+	TASK_MOBIKE,	       /* INFORMATIONAL { N(UPDATE_SA_ADDRESSES) } */
 };
 
 struct task {
@@ -99,6 +100,7 @@ struct task {
 	uint16_t ke_group;
 	uint32_t ke_retries; /* INVALID_KE_PAYLOAD restarts */
 	uint64_t new_spi;    /* IKE_REKEY: our SPI of the successor */
+	uint8_t cookie2[16]; /* MOBIKE: what the answer must echo */
 };
 
 /* A request of ours in flight (§2.1): kept for retransmission. */
@@ -145,7 +147,14 @@ struct ike_sa {
 	bool peer_childless;   /* RFC 6023 notify seen in IKE_SA_INIT */
 	bool childless;	       /* IKE_AUTH carried no CHILD SA */
 	uint64_t peer_id_hash; /* of the peer's authenticated ID (§2.4) */
-	uint16_t peer_hashes;  /* bit n: RFC 7427 hash n acceptable */
+	/* MOBIKE (RFC 4555, mobike.c): agreed in IKE_AUTH; the addresses
+	 * our CHILD SAs and policies have in the kernel (local/remote may be
+	 * ahead of them while an update is on its way); the message ID of
+	 * the newest UPDATE_SA_ADDRESSES taken from the peer. */
+	bool mobike, mobike_seen;
+	struct engine_addr path_local, path_remote;
+	uint32_t mobike_update_id;
+	uint16_t peer_hashes; /* bit n: RFC 7427 hash n acceptable */
 	struct proposal_chosen alg;
 	uint32_t init_retries;
 
@@ -211,6 +220,8 @@ struct engine {
 	size_t n_act, cap_act;
 
 	uint8_t window_notify[4]; /* our SET_WINDOW_SIZE data (window.c) */
+	/* addresses of the datagram being handled (MOBIKE needs them) */
+	struct engine_addr rx_local, rx_remote;
 
 	/* §2.6 stateless cookies: current and previous secret */
 	uint8_t cookie_secret[32], cookie_prev[32];
@@ -595,6 +606,18 @@ enum { NAT_HASH_LEN = 20 };
 int nat_hash(uint64_t spi_i, uint64_t spi_r, const struct engine_addr *a,
 	     uint8_t out[NAT_HASH_LEN]) __attribute__((warn_unused_result));
 
+/* Adds NAT_DETECTION_SOURCE_IP and _DESTINATION_IP for the SA's addresses
+ * to `m` (in SK if `inner`); `hashes` (2 * 20 bytes) must live as long as
+ * `m`. */
+int nat_notifies(struct ike_sa *sa, struct ike_msg *m, bool inner,
+		 uint8_t hashes[2 * NAT_HASH_LEN])
+	__attribute__((warn_unused_result));
+
+/* Compares the peer's NAT_DETECTION notifies in `m` with what the SA's
+ * addresses give: a SOURCE mismatch means the peer is behind a NAT, a
+ * DESTINATION mismatch that we are. Sets nat_local and nat_remote. */
+void nat_check(struct ike_sa *sa, const struct ike_msg *m);
+
 /* ---- cert.c (RFC 7296 §3.6, §3.7) ---- */
 struct auth_cert;
 struct auth_key;
@@ -616,5 +639,26 @@ int cookie_compute(struct engine *e, uint8_t ver, const struct ike_msg *m,
  * secret. */
 bool cookie_verify(struct engine *e, const struct ike_msg *m,
 		   const struct engine_addr *remote);
+
+/* ---- mobike.c (RFC 4555) ---- */
+
+/* Adds MOBIKE_SUPPORTED to an IKE_AUTH message if the connection wants
+ * MOBIKE; false when the message is full. */
+bool mobike_add_supported(const struct ike_sa *sa, struct ike_msg *m);
+/* IKE_AUTH done: MOBIKE is on if both said so; the kernel path is set. */
+void mobike_auth_done(struct ike_sa *sa, const struct ike_msg *m);
+/* A rekeyed IKE SA's successor keeps MOBIKE and the kernel path. */
+void mobike_inherit(const struct ike_sa *old, struct ike_sa *n);
+/* Builds and sends the UPDATE_SA_ADDRESSES request of a MOBIKE task. */
+int mobike_build_i(struct ike_sa *sa, struct task *t, uint64_t now);
+/* The answer to our UPDATE_SA_ADDRESSES: checks COOKIE2 and NAT, moves
+ * the CHILD SAs. */
+int mobike_process_i(struct ike_sa *sa, struct task *t,
+		     const struct ike_msg *m);
+/* Responder: takes a peer's UPDATE_SA_ADDRESSES in INFORMATIONAL `m`
+ * (follows the peer, moves the CHILD SAs) and adds what the answer `r`
+ * needs (NAT_DETECTION with `nat` as storage, COOKIE2). */
+int mobike_process_r(struct ike_sa *sa, const struct ike_msg *m,
+		     struct ike_msg *r, uint8_t nat[2 * NAT_HASH_LEN]);
 
 #endif

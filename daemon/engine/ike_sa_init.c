@@ -30,55 +30,6 @@ static void spi_bytes(uint64_t spi, uint8_t out[8])
 		out[i] = (uint8_t)(spi >> (56 - 8 * i));
 }
 
-/* Adds both NAT_DETECTION notifies; `hashes` holds 2 * 20 bytes. */
-static int nat_notifies(struct ike_sa *sa, struct ike_msg *m,
-			uint8_t hashes[2 * NAT_HASH_LEN])
-{
-	int err;
-
-	if ((err = nat_hash(sa->spi_i, sa->spi_r, &sa->local, hashes)) ||
-	    (err = nat_hash(sa->spi_i, sa->spi_r, &sa->remote,
-			    hashes + NAT_HASH_LEN)))
-		return err;
-	if (!msg_add_notify(m, false, N_NAT_DETECTION_SOURCE_IP, 0, hashes,
-			    NAT_HASH_LEN) ||
-	    !msg_add_notify(m, false, N_NAT_DETECTION_DESTINATION_IP, 0,
-			    hashes + NAT_HASH_LEN, NAT_HASH_LEN))
-		return -ENG_ERR_NOMEM;
-	return 0;
-}
-
-/* Compares the peer's NAT_DETECTION notifies with what the addresses we
- * see would give (§2.23): a SOURCE mismatch means the peer is behind a
- * NAT, a DESTINATION mismatch that we are. */
-static void nat_check(struct ike_sa *sa, const struct ike_msg *m)
-{
-	const struct ike_payload *p;
-	uint8_t h[NAT_HASH_LEN];
-	bool any = false, match = false;
-
-	for (p = ike_msg_find(m, PL_NOTIFY, NULL); p;
-	     p = ike_msg_find(m, PL_NOTIFY, p)) {
-		if (p->u.notify.type != N_NAT_DETECTION_SOURCE_IP)
-			continue;
-		any = true;
-		if (!nat_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->remote, h) &&
-		    p->u.notify.data.len == NAT_HASH_LEN &&
-		    !memcmp(h, p->u.notify.data.ptr, NAT_HASH_LEN))
-			match = true;
-	}
-	sa->nat_remote = any && !match;
-	p = ike_msg_find_notify(m, N_NAT_DETECTION_DESTINATION_IP);
-	sa->nat_local =
-		p && (nat_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->local, h) ||
-		      p->u.notify.data.len != NAT_HASH_LEN ||
-		      memcmp(h, p->u.notify.data.ptr, NAT_HASH_LEN));
-	if (sa->nat_local || sa->nat_remote)
-		engine_log(sa->e, sa, 5, "NAT detected:%s%s",
-			   sa->nat_local ? " in front of us" : "",
-			   sa->nat_remote ? " in front of the peer" : "");
-}
-
 static void sig_hash_parse(struct ike_sa *sa, const struct ike_msg *m)
 {
 	const struct ike_payload *p =
@@ -103,7 +54,7 @@ static int init_common_notifies(struct ike_sa *sa, struct ike_msg *m,
 	size_t hlen = 0;
 	int err;
 
-	if (want_nat && (err = nat_notifies(sa, m, nat)))
+	if (want_nat && (err = nat_notifies(sa, m, false, nat)))
 		return err;
 	if (sa->conn->fragmentation != ENGINE_FRAG_NO &&
 	    !msg_add_notify(m, false, N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL,
@@ -666,8 +617,10 @@ int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		err = -ENG_ERR_NOMEM;
 		goto fail;
 	}
-	/* §2.23: behind a NAT (or when asked to), move to port 4500. */
-	if (sa->nat_local || sa->nat_remote || sa->conn->force_encap) {
+	/* §2.23: behind a NAT (or when asked to), move to port 4500; with
+	 * MOBIKE always (RFC 4555 §3.3: a NAT may appear later) */
+	if (sa->nat_local || sa->nat_remote || sa->conn->force_encap ||
+	    sa->conn->mobike) {
 		sa->local.port = IKE_NATT_PORT;
 		sa->remote.port = IKE_NATT_PORT;
 		sa->natt = true;

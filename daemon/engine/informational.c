@@ -192,7 +192,7 @@ static void info_invalid_spi(struct ike_sa *sa, const struct ike_msg *m)
 int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 {
 	struct ike_msg *r = malloc(sizeof(*r));
-	uint8_t spis[4 * INFO_MAX_SPIS];
+	uint8_t spis[4 * INFO_MAX_SPIS], nat[2 * NAT_HASH_LEN];
 	uint16_t n = 0;
 	bool delete_ike = false;
 	int err;
@@ -220,7 +220,8 @@ int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return EXCH_SA_GONE;
 	}
 	msg_start(sa, r, EXCH_INFORMATIONAL, true, 0);
-	if (n && !delete_ike && !info_add_delete(r, PROTO_ESP, spis, n)) {
+	if ((n && !delete_ike && !info_add_delete(r, PROTO_ESP, spis, n)) ||
+	    (!delete_ike && mobike_process_r(sa, m, r, nat))) {
 		free(r);
 		return -ENG_ERR_NOMEM;
 	}
@@ -247,6 +248,8 @@ int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		ike_sa_destroy(sa, 0);
 		return EXCH_SA_GONE;
 	}
+	if (t && t->type == TASK_MOBIKE)
+		(void)mobike_process_i(sa, t, m);
 	if (t && t->type == TASK_CHILD_DELETE &&
 	    (c = ike_sa_child_by_spi_in(sa, t->spi_in))) {
 		if (c->state == CHILD_REKEYED && !c->redundant) {

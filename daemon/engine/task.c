@@ -16,6 +16,7 @@ static const char *const task_names[] = {
 	[TASK_CHILD_DELETE] = "delete CHILD SA",
 	[TASK_IKE_DELETE] = "delete IKE SA",
 	[TASK_DPD] = "liveness check",
+	[TASK_MOBIKE] = "address update",
 };
 
 const char *task_name(enum task_type t)
@@ -146,17 +147,19 @@ static int task_start(struct ike_sa *sa, struct task *t, uint64_t now)
 	case TASK_CHILD_DELETE:
 	case TASK_IKE_DELETE:
 	case TASK_DPD: return informational_build_i(sa, t, now);
+	case TASK_MOBIKE: return mobike_build_i(sa, t, now);
 	}
 	return -ENG_ERR_STATE;
 }
 
 /* Work on the IKE SA as a whole runs alone: an IKE rekey moves the CHILD
- * SAs and the queue to the successor, a Delete ends everything, and a
- * liveness check only runs when nothing else is going on anyway. */
+ * SAs and the queue to the successor, a Delete ends everything, an
+ * address update changes where everything goes, and a liveness check only
+ * runs when nothing else is going on anyway. */
 static bool task_exclusive(enum task_type type)
 {
 	return type == TASK_IKE_REKEY || type == TASK_IKE_DELETE ||
-	       type == TASK_DPD;
+	       type == TASK_DPD || type == TASK_MOBIKE;
 }
 
 /* May `t` start beside the active tasks? Besides the peer's window

@@ -516,6 +516,13 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
 			case ENGINE_ACT_ADDR_ADD:
 			case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
+			case ENGINE_ACT_SA_MIGRATE:
+				/* MOBIKE's kernel side is not built yet; the
+				 * config refuses mobike = yes until it is */
+				log_msg(LOG_LVL_ERR, NULL,
+					"cannot move SAs to a new address "
+					"(MOBIKE) yet");
+				break;
 			}
 			if (d->ctl)
 				ctl_engine_action(d->ctl, a, now);
