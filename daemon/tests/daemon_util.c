@@ -287,6 +287,8 @@ static const char du_strongswan_conf[] =
 	"  plugins {\n"
 	"    include /etc/strongswan.d/charon/*.conf\n"
 	"    vici {\n      socket = unix://%1$s/charon.vici\n    }\n"
+	/* DNS servers a gateway assigns go here, not to the host's */
+	"    resolve {\n      file = %1$s/resolv.conf\n    }\n"
 	"  }\n"
 	"  syslog {\n    daemon {\n      default = -1\n    }\n  }\n"
 	"  filelog {\n"
