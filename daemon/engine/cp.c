@@ -447,9 +447,10 @@ static int cp_lease(struct ike_sa *sa, const struct ike_pl_id *peer,
 			if (off < sizeof(names))
 				off += (size_t)snprintf(
 					names + off, sizeof(names) - off,
-					"%s'%s' (%llu addresses)",
+					"%s'%s' (%llu address%s)",
 					off ? ", " : "", c->pools[i],
-					(unsigned long long)pool_size(p));
+					(unsigned long long)pool_size(p),
+					pool_size(p) == 1 ? "" : "es");
 			continue;
 		}
 		v.prefix = family == AF_INET ? 32 : 128;

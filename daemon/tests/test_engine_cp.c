@@ -410,7 +410,7 @@ TEST(engine_cp_pool_exhausted_keeps_ike_sa_without_child)
 	h.a.n_ev = 0;
 	h.b.n_ev = 0;
 	cp_establish_again(&h);
-	CHECK(harness_logged(&h.b, "address pool 'rw' (1 addresses) "
+	CHECK(harness_logged(&h.b, "address pool 'rw' (1 address) "
 				   "exhausted"));
 	CHECK(harness_logged(&h.b, "no virtual IPv4 address for "
 				   "'c.example'"));
@@ -538,5 +538,57 @@ TEST(engine_cp_ike_rekey_keeps_address)
 	cp_addr_act(&h.a, ENGINE_ACT_ADDR_DEL, &n);
 	CHECK_EQ(n, 1);
 	cp_check_pool(&h.b, 0, 1);
+	harness_free(&h);
+}
+
+static void cp_ts6(struct engine_ts *ts, const char *from, const char *to)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->type = TS_IPV6_ADDR_RANGE;
+	ts->port_hi = 65535;
+	inet_pton(AF_INET6, from, ts->start);
+	inet_pton(AF_INET6, to, ts->end);
+}
+
+/* vips = :: and an IPv6 pool: INTERNAL_IP6_ADDRESS (address and prefix
+ * length, §3.15.1) and INTERNAL_IP6_DNS; the host gets a /128. */
+TEST(engine_cp_ipv6_address_and_dns)
+{
+	struct harness h;
+	struct engine_pool pool = { .family = AF_INET6 };
+	struct engine_child_info ca, cb;
+	const struct engine_vip *v;
+	size_t n;
+
+	harness_pair_default(&h);
+	h.a.conn.n_vips = 1;
+	h.a.conn.vips[0] = ip6("::", 128);
+	cp_ts6(&h.a.conn.children[0].local_ts[0],
+	       "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	cp_ts6(&h.a.conn.children[0].remote_ts[0], "fd02::", "fd02::ffff");
+	h.b.conn.n_pools = 1;
+	snprintf(h.b.conn.pools[0], sizeof(h.b.conn.pools[0]), "v6");
+	cp_ts6(&h.b.conn.children[0].remote_ts[0],
+	       "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	cp_ts6(&h.b.conn.children[0].local_ts[0], "fd02::", "fd02::ffff");
+	snprintf(pool.name, sizeof(pool.name), "v6");
+	inet_pton(AF_INET6, "fd00::1", pool.first);
+	inet_pton(AF_INET6, "fd00::ff", pool.last);
+	pool.n_dns = 1;
+	pool.dns[0] = ip6("fd00::53", 128);
+	harness_start(&h, NULL);
+	REQUIRE_EQ(engine_pools_replace(h.b.e, &pool, 1), 0);
+	harness_establish(&h);
+	CHECK(harness_logged(&h.a, "peer assigned virtual address fd00::1"));
+	CHECK(harness_logged(&h.a, "peer names DNS servers fd00::53"));
+	v = cp_addr_act(&h.a, ENGINE_ACT_ADDR_ADD, &n);
+	REQUIRE(v != NULL);
+	CHECK_EQ(v->addr.family, AF_INET6);
+	CHECK_EQ(v->addr.prefix, 128);
+	REQUIRE_EQ(engine_child_info(h.a.e, harness_ike_id(&h.a), 0, &ca), 0);
+	REQUIRE_EQ(engine_child_info(h.b.e, harness_ike_id(&h.b), 0, &cb), 0);
+	CHECK_MEM(ca.local_ts[0].start, ip6("fd00::1", 128).ip, 16);
+	CHECK_MEM(ca.local_ts[0].end, ip6("fd00::1", 128).ip, 16);
+	CHECK_MEM(cb.remote_ts[0].end, ip6("fd00::1", 128).ip, 16);
 	harness_free(&h);
 }
