@@ -132,11 +132,7 @@ uint32_t addr_ifindex_of(uint8_t family, const uint8_t *ip)
 
 struct addr_found {
 	size_t n;
-	struct {
-		uint32_t ifindex;
-		uint8_t family, prefix;
-		uint8_t ip[16];
-	} a[64];
+	struct addr_entry a[64];
 };
 
 static int addr_attr_cb(const struct nlattr *attr, void *data)
@@ -149,25 +145,43 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+int addr_msg_parse(const struct nlmsghdr *nlh, struct addr_entry *out)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct ifaddrmsg *ifa;
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return -ENOMSG;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+		return -EBADMSG;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return -ENOMSG;
+	alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return -EBADMSG;
+	if (!tb[IFA_PROTO] || mnl_attr_get_payload_len(tb[IFA_PROTO]) < 1 ||
+	    mnl_attr_get_u8(tb[IFA_PROTO]) != ADDR_PROTO_KEYBRIDGE)
+		return -ENOMSG;
+	if (!tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != alen ||
+	    ifa->ifa_prefixlen > alen * 8)
+		return -EBADMSG;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifa->ifa_index;
+	out->family = ifa->ifa_family;
+	out->prefix = ifa->ifa_prefixlen;
+	memcpy(out->ip, mnl_attr_get_payload(tb[IFA_LOCAL]), alen);
+	return 0;
+}
+
 static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_found *f = data;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
-	size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
 
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
-		return MNL_CB_OK;
-	if (!tb[IFA_PROTO] ||
-	    mnl_attr_get_u8(tb[IFA_PROTO]) != ADDR_PROTO_KEYBRIDGE ||
-	    !tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != alen ||
-	    f->n >= sizeof(f->a) / sizeof(f->a[0]))
-		return MNL_CB_OK;
-	f->a[f->n].ifindex = ifa->ifa_index;
-	f->a[f->n].family = ifa->ifa_family;
-	f->a[f->n].prefix = ifa->ifa_prefixlen;
-	memcpy(f->a[f->n].ip, mnl_attr_get_payload(tb[IFA_LOCAL]), alen);
-	f->n++;
+	if (f->n < sizeof(f->a) / sizeof(f->a[0]) &&
+	    addr_msg_parse(nlh, &f->a[f->n]) == 0)
+		f->n++;
 	return MNL_CB_OK;
 }
 

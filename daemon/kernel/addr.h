@@ -30,6 +30,22 @@ int addr_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
 		   uint32_t ifindex, uint8_t family, const uint8_t *ip,
 		   uint8_t prefix) __attribute__((warn_unused_result));
 
+/* An address keybridge added, as the kernel reports it. */
+struct addr_entry {
+	uint32_t ifindex;
+	uint8_t family, prefix;
+	uint8_t ip[16];
+};
+
+struct nlmsghdr;
+
+/* Parses one RTM_NEWADDR message (of a dump) whose length the caller
+ * checked against its buffer: 0 and `out` filled for an address marked
+ * ADDR_PROTO_KEYBRIDGE, -ENOMSG for any other message or address,
+ * -EBADMSG for a malformed one. */
+int addr_msg_parse(const struct nlmsghdr *nlh, struct addr_entry *out)
+	__attribute__((warn_unused_result));
+
 /* Adds or removes the address with a fresh NETLINK_ROUTE socket. Adding
  * an address that is there already and removing one that is gone are
  * successes. Returns 0 or -errno. */

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +74,36 @@ TEST(addr_msg_build_as_iproute2)
 	CHECK_EQ(addr_msg_build(buf, sizeof(buf), true, 7, 1, 99, v4, 32),
 		 -EINVAL);
 	CHECK_EQ(addr_msg_build(buf, 16, true, 7, 1, AF_INET, v4, 32), -ENOSPC);
+}
+
+/* The parser of the start-up cleanup: an address we added (the kernel
+ * reports it in the shape of our request), others, and truncated ones. */
+TEST(addr_msg_parse_ours_only)
+{
+	uint8_t buf[ADDR_MSG_BUFSIZE], v6[16];
+	struct addr_entry e;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int len;
+
+	inet_pton(AF_INET6, "fd00::7", v6);
+	len = addr_msg_build(buf, sizeof(buf), true, 1, 3, AF_INET6, v6, 128);
+	REQUIRE_GE(len, 0);
+	REQUIRE_EQ(addr_msg_parse(nlh, &e), 0);
+	CHECK_EQ(e.ifindex, 3);
+	CHECK_EQ(e.family, AF_INET6);
+	CHECK_EQ(e.prefix, 128);
+	CHECK_MEM(e.ip, v6, 16);
+	/* without IFA_PROTO (a delete has none): someone else's */
+	len = addr_msg_build(buf, sizeof(buf), false, 1, 3, AF_INET6, v6, 128);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	CHECK_EQ(addr_msg_parse(nlh, &e), -ENOMSG);
+	/* cut inside the ifaddrmsg, and an attribute running past the end */
+	len = addr_msg_build(buf, sizeof(buf), true, 1, 3, AF_INET6, v6, 128);
+	nlh->nlmsg_len = NLMSG_LENGTH(4);
+	CHECK_EQ(addr_msg_parse(nlh, &e), -EBADMSG);
+	nlh->nlmsg_len = (uint32_t)len;
+	buf[NLMSG_LENGTH(8)] = 0xff; /* IFA_LOCAL's nla_len */
+	CHECK_EQ(addr_msg_parse(nlh, &e), -EBADMSG);
 }
 
 /* True if interface `ifname` holds `ip` (IPv4). */
