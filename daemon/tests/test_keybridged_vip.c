@@ -7,7 +7,7 @@
  * keybridged as the gateway of charon (swanctl) and as charon's road
  * warrior, with PSK authentication. This kernel has no ESP, so the CHILD
  * SAs are not installed; the addresses, DNS servers, selectors and the
- * host address are what is checked here. kmod-tests/46-kb-road-warrior.sh
+ * host address are what is checked here. kmod-tests/48-kb-road-warrior.sh
  * pings through the tunnel from the virtual address. */
 #include "tests/daemon_util.h"
 #include "tests/test.h"
