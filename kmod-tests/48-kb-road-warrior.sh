@@ -1,5 +1,5 @@
 #!/bin/bash
-# kmod-timeout: 300
+# kmod-timeout: 480
 # Road warriors (RFC 7296 §3.15): a client asks the gateway for a virtual
 # address in IKE_AUTH, gets one and a DNS server from the gateway's pool,
 # puts it on its interface and pings the site behind the gateway from it,
