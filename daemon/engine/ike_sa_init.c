@@ -446,6 +446,35 @@ static struct ike_sa *init_new_r(struct engine *e, const struct engine_conn *c,
 	return sa;
 }
 
+/* The initiator of a half-open SA sent IKE_SA_INIT again. Byte for byte
+ * the same: a retransmission. With a COOKIE in front and the same nonce:
+ * the request §2.6 has it repeat after our COOKIE demand, while a copy of
+ * its first request, retransmitted before the demand reached it, was
+ * answered here when our load had fallen. Whichever of the two answers it
+ * takes (they are the same), its AUTH covers the request with the COOKIE
+ * (§2.15), so that is the one we keep for verifying it. */
+static void init_request_again_r(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *n = ike_msg_find(m, PL_NONCE, NULL);
+	uint8_t *copy;
+
+	if (sa->init_req_len == m->raw.len &&
+	    !memcmp(sa->init_req, m->raw.ptr, m->raw.len))
+		return;
+	if (!ike_msg_find_notify(m, N_COOKIE) || !n ||
+	    n->u.nonce.data.len != sa->ni_len ||
+	    memcmp(n->u.nonce.data.ptr, sa->ni, sa->ni_len) ||
+	    m->raw.len > INIT_REQ_MAX ||
+	    !(copy = init_dup(m->raw.ptr, m->raw.len)))
+		return;
+	free(sa->init_req);
+	sa->init_req = copy;
+	sa->init_req_len = m->raw.len;
+	engine_log(sa->e, sa, 6,
+		   "IKE_SA_INIT repeated with a COOKIE after we answered it; "
+		   "AUTH will cover the repeated request");
+}
+
 int ike_sa_init_process_r(struct engine *e, uint64_t now,
 			  const struct engine_addr *local,
 			  const struct engine_addr *remote,
@@ -459,8 +488,10 @@ int ike_sa_init_process_r(struct engine *e, uint64_t now,
 	if (sa) {
 		/* §2.1: a retransmission; answer with the same response. */
 		if (sa->init_resp && sa->state == IKE_SA_INIT_R &&
-		    m->hdr.msg_id == 0)
+		    m->hdr.msg_id == 0) {
+			init_request_again_r(sa, m);
 			(void)rtx_send(sa, sa->init_resp, sa->init_resp_len);
+		}
 		return 0;
 	}
 	if (m->raw.len > INIT_REQ_MAX) {
