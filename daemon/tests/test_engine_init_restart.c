@@ -7,7 +7,6 @@
 
 #include "engine/ike_sa.h"
 
-
 TEST(engine_cookie_and_late_answer_to_a_retransmission)
 {
 	struct harness h = { 0 };
