@@ -592,3 +592,34 @@ TEST(engine_cp_ipv6_address_and_dns)
 	CHECK_MEM(cb.remote_ts[0].end, ip6("fd00::1", 128).ip, 16);
 	harness_free(&h);
 }
+
+/* A reload (engine_pools_replace): a pool with the same name and range
+ * keeps its leases and takes the new DNS servers; a changed range starts
+ * empty, and the IKE SA holding an address of the old one lets it go
+ * without touching the new pool. */
+TEST(engine_cp_pools_replaced_by_a_reload)
+{
+	struct harness h;
+	struct engine_pool p = test_pool4("10.3.0.1", "10.3.0.9");
+	struct engine_pool_info pi;
+
+	cp_setup(&h, "10.3.0.1", "10.3.0.9");
+	harness_establish(&h);
+	p.n_dns = 1;
+	p.dns[0] = ip4("10.3.0.54", 32);
+	REQUIRE_EQ(engine_pools_replace(h.b.e, &p, 1), 0);
+	REQUIRE_EQ(engine_pool_info(h.b.e, 0, &pi), 0);
+	CHECK_EQ(pi.online, 1);
+	CHECK_MEM(pi.cfg.dns[0].ip, p.dns[0].ip, 4);
+	p = test_pool4("10.3.0.1", "10.3.0.20");
+	REQUIRE_EQ(engine_pools_replace(h.b.e, &p, 1), 0);
+	cp_check_pool(&h.b, 0, 0);
+	REQUIRE_EQ(engine_terminate(h.a.e, h.now, harness_ike_id(&h.a)), 0);
+	harness_collect(&h);
+	harness_run(&h, 10);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
+	cp_check_pool(&h.b, 0, 0);
+	CHECK_EQ(engine_pools_replace(h.b.e, NULL, 0), 0);
+	CHECK_EQ(engine_pool_count(h.b.e), 0);
+	harness_free(&h);
+}
