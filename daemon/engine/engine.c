@@ -168,7 +168,7 @@ void engine_log(struct engine *e, const struct ike_sa *sa, int level,
 	char line[512];
 	va_list ap;
 
-	if (!e->env.log)
+	if (!e->env.log || (sa && !dos_log_allowed(e, sa, level)))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -186,6 +186,7 @@ void engine_event(struct engine *e, const struct ike_sa *sa,
 		return;
 	a->u.event.type = type;
 	a->u.event.reason = reason;
+	a->u.event.unauth = sa && dos_half_open(sa);
 	if (sa && sa->conn)
 		snprintf(a->u.event.conn, sizeof(a->u.event.conn), "%s",
 			 sa->conn->name);
@@ -429,6 +430,7 @@ void engine_timeout(struct engine *e, uint64_t now_ms)
 {
 	struct ike_sa *sa, *next;
 
+	e->now_ms = now_ms;
 	if (e->cookie_ready) /* secrets exist once cookies were needed */
 		cookie_maybe_rotate(e, now_ms);
 	for (sa = e->sas; sa; sa = next) {

@@ -350,6 +350,9 @@ struct engine_event {
 	enum engine_event_type type;
 	char conn[ENGINE_NAME_MAX];
 	int reason; /* 0 or a negative enum ike_err / notify type */
+	/* about a responder's half-open IKE SA: its peer is not authenticated
+	 * (anyone can cause such events; io rate-limits their log lines) */
+	bool unauth;
 };
 
 /* ADDR_ADD / ADDR_DEL: the virtual address the peer assigned us

@@ -224,6 +224,7 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 
 	if (!m)
 		return -ENG_ERR_NOMEM;
+	e->now_ms = now_ms;
 	err = ike_msg_decode(m, buf, len);
 	if (err) {
 		engine_log(e, NULL, 6, "dropping malformed datagram: %s",

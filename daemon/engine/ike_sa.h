@@ -232,6 +232,10 @@ struct engine {
 	/* one-second windows: unprotected answers and limit warnings */
 	uint64_t invalid_spi_window, half_open_warn_window;
 	uint32_t invalid_spi_sent, half_open_warn_dropped;
+	/* the time of the latest entry point that gave one (dos.c) */
+	uint64_t now_ms;
+	uint64_t dos_log_window;
+	uint32_t dos_log_n, dos_log_left_out;
 
 	/* connection tables replaced by reloads (reload.c) */
 	struct engine_retired *retired;
@@ -629,6 +633,13 @@ int cert_req_hash(const struct auth_cert *anchor, uint8_t out[20])
 int cert_check_peer(struct ike_sa *sa, const uint8_t *der, size_t len,
 		    const struct auth_cert *anchor, const struct ike_pl_id *id,
 		    struct auth_key **key) __attribute__((warn_unused_result));
+
+/* ---- dos.c: what unauthenticated peers may cause ---- */
+/* A responder's half-open IKE SA: no authenticated peer yet. */
+bool dos_half_open(const struct ike_sa *sa);
+/* False if a line about `sa` at `level` exceeds what half-open SAs may
+ * log a second (counted, and reported once a second). */
+bool dos_log_allowed(struct engine *e, const struct ike_sa *sa, int level);
 
 /* ---- cookie.c (§2.6) ---- */
 void cookie_maybe_rotate(struct engine *e, uint64_t now);

@@ -437,7 +437,9 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 	    engine_err_notify(ev->reason) == N_AUTHENTICATION_FAILED)
 		KB_PROBE3(auth_failed, name, a->ike_id,
 			  engine_err_name(ev->reason));
-	if (ev->type == ENGINE_EV_IKE_REKEYED)
+	if (ev->unauth && !daemon_log_junk_allowed(d)) {
+		/* an unauthenticated peer's half-open SA: counted */
+	} else if (ev->type == ENGINE_EV_IKE_REKEYED)
 		log_msg(LOG_LVL_NOTICE, name, "%s, replaces %s[%d]",
 			daemon_event_name(ev->type), ev->conn, ev->reason);
 	else if (ev->reason)

@@ -208,3 +208,43 @@ TEST(engine_half_open_bytes_bounded)
 		harness_free(&h);
 	}
 }
+
+/* Issue 16: an attacker that answers COOKIEs holds a half-open SA of its
+ * own and may send forged IKE_AUTH requests on it at will. What b logs
+ * about them is rate-limited: 10 lines a second, the rest counted. */
+TEST(engine_half_open_log_lines_rate_limited)
+{
+	struct harness h = { 0 };
+	struct hpkt *auth;
+	uint8_t *forged;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_initiate(&h);
+	/* IKE_SA_INIT --> <-- */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	harness_collect(&h);
+	REQUIRE_EQ(h.a.n_q, 1u); /* IKE_AUTH, not delivered */
+	auth = &h.a.q[0];
+	REQUIRE((forged = malloc(auth->len)));
+	memcpy(forged, auth->buf, auth->len);
+	forged[auth->len - 1] ^= 0x55; /* its ICV */
+	for (int i = 0; i < 100; i++)
+		CHECK(engine_datagram(h.b.e, h.now, &auth->dst, &auth->src,
+				      forged, auth->len) < 0);
+	/* with "IKE_SA_INIT answered", ten lines in this second */
+	CHECK_EQ(count_lines(h.b.log, "IKE_AUTH request dropped"), 9u);
+	h.now += 1000;
+	CHECK(engine_datagram(h.b.e, h.now, &auth->dst, &auth->src, forged,
+			      auth->len) < 0);
+	CHECK(harness_logged(&h.b, "91 lines about half-open IKE SAs (no "
+				   "authenticated peer) left out in the last "
+				   "second"));
+	CHECK_EQ(count_lines(h.b.log, "IKE_AUTH request dropped"), 10u);
+	/* the real IKE_AUTH still gets in */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
+	free(forged);
+	harness_free(&h);
+}
