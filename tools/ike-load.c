@@ -3,6 +3,7 @@
  *   ike-load --peer ADDR[:PORT] [--local ADDR] --psk SECRET [--id PREFIX]
  *            [-n TOTAL] [-c CONCURRENCY] [-r RATE] [--ike PROPOSAL]
  *            [--esp PROPOSAL] [--childless] [--rekey] [--json]
+ *            [--retransmit MS]
  *
  * Sets up TOTAL IKE SAs (RFC 7296) with one responder, at most CONCURRENCY
  * handshakes in flight and at most RATE new ones per second, from one UDP
@@ -56,6 +57,7 @@ struct load_opts {
 	unsigned long total, conc;
 	double rate;
 	bool childless, rekey, json;
+	double rtx_ms; /* first retransmission timeout */
 };
 
 struct load_reason {
@@ -824,6 +826,7 @@ static void load_usage(FILE *f)
 		"[--ike PROPOSAL]\n"
 		"                [--esp PROPOSAL] [--childless] [--rekey] "
 		"[--json]\n"
+		"                [--retransmit MS]\n"
 		"  --peer      responder address, port 500 unless given "
 		"([v6addr]:port)\n"
 		"  --local     source address (default: the route's)\n"
@@ -837,7 +840,10 @@ static void load_usage(FILE *f)
 		"  --ike/--esp swanctl.conf proposals (default: default)\n"
 		"  --childless IKE SAs without a CHILD SA (RFC 6023)\n"
 		"  --rekey     then rekey every IKE SA and measure that too\n"
-		"  --json      one JSON object on stdout\n");
+		"  --json      one JSON object on stdout\n"
+		"  --retransmit first retransmission after MS ms (default "
+		"2000;\n"
+		"              strongSwan's and keybridged's: 4000)\n");
 }
 
 /* "192.0.2.1", "192.0.2.1:4500", "2001:db8::1", "[2001:db8::1]:4500". */
@@ -913,6 +919,7 @@ static int load_parse_opts(int argc, char **argv, struct load_opts *o)
 		{ "childless", no_argument, NULL, 'C' },
 		{ "rekey", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "retransmit", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -924,7 +931,8 @@ static int load_parse_opts(int argc, char **argv, struct load_opts *o)
 				 .ike = "default",
 				 .esp = "default",
 				 .total = 1000,
-				 .conc = 16 };
+				 .conc = 16,
+				 .rtx_ms = 2000 };
 	while ((c = getopt_long(argc, argv, "n:c:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -950,6 +958,11 @@ static int load_parse_opts(int argc, char **argv, struct load_opts *o)
 		case 'C': o->childless = true; break;
 		case 'R': o->rekey = true; break;
 		case 'j': o->json = true; break;
+		case 'T':
+			if (load_parse_num("--retransmit", optarg, 100,
+					   &o->rtx_ms))
+				return -EINVAL;
+			break;
 		case 'n':
 		case 'c':
 			if (load_parse_num(c == 'n' ? "-n" : "-c", optarg, 1,
@@ -1073,9 +1086,9 @@ static int load_conn(struct load *l)
 	}
 	memcpy(c->psk, l->o.psk, psk_len);
 	c->psk_len = (uint16_t)psk_len;
-	/* a load test wants to see a lost datagram within seconds:
-	 * 2, 3.6, 6.5 and 11.7 s, then the peer is dead (24 s) */
-	c->rtx = (struct engine_retransmit){ 2000, 1.8, 3 };
+	/* a load test wants to see a lost datagram within seconds: by
+	 * default 2, 3.6, 6.5 and 11.7 s, then the peer is dead (24 s) */
+	c->rtx = (struct engine_retransmit){ (uint32_t)l->o.rtx_ms, 1.8, 3 };
 	c->natt_keepalive_ms = 0;
 	/* RFC 6023: no child configured, no CHILD SA in IKE_AUTH; the
 	 * engine gives up if the peer does not announce support */
