@@ -40,7 +40,7 @@
 
 enum {
 	FLOOD_SPOOFED = 100000,
-	FLOOD_MS = 10000, /* the spoofed packets go out over this */
+	FLOOD_MS = 10000,	   /* the spoofed packets go out over this */
 	FLOOD_ATTACKER_RATE = 200, /* attacker's new IKE SAs a second */
 	FLOOD_LEGIT_PEERS = 5,
 	FLOOD_LEGIT_EACH = 10,
@@ -202,8 +202,8 @@ static void flood_run(const char *ns, const char *out, volatile int *stop)
 	t0 = next_init = flood_now_ms();
 	for (;;) {
 		now = flood_now_ms();
-		if (*stop || (k.st.spoofed >= FLOOD_SPOOFED &&
-			      now >= t0 + FLOOD_MS))
+		if (*stop ||
+		    (k.st.spoofed >= FLOOD_SPOOFED && now >= t0 + FLOOD_MS))
 			break;
 		/* the attacker: new IKE SAs at its rate, COOKIEs answered */
 		while (next_init <= now) {
@@ -237,8 +237,8 @@ static void flood_run(const char *ns, const char *out, volatile int *stop)
 	f = fopen(out, "w");
 	if (f) {
 		fprintf(f, "%lu %lu %lu %lu %lu\n", k.st.spoofed,
-			k.st.spoof_errors, k.st.atk_init_sent,
-			k.st.atk_cookies, k.st.atk_answered);
+			k.st.spoof_errors, k.st.atk_init_sent, k.st.atk_cookies,
+			k.st.atk_answered);
 		fclose(f);
 	}
 	engine_free(k.e);
@@ -283,8 +283,9 @@ static double flood_cpu_s(pid_t pid)
 	fclose(f);
 	/* after "(comm) ": fields 3.. ; utime and stime are 14 and 15 */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-				"%lu %lu",
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%lu %lu",
 			 &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -354,8 +355,7 @@ static void flood_legit(struct du_peer *a, char *out, size_t cap)
 			"-n %d -c %d --json >legit%d.json 2>legit%d.err & ",
 			a->ns, test_build_path("bin/ike-load"), 11 + i,
 			flood_psk, i, FLOOD_RTX_MS, FLOOD_LEGIT_EACH,
-			FLOOD_LEGIT_EACH, i,
-			i);
+			FLOOD_LEGIT_EACH, i, i);
 	snprintf(cmd + off, sizeof(cmd) - off,
 		 "wait) && python3 -c 'import json,sys; "
 		 "d=[json.load(open(\"legit%%d.json\" %% i)) for i in "
