@@ -931,7 +931,6 @@ static int daemon_open_kernel(struct daemon *d)
 	d->kops->caps(d->kernel, &d->caps);
 	d->conns_opts = (struct conns_opts){ d->kops->name, &d->caps,
 					     d->opts->conf_path };
-	daemon_kernel_clean(d, "left by an earlier run");
 	return loop_add_fd(d->loop, d->kops->event_fd(d->kernel), EPOLLIN,
 			   daemon_on_kernel_fd, d);
 }
@@ -1027,8 +1026,8 @@ static int daemon_setup(struct daemon *d)
 	for (int i = 0; i < DAEMON_SOCKS; i++)
 		d->socks[i].fd = -1;
 	d->lock_fd = -1;
-	/* The lock and the ports before the kernel: the kernel backend's
-	 * start-up cleanup removes every keybridge SA and policy, which must
+	/* The lock and the ports before the kernel: the start-up cleanup
+	 * (at the end) removes every keybridge SA and policy, which must
 	 * not happen to a running instance's (robustness bug 5). Then the
 	 * kernel: its capabilities decide which ESP transforms the
 	 * connections may offer. */
@@ -1061,6 +1060,11 @@ static int daemon_setup(struct daemon *d)
 	}
 	log_msg(LOG_LVL_INFO, NULL, "running with capabilities: %s",
 		privs_describe(caps, sizeof(caps)));
+	/* What a killed run left goes last, just before the connections
+	 * start: until then its SAs still carry the tunnels' traffic (a
+	 * slow start, BPF loading, is no downtime), and a start-up that
+	 * fails leaves them (kmod-tests/49-kb-restart-charon.sh). */
+	daemon_kernel_clean(d, "left by an earlier run");
 	return 0;
 }
 
