@@ -19,6 +19,7 @@
 #include "io/privs.h"
 #include "io/probes.h"
 #include "io/resync.h"
+#include "io/roam.h"
 #include "io/udp.h"
 #include "io/updown.h"
 #include "io/usage.h"
@@ -518,13 +519,7 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
 			case ENGINE_ACT_ADDR_ADD:
 			case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
-			case ENGINE_ACT_SA_MIGRATE:
-				/* MOBIKE's kernel side is not built yet; the
-				 * config refuses mobike = yes until it is */
-				log_msg(LOG_LVL_ERR, NULL,
-					"cannot move SAs to a new address "
-					"(MOBIKE) yet");
-				break;
+			case ENGINE_ACT_SA_MIGRATE: roam_migrate(d, a); break;
 			}
 			if (d->ctl)
 				ctl_engine_action(d->ctl, a, now);
@@ -1053,6 +1048,8 @@ static int daemon_setup(struct daemon *d)
 	/* BPF loads while CAP_BPF and CAP_PERFMON are still held. */
 	if ((r = usage_open(d, d->opts->bpf_mode, &d->usage)) < 0)
 		return r;
+	if ((r = roam_open(d, &d->roam)) < 0)
+		return r;
 	if ((r = privs_drop()) < 0) {
 		log_msg(LOG_LVL_ERR, NULL, "cannot drop privileges: %s",
 			strerror(-r));
@@ -1072,6 +1069,7 @@ static void daemon_teardown(struct daemon *d)
 {
 	updown_free(d->updown); /* down scripts still queued run first */
 	usage_close(d->usage);	/* detaches and unpins the BPF programs */
+	roam_close(d->roam);
 	log_set_hook(NULL, NULL);
 	ctl_free(d->ctl);
 	if (d->watchdog_fd >= 0)

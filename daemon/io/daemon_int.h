@@ -15,6 +15,7 @@ struct ctl;
 struct keylog;
 struct updown;
 struct loop;
+struct roam;
 struct usage;
 
 enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
@@ -38,6 +39,7 @@ struct daemon {
 	struct keylog *keylog; /* --keylog, NULL when off */
 	struct updown *updown; /* children's updown scripts (updown.c) */
 	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
+	struct roam *roam;     /* MOBIKE's address watch (roam.h) */
 	struct ctl *ctl;       /* the vici control socket */
 	int watchdog_fd;       /* systemd watchdog timer, -1 when off */
 	uint32_t policy_seq;

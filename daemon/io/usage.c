@@ -213,6 +213,41 @@ void usage_sa_deleted(struct usage *u, const struct kernel_sa_id *id)
 	*s = u->sa[--u->n];
 }
 
+static bool usage_addr_eq(const struct kernel_addr *a,
+			  const struct kernel_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->a.raw, b->a.raw, sizeof(a->a.raw)) == 0;
+}
+
+void usage_sa_moved(struct usage *u, const struct kernel_addr *old_src,
+		    const struct kernel_addr *old_dst,
+		    const struct kernel_addr *new_src,
+		    const struct kernel_addr *new_dst)
+{
+	for (size_t i = 0; u && i < u->n; i++) {
+		struct usage_sa *s = &u->sa[i];
+
+		if (!usage_addr_eq(&s->id.src, old_src) ||
+		    !usage_addr_eq(&s->id.dst, old_dst))
+			continue;
+		if (u->bpf)
+			(void)bpf_usage_sa_del(u->bpf, &s->key);
+		s->id.src = *new_src;
+		s->id.dst = *new_dst;
+		usage_key_of(&s->id, &s->key);
+		if (!u->bpf)
+			continue; /* GETSA: the moved SA kept its counters */
+		s->bytes = s->packets = 0; /* the new record starts at 0 */
+		struct kb_sa_limit lim = {
+			.bytes = usage_threshold(s->soft_bytes),
+			.packets = usage_threshold(s->soft_packets),
+		};
+		(void)bpf_usage_sa_add(u->bpf, &s->key,
+				       lim.bytes || lim.packets ? &lim : NULL);
+	}
+}
+
 /* ---- sampling ------------------------------------------------------------ */
 
 static uint64_t usage_mono_ns(void)

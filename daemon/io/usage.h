@@ -89,6 +89,12 @@ enum kb_bpf_mode usage_mode(const struct usage *u);
 void usage_sa_added(struct usage *u, uint32_t ike_id,
 		    const struct kernel_sa *sa, bool inbound);
 void usage_sa_deleted(struct usage *u, const struct kernel_sa_id *id);
+/* SAs from old_src to old_dst now run between new_src and new_dst
+ * (MOBIKE, ENGINE_ACT_SA_MIGRATE): they stay watched. */
+void usage_sa_moved(struct usage *u, const struct kernel_addr *old_src,
+		    const struct kernel_addr *old_dst,
+		    const struct kernel_addr *new_src,
+		    const struct kernel_addr *new_dst);
 
 /* The tracked SA with inbound or outbound SPI `spi`, or NULL. */
 const struct usage_sa *usage_find(const struct usage *u, uint32_t spi);
