@@ -43,7 +43,6 @@ enum vtype {
 	V_U32,		 /* uint32_t */
 	V_ENUM,		 /* int-sized enum via names table */
 	V_BOOL,		 /* bool */
-	V_MOBIKE,	 /* bool, yes refused */
 	V_TS,		 /* struct kb_ts[], count at off2 */
 	V_AUTH,		 /* struct kb_auth_round */
 	V_ID,		 /* struct kb_auth_round */
@@ -135,7 +134,7 @@ static const struct key_def conn_keys[] = {
 	{ "keyingtries", V_U32, CONN(keyingtries), 0, NULL },
 	{ "unique", V_ENUM, CONN(unique), 0, unique_names },
 	{ "encap", V_BOOL, CONN(encap), 0, NULL },
-	{ "mobike", V_MOBIKE, CONN(mobike), 0, NULL },
+	{ "mobike", V_BOOL, CONN(mobike), 0, NULL },
 	{ "fragmentation", V_ENUM, CONN(fragmentation), 0, frag_names },
 	{ "childless", V_ENUM, CONN(childless), 0, childless_names },
 	{ "send_cert", V_SEND_CERT, CONN(send_cert), 0, NULL },
@@ -610,13 +609,8 @@ static void set_word(struct load *ld, const struct conf_section *s,
 		}
 		return;
 	case V_BOOL:
-	case V_MOBIKE:
 		if (conf_value_bool(v, &b) < 0)
 			bad_kv(ld, s, kv, "expected yes or no, not '%s'", v);
-		else if (b && d->type == V_MOBIKE)
-			bad_kv(ld, s, kv,
-			       "MOBIKE (RFC 4555) is not supported by "
-			       "keybridge yet; set mobike = no");
 		else
 			*(bool *)field = b;
 		return;

@@ -630,6 +630,37 @@ static uint64_t conns_digest(const struct kb_conn *c)
 #define conns_warn(x, ...)                                                     \
 	conns_say((x), &(x)->out->warnings, "conn " __VA_ARGS__)
 
+/* mobike = yes (RFC 4555): the CHILD SAs move with the IKE SA, which the
+ * kernel does with XFRM_MSG_MIGRATE in tunnel mode only. */
+static int conns_mobike(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_conn *c = x->conn;
+
+	ec->mobike = c->mobike;
+	if (!c->mobike)
+		return 0;
+	for (size_t i = 0; i < c->n_children; i++) {
+		if (c->children[i].mode != KB_MODE_TRANSPORT)
+			continue;
+		conns_err(x,
+			  "%s: mobike = yes with child %s in transport mode: "
+			  "its selectors are the old addresses, and moving "
+			  "the SAs would not move them (use mode = tunnel, "
+			  "or mobike = no)",
+			  c->name, c->children[i].name);
+		return -ENOTSUP;
+	}
+	if (x->opts && x->opts->caps && !x->opts->caps->migrate) {
+		conns_err(x,
+			  "%s: mobike = yes needs SAs that can move to new "
+			  "addresses, which the %s backend cannot do (use "
+			  "--kernel xfrm, or mobike = no)",
+			  c->name, x->opts->backend);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /* Settings swanctl.conf accepts that the engine does not act on yet: said
  * once at load (never silently ignored), with what happens instead. */
 static void conns_warn_unimplemented(struct conns_ctx *x)
@@ -746,6 +777,9 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 				    ? ENGINE_FRAG_ACCEPT
 				    : ENGINE_FRAG_YES;
 	vip_conn(c, ec);
+	r = conns_mobike(x, ec);
+	if (r)
+		return r;
 	extra->digest = conns_digest(c);
 	conns_warn_unimplemented(x);
 	return 0;
@@ -773,8 +807,8 @@ static int conns_keep_creds(struct conns_ctx *x, struct creds *c)
 	return r;
 }
 
-/* strongSwan enables MOBIKE unless told not to: say once that keybridge
- * runs those connections without it. */
+/* strongSwan enables MOBIKE unless told not to; keybridge only when told
+ * to: say once which connections run without it. */
 static void conns_note_mobike(struct conns_ctx *x, const struct kb_config *cfg)
 {
 	char names[400];
@@ -796,9 +830,10 @@ static void conns_note_mobike(struct conns_ctx *x, const struct kb_config *cfg)
 		strcpy(names + sizeof(names) - 5, "...");
 	x->conn = NULL;
 	conns_say(x, &x->out->warnings,
-		  "MOBIKE (RFC 4555) is not implemented: connection%s %s "
-		  "leave%s mobike unset, which strongSwan takes as yes; "
-		  "keybridge runs %s as with mobike = no",
+		  "connection%s %s leave%s mobike unset, which strongSwan "
+		  "takes as yes; keybridge runs %s without MOBIKE (RFC "
+		  "4555), as with mobike = no: set mobike = yes to follow "
+		  "address changes",
 		  n == 1 ? "" : "s", names, n == 1 ? "s" : "",
 		  n == 1 ? "it" : "them");
 }

@@ -432,9 +432,8 @@ TEST(conf_model_bad_values_name_file_line_key)
 		    "keep, replace, not 'always'");
 	ONE_ERROR("connections { c {\n encap = maybe } }\n",
 		  F ":2: connections.c.encap: expected yes or no, not 'maybe'");
-	ONE_ERROR("connections { c {\n mobike = yes } }\n",
-		  F ":2: connections.c.mobike: MOBIKE (RFC 4555) is not "
-		    "supported by keybridge yet; set mobike = no");
+	ONE_ERROR("connections { c {\n mobike = often } }\n", F
+		  ":2: connections.c.mobike: expected yes or no, not 'often'");
 	ONE_ERROR("connections { c {\n fragmentation = sometimes } }\n",
 		  F ":2: connections.c.fragmentation: expected one of yes, no, "
 		    "accept, force, not 'sometimes'");
@@ -612,7 +611,7 @@ TEST(conf_model_reports_every_error_of_a_file)
 					"  }\n"			    /* 8 */
 					"  b {\n"		    /* 9 */
 					"    oops\n"		    /* 10 */
-					"    mobike = yes\n"	    /* 11 */
+					"    mobike = often\n"	    /* 11 */
 					"  }\n"			    /* 12 */
 					"}\n",			    /* 13 */
 					&d);
@@ -624,8 +623,8 @@ TEST(conf_model_reports_every_error_of_a_file)
 		     "tunnel, transport, pass, drop, not 'beet'");
 	CU_HAS(&d, F ":10: connections.b.oops: expected '=' or '{' after "
 		     "'oops'");
-	CU_HAS(&d, F ":11: connections.b.mobike: MOBIKE (RFC 4555) is not "
-		     "supported by keybridge yet; set mobike = no");
+	CU_HAS(&d, F ":11: connections.b.mobike: expected yes or no, not "
+		     "'often'");
 	CHECK_EQ(conf_diag_errors(&d), 5);
 	/* what was valid is still there */
 	REQUIRE(cfg != NULL);
