@@ -150,3 +150,43 @@ kb_two_sites() {
 	n1 ip route add 10.2.0.0/24 via 10.0.0.2 src 10.1.0.1
 	n2 ip route add 10.1.0.0/24 via 10.0.0.1 src 10.2.0.1
 }
+
+# kb_pki DIR NAME... : a PKI made with openssl in DIR: a root CA
+# (root.pem), and per NAME an intermediate CA (NAME-ca.pem, issued by the
+# root) that issued NAME's end-entity certificate (NAME.pem, its PKCS#8
+# key NAME.key, subjectAltName DNS:NAME). ECDSA P-256, or RSA 2048 with
+# KB_PKI_KEY=rsa. One openssl run per certificate (each costs seconds
+# under TCG).
+kb_pki() {
+	local dir=$1 n alg serial=1
+	shift
+	mkdir -p "$dir"
+	if [ "${KB_PKI_KEY:-ec}" = rsa ]; then
+		alg=(-newkey rsa:2048)
+	else
+		alg=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	fi
+	local ca=(-addext "basicConstraints=critical,CA:TRUE"
+		-addext "keyUsage=critical,keyCertSign,cRLSign")
+	openssl req -x509 "${alg[@]}" -nodes -keyout "$dir/root.key" \
+		-out "$dir/root.pem" -subj "/O=keybridge kmod-tests/CN=Root CA" \
+		-days 30 "${ca[@]}" 2>/dev/null
+	for n in "$@"; do
+		serial=$((serial + 2))
+		openssl req -x509 "${alg[@]}" -nodes -keyout "$dir/$n-ca.key" \
+			-out "$dir/$n-ca.pem" -CA "$dir/root.pem" \
+			-CAkey "$dir/root.key" -set_serial "$serial" -days 30 \
+			-subj "/O=keybridge kmod-tests/CN=$n Intermediate CA" \
+			"${ca[@]}" 2>/dev/null
+		openssl req -x509 "${alg[@]}" -nodes -keyout "$dir/$n.key" \
+			-out "$dir/$n.pem" -CA "$dir/$n-ca.pem" \
+			-CAkey "$dir/$n-ca.key" -set_serial "$((serial + 1))" \
+			-days 30 -subj "/O=keybridge kmod-tests/CN=$n" \
+			-addext "basicConstraints=CA:FALSE" \
+			-addext "keyUsage=digitalSignature" \
+			-addext "extendedKeyUsage=serverAuth,clientAuth" \
+			-addext "subjectAltName=DNS:$n" 2>/dev/null
+	done
+	[ -s "$dir/root.pem" ] && [ -s "$dir/$n.pem" ] ||
+		fail "openssl could not make the PKI in $dir"
+}

@@ -49,8 +49,8 @@ enum vtype {
 	V_FILES,	 /* char[][PATH], count at off2, dir in names */
 	V_START,	 /* unsigned start_action bits */
 	V_UPDOWN,	 /* char[KB_CONF_UPDOWN_MAX], an executable + args */
-	V_SEND_CERT,	 /* enum kb_send_cert, only what the engine does */
-	V_SEND_CERTREQ,	 /* bool, only what the engine does */
+	V_SEND_CERT,	 /* enum kb_send_cert */
+	V_SEND_CERTREQ,	 /* bool */
 	V_POOLS,	 /* pool names (conf_pool.c) */
 	V_VIPS,		 /* virtual addresses asked for (conf_pool.c) */
 };
@@ -615,29 +615,20 @@ static void set_word(struct load *ld, const struct conf_section *s,
 			*(bool *)field = b;
 		return;
 	case V_SEND_CERT:
-		/* The engine sends its certificate in every IKE_AUTH */
 		if (strcmp(v, "always") == 0)
 			*(enum kb_send_cert *)field = KB_SEND_CERT_ALWAYS;
-		else if (strcmp(v, "ifasked") == 0 || strcmp(v, "never") == 0)
-			bad_kv(ld, s, kv,
-			       "'%s' is not supported by keybridge yet: it "
-			       "sends its certificate in every IKE_AUTH "
-			       "(send_cert = always)",
-			       v);
+		else if (strcmp(v, "ifasked") == 0)
+			*(enum kb_send_cert *)field = KB_SEND_CERT_IFASKED;
+		else if (strcmp(v, "never") == 0)
+			*(enum kb_send_cert *)field = KB_SEND_CERT_NEVER;
 		else
 			bad_kv(ld, s, kv,
 			       "expected always, ifasked or never, not '%s'",
 			       v);
 		return;
 	case V_SEND_CERTREQ:
-		/* The engine requests a certificate whenever it trusts a CA */
 		if (conf_value_bool(v, &b) < 0)
 			bad_kv(ld, s, kv, "expected yes or no, not '%s'", v);
-		else if (!b)
-			bad_kv(ld, s, kv,
-			       "'no' is not supported by keybridge yet: it "
-			       "sends CERTREQ whenever it expects a "
-			       "certificate from a CA it trusts");
 		else
 			*(bool *)field = b;
 		return;
@@ -907,7 +898,10 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 	c->fragmentation = KB_FRAG_YES;
 	c->local.auth = c->remote.auth = KB_AUTH_PUBKEY;
 	strcpy(c->remote.id, "%any");
-	c->send_cert = KB_SEND_CERT_ALWAYS; /* what keybridge does */
+	/* strongSwan's default is ifasked; keybridge sends its certificate
+	 * unasked too, as it always did, so peers pinning no CA still get
+	 * it (doc/configuration.md) */
+	c->send_cert = KB_SEND_CERT_ALWAYS;
 	c->send_certreq = true;
 	snprintf(c->src_file, sizeof(c->src_file), "%s",
 		 s->file ? s->file : "");

@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,26 +328,131 @@ int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
 	return key_wrap(X509_get_pubkey(cert->x509), out);
 }
 
+/* ASCII case-insensitive equality of two byte strings. */
+static bool ascii_caseeq(const uint8_t *a, size_t alen, const uint8_t *b,
+			 size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		uint8_t x = a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* RFC822: the local part exactly, the domain ignoring case. */
+static bool email_eq(const uint8_t *a, size_t alen, const uint8_t *b,
+		     size_t blen)
+{
+	const uint8_t *at = memchr(a, '@', alen);
+	size_t local;
+
+	if (alen != blen || !at)
+		return false;
+	local = (size_t)(at - a);
+	return !memcmp(a, b, local + 1) &&
+	       ascii_caseeq(at, alen - local, b + local, blen - local);
+}
+
+static bool san_matches(X509 *x, int gen_type, const uint8_t *data, size_t len)
+{
+	GENERAL_NAMES *gens =
+		X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	bool ok = false;
+
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !ok; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *v;
+
+		if (g->type != gen_type)
+			continue;
+		v = g->d.ia5; /* dNSName, rfc822Name, iPAddress: a string */
+		if (!v || v->length < 0)
+			continue;
+		switch (gen_type) {
+		case GEN_DNS:
+			ok = ascii_caseeq(v->data, (size_t)v->length, data,
+					  len);
+			break;
+		case GEN_EMAIL:
+			ok = email_eq(v->data, (size_t)v->length, data, len);
+			break;
+		case GEN_IPADD:
+			ok = (size_t)v->length == len &&
+			     !memcmp(v->data, data, len);
+			break;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+static bool subject_is_dn(X509 *x, const uint8_t *data, size_t len)
+{
+	const unsigned char *p = data;
+	X509_NAME *n;
+	bool ok;
+
+	if (!len || len > INT32_MAX)
+		return false;
+	n = d2i_X509_NAME(NULL, &p, (long)len);
+	/* X509_NAME_cmp compares the canonical encodings (RFC 5280 §7.1) */
+	ok = n && p == data + len &&
+	     X509_NAME_cmp(n, X509_get_subject_name(x)) == 0;
+	X509_NAME_free(n);
+	return ok;
+}
+
 bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,
 			const uint8_t *data, size_t len)
 {
 	X509 *x = cert->x509;
-	const char *d = (const char *)data;
-	uint8_t *dn = NULL;
-	int n;
 	bool ok = false;
 
 	switch (type) {
-	case ID_DER_ASN1_DN:
-		n = i2d_X509_NAME(X509_get_subject_name(x), &dn);
-		ok = n > 0 && (size_t)n == len && !memcmp(dn, data, len);
-		OPENSSL_free(dn);
+	case ID_DER_ASN1_DN: ok = subject_is_dn(x, data, len); break;
+	case ID_FQDN: ok = len && san_matches(x, GEN_DNS, data, len); break;
+	case ID_RFC822_ADDR:
+		ok = len && san_matches(x, GEN_EMAIL, data, len);
 		break;
-	case ID_FQDN: ok = X509_check_host(x, d, len, 0, NULL) == 1; break;
-	case ID_RFC822_ADDR: ok = X509_check_email(x, d, len, 0) == 1; break;
 	case ID_IPV4_ADDR:
-	case ID_IPV6_ADDR: ok = X509_check_ip(x, data, len, 0) == 1; break;
+		ok = len == 4 && san_matches(x, GEN_IPADD, data, len);
+		break;
+	case ID_IPV6_ADDR:
+		ok = len == 16 && san_matches(x, GEN_IPADD, data, len);
+		break;
 	}
+	ERR_clear_error();
+	return ok;
+}
+
+int auth_cert_spki_sha1(const struct auth_cert *cert, uint8_t out[20])
+{
+	uint8_t *spki = NULL;
+	unsigned int len = 0;
+	int n, r = CRYPTO_E_INTERNAL;
+
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert->x509), &spki);
+	if (n > 0 && EVP_Digest(spki, (size_t)n, out, &len, EVP_sha1(), NULL) &&
+	    len == 20)
+		r = 0;
+	OPENSSL_free(spki);
+	ERR_clear_error();
+	return r;
+}
+
+bool auth_cert_issued_by(const struct auth_cert *cert,
+			 const struct auth_cert *ca)
+{
+	bool ok = X509_check_issued(ca->x509, cert->x509) == X509_V_OK;
+
 	ERR_clear_error();
 	return ok;
 }
@@ -363,6 +469,231 @@ void auth_cert_free(struct auth_cert *cert)
 	X509_free(cert->x509);
 	OPENSSL_free(cert->der);
 	free(cert);
+}
+
+/* ---- chains, CRLs and the purpose of a peer's certificate ---- */
+
+struct auth_crl {
+	X509_CRL *crl;
+};
+
+int auth_crl_load(const char *path, struct auth_crl **out)
+{
+	BIO *b = path ? BIO_new_file(path, "rb") : NULL;
+	X509_CRL *crl = NULL;
+
+	*out = NULL;
+	if (b) {
+		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+		if (!crl && BIO_reset(b) == 0)
+			crl = d2i_X509_CRL_bio(b, NULL);
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	if (crl && !(*out = calloc(1, sizeof(**out)))) {
+		X509_CRL_free(crl);
+		crl = NULL;
+	}
+	if (!crl)
+		return CRYPTO_E_KEY_LOAD;
+	(*out)->crl = crl;
+	return 0;
+}
+
+void auth_crl_free(struct auth_crl *crl)
+{
+	if (!crl)
+		return;
+	X509_CRL_free(crl->crl);
+	free(crl);
+}
+
+struct auth_trust {
+	STACK_OF(X509) * anchors, *untrusted;
+	STACK_OF(X509_CRL) * crls;
+	uint8_t (*hashes)[20]; /* per anchor, SPKI SHA-1 */
+};
+
+int auth_trust_new(struct auth_trust **out)
+{
+	struct auth_trust *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return CRYPTO_E_INTERNAL;
+	t->anchors = sk_X509_new_null();
+	t->untrusted = sk_X509_new_null();
+	t->crls = sk_X509_CRL_new_null();
+	if (!t->anchors || !t->untrusted || !t->crls) {
+		auth_trust_free(t);
+		return CRYPTO_E_INTERNAL;
+	}
+	*out = t;
+	return 0;
+}
+
+int auth_trust_add_cert(struct auth_trust *t, const struct auth_cert *cert,
+			bool anchor)
+{
+	STACK_OF(X509) *sk = anchor ? t->anchors : t->untrusted;
+	int n = sk_X509_num(t->anchors);
+	uint8_t(*h)[20];
+
+	if (!anchor && X509_check_ca(cert->x509) <= 0)
+		return CRYPTO_E_ARG;
+	if (anchor) {
+		h = realloc(t->hashes, (size_t)(n + 1) * sizeof(*h));
+		if (!h)
+			return CRYPTO_E_INTERNAL;
+		t->hashes = h;
+		if (auth_cert_spki_sha1(cert, h[n]))
+			return CRYPTO_E_INTERNAL;
+	}
+	if (!X509_up_ref(cert->x509))
+		return CRYPTO_E_INTERNAL;
+	if (!sk_X509_push(sk, cert->x509)) {
+		X509_free(cert->x509);
+		return CRYPTO_E_INTERNAL;
+	}
+	return 0;
+}
+
+int auth_trust_add_crl(struct auth_trust *t, const struct auth_crl *crl)
+{
+	if (!X509_CRL_up_ref(crl->crl))
+		return CRYPTO_E_INTERNAL;
+	if (!sk_X509_CRL_push(t->crls, crl->crl)) {
+		X509_CRL_free(crl->crl);
+		return CRYPTO_E_INTERNAL;
+	}
+	return 0;
+}
+
+size_t auth_trust_anchors(const struct auth_trust *t)
+{
+	return t ? (size_t)sk_X509_num(t->anchors) : 0;
+}
+
+const uint8_t *auth_trust_anchor_hash(const struct auth_trust *t, size_t i)
+{
+	return i < auth_trust_anchors(t) ? t->hashes[i] : NULL;
+}
+
+void auth_trust_free(struct auth_trust *t)
+{
+	if (!t)
+		return;
+	sk_X509_pop_free(t->anchors, X509_free);
+	sk_X509_pop_free(t->untrusted, X509_free);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+	free(t->hashes);
+	free(t);
+}
+
+/* CRLs are checked when present: a CA without one is no error. A CRL
+ * past its nextUpdate still lists what its CA revoked. */
+static int trust_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	int e = X509_STORE_CTX_get_error(ctx);
+
+	if (!ok && (e == X509_V_ERR_UNABLE_TO_GET_CRL ||
+		    e == X509_V_ERR_CRL_HAS_EXPIRED))
+		return 1;
+	return ok;
+}
+
+/* RFC 4945 §5.1.3.12, and what deployed IKE certificates carry. */
+static bool leaf_eku_ok(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku;
+	int crit = 0;
+	bool ok = false;
+
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+	if (!eku)
+		return crit == -1; /* absent (-2: present but malformed) */
+	for (int i = 0; i < sk_ASN1_OBJECT_num(eku) && !ok; i++) {
+		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+		char txt[64];
+
+		switch (OBJ_obj2nid(o)) {
+		case NID_ipsec_IKE:
+		case NID_anyExtendedKeyUsage:
+		case NID_server_auth:
+		case NID_client_auth: ok = true; break;
+		default:
+			/* iKEIntermediate (RFC 4945 §5.1.3.12 mentions it
+			 * as IKE's own purpose in deployed PKIs) */
+			ok = OBJ_obj2txt(txt, sizeof(txt), o, 1) > 0 &&
+			     strcmp(txt, "1.3.6.1.5.5.8.2.2") == 0;
+		}
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+	return ok;
+}
+
+int auth_trust_verify(const struct auth_trust *t, const struct auth_cert *leaf,
+		      const struct auth_cert *const *extra, size_t n_extra,
+		      int64_t now, char *why, size_t why_len)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;
+	uint32_t ku;
+	int r = CRYPTO_E_AUTH_FAILED;
+
+	snprintf(why, why_len, "out of memory");
+	if (!t || !leaf || !store || !ctx || !untrusted)
+		goto out;
+	for (int i = 0; i < sk_X509_num(t->anchors); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(t->anchors, i)))
+			goto out;
+	for (int i = 0; i < sk_X509_CRL_num(t->crls); i++)
+		if (!X509_STORE_add_crl(store, sk_X509_CRL_value(t->crls, i)))
+			goto out;
+	for (size_t i = 0; i < n_extra; i++)
+		if (!sk_X509_push(untrusted, extra[i]->x509))
+			goto out;
+	for (int i = 0; i < sk_X509_num(t->untrusted); i++)
+		if (!sk_X509_push(untrusted, sk_X509_value(t->untrusted, i)))
+			goto out;
+	if (sk_X509_CRL_num(t->crls))
+		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+	if (now < 0)
+		flags |= X509_V_FLAG_NO_CHECK_TIME;
+	X509_STORE_set_verify_cb(store, trust_verify_cb);
+	if (!X509_STORE_CTX_init(ctx, store, leaf->x509, untrusted))
+		goto out;
+	X509_STORE_CTX_set_flags(ctx, flags);
+	if (now >= 0)
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
+	if (X509_verify_cert(ctx) != 1) {
+		snprintf(why, why_len, "%s",
+			 X509_verify_cert_error_string(
+				 X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	ku = X509_get_key_usage(leaf->x509);
+	if (!(ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))) {
+		snprintf(why, why_len,
+			 "its keyUsage allows no digitalSignature");
+		goto out;
+	}
+	if (!leaf_eku_ok(leaf->x509)) {
+		snprintf(why, why_len,
+			 "its extendedKeyUsage names no IKE purpose (ipsecIKE, "
+			 "serverAuth, clientAuth, anyExtendedKeyUsage)");
+		goto out;
+	}
+	r = 0;
+	snprintf(why, why_len, "ok");
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted); /* references borrowed */
+	ERR_clear_error();
+	return r;
 }
 
 /* ---- shared key (§2.15) ---- */

@@ -96,10 +96,78 @@ int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
 	__attribute__((warn_unused_result));
 
 /* True if the certificate names identity `type` (ID_*) `data` (RFC 7296
- * §3.5 ID payload data): its subject DN (DER), or a subjectAltName for
- * FQDN, RFC822 and IP identities. */
+ * §3.5 ID payload data), as RFC 4945 §3.1 says: a DN equals the subject
+ * (both in canonical form: case and spacing of string values do not
+ * matter); an FQDN equals a dNSName subjectAltName, ignoring ASCII case;
+ * an RFC822 address equals an rfc822Name, its domain ignoring case; an IP
+ * address equals an iPAddress, byte for byte. Exactly: no wildcards, no
+ * fallback to the subject's CN. Other ID types name no certificate. */
 bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,
 			const uint8_t *data, size_t len);
+
+/* The certificate's SHA-1 SubjectPublicKeyInfo hash (RFC 7296 §3.7: what a
+ * CERTREQ names a CA by). 0 or CRYPTO_E_INTERNAL. */
+int auth_cert_spki_sha1(const struct auth_cert *cert, uint8_t out[20])
+	__attribute__((warn_unused_result));
+
+/* True if the certificate was issued by `ca` (names and signature). */
+bool auth_cert_issued_by(const struct auth_cert *cert,
+			 const struct auth_cert *ca);
+
+/* A certificate revocation list (RFC 5280 §5). */
+struct auth_crl;
+
+/* Loads a CRL file, PEM or DER. 0 or CRYPTO_E_KEY_LOAD. */
+int auth_crl_load(const char *path, struct auth_crl **out)
+	__attribute__((warn_unused_result));
+
+void auth_crl_free(struct auth_crl *crl);
+
+/* What a peer's certificate is verified against: trust anchors (the CAs a
+ * connection trusts: cacerts, x509ca/), intermediate CA certificates that
+ * may complete a chain without being trusted themselves (x509/), and CRLs
+ * (x509crl/, authorities' crl_uris). Holds its own references: the
+ * certificates and CRLs added may be freed afterwards. */
+struct auth_trust;
+
+int auth_trust_new(struct auth_trust **out) __attribute__((warn_unused_result));
+
+/* Adds a trust anchor (`anchor`) or an untrusted intermediate. 0,
+ * CRYPTO_E_ARG (an intermediate that is no CA) or CRYPTO_E_INTERNAL. */
+int auth_trust_add_cert(struct auth_trust *t, const struct auth_cert *cert,
+			bool anchor) __attribute__((warn_unused_result));
+
+int auth_trust_add_crl(struct auth_trust *t, const struct auth_crl *crl)
+	__attribute__((warn_unused_result));
+
+/* Number of trust anchors, and the i-th one's SPKI SHA-1 (for CERTREQ). */
+size_t auth_trust_anchors(const struct auth_trust *t);
+const uint8_t *auth_trust_anchor_hash(const struct auth_trust *t, size_t i);
+
+void auth_trust_free(struct auth_trust *t);
+
+/* Verifies an end entity's certificate for IKE (RFC 5280 path validation
+ * by OpenSSL, RFC 4945 §5):
+ * - a chain from `leaf` through intermediates (`extra`, the peer's further
+ *   CERT payloads, and the trust's own) to one of the trust anchors; an
+ *   anchor need not be self-signed (an intermediate CA configured as
+ *   trusted ends the chain, as in strongSwan); every issuer must be a CA;
+ * - every certificate valid at `now` (seconds since the epoch; negative:
+ *   validity periods not checked);
+ * - no certificate of the chain revoked by a CRL of the trust; a CA
+ *   without a CRL is not an error (CRLs are checked when present), and an
+ *   expired CRL still revokes;
+ * - the leaf's keyUsage, if present, has digitalSignature or
+ *   nonRepudiation (RFC 4945 §5.1.3.2);
+ * - the leaf's extendedKeyUsage, if present, lists ipsecIKE,
+ *   anyExtendedKeyUsage, serverAuth, clientAuth or iKEIntermediate (RFC
+ *   4945 §5.1.3.12 names the first two; the others are what deployed CAs
+ *   issue for IKE, and strongSwan and Windows accept them).
+ * 0 or CRYPTO_E_AUTH_FAILED with the reason in `why`. */
+int auth_trust_verify(const struct auth_trust *t, const struct auth_cert *leaf,
+		      const struct auth_cert *const *extra, size_t n_extra,
+		      int64_t now, char *why, size_t why_len)
+	__attribute__((warn_unused_result));
 
 /* True if the certificate is a CA's (basicConstraints cA). */
 bool auth_cert_is_ca(const struct auth_cert *cert);

@@ -1,130 +1,141 @@
-/* Peer certificates for RFC 7427 authentication: issued by the configured
- * trust anchor, valid now (when the host gives the time), and naming the
- * identity the peer claims (RFC 7296 §3.5, RFC 4945 §3). One level only:
- * intermediate CAs, CRLs and OCSP are a later issue. Kept apart from the
- * files that include crypto/skp.h (OpenSSL's safestack defines sk_new). */
+/* Certificates in IKE_AUTH (RFC 7296 §3.6, §3.7, RFC 4945): the CERT and
+ * CERTREQ payloads we send, and the verification of the peer's
+ * certificate: its chain through intermediates to one of the CAs the
+ * connection trusts, validity, revocation by CRLs, key usage and purpose
+ * (crypto/auth.c, auth_trust_verify), then the identity it must name
+ * exactly (auth_cert_names_id). Kept apart from the files that include
+ * crypto/skp.h (OpenSSL's safestack defines sk_new). */
 #include "engine/ike_sa.h"
 
 #include "crypto/auth.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <string.h>
 
-static X509 *cert_x509(const struct auth_cert *c)
+enum { CERT_PEER_MAX = 8 }; /* CERT payloads looked at: leaf + 7 CAs */
+
+size_t cert_req_hashes(const struct engine_conn *c, uint8_t *out, size_t n,
+		       size_t max)
 {
+	const struct engine_auth *r = &c->remote_auth;
+	size_t anchors = auth_trust_anchors(r->trust);
+
+	if (r->method != ENGINE_AUTH_PUBKEY || r->key || c->no_certreq)
+		return n;
+	for (size_t i = 0; i < anchors && n < max; i++) {
+		const uint8_t *h = auth_trust_anchor_hash(r->trust, i);
+		bool dup = false;
+
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !memcmp(out + 20 * k, h, 20);
+		if (!dup)
+			memcpy(out + 20 * n++, h, 20);
+	}
+	return n;
+}
+
+static int cert_add(struct ike_msg *m, const struct auth_cert *cert)
+{
+	struct ike_payload *p;
 	const uint8_t *der;
 	size_t len;
 
-	if (auth_cert_der(c, &der, &len))
-		return NULL;
-	return d2i_X509(NULL, &der, (long)len);
+	if (auth_cert_der(cert, &der, &len) || !(p = ike_msg_add(m, PL_CERT)))
+		return -ENG_ERR_NOMEM;
+	p->inner = true;
+	p->u.cert.encoding = CERT_X509_SIGNATURE;
+	p->u.cert.data = (struct ike_bytes){ der, len };
+	return 0;
 }
 
-int cert_req_hash(const struct auth_cert *anchor, uint8_t out[20])
+int cert_add_payloads(struct ike_sa *sa, struct ike_msg *m, uint8_t *certreq)
 {
-	X509 *x = cert_x509(anchor);
-	uint8_t *spki = NULL;
-	unsigned int len = 0;
-	int n, err = -ENG_ERR_CRYPTO;
+	const struct engine_conn *c = sa->conn;
+	const struct engine_auth *l = &c->local_auth;
+	struct ike_payload *p;
+	bool send =
+		c->send_cert == ENGINE_SEND_CERT_ALWAYS ||
+		(c->send_cert == ENGINE_SEND_CERT_IFASKED && sa->peer_certreq);
+	size_t n;
+	int err;
 
-	/* RFC 7296 §3.7: SHA-1 of the CA's SubjectPublicKeyInfo. */
-	if (x && (n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) > 0 &&
-	    EVP_Digest(spki, (size_t)n, out, &len, EVP_sha1(), NULL) &&
-	    len == 20)
-		err = 0;
-	OPENSSL_free(spki);
-	X509_free(x);
-	return err;
-}
-
-/* Does the certificate name the identity of the ID payload? */
-static bool cert_names_id(X509 *x, const struct ike_pl_id *id)
-{
-	const char *d = (const char *)id->data.ptr;
-	uint8_t *dn = NULL;
-	int n;
-	bool ok;
-
-	switch (id->type) {
-	case ID_DER_ASN1_DN:
-		n = i2d_X509_NAME(X509_get_subject_name(x), &dn);
-		ok = n > 0 && (size_t)n == id->data.len &&
-		     !memcmp(dn, id->data.ptr, (size_t)n);
-		OPENSSL_free(dn);
-		return ok;
-	case ID_FQDN: return X509_check_host(x, d, id->data.len, 0, NULL) == 1;
-	case ID_RFC822_ADDR:
-		return X509_check_email(x, d, id->data.len, 0) == 1;
-	case ID_IPV4_ADDR:
-	case ID_IPV6_ADDR:
-		return X509_check_ip(x, id->data.ptr, id->data.len, 0) == 1;
-	default: return false;
+	if (l->method == ENGINE_AUTH_PUBKEY && l->cert && send) {
+		if ((err = cert_add(m, l->cert)))
+			return err;
+		for (size_t i = 0; i < l->n_chain && i < ENGINE_CHAIN_MAX; i++)
+			if ((err = cert_add(m, l->chain[i])))
+				return err;
 	}
+	/* The responder named its CAs in IKE_SA_INIT already. */
+	if (!sa->initiator ||
+	    !(n = cert_req_hashes(c, certreq, 0, CERT_REQ_MAX)))
+		return 0;
+	if (!(p = ike_msg_add(m, PL_CERTREQ)))
+		return -ENG_ERR_NOMEM;
+	p->inner = true;
+	p->u.cert.encoding = CERT_X509_SIGNATURE;
+	p->u.cert.data = (struct ike_bytes){ certreq, 20 * n };
+	return 0;
 }
 
-static int cert_chain_ok(struct ike_sa *sa, X509 *leaf, X509 *ca)
+int cert_verify_peer(struct ike_sa *sa, const struct ike_msg *m,
+		     const struct ike_pl_id *id, struct auth_key **key)
 {
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	const struct auth_trust *trust = sa->conn->remote_auth.trust;
+	struct auth_cert *certs[CERT_PEER_MAX];
+	const struct ike_payload *p;
 	struct engine *e = sa->e;
-	int err = -ENG_ERR_AUTH;
-
-	if (!store || !ctx || !X509_STORE_add_cert(store, ca) ||
-	    !X509_STORE_CTX_init(ctx, store, leaf, NULL))
-		goto out;
-	if (e->realtime) {
-		X509_STORE_CTX_set_time(ctx, 0,
-					(time_t)e->realtime(e->env.ctx));
-	} else {
-		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
-		engine_log(e, sa, 6,
-			   "no wall clock: certificate validity "
-			   "periods not checked");
-	}
-	if (X509_verify_cert(ctx) == 1)
-		err = 0;
-	else
-		engine_log(e, sa, 4, "peer certificate not trusted: %s",
-			   X509_verify_cert_error_string(
-				   X509_STORE_CTX_get_error(ctx)));
-out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	return err;
-}
-
-int cert_check_peer(struct ike_sa *sa, const uint8_t *der, size_t len,
-		    const struct auth_cert *anchor, const struct ike_pl_id *id,
-		    struct auth_key **key)
-{
-	const uint8_t *p = der;
-	X509 *leaf = d2i_X509(NULL, &p, (long)len);
-	X509 *ca = cert_x509(anchor);
-	struct auth_cert *c = NULL;
+	size_t n = 0;
+	int64_t now = -1;
+	char why[160];
 	int err = -ENG_ERR_AUTH;
 
 	*key = NULL;
-	if (!leaf || p != der + len || !ca) {
-		engine_log(sa->e, sa, 4, "peer certificate unreadable");
+	if (!trust || !auth_trust_anchors(trust)) {
+		engine_log(e, sa, 4, "no CA to verify the peer certificate");
+		return -ENG_ERR_AUTH;
+	}
+	for (p = ike_msg_find(m, PL_CERT, NULL); p && n < CERT_PEER_MAX;
+	     p = ike_msg_find(m, PL_CERT, p)) {
+		if (p->u.cert.encoding != CERT_X509_SIGNATURE)
+			continue;
+		if (auth_cert_from_der(p->u.cert.data.ptr, p->u.cert.data.len,
+				       &certs[n])) {
+			engine_log(e, sa, 4, "peer certificate %zu unreadable",
+				   n + 1);
+			goto out;
+		}
+		n++;
+	}
+	if (!n) {
+		engine_log(e, sa, 4, "peer sent no X.509 certificate");
+		return -ENG_ERR_AUTH;
+	}
+	if (e->realtime)
+		now = e->realtime(e->env.ctx);
+	else
+		engine_log(e, sa, 6,
+			   "no wall clock: certificate validity "
+			   "periods not checked");
+	/* §3.6: the first certificate holds the key that signed AUTH */
+	if (auth_trust_verify(trust, certs[0],
+			      (const struct auth_cert *const *)certs + 1, n - 1,
+			      now, why, sizeof(why))) {
+		engine_log(e, sa, 4, "peer certificate not trusted: %s", why);
 		goto out;
 	}
-	if ((err = cert_chain_ok(sa, leaf, ca)))
-		goto out;
-	if (!cert_names_id(leaf, id)) {
-		engine_log(sa->e, sa, 4,
-			   "peer certificate does not name its "
-			   "%s identity",
+	if (!auth_cert_names_id(certs[0], id->type, id->data.ptr,
+				id->data.len)) {
+		engine_log(e, sa, 4,
+			   "peer certificate does not name its %s identity",
 			   ike_id_type_name(id->type) ?: "?");
 		err = -ENG_ERR_ID;
 		goto out;
 	}
-	if (auth_cert_from_der(der, len, &c) || auth_cert_key(c, key))
-		err = -ENG_ERR_CRYPTO;
+	engine_log(e, sa, 6, "peer certificate trusted (%zu CERT payload%s)", n,
+		   n == 1 ? "" : "s");
+	err = auth_cert_key(certs[0], key) ? -ENG_ERR_CRYPTO : 0;
 out:
-	auth_cert_free(c);
-	X509_free(leaf);
-	X509_free(ca);
+	for (size_t i = 0; i < n; i++)
+		auth_cert_free(certs[i]);
 	return err;
 }

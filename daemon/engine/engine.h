@@ -85,21 +85,38 @@ enum engine_auth_method {
 struct auth_key;  /* crypto/auth.h */
 struct auth_cert; /* crypto/auth.h */
 
+enum { ENGINE_CHAIN_MAX = 4 }; /* intermediate CAs sent after our cert */
+
+struct auth_trust; /* crypto/auth.h */
+
 /* How one side proves itself. For PUBKEY, the local side's `key` is its
  * private key, the remote side's the peer's trusted public key (raw public
- * key or a certificate's key; chains are a later issue). Keys are loaded by
- * the caller (auth_key_load_*) and must outlive the engine. */
+ * key or a certificate's key). Keys, certificates and trust are loaded by
+ * the caller (crypto/auth.h) and must outlive the engine. */
 struct engine_auth {
 	enum engine_auth_method method;
 	struct engine_id id;
 	const struct auth_key *key;
-	/* X.509 instead of (or beside) raw keys. Local side: our end-entity
-	 * certificate, sent in a CERT payload. Remote side: the trust
-	 * anchor (CA certificate) the peer's certificate must be issued
-	 * by; its ID must then name that certificate (subject DN, or a
-	 * subjectAltName for FQDN, RFC822 and IP IDs). A remote `key`, if
-	 * set, is used instead. */
+	/* Local side: our end-entity certificate, sent in a CERT payload
+	 * (as send_cert says), followed by `chain`: the intermediate CA
+	 * certificates between it and the peer's trust anchor, issuer
+	 * first (RFC 7296 §3.6). Unused on the remote side. */
 	const struct auth_cert *cert;
+	const struct auth_cert *chain[ENGINE_CHAIN_MAX];
+	uint8_t n_chain;
+	/* Remote side, when `key` is NULL: the trust anchors (a set of CAs),
+	 * intermediates and CRLs the peer's certificate is verified against
+	 * (auth_trust_verify); the peer's ID must then name that
+	 * certificate (auth_cert_names_id). Its anchors are named in our
+	 * CERTREQ. Unused on the local side. */
+	const struct auth_trust *trust;
+};
+
+/* send_cert (swanctl.conf): when our CERT payloads go out. */
+enum engine_send_cert {
+	ENGINE_SEND_CERT_ALWAYS = 0,
+	ENGINE_SEND_CERT_IFASKED, /* only if the peer sent a CERTREQ */
+	ENGINE_SEND_CERT_NEVER,
 };
 
 /* RFC 7296 §3.13.1 traffic selector (addresses in network order). */
@@ -249,6 +266,8 @@ struct engine_conn {
 	uint8_t n_ike;
 	struct engine_proposal ike[ENGINE_MAX_PROPOSALS];
 	struct engine_auth local_auth, remote_auth;
+	enum engine_send_cert send_cert;
+	bool no_certreq; /* send_certreq = no: never send CERTREQ */
 	uint16_t psk_len;
 	uint8_t psk[ENGINE_PSK_MAX];
 	uint8_t n_children;

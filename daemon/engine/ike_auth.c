@@ -21,7 +21,7 @@
 /* The parts of our IKE_AUTH message that must outlive encoding. */
 struct auth_out {
 	uint8_t id_body[4 + ENGINE_ID_MAX];
-	uint8_t certreq[20];
+	uint8_t certreq[CERT_REQ_MAX * 20];
 	uint8_t auth[AUTH_DATA_MAX];
 	struct child_wire cw;
 	struct cp_wire cpw;
@@ -127,64 +127,20 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	return err;
 }
 
-/* Signature by the key of the peer's certificate, which the configured
- * trust anchor must have issued for the ID the peer claims. */
+/* Signature by the key of the peer's certificate (cert.c verifies it). */
 static int auth_verify_cert(struct ike_sa *sa, const struct ike_msg *m,
 			    const struct ike_pl_id *id,
 			    const struct auth_octets *oct,
 			    const struct ike_pl_auth *au)
 {
-	const struct auth_cert *anchor = sa->conn->remote_auth.cert;
-	const struct ike_payload *c;
 	struct auth_key *key = NULL;
-	int err;
+	int err = cert_verify_peer(sa, m, id, &key);
 
-	if (!anchor)
-		return -ENG_ERR_AUTH;
-	for (c = ike_msg_find(m, PL_CERT, NULL); c;
-	     c = ike_msg_find(m, PL_CERT, c))
-		if (c->u.cert.encoding == CERT_X509_SIGNATURE)
-			break;
-	if (!c) {
-		engine_log(sa->e, sa, 4, "peer sent no X.509 certificate");
-		return -ENG_ERR_AUTH;
-	}
-	err = cert_check_peer(sa, c->u.cert.data.ptr, c->u.cert.data.len,
-			      anchor, id, &key);
 	if (!err)
 		err = auth_sig_check(key, oct, au->data.ptr, au->data.len,
 				     auth_hash_supported(), NULL);
 	auth_key_free(key);
 	return err;
-}
-
-/* Our CERT (and, as initiator expecting one, CERTREQ) payloads. */
-static int auth_add_certs(struct ike_sa *sa, struct ike_msg *m,
-			  struct auth_out *o)
-{
-	const struct engine_conn *c = sa->conn;
-	struct ike_payload *p;
-	const uint8_t *der;
-	size_t len;
-
-	if (c->local_auth.method == ENGINE_AUTH_PUBKEY && c->local_auth.cert) {
-		if (auth_cert_der(c->local_auth.cert, &der, &len) ||
-		    !(p = ike_msg_add(m, PL_CERT)))
-			return -ENG_ERR_CRYPTO;
-		p->inner = true;
-		p->u.cert.encoding = CERT_X509_SIGNATURE;
-		p->u.cert.data = (struct ike_bytes){ der, len };
-	}
-	if (sa->initiator && c->remote_auth.method == ENGINE_AUTH_PUBKEY &&
-	    c->remote_auth.cert && !c->remote_auth.key) {
-		if (cert_req_hash(c->remote_auth.cert, o->certreq) ||
-		    !(p = ike_msg_add(m, PL_CERTREQ)))
-			return -ENG_ERR_CRYPTO;
-		p->inner = true;
-		p->u.cert.encoding = CERT_X509_SIGNATURE;
-		p->u.cert.data = (struct ike_bytes){ o->certreq, 20 };
-	}
-	return 0;
 }
 
 /* Checks the peer's AUTH payload against the configured method. */
@@ -201,6 +157,8 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 
 	if (!id || !au)
 		return -ENG_ERR_MISSING;
+	if (!sa->initiator && ike_msg_find(m, PL_CERTREQ, NULL))
+		sa->peer_certreq = true; /* send_cert = ifasked */
 	err = auth_octets_init(&oct, sa->km.suite.prf,
 			       sa->initiator ? sa->km.sk_pr : sa->km.sk_pi,
 			       sa->km.p_len, msg, msg_len,
@@ -303,7 +261,7 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 		goto out;
 	if (!win_add_notify(sa, m) || !mobike_add_supported(sa, m))
 		goto out;
-	if ((err = auth_add_certs(sa, m, o)) ||
+	if ((err = cert_add_payloads(sa, m, o->certreq)) ||
 	    (err = auth_make(sa, m, o, id_len)) ||
 	    (err = cp_build_i(sa, m, &o->cpw)) ||
 	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
@@ -408,7 +366,7 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	p->inner = true;
 	p->u.id.type = sa->conn->local_auth.id.type;
 	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
-	if ((err = auth_add_certs(sa, r, o)) ||
+	if ((err = cert_add_payloads(sa, r, o->certreq)) ||
 	    (err = auth_make(sa, r, o, id_len)) ||
 	    (err = cp_build_r(sa, r, &o->cpw)))
 		return err;

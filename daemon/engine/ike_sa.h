@@ -144,6 +144,7 @@ struct ike_sa {
 	bool natt;		    /* talking on port 4500 with marker */
 	bool nat_local, nat_remote; /* §2.23 results */
 	bool peer_frag, peer_sig_hash;
+	bool peer_certreq;     /* the peer sent CERTREQ (send_cert = ifasked) */
 	bool peer_childless;   /* RFC 6023 notify seen in IKE_SA_INIT */
 	bool childless;	       /* IKE_AUTH carried no CHILD SA */
 	uint64_t peer_id_hash; /* of the peer's authenticated ID (§2.4) */
@@ -623,16 +624,26 @@ int nat_notifies(struct ike_sa *sa, struct ike_msg *m, bool inner,
 void nat_check(struct ike_sa *sa, const struct ike_msg *m);
 
 /* ---- cert.c (RFC 7296 §3.6, §3.7) ---- */
-struct auth_cert;
 struct auth_key;
-/* SHA-1 of the anchor's SubjectPublicKeyInfo, for CERTREQ. */
-int cert_req_hash(const struct auth_cert *anchor, uint8_t out[20])
+enum { CERT_REQ_MAX = 8 }; /* trust anchors named in one CERTREQ */
+/* Appends to `out` (room for `max` hashes after the `n` there) the SHA-1
+ * SPKI hashes of the CAs connection `c` trusts for its peer, if it
+ * authenticates the peer by certificate and may send CERTREQ; skips
+ * duplicates. Returns the new count. */
+size_t cert_req_hashes(const struct engine_conn *c, uint8_t *out, size_t n,
+		       size_t max);
+/* Our CERT payloads (end entity, then intermediates) as send_cert says,
+ * and, as initiator, CERTREQ naming the CAs we trust for the peer
+ * (hashes written to `certreq`, CERT_REQ_MAX * 20 bytes, referenced by
+ * the message). */
+int cert_add_payloads(struct ike_sa *sa, struct ike_msg *m, uint8_t *certreq)
 	__attribute__((warn_unused_result));
-/* Checks a peer's DER certificate against the trust anchor and the ID it
- * claims; returns its public key (free with auth_key_free). */
-int cert_check_peer(struct ike_sa *sa, const uint8_t *der, size_t len,
-		    const struct auth_cert *anchor, const struct ike_pl_id *id,
-		    struct auth_key **key) __attribute__((warn_unused_result));
+/* Verifies the peer's certificate (the first CERT payload; the others are
+ * intermediates) against the connection's trust and the ID it claims;
+ * returns its public key (free with auth_key_free). */
+int cert_verify_peer(struct ike_sa *sa, const struct ike_msg *m,
+		     const struct ike_pl_id *id, struct auth_key **key)
+	__attribute__((warn_unused_result));
 
 /* ---- dos.c: what unauthenticated peers may cause ---- */
 /* A responder's half-open IKE SA: no authenticated peer yet. */

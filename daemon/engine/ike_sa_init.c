@@ -42,6 +42,7 @@ static void sig_hash_parse(struct ike_sa *sa, const struct ike_msg *m)
 		sa->peer_hashes = (uint16_t)mask;
 	}
 	sa->peer_frag = ike_msg_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED);
+	sa->peer_certreq = ike_msg_find(m, PL_CERTREQ, NULL) != NULL;
 	sa->peer_childless =
 		ike_msg_find_notify(m, N_CHILDLESS_IKEV2_SUPPORTED);
 }
@@ -349,35 +350,25 @@ static int init_nonce(struct ike_sa *sa, const struct ike_msg *m)
 	return 0;
 }
 
-enum { INIT_CERTREQ_MAX = 8 }; /* trust anchors named in one CERTREQ */
-
 /* RFC 7296 §3.7: CERTREQ with the SHA-1 hashes of the public keys of the
  * CAs every connection that fits the peer's addresses trusts for it, so a
  * peer that sends its certificate only when asked (strongSwan's default)
  * sends it. Returns the number of hashes in `out`. */
 static size_t init_certreq_hashes(struct ike_sa *sa,
-				  uint8_t out[INIT_CERTREQ_MAX * 20])
+				  uint8_t out[CERT_REQ_MAX * 20])
 {
 	struct engine *e = sa->e;
 	size_t n = 0;
 
-	for (size_t i = 0; i < e->n_conns && n < INIT_CERTREQ_MAX; i++) {
+	for (size_t i = 0; i < e->n_conns && n < CERT_REQ_MAX; i++) {
 		const struct engine_conn *c = &e->conns[i];
-		const struct engine_auth *r = &c->remote_auth;
-		bool dup = false;
 
-		if (r->method != ENGINE_AUTH_PUBKEY || !r->cert || r->key)
-			continue;
 		if ((c->local.family &&
 		     !ike_sa_addr_eq(&c->local, &sa->local, false)) ||
 		    (c->remote.family &&
 		     !ike_sa_addr_eq(&c->remote, &sa->remote, false)))
 			continue;
-		if (cert_req_hash(r->cert, out + 20 * n))
-			continue;
-		for (size_t k = 0; k < n && !dup; k++)
-			dup = !memcmp(out + 20 * k, out + 20 * n, 20);
-		n += !dup;
+		n = cert_req_hashes(c, out, n, CERT_REQ_MAX);
 	}
 	return n;
 }
@@ -385,7 +376,7 @@ static size_t init_certreq_hashes(struct ike_sa *sa,
 static int init_reply_r(struct ike_sa *sa, uint64_t now,
 			const struct ike_msg *req)
 {
-	uint8_t certreq[INIT_CERTREQ_MAX * 20];
+	uint8_t certreq[CERT_REQ_MAX * 20];
 	size_t n_certreq;
 	uint8_t pub[KE_PUB_MAX], nat[2 * NAT_HASH_LEN], hashes[16];
 	struct engine_proposal one;

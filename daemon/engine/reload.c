@@ -202,13 +202,23 @@ size_t engine_retired_count(const struct engine *e)
 	return n;
 }
 
-/* True if connection `c` authenticates with key or certificate `p`. */
+static bool reload_chain_refs(const struct engine_auth *a, const void *p)
+{
+	for (size_t i = 0; i < a->n_chain && i < ENGINE_CHAIN_MAX; i++)
+		if ((const void *)a->chain[i] == p)
+			return true;
+	return false;
+}
+
+/* True if connection `c` authenticates with key, certificate or trust
+ * `p`. */
 static bool reload_conn_refs(const struct engine_conn *c, const void *p)
 {
 	return (const void *)c->local_auth.key == p ||
 	       (const void *)c->local_auth.cert == p ||
 	       (const void *)c->remote_auth.key == p ||
-	       (const void *)c->remote_auth.cert == p;
+	       (const void *)c->remote_auth.trust == p ||
+	       reload_chain_refs(&c->local_auth, p);
 }
 
 bool engine_auth_in_use(const struct engine *e, const void *key_or_cert)

@@ -82,6 +82,20 @@ static int conns_keep_cert(struct conns_ctx *x, struct auth_cert *cert)
 	return 0;
 }
 
+static int conns_keep_trust(struct conns_ctx *x, struct auth_trust *t)
+{
+	struct auth_trust **k;
+
+	k = realloc(x->out->trusts, (x->out->n_trusts + 1) * sizeof(*k));
+	if (!k) {
+		auth_trust_free(t);
+		return -ENOMEM;
+	}
+	x->out->trusts = k;
+	k[x->out->n_trusts++] = t;
+	return 0;
+}
+
 /* Loads the certificate at `path` for connection x->conn. */
 static int conns_load_cert(struct conns_ctx *x, const char *side,
 			   const char *path, const struct auth_cert **out)
@@ -526,31 +540,40 @@ static int conns_auth_local(struct conns_ctx *x, struct engine_conn *ec)
 	if (!r && l->n_certs)
 		r = conns_load_cert(x, "local", l->certs[0],
 				    &ec->local_auth.cert);
+	if (!r && ec->local_auth.cert)
+		ec->local_auth.n_chain = (uint8_t)creds_chain(
+			x->creds, ec->local_auth.cert, ec->local_auth.chain,
+			ENGINE_CHAIN_MAX);
 	return r;
 }
 
-/* The peer names no certificate or key: as swanctl, trust the CA of
- * x509ca/ (the engine takes one trust anchor per connection), or a
- * certificate of x509/ that names the peer's identity. */
+/* The CAs the peer's certificate may chain to: those `anchors` names
+ * (remote.cacerts), or every CA of x509ca/; intermediates and CRLs of the
+ * swanctl directory come along (creds_trust). */
+static int conns_remote_trust(struct conns_ctx *x, struct engine_conn *ec,
+			      const struct auth_cert *const *anchors,
+			      size_t n_anchors)
+{
+	struct auth_trust *t;
+	int r = creds_trust(x->creds, anchors, n_anchors, &t);
+
+	if (r)
+		return r;
+	ec->remote_auth.trust = t;
+	return conns_keep_trust(x, t);
+}
+
+/* The peer names no certificate or key: as swanctl, trust every CA of
+ * x509ca/, or else a certificate of x509/ that names the peer's
+ * identity. */
 static int conns_remote_default(struct conns_ctx *x, struct engine_conn *ec)
 {
 	const struct engine_id *id = &ec->remote_auth.id;
 	struct creds *cr = x->creds;
 	struct creds_item *it;
 
-	if (cr->n_cas == 1) {
-		cr->cas[0].used = true;
-		ec->remote_auth.cert = cr->cas[0].cert;
-		return 0;
-	}
-	if (cr->n_cas > 1) {
-		conns_err(x,
-			  "%s: remote: %s/x509ca holds %zu CA certificates "
-			  "and keybridge trusts one per connection yet: name "
-			  "it in remote.cacerts",
-			  x->conn->name, x->cfg->dir, cr->n_cas);
-		return -ENOTSUP;
-	}
+	if (cr->n_cas)
+		return conns_remote_trust(x, ec, NULL, 0);
 	if (id->type &&
 	    (it = creds_cert_for_id(cr, id->type, id->data, id->len))) {
 		it->used = true;
@@ -563,6 +586,27 @@ static int conns_remote_default(struct conns_ctx *x, struct engine_conn *ec)
 		  "certificate in x509/ naming the remote id",
 		  x->conn->name);
 	return -ENOENT;
+}
+
+/* remote.cacerts: each file one trust anchor. */
+static int conns_remote_cacerts(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *rr = &x->conn->remote;
+	const struct auth_cert *cas[KB_CONF_MAX_FILES];
+	int r;
+
+	for (unsigned i = 0; i < rr->n_cacerts; i++) {
+		if ((r = conns_load_cert(x, "remote", rr->cacerts[i], &cas[i])))
+			return r;
+		if (!auth_cert_is_ca(cas[i])) {
+			conns_err(x,
+				  "%s: remote: cacerts '%s' is not a CA "
+				  "certificate (basicConstraints CA:TRUE)",
+				  x->conn->name, rr->cacerts[i]);
+			return -EINVAL;
+		}
+	}
+	return conns_remote_trust(x, ec, cas, rr->n_cacerts);
 }
 
 /* The peer: a pre-shared key, its own public key or certificate (pinned),
@@ -579,8 +623,7 @@ static int conns_auth_remote(struct conns_ctx *x, struct engine_conn *ec)
 	}
 	ec->remote_auth.method = ENGINE_AUTH_PUBKEY;
 	if (!rr->n_pubkeys && !rr->n_certs && rr->n_cacerts)
-		return conns_load_cert(x, "remote", rr->cacerts[0],
-				       &ec->remote_auth.cert);
+		return conns_remote_cacerts(x, ec);
 	if (!rr->n_pubkeys && !rr->n_certs)
 		return conns_remote_default(x, ec);
 	r = conns_round_public(x, rr, "remote", &peer);
@@ -770,6 +813,12 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 				  c->over_time
 			: 0;
 	ec->force_encap = c->encap;
+	ec->send_cert = c->send_cert == KB_SEND_CERT_NEVER
+				? ENGINE_SEND_CERT_NEVER
+			: c->send_cert == KB_SEND_CERT_IFASKED
+				? ENGINE_SEND_CERT_IFASKED
+				: ENGINE_SEND_CERT_ALWAYS;
+	ec->no_certreq = !c->send_certreq;
 	ec->childless = (enum engine_childless)c->childless;
 	/* `force` is IKEv1-only in strongSwan; for IKEv2 it means `yes` */
 	ec->fragmentation = c->fragmentation == KB_FRAG_NO ? ENGINE_FRAG_NO
@@ -914,6 +963,9 @@ void conns_free(struct conns *c)
 		auth_cert_free(c->certs[i]);
 	free(c->certs);
 	free(c->pools);
+	for (size_t i = 0; i < c->n_trusts; i++)
+		auth_trust_free(c->trusts[i]);
+	free(c->trusts);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -12,6 +12,7 @@
 
 struct auth_key;
 struct auth_cert;
+struct auth_trust;
 
 /* What the daemon does with a connection at start-up and after a reload. */
 struct conn_extra {
@@ -42,6 +43,8 @@ struct conns {
 	struct auth_cert **certs; /* certificates they point to */
 	size_t n_pools;
 	struct engine_pool *pools; /* for engine_pools_replace (vip.c) */
+	size_t n_trusts;
+	struct auth_trust **trusts; /* what they verify peers against */
 };
 
 /* Builds the engine connections of `cfg` for the backend in `opts` (may be

@@ -250,6 +250,28 @@ static void creds_load_key(struct creds_ld *ld, enum kb_key_kind kind,
 		it->key = NULL;
 }
 
+static void creds_load_crl(struct creds_ld *ld, const char *path)
+{
+	struct creds *c = ld->c;
+	struct auth_crl *crl, **grown;
+
+	if (!creds_readable(ld, path))
+		return;
+	if (auth_crl_load(path, &crl)) {
+		conf_diag_add(ld->diag, path, 0, NULL,
+			      "not a certificate revocation list (PEM or DER)");
+		return;
+	}
+	grown = realloc(c->crls, (c->n_crls + 1) * sizeof(*grown));
+	if (!grown) {
+		auth_crl_free(crl);
+		ld->oom = true;
+		return;
+	}
+	c->crls = grown;
+	grown[c->n_crls++] = crl;
+}
+
 /* True if `path` is one of the files of the kind's directory. */
 static bool creds_in_list(char **names, int n, const char *path)
 {
@@ -298,14 +320,9 @@ int creds_load(const struct kb_config *cfg, struct creds *out,
 	for (int k = 0; k < KB_KEY_KINDS && !ld.oom; k++)
 		creds_load_keys(&ld, (enum kb_key_kind)k);
 	n = creds_list(&ld, "x509crl", &names);
+	for (int i = 0; i < n && !ld.oom; i++)
+		creds_load_crl(&ld, names[i]);
 	creds_names_free(names, n > 0 ? n : 0);
-	if (n > 0) {
-		out->n_crls = (size_t)n;
-		conf_diag_add(warnings, NULL, 0, NULL,
-			      "%s/x509crl: %d CRL file%s not used: keybridge "
-			      "does not check revocation yet",
-			      cfg->dir, n, n == 1 ? "" : "s");
-	}
 	if (ld.oom) {
 		creds_free(out, true);
 		return -ENOMEM;
@@ -345,6 +362,76 @@ struct creds_item *creds_cert_for_id(struct creds *c, uint8_t type,
 	return first;
 }
 
+int creds_trust(struct creds *c, const struct auth_cert *const *anchors,
+		size_t n_anchors, struct auth_trust **out)
+{
+	struct creds_item *lists[] = { c->certs, c->cas };
+	size_t counts[] = { c->n_certs, c->n_cas };
+	struct auth_trust *t;
+	int r = 0;
+
+	*out = NULL;
+	if (!n_anchors && !c->n_cas)
+		return -ENOENT;
+	if (auth_trust_new(&t))
+		return -ENOMEM;
+	for (size_t i = 0; i < n_anchors && !r; i++)
+		r = auth_trust_add_cert(t, anchors[i], true);
+	for (size_t i = 0; !n_anchors && i < c->n_cas && !r; i++) {
+		c->cas[i].used = true;
+		r = auth_trust_add_cert(t, c->cas[i].cert, true);
+	}
+	for (size_t l = 0; l < 2 && !r; l++)
+		for (size_t i = 0; i < counts[l] && !r; i++)
+			if (lists[l][i].cert &&
+			    auth_cert_is_ca(lists[l][i].cert))
+				r = auth_trust_add_cert(t, lists[l][i].cert,
+							false);
+	for (size_t i = 0; i < c->n_crls && !r; i++)
+		r = auth_trust_add_crl(t, c->crls[i]);
+	if (r) {
+		auth_trust_free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+/* A CA certificate of x509/ or x509ca/ that issued `cert`, or NULL. */
+static const struct auth_cert *creds_issuer(const struct creds *c,
+					    const struct auth_cert *cert)
+{
+	const struct creds_item *lists[] = { c->cas, c->certs };
+	size_t counts[] = { c->n_cas, c->n_certs };
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct auth_cert *ca = lists[l][i].cert;
+
+			if (ca && ca != cert && auth_cert_is_ca(ca) &&
+			    auth_cert_issued_by(cert, ca))
+				return ca;
+		}
+	return NULL;
+}
+
+size_t creds_chain(const struct creds *c, const struct auth_cert *leaf,
+		   const struct auth_cert **out, size_t max)
+{
+	const struct auth_cert *cur = leaf, *up;
+	size_t n = 0;
+
+	while (n < max && (up = creds_issuer(c, cur)) &&
+	       !auth_cert_issued_by(up, up)) {
+		for (size_t k = 0; k < n; k++)
+			if (out[k] == up)
+				return n; /* a loop of cross-signed CAs */
+		out[n++] = up;
+		cur = up;
+	}
+	return n;
+}
+
 void creds_warn_unused(const struct creds *c, struct conf_diag *warnings)
 {
 	for (size_t i = 0; i < c->n_keys; i++)
@@ -370,5 +457,8 @@ void creds_free(struct creds *c, bool objects)
 	creds_items_free(c->cas, c->n_cas, objects);
 	creds_items_free(c->pubkeys, c->n_pubkeys, objects);
 	creds_items_free(c->keys, c->n_keys, objects);
+	for (size_t i = 0; i < c->n_crls; i++)
+		auth_crl_free(c->crls[i]);
+	free(c->crls);
 	memset(c, 0, sizeof(*c));
 }

@@ -204,6 +204,9 @@ static bool reload_keys_in_use(const struct daemon *d, const struct conns *c)
 	for (size_t i = 0; i < c->n_certs; i++)
 		if (engine_auth_in_use(d->engine, c->certs[i]))
 			return true;
+	for (size_t i = 0; i < c->n_trusts; i++)
+		if (engine_auth_in_use(d->engine, c->trusts[i]))
+			return true;
 	return false;
 }
 

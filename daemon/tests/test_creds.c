@@ -2,9 +2,14 @@
  * connections use them (conns.c): a swanctl directory laid out as
  * strongSwan's users lay it out, made with openssl, and each bad input
  * named with its file and reason while everything else loads. */
+#include "crypto/auth.h"
+#include "crypto/crypto.h"
 #include "io/conns.h"
+#include "tests/cert_util.h"
 #include "tests/conf_util.h"
 #include "tests/test.h"
+
+#include <time.h>
 
 /* A CA, certificates for moon (DER in x509/, its key an encrypted PKCS#8
  * in private/) and sun (PEM, its key a traditional EC key in ecdsa/), and
@@ -128,7 +133,7 @@ TEST(creds_swanctl_directories_load_as_strongswan_does)
 		 * the CA of x509ca/ trusted for the peer */
 		CHECK(c.conn[i].local_auth.cert != NULL);
 		CHECK(c.conn[i].local_auth.key != NULL);
-		CHECK(c.conn[i].remote_auth.cert != NULL);
+		CHECK_EQ(auth_trust_anchors(c.conn[i].remote_auth.trust), 1);
 		CHECK(c.conn[i].remote_auth.key == NULL);
 	}
 	CHECK(!conf_diag_contains(&c.warnings, "no connection uses"));
@@ -191,42 +196,110 @@ TEST(creds_bad_files_are_named_and_the_rest_loads)
 	cu_rmtree(dir);
 }
 
-/* Two CAs in x509ca/: the engine trusts one per connection, so a
- * connection that names none is refused with the way out; one that names
- * its CA loads. */
-TEST(creds_several_cas_need_cacerts)
+/* A swanctl directory with a root CA and another CA in x509ca/, an
+ * intermediate CA in x509/ that issued our certificate, and a CRL of the
+ * intermediate in x509crl/ (issue 18: loaded; issue 16 bug 7: verified).
+ * Connection a names no cacerts and trusts both CAs of x509ca/ (a set,
+ * no longer one per connection), b names the other CA in cacerts. */
+TEST(creds_several_cas_intermediates_and_crls)
 {
-	char *dir = make_swanctl_dir(), cmd[1024], text[2048], path[1024];
+	char *dir = cu_tmpdir(), path[1024], text[2048], why[200];
+	struct tc root, other, inter, sun, peer, revoked;
 	struct conf_diag d = { 0 };
 	struct conns c = { 0 };
 	struct kb_config *cfg;
+	long serial = 66;
 
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && openssl req -x509 -newkey ec -pkeyopt "
-		 "ec_paramgen_curve:P-256 -nodes -keyout tmp/ca2.key -out "
-		 "x509ca/ca2.pem -subj '/CN=Other CA' -days 30 2>/dev/null",
-		 dir);
-	REQUIRE_EQ(system(cmd), 0);
+	tc_make(&root, &(struct tc_opts){ .cn = "Root CA", .ca = true }, NULL);
+	tc_make(&other, &(struct tc_opts){ .cn = "Other CA", .ca = true },
+		NULL);
+	tc_make(&inter,
+		&(struct tc_opts){
+			.cn = "Intermediate CA", .ca = true, .serial = 2 },
+		&root);
+	tc_make(&sun,
+		&(struct tc_opts){ .cn = "sun",
+				   .san = "DNS:sun.example.org",
+				   .serial = 5 },
+		&inter);
+	tc_make(&peer,
+		&(struct tc_opts){ .cn = "peer",
+				   .san = "DNS:peer.example.org",
+				   .serial = 65 },
+		&inter);
+	tc_make(&revoked,
+		&(struct tc_opts){ .cn = "peer",
+				   .san = "DNS:peer.example.org",
+				   .serial = 66 },
+		&inter);
+	cu_write(dir, "x509ca/.keep", "");
+	cu_write(dir, "x509/.keep", "");
+	cu_write(dir, "x509crl/.keep", "");
+	cu_write(dir, "ecdsa/.keep", "");
+#define AT(rel) (snprintf(path, sizeof(path), "%s/%s", dir, rel), path)
+	tc_write_cert(&root, AT("x509ca/root.pem"), false);
+	tc_write_cert(&other, AT("x509ca/other.der"), true);
+	tc_write_cert(&inter, AT("x509/inter.pem"), false);
+	tc_write_cert(&sun, AT("x509/sun.pem"), false);
+	tc_write_key(&sun, AT("ecdsa/sun.pem"));
+	tc_write_crl(&inter, &serial, 1, 7, AT("x509crl/inter.crl"));
+	cu_write(dir, "x509crl/junk.crl", "not a CRL\n");
 	snprintf(text, sizeof(text),
 		 "connections {\n"
-		 "  a {\n    local { id = sun.example.org }\n"
-		 "    remote { id = peer.example.org }\n  }\n"
-		 "  b {\n    local { id = sun.example.org }\n"
-		 "    remote { id = peer.example.org\n cacerts = ca.pem }\n"
-		 "  }\n}\n");
+		 "  a {\n    local { auth = pubkey\n id = sun.example.org }\n"
+		 "    remote { auth = pubkey\n id = peer.example.org }\n"
+		 "    send_cert = ifasked\n  }\n"
+		 "  b {\n    local { auth = pubkey\n id = sun.example.org }\n"
+		 "    remote { auth = pubkey\n id = peer.example.org\n"
+		 "      cacerts = other.der }\n"
+		 "    send_cert = never\n    send_certreq = no\n  }\n}\n");
 	cu_write(dir, "swanctl.conf", text);
-	snprintf(path, sizeof(path), "%s/swanctl.conf", dir);
-	cfg = config_load_file(path, &d);
+	cfg = config_load_file(AT("swanctl.conf"), &d);
 	REQUIRE(cfg != NULL);
 	REQUIRE_EQ(conns_build(cfg, NULL, &c, &d), 0);
-	CHECK(has2(&d, "swanctl.conf:2: conn a: remote: ",
-		   "/x509ca holds 2 CA certificates and keybridge trusts one "
-		   "per connection yet: name it in remote.cacerts"));
-	CHECK_EQ(c.n, 1);
+	CHECK(has2(&d, "/x509crl/junk.crl: ",
+		   "not a certificate revocation list (PEM or DER)"));
+	CHECK_EQ(conf_diag_errors(&d), 1);
+	REQUIRE_EQ(c.n, 2);
+	/* our chain: sun, then the intermediate (not the root) */
+	CHECK_EQ(c.conn[0].local_auth.n_chain, 1);
+	CHECK_EQ(c.conn[0].send_cert, ENGINE_SEND_CERT_IFASKED);
+	CHECK(!c.conn[0].no_certreq);
+	CHECK_EQ(c.conn[1].send_cert, ENGINE_SEND_CERT_NEVER);
+	CHECK(c.conn[1].no_certreq);
+	CHECK_EQ(auth_trust_anchors(c.conn[0].remote_auth.trust), 2);
+	CHECK_EQ(auth_trust_anchors(c.conn[1].remote_auth.trust), 1);
+	{
+		struct auth_cert *pc = tc_cert(&peer), *rc = tc_cert(&revoked);
+		int64_t now = (int64_t)time(NULL);
+
+		/* the intermediate of x509/ completes the chain */
+		CHECK_EQ(auth_trust_verify(c.conn[0].remote_auth.trust, pc,
+					   NULL, 0, now, why, sizeof(why)),
+			 0);
+		/* the CRL of x509crl/ revokes */
+		CHECK_EQ(auth_trust_verify(c.conn[0].remote_auth.trust, rc,
+					   NULL, 0, now, why, sizeof(why)),
+			 CRYPTO_E_AUTH_FAILED);
+		CHECK_STR(why, "certificate revoked");
+		/* b trusts the other CA only */
+		CHECK_EQ(auth_trust_verify(c.conn[1].remote_auth.trust, pc,
+					   NULL, 0, now, why, sizeof(why)),
+			 CRYPTO_E_AUTH_FAILED);
+		auth_cert_free(pc);
+		auth_cert_free(rc);
+	}
+#undef AT
 	if (test_failed())
 		show(&d, &c);
 	config_free(cfg);
 	conns_free(&c);
 	conf_diag_free(&d);
+	tc_free(&root);
+	tc_free(&other);
+	tc_free(&inter);
+	tc_free(&sun);
+	tc_free(&peer);
+	tc_free(&revoked);
 	cu_rmtree(dir);
 }

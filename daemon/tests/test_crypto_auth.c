@@ -6,6 +6,7 @@
  * random AUTH data. */
 #include "crypto/auth.h"
 #include "ike_iana.h"
+#include "tests/cert_util.h"
 #include "tests/test.h"
 
 #include <openssl/core_names.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct xform_prf *prf_of(unsigned id)
@@ -630,4 +632,386 @@ TEST(crypto_auth_fuzz_random_signatures)
 	}
 	test_note("%u random AUTH payloads refused", runs);
 	drop_keys();
+}
+
+/* ---- identities named by certificates (RFC 4945 §3.1) ---- */
+
+static bool names(struct tc *c, uint8_t type, const void *id, size_t len)
+{
+	struct auth_cert *ac = tc_cert(c);
+	bool ok = auth_cert_names_id(ac, type, id, len);
+
+	auth_cert_free(ac);
+	return ok;
+}
+
+#define NAMES(c, type, s) names((c), (type), (s), strlen(s))
+
+/* Robustness issue bug 7: X509_check_host matched wildcards and fell back
+ * to the CN; identities must equal a subjectAltName exactly. */
+TEST(crypto_auth_cert_names_id_exactly)
+{
+	struct tc ca, san, wild, cn_only, mail, ip;
+	static const uint8_t v4[] = { 192, 0, 2, 7 }, v4b[] = { 192, 0, 2, 8 };
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	tc_make(&ca, &(struct tc_opts){ .cn = "CA", .ca = true }, NULL);
+	tc_make(&san, &(struct tc_opts){ .cn = "x", .san = "DNS:A.Example" },
+		&ca);
+	tc_make(&wild,
+		&(struct tc_opts){ .cn = "a.example", .san = "DNS:*.example" },
+		&ca);
+	tc_make(&cn_only, &(struct tc_opts){ .cn = "a.example" }, &ca);
+	tc_make(&mail,
+		&(struct tc_opts){ .cn = "m",
+				   .san = "email:Carol@Example.ORG" },
+		&ca);
+	tc_make(&ip,
+		&(struct tc_opts){ .cn = "a.example",
+				   .san = "IP:192.0.2.7,IP:2001:db8::1" },
+		&ca);
+	/* FQDN: dNSName, ASCII case ignored, nothing else */
+	CHECK(NAMES(&san, ID_FQDN, "a.example"));
+	CHECK(NAMES(&san, ID_FQDN, "A.EXAMPLE"));
+	CHECK(!NAMES(&san, ID_FQDN, "a.example."));
+	CHECK(!NAMES(&san, ID_FQDN, "b.a.example"));
+	CHECK(!NAMES(&san, ID_FQDN, "example"));
+	CHECK(!NAMES(&wild, ID_FQDN, "a.example"));
+	CHECK(NAMES(&wild, ID_FQDN, "*.example")); /* literally */
+	CHECK(!NAMES(&cn_only, ID_FQDN, "a.example"));
+	CHECK(!NAMES(&ip, ID_FQDN, "a.example"));
+	/* RFC822: local part exact, domain ignoring case */
+	CHECK(NAMES(&mail, ID_RFC822_ADDR, "Carol@example.org"));
+	CHECK(!NAMES(&mail, ID_RFC822_ADDR, "carol@example.org"));
+	CHECK(!NAMES(&mail, ID_RFC822_ADDR, "Carol@example.org.evil"));
+	CHECK(!NAMES(&mail, ID_FQDN, "example.org"));
+	/* IP: the address bytes */
+	CHECK(names(&ip, ID_IPV4_ADDR, v4, 4));
+	CHECK(!names(&ip, ID_IPV4_ADDR, v4b, 4));
+	CHECK(names(&ip, ID_IPV6_ADDR, v6, 16));
+	CHECK(!names(&ip, ID_IPV6_ADDR, v4, 4));
+	CHECK(!names(&san, ID_IPV4_ADDR, v4, 4));
+	/* KEY_ID names no certificate */
+	CHECK(!NAMES(&san, ID_KEY_ID, "a.example"));
+	tc_free(&ca);
+	tc_free(&san);
+	tc_free(&wild);
+	tc_free(&cn_only);
+	tc_free(&mail);
+	tc_free(&ip);
+}
+
+static bool names_dn(struct tc *c, const char *dn)
+{
+	struct tc_opts o = { .dn = dn };
+	struct tc other;
+	uint8_t *der = NULL;
+	int n;
+	bool ok;
+
+	tc_make(&other, &o, NULL);
+	n = i2d_X509_NAME(X509_get_subject_name(other.x), &der);
+	REQUIRE(n > 0);
+	ok = names(c, ID_DER_ASN1_DN, der, (size_t)n);
+	OPENSSL_free(der);
+	tc_free(&other);
+	return ok;
+}
+
+/* A DN identity equals the subject in canonical form (RFC 5280 §7.1:
+ * case and inner spacing of the values do not matter), not byte for
+ * byte; the order and the attributes do. */
+TEST(crypto_auth_cert_names_dn_canonically)
+{
+	struct tc ca, moon;
+
+	tc_make(&ca, &(struct tc_opts){ .cn = "CA", .ca = true }, NULL);
+	tc_make(&moon, &(struct tc_opts){ .dn = "/C=CH/O=Example Org/CN=moon" },
+		&ca);
+	CHECK(names_dn(&moon, "/C=CH/O=Example Org/CN=moon"));
+	CHECK(names_dn(&moon, "/C=CH/O=EXAMPLE  org/CN=Moon"));
+	CHECK(!names_dn(&moon, "/C=CH/O=Example Org/CN=sun"));
+	CHECK(!names_dn(&moon, "/O=Example Org/C=CH/CN=moon"));
+	CHECK(!names_dn(&moon, "/C=CH/O=Example Org"));
+	CHECK(!names(&moon, ID_DER_ASN1_DN, "\x30\x03\x31", 3));
+	CHECK(!names(&moon, ID_DER_ASN1_DN, "", 0));
+	tc_free(&ca);
+	tc_free(&moon);
+}
+
+/* ---- chains, validity, revocation and purpose (RFC 4945 §5) ---- */
+
+struct pki {
+	struct tc root, inter, other;
+	struct auth_cert *root_c, *inter_c, *other_c;
+	char dir[64];
+};
+
+static void pki_make(struct pki *p)
+{
+	tc_make(&p->root, &(struct tc_opts){ .cn = "Root CA", .ca = true },
+		NULL);
+	tc_make(&p->inter,
+		&(struct tc_opts){
+			.cn = "Intermediate CA", .ca = true, .serial = 2 },
+		&p->root);
+	tc_make(&p->other, &(struct tc_opts){ .cn = "Other CA", .ca = true },
+		NULL);
+	p->root_c = tc_cert(&p->root);
+	p->inter_c = tc_cert(&p->inter);
+	p->other_c = tc_cert(&p->other);
+	snprintf(p->dir, sizeof(p->dir), "/tmp/kb-pki-XXXXXX");
+	REQUIRE(mkdtemp(p->dir));
+}
+
+static void pki_free(struct pki *p)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", p->dir);
+	CHECK_EQ(system(cmd), 0);
+	auth_cert_free(p->root_c);
+	auth_cert_free(p->inter_c);
+	auth_cert_free(p->other_c);
+	tc_free(&p->root);
+	tc_free(&p->inter);
+	tc_free(&p->other);
+}
+
+/* A trust of `anchors`, with `inter` as an untrusted intermediate if
+ * given, and the CRL file `crl` if given. */
+static struct auth_trust *trust_of(struct auth_cert **anchors, size_t n,
+				   struct auth_cert *inter, const char *crl)
+{
+	struct auth_trust *t;
+
+	REQUIRE_EQ(auth_trust_new(&t), 0);
+	for (size_t i = 0; i < n; i++)
+		REQUIRE_EQ(auth_trust_add_cert(t, anchors[i], true), 0);
+	if (inter)
+		REQUIRE_EQ(auth_trust_add_cert(t, inter, false), 0);
+	if (crl) {
+		struct auth_crl *c;
+
+		REQUIRE_EQ(auth_crl_load(crl, &c), 0);
+		REQUIRE_EQ(auth_trust_add_crl(t, c), 0);
+		auth_crl_free(c);
+	}
+	return t;
+}
+
+/* Verifies leaf `l` (with `extra` as the peer's further certificates) and
+ * returns the reason ("ok" if trusted). */
+static const char *verify(struct auth_trust *t, struct tc *l,
+			  struct auth_cert *extra, int64_t now)
+{
+	static char why[200];
+	struct auth_cert *lc = tc_cert(l);
+	const struct auth_cert *ex[1] = { extra };
+	int r = auth_trust_verify(t, lc, ex, extra ? 1 : 0, now, why,
+				  sizeof(why));
+
+	CHECK_EQ(r == 0, strcmp(why, "ok") == 0);
+	auth_cert_free(lc);
+	return why;
+}
+
+TEST(crypto_auth_trust_chains_through_intermediates)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct pki p;
+	struct tc leaf, fake_issuer, by_ee;
+	struct auth_trust *t;
+	struct auth_cert *ee_c;
+
+	pki_make(&p);
+	tc_make(&leaf, &(struct tc_opts){ .cn = "moon", .serial = 10 },
+		&p.inter);
+	/* an end entity whose key signs another certificate */
+	tc_make(&fake_issuer, &(struct tc_opts){ .cn = "ee", .serial = 11 },
+		&p.inter);
+	tc_make(&by_ee, &(struct tc_opts){ .cn = "evil" }, &fake_issuer);
+	ee_c = tc_cert(&fake_issuer);
+
+	t = trust_of(&p.root_c, 1, NULL, NULL);
+	CHECK_EQ(auth_trust_anchors(t), 1u);
+	test_note("root trusted, intermediate sent by the peer");
+	CHECK_STR(verify(t, &leaf, p.inter_c, now), "ok");
+	test_note("root trusted, intermediate missing");
+	CHECK_STR(verify(t, &leaf, NULL, now),
+		  "unable to get local issuer certificate");
+	test_note("a chain through an end entity");
+	CHECK(strcmp(verify(t, &by_ee, ee_c, now), "ok") != 0);
+	auth_trust_free(t);
+
+	test_note("intermediate from the trust's own (x509/) certificates");
+	t = trust_of(&p.root_c, 1, p.inter_c, NULL);
+	CHECK_STR(verify(t, &leaf, NULL, now), "ok");
+	/* an end entity is no intermediate */
+	CHECK_EQ(auth_trust_add_cert(t, ee_c, false), CRYPTO_E_ARG);
+	auth_trust_free(t);
+
+	test_note("the intermediate as trust anchor ends the chain");
+	t = trust_of(&p.inter_c, 1, NULL, NULL);
+	CHECK_STR(verify(t, &leaf, NULL, now), "ok");
+	auth_trust_free(t);
+
+	test_note("another CA only; then a set of two anchors");
+	t = trust_of(&p.other_c, 1, NULL, NULL);
+	CHECK(strcmp(verify(t, &leaf, p.inter_c, now), "ok") != 0);
+	auth_trust_free(t);
+	{
+		struct auth_cert *two[] = { p.other_c, p.root_c };
+		uint8_t h[20];
+
+		t = trust_of(two, 2, NULL, NULL);
+		CHECK_STR(verify(t, &leaf, p.inter_c, now), "ok");
+		CHECK_EQ(auth_trust_anchors(t), 2u);
+		REQUIRE_EQ(auth_cert_spki_sha1(p.root_c, h), 0);
+		CHECK_MEM(auth_trust_anchor_hash(t, 1), h, 20);
+		CHECK(auth_trust_anchor_hash(t, 2) == NULL);
+		auth_trust_free(t);
+	}
+	auth_cert_free(ee_c);
+	tc_free(&leaf);
+	tc_free(&fake_issuer);
+	tc_free(&by_ee);
+	pki_free(&p);
+}
+
+TEST(crypto_auth_trust_validity_periods)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct pki p;
+	struct tc expired, future, ok;
+	struct tc old_inter;
+	struct auth_cert *old_inter_c;
+	struct auth_trust *t;
+
+	pki_make(&p);
+	tc_make(&expired, &(struct tc_opts){ .cn = "e", .from = -30, .to = -1 },
+		&p.inter);
+	tc_make(&future, &(struct tc_opts){ .cn = "f", .from = 2, .to = 30 },
+		&p.inter);
+	tc_make(&old_inter,
+		&(struct tc_opts){
+			.cn = "Old CA", .ca = true, .from = -30, .to = -1 },
+		&p.root);
+	tc_make(&ok, &(struct tc_opts){ .cn = "ok" }, &old_inter);
+	old_inter_c = tc_cert(&old_inter);
+	t = trust_of(&p.root_c, 1, NULL, NULL);
+	CHECK_STR(verify(t, &expired, p.inter_c, now),
+		  "certificate has expired");
+	CHECK_STR(verify(t, &future, p.inter_c, now),
+		  "certificate is not yet valid");
+	CHECK_STR(verify(t, &ok, old_inter_c, now), "certificate has expired");
+	CHECK_STR(verify(t, &future, p.inter_c, now + 86400 * 5), "ok");
+	/* without a clock: not checked */
+	CHECK_STR(verify(t, &expired, p.inter_c, -1), "ok");
+	auth_trust_free(t);
+	auth_cert_free(old_inter_c);
+	tc_free(&expired);
+	tc_free(&future);
+	tc_free(&old_inter);
+	tc_free(&ok);
+	pki_free(&p);
+}
+
+/* keyUsage: digitalSignature or nonRepudiation when present (RFC 4945
+ * §5.1.3.2); extendedKeyUsage: an IKE purpose when present (§5.1.3.12). */
+TEST(crypto_auth_trust_key_usage_and_purpose)
+{
+	static const struct {
+		const char *ku, *eku, *want;
+	} v[] = {
+		{ NULL, NULL, "ok" },
+		{ "digitalSignature", NULL, "ok" },
+		{ "nonRepudiation", NULL, "ok" },
+		{ "digitalSignature,keyEncipherment", NULL, "ok" },
+		{ "keyEncipherment", NULL, "keyUsage" },
+		{ "keyAgreement", NULL, "keyUsage" },
+		{ NULL, "serverAuth", "ok" },
+		{ NULL, "clientAuth", "ok" },
+		{ NULL, "1.3.6.1.5.5.7.3.17", "ok" }, /* ipsecIKE */
+		{ NULL, "anyExtendedKeyUsage", "ok" },
+		{ NULL, "1.3.6.1.5.5.8.2.2", "ok" }, /* iKEIntermediate */
+		{ NULL, "emailProtection,serverAuth", "ok" },
+		{ NULL, "emailProtection", "extendedKeyUsage" },
+		{ NULL, "codeSigning,timeStamping", "extendedKeyUsage" },
+		{ "keyEncipherment", "serverAuth", "keyUsage" },
+	};
+	int64_t now = (int64_t)time(NULL);
+	struct auth_trust *t;
+	struct pki p;
+
+	pki_make(&p);
+	t = trust_of(&p.root_c, 1, p.inter_c, NULL);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct tc l;
+		const char *why;
+
+		tc_make(&l,
+			&(struct tc_opts){
+				.cn = "l", .ku = v[i].ku, .eku = v[i].eku },
+			&p.inter);
+		why = verify(t, &l, NULL, now);
+		if (strcmp(v[i].want, "ok") == 0 ? strcmp(why, "ok") != 0
+						 : !strstr(why, v[i].want))
+			test_fail(__FILE__, __LINE__,
+				  "ku %s eku %s: want %s, got %s",
+				  v[i].ku ?: "-", v[i].eku ?: "-", v[i].want,
+				  why);
+		tc_free(&l);
+	}
+	auth_trust_free(t);
+	pki_free(&p);
+}
+
+/* CRLs (x509crl/, authorities' crl_uris) revoke when present; a CA
+ * without a CRL is fine; a CRL past its nextUpdate still revokes. */
+TEST(crypto_auth_trust_crls)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct tc leaf, revoked;
+	struct auth_trust *t;
+	char crl[128], crl_root[128], stale[128];
+	struct pki p;
+	long serial = 66, inter_serial = 2;
+	struct auth_crl *c;
+
+	pki_make(&p);
+	tc_make(&leaf, &(struct tc_opts){ .cn = "ok", .serial = 65 }, &p.inter);
+	tc_make(&revoked, &(struct tc_opts){ .cn = "r", .serial = 66 },
+		&p.inter);
+	snprintf(crl, sizeof(crl), "%s/inter.crl", p.dir);
+	snprintf(crl_root, sizeof(crl_root), "%s/root.crl", p.dir);
+	snprintf(stale, sizeof(stale), "%s/stale.crl", p.dir);
+	tc_write_crl(&p.inter, &serial, 1, 7, crl);
+	tc_write_crl(&p.root, &inter_serial, 1, 7, crl_root);
+	tc_write_crl(&p.inter, &serial, 1, -2, stale);
+
+	t = trust_of(&p.root_c, 1, p.inter_c, NULL);
+	CHECK_STR(verify(t, &revoked, NULL, now), "ok"); /* no CRL */
+	auth_trust_free(t);
+
+	t = trust_of(&p.root_c, 1, p.inter_c, crl);
+	CHECK_STR(verify(t, &revoked, NULL, now), "certificate revoked");
+	CHECK_STR(verify(t, &leaf, NULL, now), "ok");
+	auth_trust_free(t);
+
+	test_note("the root's CRL revokes the intermediate");
+	t = trust_of(&p.root_c, 1, p.inter_c, crl_root);
+	CHECK_STR(verify(t, &leaf, NULL, now), "certificate revoked");
+	auth_trust_free(t);
+
+	test_note("a stale CRL still revokes");
+	t = trust_of(&p.root_c, 1, p.inter_c, stale);
+	CHECK_STR(verify(t, &revoked, NULL, now), "certificate revoked");
+	CHECK_STR(verify(t, &leaf, NULL, now), "ok");
+	auth_trust_free(t);
+
+	CHECK_EQ(auth_crl_load(p.dir, &c), CRYPTO_E_KEY_LOAD);
+	tc_free(&leaf);
+	tc_free(&revoked);
+	pki_free(&p);
 }
