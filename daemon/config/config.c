@@ -8,6 +8,7 @@
  * does, after all keys are read.
  */
 #include "config/config.h"
+#include "config/conf_authority.h"
 #include "config/conf_pool.h"
 #include "config/conf_proposal.h"
 #include "config/conf_tree.h"
@@ -1132,9 +1133,11 @@ static void load_root(struct load *ld, const struct conf_section *root)
 			load_secrets(ld, s);
 		else if (s->referenced)
 			; /* a template for references, read where used */
-		else if (strcmp(s->name, "authorities") == 0)
-			bad_section(ld, s, "not supported by keybridge");
-		else
+		else if (strcmp(s->name, "authorities") == 0) {
+			if (!ld->cfg->authorities &&
+			    conf_authority_load(s, ld->cfg, ld->diag) < 0)
+				ld->oom = true;
+		} else
 			bad_section(ld, s, "unknown section");
 	}
 }
@@ -1204,6 +1207,7 @@ void config_free(struct kb_config *cfg)
 	free(cfg->ike_secrets);
 	free(cfg->private_secrets);
 	free(cfg->pools);
+	free(cfg->authorities);
 	free(cfg);
 }
 
@@ -1257,6 +1261,9 @@ void config_each_key(void (*fn)(const char *name, void *arg), void *arg)
 	fn("pools.<name>.addrs", arg);
 	fn("pools.<name>.dns", arg);
 	fn("pools.<name>.subnet", arg);
+	fn("authorities.<name>.cacert", arg);
+	fn("authorities.<name>.file", arg);
+	fn("authorities.<name>.crl_uris", arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		char name[64];
 
@@ -1307,7 +1314,11 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 		"pools.<name>.split_include",
 		"pools.<name>.split_exclude",
 		"pools.<name>.<attr>",
-		"authorities",
+		"authorities.<name>.handle",
+		"authorities.<name>.slot",
+		"authorities.<name>.module",
+		"authorities.<name>.cert_uri_base",
+		"authorities.<name>.ocsp_uris",
 	};
 	char name[128];
 
@@ -1320,6 +1331,9 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 	fn("pools.<name>.addrs", true, arg);
 	fn("pools.<name>.dns", true, arg);
 	fn("pools.<name>.subnet", true, arg);
+	fn("authorities.<name>.cacert", true, arg);
+	fn("authorities.<name>.file", true, arg);
+	fn("authorities.<name>.crl_uris", true, arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		snprintf(name, sizeof(name), "secrets.%s<suffix>.file",
 			 key_kind_names[k]);

@@ -269,9 +269,19 @@ struct kb_private_secret {
 	uint8_t secret[KB_CONF_SECRET_MAX];
 };
 
+/* authorities { <name> { cacert, crl_uris } } (conf_authority.c) */
+struct kb_authority {
+	char name[KB_CONF_NAME_MAX];
+	char cacert[KB_CONF_PATH_MAX]; /* resolved against <confdir>/x509ca */
+	uint8_t n_crls;
+	char crls[KB_CONF_MAX_FILES][KB_CONF_PATH_MAX]; /* local files */
+};
+
 struct kb_config {
 	char dir[KB_CONF_PATH_MAX]; /* directory of the main file */
 	size_t n_conns, n_ike_secrets, n_private_secrets, n_pools;
+	size_t n_authorities;
+	struct kb_authority *authorities;
 	struct kb_conn *conns;
 	struct kb_pool *pools;
 	struct kb_ike_secret *ike_secrets;

@@ -272,6 +272,43 @@ static void creds_load_crl(struct creds_ld *ld, const char *path)
 	grown[c->n_crls++] = crl;
 }
 
+/* authorities { }: each CA certificate trusted as those of x509ca/, its
+ * CRLs loaded as those of x509crl/. */
+static void creds_load_authorities(struct creds_ld *ld)
+{
+	const struct kb_config *cfg = ld->cfg;
+	struct creds *c = ld->c;
+
+	for (size_t i = 0; i < cfg->n_authorities && !ld->oom; i++) {
+		const struct kb_authority *a = &cfg->authorities[i];
+		struct auth_cert *cert;
+		struct creds_item *it;
+
+		if (auth_cert_load(a->cacert, &cert)) {
+			conf_diag_add(ld->diag, a->cacert, 0, NULL,
+				      "authorities.%s: not an X.509 "
+				      "certificate (PEM or DER)",
+				      a->name);
+		} else if (!auth_cert_is_ca(cert)) {
+			conf_diag_add(ld->diag, a->cacert, 0, NULL,
+				      "authorities.%s: not a CA certificate "
+				      "(basicConstraints CA:TRUE)",
+				      a->name);
+			auth_cert_free(cert);
+		} else if (!(it = creds_push(ld, &c->cas, &c->n_cas,
+					     a->cacert))) {
+			auth_cert_free(cert);
+			return;
+		} else {
+			it->cert = cert;
+			if (auth_cert_key(cert, &it->key))
+				it->key = NULL;
+		}
+		for (unsigned k = 0; k < a->n_crls && !ld->oom; k++)
+			creds_load_crl(ld, a->crls[k]);
+	}
+}
+
 /* True if `path` is one of the files of the kind's directory. */
 static bool creds_in_list(char **names, int n, const char *path)
 {
@@ -323,6 +360,7 @@ int creds_load(const struct kb_config *cfg, struct creds *out,
 	for (int i = 0; i < n && !ld.oom; i++)
 		creds_load_crl(&ld, names[i]);
 	creds_names_free(names, n > 0 ? n : 0);
+	creds_load_authorities(&ld);
 	if (ld.oom) {
 		creds_free(out, true);
 		return -ENOMEM;

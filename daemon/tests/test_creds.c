@@ -303,3 +303,106 @@ TEST(creds_several_cas_intermediates_and_crls)
 	tc_free(&revoked);
 	cu_rmtree(dir);
 }
+
+/* authorities { }: the CA of `file` is trusted as one of x509ca/ and the
+ * CRL of crl_uris (a file:// URI) revokes; what keybridge would have to
+ * fetch, and strongSwan's keys it does not implement, are refused by
+ * name with file:line. */
+TEST(creds_authorities_cacert_and_crl_uris)
+{
+	char *dir = cu_tmpdir(), path[1024], text[8192], why[200];
+	char root_path[1024], crl_path[1024];
+	struct tc root, inter, sun, peer, revoked;
+	struct conf_diag d = { 0 };
+	struct conns c = { 0 };
+	struct kb_config *cfg;
+	long serial = 66;
+
+	tc_make(&root, &(struct tc_opts){ .cn = "Root CA", .ca = true }, NULL);
+	tc_make(&inter,
+		&(struct tc_opts){
+			.cn = "Intermediate CA", .ca = true, .serial = 2 },
+		&root);
+	tc_make(&sun,
+		&(struct tc_opts){ .cn = "sun",
+				   .san = "DNS:sun.example.org",
+				   .serial = 5 },
+		&inter);
+	tc_make(&peer,
+		&(struct tc_opts){ .cn = "peer",
+				   .san = "DNS:peer.example.org",
+				   .serial = 65 },
+		&inter);
+	tc_make(&revoked,
+		&(struct tc_opts){ .cn = "peer",
+				   .san = "DNS:peer.example.org",
+				   .serial = 66 },
+		&inter);
+	cu_write(dir, "x509/.keep", "");
+	cu_write(dir, "ecdsa/.keep", "");
+	cu_write(dir, "elsewhere/.keep", "");
+#define AT(rel) (snprintf(path, sizeof(path), "%s/%s", dir, rel), path)
+	tc_write_cert(&inter, AT("x509/inter.pem"), false);
+	tc_write_cert(&sun, AT("x509/sun.pem"), false);
+	tc_write_key(&sun, AT("ecdsa/sun.pem"));
+	snprintf(root_path, sizeof(root_path), "%s/elsewhere/root.pem", dir);
+	snprintf(crl_path, sizeof(crl_path), "%s/elsewhere/inter.crl", dir);
+	tc_write_cert(&root, root_path, false);
+	tc_write_crl(&inter, &serial, 1, 7, crl_path);
+	snprintf(text, sizeof(text),
+		 "authorities {\n"
+		 "  root {\n    file = %s\n    crl_uris = file://%s\n  }\n"
+		 "  fetched {\n    file = %s\n"
+		 "    crl_uris = http://crl.example.org/x.crl\n  }\n"
+		 "  ocsp {\n    cacert = %s\n"
+		 "    ocsp_uris = http://ocsp.example.org\n  }\n"
+		 "  missing {\n    cacert = nothere.pem\n  }\n"
+		 "}\n"
+		 "connections {\n"
+		 "  a {\n    local { auth = pubkey\n id = sun.example.org }\n"
+		 "    remote { auth = pubkey\n id = peer.example.org }\n  }\n"
+		 "}\n",
+		 root_path, crl_path, root_path, root_path);
+	cu_write(dir, "swanctl.conf", text);
+	cfg = config_load_file(AT("swanctl.conf"), &d);
+	REQUIRE(cfg != NULL);
+	CHECK(has2(&d, "swanctl.conf:8: authorities.fetched.crl_uris: ",
+		   "'http://crl.example.org/x.crl' is not supported by "
+		   "keybridge: it fetches no CRLs"));
+	CHECK(has2(&d, "swanctl.conf:12: authorities.ocsp.ocsp_uris: ",
+		   "not supported by keybridge"));
+	CHECK(has2(&d, "swanctl.conf:15: authorities.missing.cacert: ",
+		   "x509ca/nothere.pem': No such file or directory"));
+	CHECK_EQ(conf_diag_errors(&d), 3);
+	CHECK_EQ(cfg->n_authorities, 1);
+	REQUIRE_EQ(conns_build(cfg, NULL, &c, &d), 0);
+	CHECK_EQ(conf_diag_errors(&d), 3);
+	REQUIRE_EQ(c.n, 1);
+	CHECK_EQ(auth_trust_anchors(c.conn[0].remote_auth.trust), 1);
+	{
+		struct auth_cert *pc = tc_cert(&peer), *rc = tc_cert(&revoked);
+		int64_t now = (int64_t)time(NULL);
+
+		CHECK_EQ(auth_trust_verify(c.conn[0].remote_auth.trust, pc,
+					   NULL, 0, now, why, sizeof(why)),
+			 0);
+		CHECK_EQ(auth_trust_verify(c.conn[0].remote_auth.trust, rc,
+					   NULL, 0, now, why, sizeof(why)),
+			 CRYPTO_E_AUTH_FAILED);
+		CHECK_STR(why, "certificate revoked");
+		auth_cert_free(pc);
+		auth_cert_free(rc);
+	}
+#undef AT
+	if (test_failed())
+		show(&d, &c);
+	config_free(cfg);
+	conns_free(&c);
+	conf_diag_free(&d);
+	tc_free(&root);
+	tc_free(&inter);
+	tc_free(&sun);
+	tc_free(&peer);
+	tc_free(&revoked);
+	cu_rmtree(dir);
+}
