@@ -75,7 +75,8 @@ static int cp_mask_prefix(const uint8_t *m)
 
 	while (n < 32 && (v & (0x80000000u >> n)))
 		n++;
-	return (uint32_t)(v << n) == 0 || n == 32 ? n : -1;
+	/* n == 32 first: a shift by 32 is undefined (C11 6.5.7) */
+	return n == 32 || (uint32_t)(v << n) == 0 ? n : -1;
 }
 
 static bool cp_keep(struct cp_attrs *out, struct engine_ipnet *arr, uint8_t *n,
