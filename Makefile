@@ -10,6 +10,7 @@
 #   make bench-peers  keybridged beside charon under ike-load's handshakes
 #   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
 #   make fuzz-smoke the same for 20 s each (what CI runs)
+#   make fuzz-long  a campaign of FUZZ_EXECS (10^8) over every target, niced
 #   make deps       install the Debian packages (ci/debian-packages)
 #   make format     reformat every C file with clang-format
 #   V=1             show the command lines
@@ -71,7 +72,7 @@ BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 .PHONY: all deps check check-valgrind bench format format-check clean demo install kmod-check \
-        kmod-shell fuzz fuzz-smoke bench-peers
+        kmod-shell fuzz fuzz-smoke fuzz-long bench-peers
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -248,6 +249,16 @@ fuzz: $(FUZZ_BIN)
 
 fuzz-smoke:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+# A campaign (doc/security.md records one): every target in turn, niced,
+# until it ran its share of FUZZ_EXECS inputs or FUZZ_LONG_SECONDS passed;
+# then executions, coverage and corpus per target and the total
+# (fuzz/long.sh). Not in CI.
+FUZZ_EXECS        ?= 100000000
+FUZZ_LONG_SECONDS ?= 3600
+fuzz-long: $(FUZZ_BIN)
+	$(Q)FUZZ_EXECS=$(FUZZ_EXECS) FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) \
+	    fuzz/long.sh $(BUILD) $(FUZZ_BIN)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
