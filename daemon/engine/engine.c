@@ -197,10 +197,19 @@ int engine_random(struct engine *e, void *buf, size_t len)
 	return e->env.random(e->env.ctx, buf, len) ? -ENG_ERR_RANDOM : 0;
 }
 
+/* True if `a` names no address (local_addrs %any). */
+static bool engine_addr_unset(const struct engine_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return !a->family || !memcmp(a->ip, zero, sizeof(zero));
+}
+
 int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
 		    uint32_t *ike_id)
 {
 	const struct engine_conn *c = NULL;
+	struct engine_addr local;
 	struct ike_sa *sa;
 	int err;
 
@@ -212,7 +221,20 @@ int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
 			   conn);
 		return -ENG_ERR_NO_CONN;
 	}
-	sa = ike_sa_new(e, c, true, &c->local, &c->remote);
+	local = c->local;
+	if (engine_addr_unset(&local) && e->env.source) {
+		int err2 = e->env.source(e->env.ctx, &c->remote, &local);
+
+		if (err2 || local.family != c->remote.family) {
+			engine_log(e, NULL, 4,
+				   "initiate %s: no source address to reach "
+				   "the peer (%s)",
+				   c->name, err2 ? strerror(-err2) : "family");
+			return err2 ? err2 : -ENETUNREACH;
+		}
+		local.port = c->local.port;
+	}
+	sa = ike_sa_new(e, c, true, &local, &c->remote);
 	if (!sa)
 		return -ENG_ERR_NOMEM;
 	engine_log(e, sa, 6, "initiating IKE SA to peer");

@@ -52,6 +52,13 @@ struct engine_env {
 	 * order. Only for the operator's Wireshark key log (--keylog). */
 	void (*ike_keys)(void *ctx, const uint8_t spi_i[8],
 			 const uint8_t spi_r[8], const struct keymat_ike *km);
+	/* Optional (NULL: the configured address is used as it is): the
+	 * source address the host would use to reach `remote` (a route
+	 * lookup), asked when a connection we initiate names no local
+	 * address (local_addrs %any, the usual road warrior): NAT detection
+	 * (§2.23) and the kernel's SAs need the real one. 0 or -errno. */
+	int (*source)(void *ctx, const struct engine_addr *remote,
+		      struct engine_addr *local);
 };
 
 /* One transform of a proposal: RFC 7296 §3.3.2 type and IANA ID; `keylen`

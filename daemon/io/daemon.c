@@ -1009,11 +1009,20 @@ static int daemon_open_ctl(struct daemon *d)
 	return loop_add_fd(d->loop, ctl_fd(d->ctl), EPOLLIN, daemon_on_ctl, d);
 }
 
+/* env.source: a route lookup for initiators with local_addrs %any. */
+static int daemon_source(void *ctx, const struct engine_addr *remote,
+			 struct engine_addr *local)
+{
+	struct daemon *d = ctx;
+
+	return roam_source(d->roam, remote, local);
+}
+
 static int daemon_setup(struct daemon *d)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
-	struct engine_env env = { d, daemon_random, daemon_log,
-				  daemon_ike_keys };
+	struct engine_env env = { d, daemon_random, daemon_log, daemon_ike_keys,
+				  daemon_source };
 	char caps[256], limits[256];
 	int r;
 

@@ -103,6 +103,26 @@ static void roam_to_kernel(const struct engine_addr *a, struct kernel_addr *k)
 	memcpy(k->a.raw, a->ip, kernel_addr_len(a->family));
 }
 
+int roam_source(struct roam *r, const struct engine_addr *remote,
+		struct engine_addr *local)
+{
+	struct kernel_addr peer;
+	struct roam_route rt;
+	int e;
+
+	if (!r)
+		return -ENOTCONN;
+	roam_to_kernel(remote, &peer);
+	if ((e = roam_route_get(r, &peer, &rt)))
+		return e;
+	if (!rt.src.family)
+		return -EADDRNOTAVAIL;
+	memset(local, 0, sizeof(*local));
+	local->family = (uint8_t)rt.src.family;
+	memcpy(local->ip, rt.src.a.raw, kernel_addr_len(rt.src.family));
+	return 0;
+}
+
 /* One IKE SA: moves it when the kernel now reaches its peer from another
  * of our addresses. Returns -1 when the engine refused the move (it may be
  * busy with another exchange: worth another look), else 0. */

@@ -40,6 +40,13 @@ void roam_close(struct roam *r);
 int roam_route_get(struct roam *r, const struct kernel_addr *dst,
 		   struct roam_route *out);
 
+/* The address the kernel would send from to reach `remote` (the engine's
+ * env.source, for connections with local_addrs %any): 0, or -errno
+ * (-ENETUNREACH: no route; -ENOTCONN: no rtnetlink socket). */
+struct engine_addr;
+int roam_source(struct roam *r, const struct engine_addr *remote,
+		struct engine_addr *local);
+
 /* Carries out ENGINE_ACT_SA_MIGRATE: one XFRM_MSG_MIGRATE per kernel
  * policy the engine policy expands to (its SAs move with it), errors
  * logged with the SA's name. */

@@ -134,6 +134,40 @@ static void two_daemons_psk(bool ipv6)
 	}
 }
 
+/* A road warrior names no local address (local_addrs = %any): the
+ * daemon asks the kernel which address reaches the peer, so its NAT
+ * detection hashes (RFC 7296 §2.23) are over the real one and the peer
+ * sees no NAT that is not there. */
+TEST(keybridged_initiator_with_any_local_address)
+{
+	struct du_peer a, b;
+	char conf[2048], any[2200], *at;
+
+	du_link(&a, &b, false);
+	psk_conf(conf, sizeof(conf), &a, &b, true,
+		 "a shared secret of some "
+		 "length");
+	REQUIRE((at = strstr(conf, "local_addrs = ")) != NULL);
+	*at = 0;
+	snprintf(any, sizeof(any), "%slocal_addrs = %%any%s", conf,
+		 strchr(at + 1, '\n'));
+	du_write_conf(&a, any);
+	write_psk_conf(&b, &a, false, "a shared secret of some length");
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	du_start(&a, NULL);
+	CHECK(du_log_wait(&a, "IKE SA established", 10000));
+	CHECK(du_log_wait(&b, "IKE SA established", 2000));
+	CHECK(!du_log_has(&b, "NAT detected"));
+	CHECK(!du_log_has(&a, "NAT detected"));
+	CHECK_EQ(du_stop(&a, SIGTERM, 5000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 5000), 0);
+	if (test_failed()) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+}
+
 TEST(keybridged_psk_ike_sa_between_two_daemons_ipv4)
 {
 	two_daemons_psk(false);
