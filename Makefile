@@ -44,6 +44,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -MMD -MP
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
+# sanitizer builds also check internal invariants (engine/timers.c)
+SELFCHECK := -DKB_ENGINE_SELFCHECK
 
 MODULES  := engine crypto kernel io config control
 LIB_SRC  := $(sort $(foreach m,$(MODULES),$(wildcard daemon/$(m)/*.c)))
@@ -98,7 +100,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(BPF_SKEL)
 $(BUILD)/asan/%.o: %.c | $(DEPS_STAMP) $(BPF_SKEL)
 	$(call msg,CC-ASAN,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(SANITIZE) $(SELFCHECK) -c -o $@ $<
 
 $(BUILD)/libkeybridge.a: $(LIB_OBJ)
 	$(call msg,AR,$@)

@@ -352,3 +352,208 @@ BENCH(engine_heap_per_sa)
 			   per_pair, "bytes", "mallinfo2 delta");
 	bench_pair_free(&p);
 }
+
+/* ---- At scale: one responder engine holding N established SAs ----------
+ *
+ * The responder keeps every IKE SA + CHILD SA it accepts; the initiator
+ * engine is replaced every SCALE_GEN SAs (as ike-load does), each
+ * generation with its own identity so that its INITIAL_CONTACT (§2.4)
+ * removes nothing. After every datagram each engine is asked for its next
+ * deadline, as the daemon's event loop does. Sizes: $KB_BENCH_SCALE
+ * (default "1000 100000"; "1000 100000 1000000" for a million, which
+ * needs about ten minutes and a few GB). */
+
+enum { SCALE_GEN = 1024 };
+
+struct scale {
+	struct bench_pair p; /* a: the initiator of this generation, b: all */
+	size_t gen_sas;	     /* SAs the current initiator made */
+	unsigned gen;
+	uint64_t dl_ns, dl_calls; /* time in engine_next_deadline */
+};
+
+static uint64_t scale_deadline(struct scale *s, struct engine *e)
+{
+	uint64_t t0 = bench_now_ns(), d = engine_next_deadline(e);
+
+	s->dl_ns += bench_now_ns() - t0;
+	s->dl_calls++;
+	return d;
+}
+
+static void scale_new_initiator(struct scale *s)
+{
+	struct engine_env env = { .random = bench_random };
+
+	engine_free(s->p.a);
+	s->gen++;
+	s->p.ca.local_auth.id.len = (uint16_t)snprintf(
+		(char *)s->p.ca.local_auth.id.data,
+		sizeof(s->p.ca.local_auth.id.data), "a%u", s->gen);
+	if (!(s->p.a = engine_new(&env, NULL, &s->p.ca, 1)))
+		abort();
+	s->gen_sas = 0;
+}
+
+/* bench_pump, plus the deadline query after each datagram. */
+static void scale_pump(struct scale *s)
+{
+	struct bench_pair *p = &s->p;
+	bool busy = true;
+
+	while (busy) {
+		busy = false;
+		for (int side = 0; side < 2; side++) {
+			struct engine *from = side ? p->b : p->a;
+			struct engine *to = side ? p->a : p->b;
+			const struct engine_action *act;
+			size_t n, nq = 0;
+			struct {
+				struct engine_addr l, r;
+				uint8_t buf[2048];
+				size_t len;
+			} q[4];
+
+			act = engine_actions(from, &n);
+			for (size_t i = 0; i < n && nq < 4; i++) {
+				if (act[i].type != ENGINE_ACT_SEND ||
+				    act[i].u.send.len > sizeof(q[0].buf))
+					continue;
+				q[nq].l = act[i].u.send.remote;
+				q[nq].r = act[i].u.send.local;
+				q[nq].len = act[i].u.send.len;
+				memcpy(q[nq].buf, act[i].u.send.buf, q[nq].len);
+				nq++;
+			}
+			engine_actions_clear(from);
+			for (size_t i = 0; i < nq; i++) {
+				if (engine_datagram(to, p->now, &q[i].l,
+						    &q[i].r, q[i].buf,
+						    q[i].len))
+					p->failures++;
+				(void)scale_deadline(s, to);
+				busy = true;
+			}
+		}
+	}
+}
+
+static void scale_handshake(void *arg)
+{
+	struct scale *s = arg;
+
+	if (s->gen_sas == SCALE_GEN)
+		scale_new_initiator(s);
+	if (engine_initiate(s->p.a, s->p.now, "bench", NULL))
+		s->p.failures++;
+	(void)scale_deadline(s, s->p.a);
+	scale_pump(s);
+	s->gen_sas++;
+}
+
+/* Fires the next `k` due timers of the responder, one engine_timeout()
+ * each (a CHILD SA or IKE SA rekey starting: the timer's own work
+ * included); ns per fired timer. */
+static double scale_fire(struct scale *s, int k)
+{
+	struct engine *e = s->p.b;
+	uint64_t ns = 0;
+	int fired = 0;
+
+	for (; fired < k; fired++) {
+		uint64_t d = engine_next_deadline(e), t0;
+
+		if (d == UINT64_MAX)
+			break;
+		if (d > s->p.now)
+			s->p.now = d;
+		t0 = bench_now_ns();
+		engine_timeout(e, s->p.now);
+		ns += bench_now_ns() - t0;
+		engine_actions_clear(e);
+	}
+	return fired ? (double)ns / fired : 0;
+}
+
+struct scale_figures {
+	double hs_per_s, bytes_per_sa, dl_ns, fire_ns;
+};
+
+static void scale_report(size_t n, const struct scale_figures *f,
+			 const struct scale_figures *ref)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%zu SAs: handshakes/s", n);
+	bench_report(what, f->hs_per_s, ref->hs_per_s,
+		     "at 1000 SAs (goal >= 0.80)", "ops/s", true);
+	snprintf(what, sizeof(what), "%zu SAs: heap per IKE+CHILD SA", n);
+	bench_report(what, f->bytes_per_sa, 2048, "goal <= 2 KiB", "bytes",
+		     false);
+	snprintf(what, sizeof(what), "%zu SAs: next deadline per datagram", n);
+	bench_report(what, f->dl_ns, ref->dl_ns, "at 1000 SAs", "ns", false);
+	snprintf(what, sizeof(what), "%zu SAs: one timer firing", n);
+	bench_report(what, f->fire_ns, ref->fire_ns,
+		     "at 1000 SAs (its rekey included)", "ns", false);
+}
+
+BENCH(engine_scale)
+{
+	static struct scale s;
+	const char *env = getenv("KB_BENCH_SCALE");
+	char sizes[128];
+	struct scale_figures ref = { 0 };
+	struct mallinfo2 m0, m1;
+	size_t have = 0;
+	uint64_t t0;
+
+	snprintf(sizes, sizeof(sizes), "%s", env ? env : "1000 100000");
+	bench_conn(&s.p.ca, true);
+	bench_conn(&s.p.cb, false);
+	s.p.cb.remote_auth.id = (struct engine_id){ 0 }; /* any initiator */
+	bench_pair_init(&s.p);
+	scale_new_initiator(&s);
+	m0 = mallinfo2();
+	t0 = bench_now_ns();
+	for (char *tok = strtok(sizes, " ,"); tok; tok = strtok(NULL, " ,")) {
+		size_t n = strtoul(tok, NULL, 10);
+		struct scale_figures f;
+		char what[96];
+		double ns;
+
+		while (have < n) {
+			scale_handshake(&s);
+			have++;
+		}
+		/* bytes of the responder's SAs: the initiator's are dropped */
+		scale_new_initiator(&s);
+		m1 = mallinfo2();
+		f.bytes_per_sa =
+			((double)m1.uordblks - (double)m0.uordblks) / (double)n;
+		snprintf(what, sizeof(what), "%zu SAs: set up in", n);
+		bench_report_alone(what, (bench_now_ns() - t0) / 1e9, "s",
+				   "both sides on one core, cumulative");
+		s.dl_ns = s.dl_calls = 0;
+		ns = bench_ns_per_op(scale_handshake, &s, bench_seconds());
+		f.hs_per_s = 1e9 / ns;
+		f.dl_ns = s.dl_calls ? (double)s.dl_ns / s.dl_calls : 0;
+		have = engine_ike_count(s.p.b);
+		f.fire_ns = 0;
+		if (!ref.hs_per_s)
+			ref = f;
+		/* fire timers on a copy of time: the SAs stay established */
+		{
+			uint64_t now = s.p.now;
+
+			f.fire_ns = scale_fire(&s, 200);
+			if (!ref.fire_ns)
+				ref.fire_ns = f.fire_ns;
+			s.p.now = now;
+		}
+		scale_report(n, &f, &ref);
+	}
+	if (s.p.failures)
+		bench_report_alone("handshake errors", (double)s.p.failures,
+				   "count", "must be 0");
+	bench_pair_free(&s.p);
+}

@@ -88,6 +88,14 @@ struct engine *engine_new(const struct engine_env *env,
 	}
 	e->n_conns = n_conns;
 	e->next_id = 1;
+	hashtab_init(&e->by_spi);
+	hashtab_init(&e->by_init);
+	hashtab_init(&e->by_id);
+	if (timers_new(e)) {
+		free(e->conns);
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -102,6 +110,15 @@ void engine_free(struct engine *e)
 		return;
 	while (e->sas)
 		ike_sa_free(e->sas);
+	hashtab_free(&e->by_spi);
+	hashtab_free(&e->by_init);
+	hashtab_free(&e->by_id);
+	timers_free(e);
+	free(e->rx_msg);
+	if (e->rx_plain) {
+		crypto_wipe(e->rx_plain, e->rx_plain_cap);
+		free(e->rx_plain);
+	}
 	engine_actions_clear(e);
 	free(e->act);
 	if (e->conns) {
@@ -190,6 +207,21 @@ void engine_event(struct engine *e, const struct ike_sa *sa,
 	if (sa && sa->conn)
 		snprintf(a->u.event.conn, sizeof(a->u.event.conn), "%s",
 			 sa->conn->name);
+}
+
+uint8_t *engine_rx_plain(struct engine *e, size_t len)
+{
+	uint8_t *p;
+
+	if (len <= e->rx_plain_cap)
+		return e->rx_plain;
+	/* not realloc: the old block held plaintext, wiped after each use */
+	if (!(p = malloc(len < 4096 ? 4096 : len)))
+		return NULL;
+	free(e->rx_plain);
+	e->rx_plain = p;
+	e->rx_plain_cap = len < 4096 ? 4096 : len;
+	return p;
 }
 
 int engine_random(struct engine *e, void *buf, size_t len)
@@ -331,6 +363,7 @@ static struct child_sa *engine_child_by_spi(struct engine *e, uint32_t spi,
 		if (c && !c->in_sa && !c->out_sa)
 			c = NULL; /* nothing of it in the kernel any more */
 		if (c) {
+			timers_touch(sa);
 			*out = sa;
 			return c;
 		}
@@ -352,6 +385,7 @@ static int engine_acquire_child(struct ike_sa *sa, uint64_t now,
 			return 0; /* already on its way */
 	if (!(t = task_new(sa, TASK_CHILD_CREATE, false)))
 		return -ENOMEM;
+	timers_touch(sa);
 	t->cfg = cfg;
 	engine_log(sa->e, sa, 5, "traffic needs CHILD SA '%s'; creating it",
 		   cfg->name);
@@ -450,27 +484,16 @@ int engine_kernel_event(struct engine *e, uint64_t now_ms,
 
 void engine_timeout(struct engine *e, uint64_t now_ms)
 {
-	struct ike_sa *sa, *next;
-
 	e->now_ms = now_ms;
 	if (e->cookie_ready) /* secrets exist once cookies were needed */
 		cookie_maybe_rotate(e, now_ms);
-	for (sa = e->sas; sa; sa = next) {
-		next = sa->next;
-		rtx_timeout(sa, now_ms);
-	}
+	timers_run(e, now_ms); /* the due SAs only (timers.h) */
 }
 
 uint64_t engine_next_deadline(const struct engine *e)
 {
-	uint64_t d = UINT64_MAX;
+	uint64_t d = timers_next(e);
 
-	for (const struct ike_sa *sa = e->sas; sa; sa = sa->next) {
-		uint64_t s = rtx_deadline(sa);
-
-		if (s < d)
-			d = s;
-	}
 	if (e->cookie_ready && e->cookie_rotate_at < d)
 		d = e->cookie_rotate_at;
 	return d;
@@ -479,7 +502,7 @@ uint64_t engine_next_deadline(const struct engine *e)
 int engine_ike_info(const struct engine *e, uint32_t ike_id,
 		    struct engine_ike_info *out)
 {
-	const struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	const struct ike_sa *sa = ike_sa_peek(e, ike_id);
 
 	memset(out, 0, sizeof(*out));
 	if (!sa)
@@ -510,7 +533,7 @@ int engine_ike_info(const struct engine *e, uint32_t ike_id,
 int engine_child_info(const struct engine *e, uint32_t ike_id, uint32_t idx,
 		      struct engine_child_info *out)
 {
-	const struct ike_sa *sa = ike_sa_by_id(e, ike_id);
+	const struct ike_sa *sa = ike_sa_peek(e, ike_id);
 	const struct child_sa *c = sa ? sa->children : NULL;
 
 	memset(out, 0, sizeof(*out));

@@ -150,6 +150,7 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 	uint8_t *plain = NULL;
 	size_t plain_len = 0;
 	uint64_t have, missing;
+	struct engine *sa_e = sa->e; /* the handler may free sa */
 	int err;
 
 	sa->e->rx_local = *local;
@@ -177,7 +178,7 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 		exchange_track_peer(sa, local, remote);
 	} else if (d->encrypted) {
 		plain_len = m->raw.len;
-		plain = malloc(m->raw.len);
+		plain = engine_rx_plain(sa->e, plain_len);
 		if (!plain)
 			return -ENG_ERR_NOMEM;
 		err = msg_open(sa, m, plain, m->raw.len);
@@ -208,7 +209,8 @@ static int exchange_run(struct ike_sa *sa, uint64_t now,
 out:
 	if (plain) {
 		crypto_wipe(plain, plain_len);
-		free(plain);
+		if (plain != sa_e->rx_plain) /* frag_receive's own */
+			free(plain);
 	}
 	return err == EXCH_SA_GONE ? 0 : err;
 }
@@ -218,11 +220,13 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 		    const struct engine_addr *remote, const uint8_t *buf,
 		    size_t len)
 {
-	struct ike_msg *m = malloc(sizeof(*m));
+	struct ike_msg *m = e->rx_msg;
 	struct ike_sa *sa;
 	int err;
 
-	if (!m)
+	/* One decoded message per engine, reused: no 17 KB allocation per
+	 * datagram (the engine is not re-entered while it runs). */
+	if (!m && !(m = e->rx_msg = malloc(sizeof(*m))))
 		return -ENG_ERR_NOMEM;
 	e->now_ms = now_ms;
 	err = ike_msg_decode(m, buf, len);
@@ -251,6 +255,5 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 	if (exchange_window(sa, m))
 		err = exchange_run(sa, now_ms, local, remote, m);
 out:
-	free(m);
 	return err;
 }

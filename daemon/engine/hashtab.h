@@ -16,7 +16,8 @@ struct hashtab_node {
 };
 
 struct hashtab {
-	struct hashtab_node **b; /* mask + 1 buckets; &one until the first add */
+	struct hashtab_node *
+		*b; /* mask + 1 buckets; &one until the first add */
 	struct hashtab_node *one;
 	size_t mask, n;
 };

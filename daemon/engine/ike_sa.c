@@ -10,22 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t ike_sa_bucket(uint64_t spi)
-{
-	spi ^= spi >> 29;
-	spi *= 0xbf58476d1ce4e5b9ULL;
-	spi ^= spi >> 32;
-	return (size_t)(spi % IKE_SA_HASH_BUCKETS);
-}
-
-static size_t ike_sa_init_bucket(uint64_t spi_i,
+static uint64_t ike_sa_init_hash(uint64_t spi_i,
 				 const struct engine_addr *remote)
 {
 	uint64_t h = spi_i;
 
 	for (size_t i = 0; i < sizeof(remote->ip); i++)
 		h = h * 131 + remote->ip[i];
-	return ike_sa_bucket(h ^ remote->port);
+	return hashtab_mix(h ^ remote->port);
 }
 
 bool ike_sa_addr_eq(const struct engine_addr *a, const struct engine_addr *b,
@@ -42,53 +34,61 @@ uint64_t ike_sa_local_spi(const struct ike_sa *sa)
 	return sa->initiator ? sa->spi_i : sa->spi_r;
 }
 
+/* Every lookup marks the SA it finds: whoever holds it may change its
+ * timers (timers.h). */
 struct ike_sa *ike_sa_find(struct engine *e, uint64_t local_spi)
 {
-	struct ike_sa *sa = e->by_spi[ike_sa_bucket(local_spi)];
+	uint64_t h = hashtab_mix(local_spi);
 
-	while (sa && ike_sa_local_spi(sa) != local_spi)
-		sa = sa->hnext;
-	return sa;
+	for (struct hashtab_node *n = hashtab_first(&e->by_spi, h); n;
+	     n = hashtab_next(n)) {
+		struct ike_sa *sa = hashtab_entry(n, struct ike_sa, spi_node);
+
+		if (ike_sa_local_spi(sa) == local_spi) {
+			timers_touch(sa);
+			return sa;
+		}
+	}
+	return NULL;
 }
 
 struct ike_sa *ike_sa_find_init(struct engine *e, uint64_t spi_i,
 				const struct engine_addr *remote)
 {
-	struct ike_sa *sa = e->by_init[ike_sa_init_bucket(spi_i, remote)];
+	uint64_t h = ike_sa_init_hash(spi_i, remote);
 
-	while (sa && !(sa->spi_i == spi_i &&
-		       ike_sa_addr_eq(&sa->remote, remote, true)))
-		sa = sa->init_hnext;
-	return sa;
+	for (struct hashtab_node *n = hashtab_first(&e->by_init, h); n;
+	     n = hashtab_next(n)) {
+		struct ike_sa *sa = hashtab_entry(n, struct ike_sa, init_node);
+
+		if (sa->spi_i == spi_i &&
+		    ike_sa_addr_eq(&sa->remote, remote, true)) {
+			timers_touch(sa);
+			return sa;
+		}
+	}
+	return NULL;
+}
+
+struct ike_sa *ike_sa_peek(const struct engine *e, uint32_t id)
+{
+	for (struct hashtab_node *n = hashtab_first(&e->by_id, hashtab_mix(id));
+	     n; n = hashtab_next(n)) {
+		struct ike_sa *sa = hashtab_entry(n, struct ike_sa, id_node);
+
+		if (sa->id == id)
+			return sa;
+	}
+	return NULL;
 }
 
 struct ike_sa *ike_sa_by_id(const struct engine *e, uint32_t id)
 {
-	struct ike_sa *sa = e->sas;
+	struct ike_sa *sa = ike_sa_peek(e, id);
 
-	while (sa && sa->id != id)
-		sa = sa->next;
+	if (sa)
+		timers_touch(sa);
 	return sa;
-}
-
-static void ike_sa_unlink_bucket(struct ike_sa **head, struct ike_sa *sa,
-				 bool init)
-{
-	for (struct ike_sa **pp = head; *pp;
-	     pp = init ? &(*pp)->init_hnext : &(*pp)->hnext) {
-		if (*pp == sa) {
-			*pp = init ? sa->init_hnext : sa->hnext;
-			return;
-		}
-	}
-}
-
-static void ike_sa_unindex_init(struct ike_sa *sa)
-{
-	struct engine *e = sa->e;
-
-	ike_sa_unlink_bucket(&e->by_init[sa->init_bucket], sa, true);
-	sa->init_indexed = false;
 }
 
 /* Half-open SAs in the sense of §2.6: answered IKE_SA_INIT as responder,
@@ -96,6 +96,30 @@ static void ike_sa_unindex_init(struct ike_sa *sa)
 static bool ike_sa_half_open(const struct ike_sa *sa)
 {
 	return !sa->initiator && sa->state == IKE_SA_INIT_R;
+}
+
+/* The half-open SAs are also on a list of their own, so the per-peer
+ * bound walks them only, not every SA (ike_sa_init.c). */
+static void ike_sa_half_open_link(struct ike_sa *sa)
+{
+	struct engine *e = sa->e;
+
+	e->n_half_open++;
+	sa->ho_next = e->half_open;
+	if (e->half_open)
+		e->half_open->ho_pprev = &sa->ho_next;
+	sa->ho_pprev = &e->half_open;
+	e->half_open = sa;
+}
+
+static void ike_sa_half_open_unlink(struct ike_sa *sa)
+{
+	sa->e->n_half_open--;
+	*sa->ho_pprev = sa->ho_next;
+	if (sa->ho_next)
+		sa->ho_next->ho_pprev = sa->ho_pprev;
+	sa->ho_next = NULL;
+	sa->ho_pprev = NULL;
 }
 
 struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,
@@ -112,6 +136,8 @@ struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
 	struct ike_sa *sa;
 
 	if (spi && ike_sa_find(e, spi))
+		return NULL;
+	if (timers_reserve(e, e->n_sas + 1))
 		return NULL;
 	if (!(sa = calloc(1, sizeof(*sa))))
 		return NULL;
@@ -139,22 +165,20 @@ struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
 	if (e->sas)
 		e->sas->prev = sa;
 	e->sas = sa;
-	sa->hnext = e->by_spi[ike_sa_bucket(spi)];
-	e->by_spi[ike_sa_bucket(spi)] = sa;
+	hashtab_add(&e->by_spi, &sa->spi_node, hashtab_mix(spi));
+	hashtab_add(&e->by_id, &sa->id_node, hashtab_mix(sa->id));
+	timers_touch(sa);
 	e->n_sas++;
 	if (ike_sa_half_open(sa))
-		e->n_half_open++;
+		ike_sa_half_open_link(sa);
 	return sa;
 }
 
 void ike_sa_index_init(struct ike_sa *sa)
 {
-	struct engine *e = sa->e;
-	size_t b = ike_sa_init_bucket(sa->spi_i, &sa->remote);
-
-	sa->init_bucket = b;
-	sa->init_hnext = e->by_init[b];
-	e->by_init[b] = sa;
+	/* The hash is kept in the node: the remote may change later. */
+	hashtab_add(&sa->e->by_init, &sa->init_node,
+		    ike_sa_init_hash(sa->spi_i, &sa->remote));
 	sa->init_indexed = true;
 }
 
@@ -164,7 +188,7 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st)
 
 	sa->state = st;
 	if (was && !ike_sa_half_open(sa))
-		sa->e->n_half_open--;
+		ike_sa_half_open_unlink(sa);
 	/* The (SPIi, peer) index stays for the SA's life: a late copy of
 	 * the IKE_SA_INIT request then finds this SA and is dropped rather
 	 * than starting a second half-open SA (§2.1). */
@@ -186,12 +210,13 @@ void ike_sa_free(struct ike_sa *sa)
 		e->sas = sa->next;
 	if (sa->next)
 		sa->next->prev = sa->prev;
-	ike_sa_unlink_bucket(&e->by_spi[ike_sa_bucket(ike_sa_local_spi(sa))],
-			     sa, false);
+	hashtab_del(&e->by_spi, &sa->spi_node);
+	hashtab_del(&e->by_id, &sa->id_node);
 	if (sa->init_indexed)
-		ike_sa_unindex_init(sa);
+		hashtab_del(&e->by_init, &sa->init_node);
+	timers_forget(sa);
 	if (ike_sa_half_open(sa))
-		e->n_half_open--;
+		ike_sa_half_open_unlink(sa);
 	e->n_sas--;
 	while (sa->children) {
 		struct child_sa *c = sa->children;

@@ -7,8 +7,11 @@
 #include "crypto/keymat.h"
 #include "engine/engine.h"
 #include "engine/engine_err.h"
+#include "engine/hashtab.h"
+#include "engine/heap.h"
 #include "engine/ike_msg.h"
 #include "engine/proposal.h"
+#include "engine/timers.h"
 
 struct ke;
 struct skp;
@@ -22,9 +25,8 @@ enum {
 	IKE_SA_COOKIE_MAX = 64,	 /* §3.10.1: 1..64 bytes */
 	IKE_SA_MSG_MAX = 8192,	 /* largest message we build */
 	IKE_SA_INIT_RETRIES = 3, /* INVALID_KE / COOKIE restarts */
-	IKE_SA_HASH_BUCKETS = 1024,
-	IKE_FRAG_MAX = 64,   /* fragments of one message we reassemble */
-	IKE_WINDOW_MAX = 64, /* largest message ID window we use (§2.3) */
+	IKE_FRAG_MAX = 64,	 /* fragments of one message we reassemble */
+	IKE_WINDOW_MAX = 64,	 /* largest message ID window we use (§2.3) */
 };
 
 enum ike_sa_state {
@@ -128,11 +130,15 @@ struct ike_response {
 struct frag_buf;
 
 struct ike_sa {
-	struct ike_sa *next, *prev; /* engine's list of all SAs */
-	struct ike_sa *hnext;	    /* bucket of our own SPI */
-	struct ike_sa *init_hnext;  /* bucket of (SPIi, peer), responder */
-	size_t init_bucket;	    /* (the remote may change later) */
+	struct ike_sa *next, *prev;    /* engine's list of all SAs */
+	struct hashtab_node spi_node;  /* e->by_spi: our own SPI */
+	struct hashtab_node init_node; /* e->by_init: (SPIi, peer), responder */
+	struct hashtab_node id_node;   /* e->by_id */
 	bool init_indexed;
+	struct heap_node timer;		/* timers.c: key = rtx_deadline() */
+	struct ike_sa *tnext, **tpprev; /* timers.c: touched or parked */
+	uint32_t timer_gen;		/* timers.c: last run that visited it */
+	struct ike_sa *ho_next, **ho_pprev; /* e->half_open */
 	struct engine *e;
 	uint32_t id;
 	const struct engine_conn *conn;	 /* NULL on a responder before AUTH */
@@ -210,9 +216,15 @@ struct engine {
 	struct engine_settings set;
 	struct engine_conn *conns;
 	size_t n_conns;
-	struct ike_sa *sas; /* all, newest first */
-	struct ike_sa *by_spi[IKE_SA_HASH_BUCKETS];
-	struct ike_sa *by_init[IKE_SA_HASH_BUCKETS];
+	struct ike_sa *sas;	      /* all, newest first */
+	struct ike_sa *half_open;     /* responders' SAs before IKE_AUTH */
+	struct hashtab by_spi;	      /* IKE SAs by our SPI */
+	struct hashtab by_init;	      /* responders' SAs by (SPIi, peer) */
+	struct hashtab by_id;	      /* IKE SAs by id */
+	struct engine_timers *timers; /* timers.c */
+	struct ike_msg *rx_msg;	      /* engine_datagram's, reused */
+	uint8_t *rx_plain;	      /* decrypted payloads, reused */
+	size_t rx_plain_cap;
 	size_t n_sas, n_half_open, n_children;
 	uint32_t next_id;
 	uint32_t next_child_id;
@@ -265,6 +277,10 @@ void engine_log(struct engine *e, const struct ike_sa *sa, int level,
 void engine_event(struct engine *e, const struct ike_sa *sa,
 		  enum engine_event_type type, int reason);
 
+/* The engine's buffer for a decrypted message of `len` bytes (grown as
+ * needed), or NULL on ENOMEM. The caller wipes what it put there. */
+uint8_t *engine_rx_plain(struct engine *e, size_t len);
+
 /* Random bytes from env; 0 or -ENG_ERR_RANDOM. */
 int engine_random(struct engine *e, void *buf, size_t len)
 	__attribute__((warn_unused_result));
@@ -298,6 +314,8 @@ struct ike_sa *ike_sa_find(struct engine *e, uint64_t local_spi);
 struct ike_sa *ike_sa_find_init(struct engine *e, uint64_t spi_i,
 				const struct engine_addr *remote);
 struct ike_sa *ike_sa_by_id(const struct engine *e, uint32_t id);
+/* ike_sa_by_id() for readers: does not mark the SA (timers.h). */
+struct ike_sa *ike_sa_peek(const struct engine *e, uint32_t id);
 
 /* Sets SPIr on the initiator once the response names it. */
 void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st);

@@ -217,7 +217,7 @@ static bool init_peer_admit(struct engine *e, uint64_t now,
 {
 	uint32_t n = 0;
 
-	for (const struct ike_sa *s = e->sas; s; s = s->next)
+	for (const struct ike_sa *s = e->half_open; s; s = s->ho_next)
 		if (!s->initiator && s->state == IKE_SA_INIT_R &&
 		    ike_sa_addr_eq(&s->remote, remote, false) &&
 		    ++n >= e->set.half_open_per_peer) {
