@@ -258,6 +258,61 @@ void child_link(struct ike_sa *sa, struct child_sa *c)
 	sa->children = c;
 	sa->n_children++;
 	sa->e->n_children++;
+	/* The SPIs are known once a CHILD SA is negotiated, before it is
+	 * linked, and never change after. */
+	c->ike = sa;
+	hashtab_add(&sa->e->child_in, &c->in_node, hashtab_mix(c->spi_in));
+	hashtab_add(&sa->e->child_out, &c->out_node, hashtab_mix(c->spi_out));
+}
+
+void child_unlink(struct ike_sa *sa, struct child_sa *c)
+{
+	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			sa->n_children--;
+			sa->e->n_children--;
+			hashtab_del(&sa->e->child_in, &c->in_node);
+			hashtab_del(&sa->e->child_out, &c->out_node);
+			c->ike = NULL;
+			break;
+		}
+	}
+}
+
+/* The better of two candidates: the one on the newest IKE SA. */
+static struct child_sa *child_newest(struct child_sa *a, struct child_sa *b)
+{
+	return !a || (b && b->ike->id > a->ike->id) ? b : a;
+}
+
+static struct child_sa *child_by_spi_in(struct hashtab *t, uint32_t spi,
+					bool inbound)
+{
+	struct child_sa *best = NULL;
+
+	for (struct hashtab_node *n = hashtab_first(t, hashtab_mix(spi)); n;
+	     n = hashtab_next(n)) {
+		struct child_sa *c =
+			inbound ? hashtab_entry(n, struct child_sa, in_node)
+				: hashtab_entry(n, struct child_sa, out_node);
+
+		if ((inbound ? c->spi_in : c->spi_out) == spi &&
+		    (c->in_sa || c->out_sa))
+			best = child_newest(best, c);
+	}
+	return best;
+}
+
+struct child_sa *child_by_spi(struct engine *e, uint32_t spi)
+{
+	struct child_sa *c = child_by_spi_in(&e->child_in, spi, true);
+
+	if (!c)
+		c = child_by_spi_in(&e->child_out, spi, false);
+	if (c)
+		timers_touch(c->ike); /* its caller may change its timers */
+	return c;
 }
 
 int ike_sa_child_install(struct ike_sa *sa, struct child_sa *c,
@@ -328,14 +383,7 @@ void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
 	child_sa_del(sa, c, true);
 	child_sa_del(sa, c, false);
 	child_policy_release(sa, c);
-	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			sa->n_children--;
-			sa->e->n_children--;
-			break;
-		}
-	}
+	child_unlink(sa, c);
 	if (was_up)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_DOWN, 0);
 	child_free(c);

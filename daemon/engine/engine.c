@@ -88,10 +88,21 @@ struct engine *engine_new(const struct engine_env *env,
 	}
 	e->n_conns = n_conns;
 	e->next_id = 1;
-	hashtab_init(&e->by_spi);
-	hashtab_init(&e->by_init);
-	hashtab_init(&e->by_id);
-	if (timers_new(e)) {
+	/* The indexes start at 256 buckets each and grow with the SAs. */
+	hashtab_init(&e->by_spi, ENGINE_INDEX_START);
+	hashtab_init(&e->by_init, ENGINE_INDEX_START);
+	hashtab_init(&e->by_id, ENGINE_INDEX_START);
+	hashtab_init(&e->child_in, ENGINE_INDEX_START);
+	hashtab_init(&e->child_out, ENGINE_INDEX_START);
+	/* the one message every datagram is decoded into (exchange.c) */
+	if (timers_new(e) || timers_reserve(e, ENGINE_INDEX_START) ||
+	    !(e->rx_msg = malloc(sizeof(*e->rx_msg)))) {
+		timers_free(e);
+		hashtab_free(&e->by_spi);
+		hashtab_free(&e->by_init);
+		hashtab_free(&e->by_id);
+		hashtab_free(&e->child_in);
+		hashtab_free(&e->child_out);
 		free(e->conns);
 		free(e);
 		return NULL;
@@ -113,6 +124,8 @@ void engine_free(struct engine *e)
 	hashtab_free(&e->by_spi);
 	hashtab_free(&e->by_init);
 	hashtab_free(&e->by_id);
+	hashtab_free(&e->child_in);
+	hashtab_free(&e->child_out);
 	timers_free(e);
 	free(e->rx_msg);
 	if (e->rx_plain) {
@@ -355,20 +368,11 @@ int engine_rekey_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
 static struct child_sa *engine_child_by_spi(struct engine *e, uint32_t spi,
 					    struct ike_sa **out)
 {
-	for (struct ike_sa *sa = e->sas; sa; sa = sa->next) {
-		struct child_sa *c = ike_sa_child_by_spi_in(sa, spi);
+	struct child_sa *c = child_by_spi(e, spi);
 
-		if (!c)
-			c = ike_sa_child_by_spi_out(sa, spi);
-		if (c && !c->in_sa && !c->out_sa)
-			c = NULL; /* nothing of it in the kernel any more */
-		if (c) {
-			timers_touch(sa);
-			*out = sa;
-			return c;
-		}
-	}
-	return NULL;
+	if (c)
+		*out = c->ike;
+	return c;
 }
 
 /* An ACQUIRE for child `cfg` of an established IKE SA: CREATE_CHILD_SA

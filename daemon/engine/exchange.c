@@ -226,8 +226,6 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 
 	/* One decoded message per engine, reused: no 17 KB allocation per
 	 * datagram (the engine is not re-entered while it runs). */
-	if (!m && !(m = e->rx_msg = malloc(sizeof(*m))))
-		return -ENG_ERR_NOMEM;
 	e->now_ms = now_ms;
 	err = ike_msg_decode(m, buf, len);
 	if (err) {

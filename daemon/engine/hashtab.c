@@ -5,19 +5,28 @@
 
 enum { HASHTAB_MIN = 16 };
 
-void hashtab_init(struct hashtab *t)
+static void hashtab_grow(struct hashtab *t);
+
+void hashtab_init(struct hashtab *t, size_t n)
 {
 	t->one = NULL;
 	t->b = &t->one;
 	t->mask = 0;
 	t->n = 0;
+	while (n > t->mask + 1 && t->b != NULL) {
+		size_t was = t->mask;
+
+		hashtab_grow(t);
+		if (t->mask == was)
+			break; /* ENOMEM: grows later */
+	}
 }
 
 void hashtab_free(struct hashtab *t)
 {
 	if (t->b != &t->one)
 		free(t->b);
-	hashtab_init(t);
+	hashtab_init(t, 0);
 }
 
 /* Rehashes into twice the buckets (or HASHTAB_MIN); on ENOMEM nothing

@@ -22,8 +22,9 @@ struct hashtab {
 	size_t mask, n;
 };
 
-/* An empty table (no allocation until it grows). */
-void hashtab_init(struct hashtab *t);
+/* An empty table with room for `n` nodes before it first grows (0: none
+ * allocated yet). If that allocation fails it starts smaller. */
+void hashtab_init(struct hashtab *t, size_t n);
 /* Frees the buckets; the nodes belong to their owners. */
 void hashtab_free(struct hashtab *t);
 

@@ -79,9 +79,9 @@ static void heap_down(struct heap *h, size_t i)
 	heap_set(h, i, &x);
 }
 
-int heap_add(struct heap *h, struct heap_node *x)
+int heap_add(struct heap *h, struct heap_node *x, uint64_t key, uint64_t tie)
 {
-	struct heap_ent ent = { x->key, x->tie, x };
+	struct heap_ent ent = { key, tie, x };
 
 	if (h->n == h->cap && heap_reserve(h, h->n + 1))
 		return -ENOMEM;
@@ -108,7 +108,6 @@ void heap_del(struct heap *h, struct heap_node *x)
 
 void heap_update(struct heap *h, struct heap_node *x, uint64_t key)
 {
-	x->key = key;
 	h->v[x->slot - 1].key = key;
 	heap_up(h, x->slot - 1);
 	heap_down(h, x->slot - 1);

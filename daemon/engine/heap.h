@@ -8,14 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What an element carries: its place. Its key lives in the array. */
 struct heap_node {
-	uint64_t key; /* e.g. a deadline */
-	uint64_t tie; /* orders equal keys, so the order is deterministic */
-	size_t slot;  /* 1-based position; 0 = not in a heap */
+	size_t slot; /* 1-based position; 0 = not in a heap */
 };
 
-/* The keys are copied into the array, so ordering reads no node: at a
- * million SAs a node is a cache miss away. */
+/* The keys are in the array, so ordering reads no node: at a million SAs
+ * a node is a cache miss away. `key` orders, e.g. a deadline; `tie`
+ * orders equal keys, so the order is deterministic. */
 struct heap_ent {
 	uint64_t key, tie;
 	struct heap_node *node;
@@ -33,9 +33,9 @@ void heap_free(struct heap *h);
  * 0 or -ENOMEM. */
 int heap_reserve(struct heap *h, size_t n) __attribute__((warn_unused_result));
 
-/* Adds `x` (not in a heap) with its key set; 0 or -ENOMEM (none after a
+/* Adds `x` (not in a heap) under (key, tie); 0 or -ENOMEM (none after a
  * heap_reserve covering it). */
-int heap_add(struct heap *h, struct heap_node *x)
+int heap_add(struct heap *h, struct heap_node *x, uint64_t key, uint64_t tie)
 	__attribute__((warn_unused_result));
 /* Removes `x` if it is in the heap. */
 void heap_del(struct heap *h, struct heap_node *x);
@@ -46,6 +46,12 @@ void heap_update(struct heap *h, struct heap_node *x, uint64_t key);
 static inline struct heap_node *heap_min(const struct heap *h)
 {
 	return h->n ? h->v[0].node : NULL;
+}
+
+/* The key of `x`, which must be in `h`. */
+static inline uint64_t heap_key(const struct heap *h, const struct heap_node *x)
+{
+	return h->v[x->slot - 1].key;
 }
 
 static inline bool heap_contains(const struct heap_node *x)

@@ -221,8 +221,7 @@ void ike_sa_free(struct ike_sa *sa)
 	while (sa->children) {
 		struct child_sa *c = sa->children;
 
-		sa->children = c->next;
-		e->n_children--;
+		child_unlink(sa, c);
 		child_free(c);
 	}
 	child_free(sa->pending_child);

@@ -29,6 +29,9 @@ enum {
 	IKE_WINDOW_MAX = 64,	 /* largest message ID window we use (§2.3) */
 };
 
+/* SAs the indexes and the timer heap hold before they first grow. */
+enum { ENGINE_INDEX_START = 256 };
+
 enum ike_sa_state {
 	IKE_SA_INIT_I = ENGINE_IKE_INIT_SENT,	/* sent IKE_SA_INIT request */
 	IKE_SA_AUTH_I = ENGINE_IKE_AUTH_SENT,	/* sent IKE_AUTH request */
@@ -50,6 +53,8 @@ enum child_state {
 
 struct child_sa {
 	struct child_sa *next;
+	struct ike_sa *ike; /* the IKE SA whose list holds it (child_link) */
+	struct hashtab_node in_node, out_node; /* e->child_in, e->child_out */
 	uint32_t id; /* engine-wide, for engine_rekey_child() and logs */
 	const struct engine_child_cfg *cfg;
 	enum child_state state;
@@ -221,6 +226,8 @@ struct engine {
 	struct hashtab by_spi;	      /* IKE SAs by our SPI */
 	struct hashtab by_init;	      /* responders' SAs by (SPIi, peer) */
 	struct hashtab by_id;	      /* IKE SAs by id */
+	struct hashtab child_in;      /* linked CHILD SAs by inbound SPI */
+	struct hashtab child_out;     /* and by outbound SPI */
 	struct engine_timers *timers; /* timers.c */
 	struct ike_msg *rx_msg;	      /* engine_datagram's, reused */
 	uint8_t *rx_plain;	      /* decrypted payloads, reused */
@@ -350,8 +357,13 @@ void child_sa_del(struct ike_sa *sa, struct child_sa *c, bool inbound);
 void child_policy_hold(struct ike_sa *sa, struct child_sa *c);
 void child_policy_release(struct ike_sa *sa, struct child_sa *c);
 
-/* Links `c` into the SA's list. */
+/* Links `c` into the SA's list (and the engine's SPI indexes); unlinks
+ * it from both. */
 void child_link(struct ike_sa *sa, struct child_sa *c);
+void child_unlink(struct ike_sa *sa, struct child_sa *c);
+/* The linked CHILD SA with inbound (else outbound) SPI `spi` that still
+ * has an SA in the kernel, on the newest IKE SA if several do. */
+struct child_sa *child_by_spi(struct engine *e, uint32_t spi);
 
 /* Picks our inbound SPI for a new CHILD SA and asks io to reserve it;
  * releases the reserved SPI of a child never installed. */

@@ -102,13 +102,15 @@ void ike_sa_takeover(struct ike_sa *old, struct ike_sa *n, uint64_t now)
 {
 	n->children = old->children;
 	n->n_children = old->n_children;
-	for (struct child_sa *c = n->children; c; c = c->next)
+	for (struct child_sa *c = n->children; c; c = c->next) {
+		c->ike = n; /* child_by_spi's answer */
 		if (c->state == CHILD_REKEYING) {
 			/* its rekey stays on the old IKE SA and fails: do it
 			 * again on the new one */
 			c->state = CHILD_INSTALLED;
 			c->rekey_at = now + 1000;
 		}
+	}
 	old->children = NULL;
 	old->n_children = 0;
 	task_move(old, n);

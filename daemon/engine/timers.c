@@ -92,12 +92,11 @@ static void timers_place(struct engine_timers *t, struct ike_sa *sa)
 	if (d == UINT64_MAX) {
 		heap_del(&t->heap, &sa->timer);
 	} else if (heap_contains(&sa->timer)) {
-		if (sa->timer.key != d)
+		if (heap_key(&t->heap, &sa->timer) != d)
 			heap_update(&t->heap, &sa->timer, d);
 	} else {
-		sa->timer.key = d;
-		sa->timer.tie = ~(uint64_t)sa->id; /* the newest SA first */
-		if (heap_add(&t->heap, &sa->timer))
+		/* equal deadlines: the newest SA first */
+		if (heap_add(&t->heap, &sa->timer, d, ~(uint64_t)sa->id))
 			abort(); /* timers_reserve broken */
 	}
 }
@@ -126,9 +125,19 @@ static void timers_check(const struct engine_timers *t)
 		return;
 	for (const struct ike_sa *sa = t->e->sas; sa; sa = sa->next) {
 		uint64_t d = rtx_deadline(sa);
-		uint64_t k =
-			heap_contains(&sa->timer) ? sa->timer.key : UINT64_MAX;
+		uint64_t k = heap_contains(&sa->timer)
+				     ? heap_key(&t->heap, &sa->timer)
+				     : UINT64_MAX;
 
+		/* and the CHILD SAs know their IKE SA (child_by_spi) */
+		for (const struct child_sa *c = sa->children; c; c = c->next)
+			if (c->ike != sa) {
+				fprintf(stderr,
+					"timers: %s: CHILD SA %08x has another "
+					"owner\n",
+					sa->name, c->spi_in);
+				abort();
+			}
 		if (d != k && !sa->tpprev) {
 			fprintf(stderr,
 				"timers: %s deadline %llu but heap has %llu\n",
@@ -152,7 +161,7 @@ uint64_t timers_next(const struct engine *e)
 	timers_flush(e->timers);
 	timers_check(e->timers);
 	m = heap_min(&e->timers->heap);
-	return m ? m->key : UINT64_MAX;
+	return m ? heap_key(&e->timers->heap, m) : UINT64_MAX;
 }
 
 void timers_run(struct engine *e, uint64_t now)
@@ -163,7 +172,7 @@ void timers_run(struct engine *e, uint64_t now)
 	t->gen++;
 	timers_flush(t);
 	timers_check(t);
-	while ((m = heap_min(&t->heap)) && m->key <= now) {
+	while ((m = heap_min(&t->heap)) && heap_key(&t->heap, m) <= now) {
 		struct ike_sa *sa = timers_sa(m);
 
 		heap_del(&t->heap, m);

@@ -27,7 +27,7 @@ TEST(hashtab_empty_table_finds_nothing)
 	struct hashtab t;
 	struct hashtab_iter it;
 
-	hashtab_init(&t);
+	hashtab_init(&t, 0);
 	CHECK(!ht_find(&t, 1));
 	hashtab_iter_init(&it, &t);
 	CHECK(!hashtab_iter_next(&it));
@@ -43,7 +43,7 @@ TEST(hashtab_grows_and_finds_every_key)
 	struct hashtab t;
 
 	REQUIRE(items);
-	hashtab_init(&t);
+	hashtab_init(&t, 0);
 	for (size_t i = 0; i < N; i++) {
 		items[i].key = i * 7919 + 3;
 		hashtab_add(&t, &items[i].node, hashtab_mix(items[i].key));
@@ -72,7 +72,7 @@ TEST(hashtab_keeps_duplicate_keys)
 	struct hashtab t;
 	size_t n = 0;
 
-	hashtab_init(&t);
+	hashtab_init(&t, 0);
 	hashtab_add(&t, &a.node, hashtab_mix(42));
 	hashtab_add(&t, &b.node, hashtab_mix(42));
 	hashtab_add(&t, &c.node, hashtab_mix(43));
@@ -97,7 +97,7 @@ TEST(hashtab_removal_during_iteration)
 	size_t visited = 0;
 
 	REQUIRE(items);
-	hashtab_init(&t);
+	hashtab_init(&t, 0);
 	for (size_t i = 0; i < N; i++) {
 		items[i].key = i;
 		hashtab_add(&t, &items[i].node, hashtab_mix(i));
