@@ -106,20 +106,20 @@ static void ike_sa_half_open_link(struct ike_sa *sa)
 
 	e->n_half_open++;
 	sa->ho_next = e->half_open;
-	if (e->half_open)
-		e->half_open->ho_pprev = &sa->ho_next;
-	sa->ho_pprev = &e->half_open;
 	e->half_open = sa;
 }
 
+/* A walk, but a short one: there are at most half_open_max, and the SA
+ * leaving is usually the newest (its IKE_AUTH came). */
 static void ike_sa_half_open_unlink(struct ike_sa *sa)
 {
 	sa->e->n_half_open--;
-	*sa->ho_pprev = sa->ho_next;
-	if (sa->ho_next)
-		sa->ho_next->ho_pprev = sa->ho_pprev;
+	for (struct ike_sa **pp = &sa->e->half_open; *pp; pp = &(*pp)->ho_next)
+		if (*pp == sa) {
+			*pp = sa->ho_next;
+			break;
+		}
 	sa->ho_next = NULL;
-	sa->ho_pprev = NULL;
 }
 
 struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,

@@ -140,13 +140,13 @@ struct ike_sa {
 	struct hashtab_node init_node; /* e->by_init: (SPIi, peer), responder */
 	struct hashtab_node id_node;   /* e->by_id */
 	bool init_indexed;
-	struct heap_node timer;		/* timers.c: key = rtx_deadline() */
-	struct ike_sa *tnext, **tpprev; /* timers.c: touched or parked */
-	uint32_t timer_gen;		/* timers.c: last run that visited it */
-	struct ike_sa *ho_next, **ho_pprev; /* e->half_open */
+	uint32_t tslot;		/* timers.c: touched or parked */
+	struct heap_node timer; /* timers.c: key = rtx_deadline() */
+	struct ike_sa *ho_next; /* e->half_open */
 	struct engine *e;
 	uint32_t id;
-	const struct engine_conn *conn;	 /* NULL on a responder before AUTH */
+	uint32_t timer_gen;		/* timers.c: last run that visited it */
+	const struct engine_conn *conn; /* NULL on a responder before AUTH */
 	char name[ENGINE_NAME_MAX + 16]; /* "conn[id]" for logs */
 	bool initiator;
 	enum ike_sa_state state;

@@ -5,13 +5,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* An SA's tslot: 0, or 1 + its index in `touched`, or that in `parked`
+ * with TSLOT_PARKED set. Arrays, not lists in the SAs: 4 bytes an SA. */
+enum { TSLOT_PARKED = 1u << 31 };
+
+struct timers_set {
+	struct ike_sa **v;
+	uint32_t n, cap;
+};
+
 struct engine_timers {
 	struct engine *e;
 	struct heap heap;
-	struct ike_sa *touched; /* deadline to be computed again */
-	struct ike_sa *parked;	/* ran in this timers_run, due again */
-	bool all_touched;
-	uint32_t gen; /* timers_run calls */
+	struct timers_set touched; /* deadline to be computed again */
+	struct timers_set parked;  /* ran in this timers_run, due again */
+	bool all_touched;	   /* every SA's (or a set could not grow) */
+	uint32_t gen;		   /* timers_run calls */
 };
 
 static struct ike_sa *timers_sa(struct heap_node *n)
@@ -36,6 +45,8 @@ void timers_free(struct engine *e)
 	if (!e->timers)
 		return;
 	heap_free(&e->timers->heap);
+	free(e->timers->touched.v);
+	free(e->timers->parked.v);
 	free(e->timers);
 	e->timers = NULL;
 }
@@ -45,31 +56,49 @@ int timers_reserve(struct engine *e, size_t n)
 	return heap_reserve(&e->timers->heap, n);
 }
 
-static void timers_link(struct ike_sa **head, struct ike_sa *sa)
+/* Adds `sa` (in no set) to `set`; false on ENOMEM. */
+static bool timers_set_add(struct timers_set *set, struct ike_sa *sa,
+			   uint32_t flag)
 {
-	sa->tnext = *head;
-	if (*head)
-		(*head)->tpprev = &sa->tnext;
-	sa->tpprev = head;
-	*head = sa;
+	if (set->n == set->cap) {
+		uint32_t cap = set->cap ? set->cap * 2 : 64;
+		struct ike_sa **v;
+
+		if (cap >= TSLOT_PARKED ||
+		    !(v = realloc(set->v, cap * sizeof(*v))))
+			return false;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = sa;
+	sa->tslot = flag | set->n;
+	return true;
 }
 
-static void timers_unlink(struct ike_sa *sa)
+/* Takes `sa` out of the set it is in, if any (the last one fills its
+ * place: sets have no order). */
+static void timers_unlink(struct engine_timers *t, struct ike_sa *sa)
 {
-	if (!sa->tpprev)
+	uint32_t flag = sa->tslot & TSLOT_PARKED, i;
+	struct timers_set *set = flag ? &t->parked : &t->touched;
+	struct ike_sa *last;
+
+	if (!sa->tslot)
 		return;
-	*sa->tpprev = sa->tnext;
-	if (sa->tnext)
-		sa->tnext->tpprev = sa->tpprev;
-	sa->tnext = NULL;
-	sa->tpprev = NULL;
+	i = (sa->tslot & ~TSLOT_PARKED) - 1;
+	last = set->v[--set->n];
+	set->v[i] = last;
+	last->tslot = flag | (i + 1);
+	sa->tslot = 0;
 }
 
 void timers_touch(struct ike_sa *sa)
 {
+	struct engine_timers *t = sa->e->timers;
+
 	/* already touched, or parked until the end of a timers_run */
-	if (!sa->tpprev)
-		timers_link(&sa->e->timers->touched, sa);
+	if (!sa->tslot && !timers_set_add(&t->touched, sa, 0))
+		t->all_touched = true; /* ENOMEM: compute them all */
 }
 
 void timers_touch_all(struct engine *e)
@@ -79,7 +108,7 @@ void timers_touch_all(struct engine *e)
 
 void timers_forget(struct ike_sa *sa)
 {
-	timers_unlink(sa);
+	timers_unlink(sa->e->timers, sa);
 	heap_del(&sa->e->timers->heap, &sa->timer);
 }
 
@@ -106,12 +135,13 @@ static void timers_flush(struct engine_timers *t)
 	if (t->all_touched) {
 		t->all_touched = false;
 		for (struct ike_sa *sa = t->e->sas; sa; sa = sa->next)
-			timers_touch(sa);
+			if (!(sa->tslot & TSLOT_PARKED))
+				timers_place(t, sa);
 	}
-	while (t->touched) {
-		struct ike_sa *sa = t->touched;
+	while (t->touched.n) {
+		struct ike_sa *sa = t->touched.v[t->touched.n - 1];
 
-		timers_unlink(sa);
+		timers_unlink(t, sa);
 		timers_place(t, sa);
 	}
 }
@@ -138,7 +168,7 @@ static void timers_check(const struct engine_timers *t)
 					sa->name, c->spi_in);
 				abort();
 			}
-		if (d != k && !sa->tpprev) {
+		if (d != k && !sa->tslot) {
 			fprintf(stderr,
 				"timers: %s deadline %llu but heap has %llu\n",
 				sa->name, (unsigned long long)d,
@@ -175,23 +205,25 @@ void timers_run(struct engine *e, uint64_t now)
 	while ((m = heap_min(&t->heap)) && heap_key(&t->heap, m) <= now) {
 		struct ike_sa *sa = timers_sa(m);
 
-		heap_del(&t->heap, m);
 		if (sa->timer_gen == t->gen) {
 			/* once per call, as before: the rest waits for the
 			 * next call (its deadline is still due) */
-			timers_link(&t->parked, sa);
+			if (!timers_set_add(&t->parked, sa, TSLOT_PARKED))
+				break; /* ENOMEM: the next call goes on */
+			heap_del(&t->heap, m);
 			continue;
 		}
+		heap_del(&t->heap, m);
 		sa->timer_gen = t->gen;
 		timers_touch(sa);
 		(void)rtx_timeout(sa, now); /* may free it: timers_forget */
 		timers_flush(t);
 	}
-	while (t->parked) {
-		struct ike_sa *sa = t->parked;
+	while (t->parked.n) {
+		struct ike_sa *sa = t->parked.v[t->parked.n - 1];
 
-		timers_unlink(sa);
-		timers_touch(sa);
+		timers_unlink(t, sa);
+		timers_place(t, sa);
 	}
 	timers_flush(t);
 }
