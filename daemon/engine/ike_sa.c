@@ -232,6 +232,7 @@ void ike_sa_free(struct ike_sa *sa)
 	keymat_ike_wipe(&sa->km);
 	free(sa->init_req);
 	free(sa->init_resp);
+	free(sa->cookie);
 	win_free(sa);
 	frag_free(sa);
 	crypto_wipe(sa, sizeof(*sa));

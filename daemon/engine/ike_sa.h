@@ -175,8 +175,8 @@ struct ike_sa {
 	size_t init_req_len, init_resp_len;
 	uint8_t ni[IKE_SA_NONCE_MAX], nr[IKE_SA_NONCE_MAX];
 	uint16_t ni_len, nr_len;
-	struct ke *ke; /* our key exchange private state */
-	uint8_t cookie[IKE_SA_COOKIE_MAX];
+	struct ke *ke;	 /* our key exchange private state */
+	uint8_t *cookie; /* the responder asked for it (§2.6); or NULL */
 	uint16_t cookie_len;
 	struct keymat_ike km; /* §2.14 keys, valid once `sk` is set */
 	struct skp *sk;	      /* SK payload protection */

@@ -550,6 +550,9 @@ static int init_retry_i(struct ike_sa *sa, uint64_t now,
 		if (!ck->u.notify.data.len ||
 		    ck->u.notify.data.len > IKE_SA_COOKIE_MAX)
 			return -ENG_ERR_MALFORMED;
+		/* out of line: few SAs are ever asked for one */
+		if (!sa->cookie && !(sa->cookie = malloc(IKE_SA_COOKIE_MAX)))
+			return -ENG_ERR_NOMEM;
 		memcpy(sa->cookie, ck->u.notify.data.ptr,
 		       ck->u.notify.data.len);
 		sa->cookie_len = (uint16_t)ck->u.notify.data.len;
