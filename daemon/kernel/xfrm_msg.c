@@ -1267,12 +1267,15 @@ int xfrm_msg_walk(const void *buf, size_t len, xfrm_msg_cb cb, void *arg)
 		size_t n = nlh->nlmsg_len, step = MNL_ALIGN(n);
 		int r;
 
-		if (n < sizeof(*nlh) || n > len - off)
+		/* libmnl's attribute walks read up to the aligned end of a
+		 * message (mnl_nlmsg_get_payload_tail): it must be in the
+		 * buffer, as it always is in what the kernel sends */
+		if (n < sizeof(*nlh) || step > len - off)
 			return -EBADMSG;
 		r = cb(nlh, arg);
 		if (r)
 			return r;
-		off += step < len - off ? step : len - off;
+		off += step;
 	}
 	return off == len ? 0 : -EBADMSG;
 }
