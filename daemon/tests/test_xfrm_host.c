@@ -525,17 +525,20 @@ TEST(xfrm_host_policy_expire_soft_then_hard)
 	x = open_xfrm(true);
 	xt_policy(&p, "10.5.0.0", 16, "10.6.0.0", 16, KERNEL_DIR_FWD, 12,
 		  KERNEL_REQID_MIN + 12, "192.0.2.1", "192.0.2.2");
+	/* three seconds apart: in a loaded TCG guest a late soft expiry
+	 * and the hard one could otherwise come in one read, and the wait
+	 * for the first drops the second */
 	p.soft.add_seconds = 1;
-	p.hard.add_seconds = 2;
+	p.hard.add_seconds = 4;
 	REQUIRE_EQ(xfrm_policy_add(x, &p, false, &err), 0);
 	want = p;
 	want.priority = 0; /* soft */
-	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 4000,
+	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 6000,
 			      is_policy_expire, &want, &ev));
 	CHECK_EQ(ev.u.policy_expire.dir, KERNEL_DIR_FWD);
 	CHECK_MEM(&ev.u.policy_expire.sel, &p.sel, sizeof(p.sel));
 	want.priority = 1; /* hard */
-	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 4000,
+	REQUIRE(xt_wait_event(x, KERNEL_EV_POLICY_EXPIRE, 8000,
 			      is_policy_expire, &want, &ev));
 	CHECK_EQ(xt_count_policies(x, NULL), 0);
 	xfrm_close(x);
