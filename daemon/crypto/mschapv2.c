@@ -306,8 +306,8 @@ int mschapv2_msk(const uint8_t hash[MSCHAPV2_HASH_LEN],
 
 	memset(out, 0, MSCHAPV2_MSK_LEN);
 	if (!(err = mschapv2_master_key(hash, nt_response, mk)) &&
-	    !(err = mschapv2_start_key(mk, false, false, out)))
-		err = mschapv2_start_key(mk, true, false,
+	    !(err = mschapv2_start_key(mk, false, true, out)))
+		err = mschapv2_start_key(mk, true, true,
 					 out + MSCHAPV2_HASH_LEN);
 	crypto_wipe(mk, sizeof(mk));
 	if (err)

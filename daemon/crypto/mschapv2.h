@@ -83,8 +83,9 @@ int mschapv2_start_key(const uint8_t master[MSCHAPV2_HASH_LEN], bool is_send,
 	__attribute__((warn_unused_result));
 
 /* The 64-byte EAP-MSCHAPv2 MSK as Windows and strongSwan build it: the
- * client's receive key (the server's send key), the client's send key,
- * then 32 zero bytes. Both sides compute the same bytes. */
+ * server's MS-MPPE-Recv-Key (the client's send key), its MS-MPPE-Send-Key,
+ * then 32 zero bytes (RFC 5247's MSK = Recv-Key | Send-Key of what a
+ * RADIUS server hands the authenticator). Both sides compute the same. */
 int mschapv2_msk(const uint8_t hash[MSCHAPV2_HASH_LEN],
 		 const uint8_t nt_response[MSCHAPV2_NT_RESPONSE_LEN],
 		 uint8_t out[MSCHAPV2_MSK_LEN])
