@@ -47,6 +47,7 @@ enum vtype {
 	V_TS,		 /* struct kb_ts[], count at off2 */
 	V_AUTH,		 /* struct kb_auth_round */
 	V_ID,		 /* struct kb_auth_round */
+	V_EAP_ID,	 /* struct kb_auth_round */
 	V_FILES,	 /* char[][PATH], count at off2, dir in names */
 	V_START,	 /* unsigned start_action bits */
 	V_UPDOWN,	 /* char[KB_CONF_UPDOWN_MAX], an executable + args */
@@ -154,6 +155,7 @@ static const struct key_def local_keys[] = {
 static const struct key_def remote_keys[] = {
 	{ "auth", V_AUTH, 0, 0, NULL },
 	{ "id", V_ID, 0, 0, NULL },
+	{ "eap_id", V_EAP_ID, 0, 0, NULL },
 	{ "certs", V_FILES, ROUND(certs), ROUND(n_certs), "x509" },
 	{ "pubkeys", V_FILES, ROUND(pubkeys), ROUND(n_pubkeys), "pubkey" },
 	{ "cacerts", V_FILES, ROUND(cacerts), ROUND(n_cacerts), "x509ca" },
@@ -199,7 +201,7 @@ static const char *const local_unsupported[] = {
 	"xauth_id",
 };
 static const char *const remote_unsupported[] = {
-	"round", "eap_id", "groups", "cert_policy", "ca_id", "revocation",
+	"round", "groups", "cert_policy", "ca_id", "revocation",
 };
 static const char *const child_unsupported[] = {
 	"ah_proposals", "sha256_96",   "policies",   "policies_fwd_out",
@@ -332,7 +334,8 @@ static void enum_expected(const struct enum_name *names, char *buf, size_t len)
 
 /* auth = psk | pubkey | rsa | ecdsa | ed25519 | ed448, the signature kinds
  * optionally followed by a key size (rsa-2048, ecdsa-256) and RFC 7427
- * hashes (pubkey-sha256-sha384), as swanctl.conf(5) local.auth. */
+ * hashes (pubkey-sha256-sha384), as swanctl.conf(5) local.auth; and
+ * eap-mschapv2 (load_round allows it for the remote side only). */
 static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 		      size_t errlen)
 {
@@ -356,11 +359,24 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 	int kind, h;
 	uint64_t bits;
 
-	/* strongSwan's: EAP, XAuth, constraints on the whole chain (ike:),
-	 * NULL authentication, explicit RSASSA-PSS (rsa/pss) and BLISS */
-	if (strncmp(s, "eap", 3) == 0 || strncmp(s, "xauth", 5) == 0 ||
-	    strncmp(s, "ike:", 4) == 0 || strcmp(s, "null") == 0 ||
-	    strchr(s, '/') || strncmp(s, "bliss", 5) == 0) {
+	if (strcmp(s, "eap-mschapv2") == 0) {
+		memset(r, 0, offsetof(struct kb_auth_round, id_type));
+		r->auth = KB_AUTH_EAP_MSCHAPV2;
+		return 0;
+	}
+	/* strongSwan's: other EAP methods, "eap" (whatever the client
+	 * proposes), XAuth, constraints on the whole chain (ike:), NULL
+	 * authentication, explicit RSASSA-PSS (rsa/pss) and BLISS */
+	if (strncmp(s, "eap", 3) == 0) {
+		snprintf(err, errlen,
+			 "'%s' is not supported by keybridge (of EAP methods "
+			 "it has eap-mschapv2)",
+			 s);
+		return -EINVAL;
+	}
+	if (strncmp(s, "xauth", 5) == 0 || strncmp(s, "ike:", 4) == 0 ||
+	    strcmp(s, "null") == 0 || strchr(s, '/') ||
+	    strncmp(s, "bliss", 5) == 0) {
 		snprintf(err, errlen, "'%s' is not supported by keybridge", s);
 		return -EINVAL;
 	}
@@ -660,6 +676,7 @@ static int set_key(struct load *ld, const struct conf_section *s,
 		   size_t n, uint8_t *base)
 {
 	struct kb_auth_round *r = (struct kb_auth_round *)base;
+	uint8_t id_type;
 	char err[400];
 
 	for (size_t i = 0; i < n; i++) {
@@ -692,6 +709,14 @@ static int set_key(struct load *ld, const struct conf_section *s,
 				       kv->value);
 			else
 				strcpy(r->id, kv->value);
+			break;
+		case V_EAP_ID:
+			if (strlen(kv->value) >= sizeof(r->eap_id) ||
+			    conf_value_id_type(kv->value, &id_type) < 0)
+				bad_kv(ld, s, kv, "'%s' is not an identity",
+				       kv->value);
+			else
+				strcpy(r->eap_id, kv->value);
 			break;
 		default: set_word(ld, s, kv, d, base + d->off); break;
 		}
@@ -852,7 +877,18 @@ static bool has_prefix(const char *s, const char *prefix)
 static void load_round(struct load *ld, const struct conf_section *s,
 		       struct kb_auth_round *r, bool remote)
 {
+	const struct conf_kv *kv;
+
 	set_keys(ld, s, remote ? &remote_kind : &local_kind, (uint8_t *)r);
+	if (!remote && r->auth == KB_AUTH_EAP_MSCHAPV2 &&
+	    (kv = conf_tree_kv(s, "auth")))
+		bad_kv(ld, s, kv,
+		       "keybridge is an EAP server only: eap-mschapv2 "
+		       "goes in remote.auth (keybridge as an EAP client is not "
+		       "implemented yet)");
+	if (remote && r->eap_id[0] && r->auth != KB_AUTH_EAP_MSCHAPV2 &&
+	    (kv = conf_tree_kv(s, "eap_id")))
+		bad_kv(ld, s, kv, "eap_id needs auth = eap-mschapv2");
 	for (struct conf_section *sub = s->subs; sub; sub = sub->next) {
 		if (has_prefix(sub->name, "cert") ||
 		    (remote && has_prefix(sub->name, "cacert")))
@@ -1071,8 +1107,7 @@ static void load_private_secret(struct load *ld, const struct conf_section *s,
 
 static void load_secrets(struct load *ld, const struct conf_section *s)
 {
-	static const char *const others[] = { "eap", "xauth", "ntlm", "ppk",
-					      "token" };
+	static const char *const others[] = { "xauth", "ntlm", "ppk", "token" };
 	struct kb_config *cfg = ld->cfg;
 
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next)
@@ -1093,6 +1128,21 @@ static void load_secrets(struct load *ld, const struct conf_section *s)
 			load_ike_secret(ld, sub, &p[cfg->n_ike_secrets++]);
 			continue;
 		}
+		if (has_prefix(sub->name, "eap")) {
+			struct kb_ike_secret *p =
+				grow(ld, cfg->eap_secrets, cfg->n_eap_secrets,
+				     sizeof(*p));
+			if (!p)
+				return;
+			cfg->eap_secrets = p;
+			load_ike_secret(ld, sub, &p[cfg->n_eap_secrets]);
+			if (!p[cfg->n_eap_secrets++].n_ids &&
+			    !conf_tree_kv(sub, "id"))
+				bad_section(ld, sub,
+					    "has no 'id' (the EAP user the "
+					    "password belongs to)");
+			continue;
+		}
 		if (key_kind_of(sub->name) >= 0) {
 			struct kb_private_secret *p =
 				grow(ld, cfg->private_secrets,
@@ -1107,11 +1157,12 @@ static void load_secrets(struct load *ld, const struct conf_section *s)
 		for (size_t i = 0; i < COUNT(others); i++)
 			other |= has_prefix(sub->name, others[i]);
 		bad_section(ld, sub,
-			    other ? "not supported by keybridge (ike, "
+			    other ? "not supported by keybridge (ike, eap, "
 				    "private, rsa, ecdsa, pkcs8 and pkcs12 "
 				    "secrets are)"
-				  : "unknown kind of secret (ike, private, "
-				    "rsa, ecdsa, pkcs8 or pkcs12<suffix>)");
+				  : "unknown kind of secret (ike, eap, "
+				    "private, rsa, ecdsa, pkcs8 or "
+				    "pkcs12<suffix>)");
 	}
 }
 
@@ -1204,7 +1255,11 @@ void config_free(struct kb_config *cfg)
 	for (size_t i = 0; i < cfg->n_private_secrets; i++)
 		explicit_bzero(&cfg->private_secrets[i],
 			       sizeof(cfg->private_secrets[i]));
+	for (size_t i = 0; i < cfg->n_eap_secrets; i++)
+		explicit_bzero(&cfg->eap_secrets[i],
+			       sizeof(cfg->eap_secrets[i]));
 	free(cfg->ike_secrets);
+	free(cfg->eap_secrets);
 	free(cfg->private_secrets);
 	free(cfg->pools);
 	free(cfg->authorities);
@@ -1264,6 +1319,8 @@ void config_each_key(void (*fn)(const char *name, void *arg), void *arg)
 	fn("authorities.<name>.cacert", arg);
 	fn("authorities.<name>.file", arg);
 	fn("authorities.<name>.crl_uris", arg);
+	fn("secrets.eap<suffix>.id<suffix>", arg);
+	fn("secrets.eap<suffix>.secret", arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		char name[64];
 
@@ -1302,7 +1359,6 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 		"connections.<conn>.local.cert<suffix>",
 		"connections.<conn>.remote.cert<suffix>",
 		"connections.<conn>.remote.cacert<suffix>",
-		"secrets.eap<suffix>",
 		"secrets.xauth<suffix>",
 		"secrets.ntlm<suffix>",
 		"secrets.ppk<suffix>",
@@ -1334,6 +1390,8 @@ void config_each_swanctl_key(void (*fn)(const char *name, bool supported,
 	fn("authorities.<name>.cacert", true, arg);
 	fn("authorities.<name>.file", true, arg);
 	fn("authorities.<name>.crl_uris", true, arg);
+	fn("secrets.eap<suffix>.id<suffix>", true, arg);
+	fn("secrets.eap<suffix>.secret", true, arg);
 	for (int k = 0; k < KB_KEY_KINDS; k++) {
 		snprintf(name, sizeof(name), "secrets.%s<suffix>.file",
 			 key_kind_names[k]);

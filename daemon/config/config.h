@@ -111,6 +111,7 @@ enum kb_auth {
 	KB_AUTH_ECDSA,
 	KB_AUTH_ED25519,
 	KB_AUTH_ED448,
+	KB_AUTH_EAP_MSCHAPV2, /* remote only: we are the EAP server */
 };
 
 /* local { } or remote { }: one authentication round. */
@@ -121,6 +122,9 @@ struct kb_auth_round {
 	uint8_t hashes[4];
 	uint8_t id_type;	 /* ID_* of `id`; 0 for %any */
 	char id[KB_CONF_ID_MAX]; /* as written, "%any" if none */
+	/* remote.eap_id as written: "" (the IKE identity), "%any" (asked
+	 * with EAP-Identity) or the one identity EAP-Identity must give */
+	char eap_id[KB_CONF_ID_MAX];
 	uint8_t n_certs, n_pubkeys, n_cacerts;
 	char certs[KB_CONF_MAX_FILES][KB_CONF_PATH_MAX];
 	char pubkeys[KB_CONF_MAX_FILES][KB_CONF_PATH_MAX];
@@ -282,9 +286,13 @@ struct kb_config {
 	size_t n_conns, n_ike_secrets, n_private_secrets, n_pools;
 	size_t n_authorities;
 	struct kb_authority *authorities;
+	size_t n_eap_secrets;
 	struct kb_conn *conns;
 	struct kb_pool *pools;
 	struct kb_ike_secret *ike_secrets;
+	/* secrets { eap<suffix> { id<suffix> = ..., secret = ... } }: EAP
+	 * users and their passwords, same shape as ike secrets */
+	struct kb_ike_secret *eap_secrets;
 	struct kb_private_secret *private_secrets;
 };
 

@@ -81,7 +81,8 @@ const char *ctl_ike_state_name(enum engine_ike_state s)
 	switch (s) {
 	case ENGINE_IKE_INIT_SENT:
 	case ENGINE_IKE_AUTH_SENT:
-	case ENGINE_IKE_INIT_DONE_R: return "CONNECTING";
+	case ENGINE_IKE_INIT_DONE_R:
+	case ENGINE_IKE_EAP_R: return "CONNECTING";
 	case ENGINE_IKE_ESTABLISHED: return "ESTABLISHED";
 	case ENGINE_IKE_DELETING: return "DELETING";
 	case ENGINE_IKE_NONE: break;

@@ -87,6 +87,24 @@ struct engine_id {
 enum engine_auth_method {
 	ENGINE_AUTH_PSK = 1,	/* RFC 7296 §2.15 shared key MIC */
 	ENGINE_AUTH_PUBKEY = 2, /* RFC 7427 digital signature */
+	/* RFC 7296 §2.16 EAP-MSCHAPv2, peer side only: we are its server */
+	ENGINE_AUTH_EAP_MSCHAPV2 = 3,
+};
+
+/* Which EAP identity a peer authenticating with EAP uses
+ * (swanctl.conf remote.eap_id). */
+enum engine_eap_id {
+	ENGINE_EAP_ID_IKE = 0, /* not set: its IKE identity (IDi data) */
+	ENGINE_EAP_ID_ANY,     /* %any: asked with EAP-Identity, anyone */
+	ENGINE_EAP_ID_FIXED,   /* asked with EAP-Identity, must be eap_id */
+};
+
+/* One EAP user (swanctl.conf secrets.eap<suffix>): the identity and the
+ * NT hash of its password (RFC 2759 §8.3), all MSCHAPv2 needs. */
+struct engine_eap_user {
+	uint16_t id_len;
+	uint8_t id[ENGINE_ID_MAX];
+	uint8_t nt_hash[16];
 };
 
 struct auth_key;  /* crypto/auth.h */
@@ -310,6 +328,14 @@ struct engine_conn {
 	 * with engine_ike_move() and a responder follows the peer's
 	 * UPDATE_SA_ADDRESSES. Tunnel-mode children only. */
 	bool mobike;
+	/* EAP server, when remote_auth.method is ENGINE_AUTH_EAP_MSCHAPV2:
+	 * the identity rule and the users (the caller's array, which must
+	 * outlive the engine as keys do). */
+	enum engine_eap_id eap_id_mode;
+	uint16_t eap_id_len;
+	uint8_t eap_id[ENGINE_ID_MAX];
+	const struct engine_eap_user *eap_users;
+	size_t n_eap_users;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */
@@ -534,6 +560,7 @@ enum engine_ike_state {
 	ENGINE_IKE_INIT_DONE_R, /* responder waiting for IKE_AUTH */
 	ENGINE_IKE_ESTABLISHED,
 	ENGINE_IKE_DELETING,
+	ENGINE_IKE_EAP_R, /* responder in IKE_AUTH's EAP rounds (§2.16) */
 };
 
 struct engine_ike_info {

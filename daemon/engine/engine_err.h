@@ -44,7 +44,9 @@
 	  "unsupported major version")                                         \
 	X(ENG_ERR_INVALID_SPI, 2024, N_INVALID_SPI, "unknown CHILD SA SPI")    \
 	X(ENG_ERR_ADDRESS, 2040, N_INTERNAL_ADDRESS_FAILURE,                   \
-	  "no virtual address to assign")
+	  "no virtual address to assign")                                      \
+	X(ENG_ERR_EAP, 2025, N_AUTHENTICATION_FAILED,                          \
+	  "EAP authentication failed")
 
 #define ENGINE_ERR_ENUM(sym, val, notify, name) sym = val,
 enum engine_err { ENGINE_ERRORS(ENGINE_ERR_ENUM) };

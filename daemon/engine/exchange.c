@@ -13,8 +13,12 @@
 static const struct exchange_def exchange_table[] = {
 	{ "IKE_SA_INIT response", EXCH_IKE_SA_INIT, true, false,
 	  S(IKE_SA_INIT_I), 0, ike_sa_init_process_i },
+	/* without AUTH, the peer asks for EAP (§2.16) */
 	{ "IKE_AUTH request", EXCH_IKE_AUTH, false, true, S(IKE_SA_INIT_R),
-	  P(PL_IDI) | P(PL_AUTH), ike_auth_process_r },
+	  P(PL_IDI), ike_auth_process_r },
+	/* EAP rounds, then AUTH: the handler checks which is due */
+	{ "IKE_AUTH request (EAP)", EXCH_IKE_AUTH, false, true, S(IKE_SA_EAP_R),
+	  0, ike_auth_eap_process_r },
 	{ "IKE_AUTH response", EXCH_IKE_AUTH, true, true, S(IKE_SA_AUTH_I), 0,
 	  ike_auth_process_i },
 	{ "INFORMATIONAL request", EXCH_INFORMATIONAL, false, true,

@@ -12,6 +12,8 @@
 #include "crypto/auth.h"
 #include "crypto/xform.h"
 #include "engine/cp.h"
+#include "engine/eap.h"
+#include "engine/eap_msg.h"
 #include "engine/ts.h"
 
 #include <stdio.h>
@@ -87,9 +89,10 @@ static bool auth_first_contact(const struct ike_sa *sa)
 	return true;
 }
 
-/* Fills the AUTH payload for our side (§2.15). */
+/* Fills the AUTH payload for our side (§2.15), with the EAP MSK as the
+ * shared key when `msk` is set (§2.16). */
 static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
-		     size_t id_len)
+		     size_t id_len, const uint8_t *msk)
 {
 	const struct engine_auth *a = &sa->conn->local_auth;
 	const uint8_t *msg = sa->initiator ? sa->init_req : sa->init_resp;
@@ -110,7 +113,11 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	if (!(p = ike_msg_add(m, PL_AUTH)))
 		return -ENG_ERR_NOMEM;
 	p->inner = true;
-	if (a->method == ENGINE_AUTH_PSK) {
+	if (msk) {
+		p->u.auth.method = AUTHM_SHARED_KEY;
+		err = auth_psk_make(sa->km.suite.prf, msk, MSCHAPV2_MSK_LEN,
+				    &oct, o->auth, &len);
+	} else if (a->method == ENGINE_AUTH_PSK) {
 		p->u.auth.method = AUTHM_SHARED_KEY;
 		err = auth_psk_make(sa->km.suite.prf, sa->conn->psk,
 				    sa->conn->psk_len, &oct, o->auth, &len);
@@ -262,7 +269,7 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 	if (!win_add_notify(sa, m) || !mobike_add_supported(sa, m))
 		goto out;
 	if ((err = cert_add_payloads(sa, m, o->certreq)) ||
-	    (err = auth_make(sa, m, o, id_len)) ||
+	    (err = auth_make(sa, m, o, id_len, NULL)) ||
 	    (err = cp_build_i(sa, m, &o->cpw)) ||
 	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
 	    (err = msg_send_request(sa, now, m)))
@@ -290,6 +297,11 @@ static bool auth_conn_allows(const struct ike_sa *sa,
 
 	proposal_from_chosen(&sa->alg, &one);
 	if (proposal_accept(c->ike, c->n_ike, &one, true, &again))
+		return false;
+	/* §2.16: a peer asks for EAP by leaving AUTH out */
+	if (c->remote_auth.method == ENGINE_AUTH_EAP_MSCHAPV2)
+		return !au;
+	if (!au)
 		return false;
 	if (c->remote_auth.method == ENGINE_AUTH_PSK)
 		return au->method == AUTHM_SHARED_KEY;
@@ -320,7 +332,7 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 			continue;
 		if (!auth_id_match(&c->remote_auth.id, &id->u.id))
 			continue;
-		if (au && auth_conn_allows(sa, c, &au->u.auth))
+		if (auth_conn_allows(sa, c, au ? &au->u.auth : NULL))
 			return c;
 		if (!refused)
 			refused = c;
@@ -328,9 +340,10 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 	if (refused)
 		engine_log(e, sa, 4,
 			   "peer's identity matches connection '%s', which "
-			   "does not allow this IKE SA (%s, auth method %u)",
+			   "does not allow this IKE SA (%s, %s%u)",
 			   refused->name,
 			   proposal_str(&sa->alg, alg, sizeof(alg)),
+			   au ? "auth method " : "no AUTH: EAP, ",
 			   au ? au->u.auth.method : 0);
 	return NULL;
 }
@@ -351,8 +364,12 @@ static int auth_fail_r(struct ike_sa *sa, struct ike_msg *r, int err)
 	return EXCH_SA_GONE;
 }
 
+/* Our IKE_AUTH response: IDr, [CERT,] AUTH and the CHILD SA's payloads;
+ * after EAP (`msk` set, §2.16) only AUTH, keyed with the MSK, and the
+ * CHILD SA's payloads. */
 static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
-			struct child_sa *c, int child_err, struct auth_out *o)
+			struct child_sa *c, int child_err, struct auth_out *o,
+			const uint8_t *msk)
 {
 	struct engine_proposal one;
 	struct ike_payload *p;
@@ -360,14 +377,17 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	int err;
 
 	msg_start(sa, r, EXCH_IKE_AUTH, true, 0);
-	if (!(p = ike_msg_add(r, PL_IDR)))
-		return -ENG_ERR_NOMEM;
 	id_len = auth_id_body(&sa->conn->local_auth.id, o->id_body);
-	p->inner = true;
-	p->u.id.type = sa->conn->local_auth.id.type;
-	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
-	if ((err = cert_add_payloads(sa, r, o->certreq)) ||
-	    (err = auth_make(sa, r, o, id_len)) ||
+	if (!msk) {
+		if (!(p = ike_msg_add(r, PL_IDR)))
+			return -ENG_ERR_NOMEM;
+		p->inner = true;
+		p->u.id.type = sa->conn->local_auth.id.type;
+		p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
+		if ((err = cert_add_payloads(sa, r, o->certreq)))
+			return err;
+	}
+	if ((err = auth_make(sa, r, o, id_len, msk)) ||
 	    (err = cp_build_r(sa, r, &o->cpw)))
 		return err;
 	if (!win_add_notify(sa, r) || !mobike_add_supported(sa, r))
@@ -386,30 +406,21 @@ static int auth_reply_r(struct ike_sa *sa, struct ike_msg *r,
 	return child_add_payloads(r, c, &one, 1, c->alg.num, &o->cw);
 }
 
-int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+/* The peer is authenticated: the CHILD SA the request `m` asks for (none,
+ * RFC 6023, without an SA payload), our response, and the IKE SA up. */
+static int auth_finish_r(struct ike_sa *sa, uint64_t now,
+			 const struct ike_msg *m, struct ike_msg *r,
+			 struct auth_out *o, const uint8_t *msk)
 {
-	struct ike_msg *r = malloc(sizeof(*r));
-	struct auth_out *o = calloc(1, sizeof(*o));
+	const struct engine_conn *conn = sa->conn;
 	struct child_sa *c = child_new(sa, NULL);
-	const struct engine_conn *conn;
-	int err, child_err;
 	bool owned = false; /* c linked into the SA */
+	int err, child_err;
 
-	if (!r || !o || !c) {
-		err = -ENG_ERR_NOMEM;
-		goto out;
+	if (!c) {
+		ike_sa_destroy(sa, -ENG_ERR_NOMEM);
+		return EXCH_SA_GONE;
 	}
-	if (!(conn = auth_conn_r(sa, m))) {
-		err = auth_fail_r(sa, r, -ENG_ERR_ID);
-		goto out;
-	}
-	sa->conn = conn;
-	snprintf(sa->name, sizeof(sa->name), "%s[%u]", conn->name, sa->id);
-	if ((err = auth_verify(sa, m))) {
-		err = auth_fail_r(sa, r, err);
-		goto out;
-	}
-	sa->peer_id_hash = auth_id_hash(&ike_msg_find(m, PL_IDI, NULL)->u.id);
 	win_peer_notify(sa, m);
 	mobike_auth_done(sa, m);
 	/* RFC 6023 §3: no SA payload, no CHILD SA in this exchange */
@@ -434,8 +445,8 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 			child_release_spi(sa, c);
 		owned = !child_err;
 	}
-	if ((err = auth_reply_r(sa, r, sa->childless ? NULL : c, child_err,
-				o)) ||
+	if ((err = auth_reply_r(sa, r, sa->childless ? NULL : c, child_err, o,
+				msk)) ||
 	    (err = msg_send_response(sa, r))) {
 		engine_log(sa->e, sa, 3, "IKE_AUTH response failed: %s",
 			   engine_err_name(err));
@@ -450,7 +461,8 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s%s",
+	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s%s%s",
+		   msk ? ", peer authenticated with EAP-MSCHAPv2" : "",
 		   sa->childless ? ", childless (RFC 6023)" : "",
 		   child_err ? ", CHILD SA refused: " : "",
 		   child_err ? engine_err_name(child_err) : "");
@@ -458,12 +470,283 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);
 out:
+	if (!owned)
+		child_free(c);
+	return err;
+}
+
+/* ---- EAP (RFC 7296 §2.16), responder ----
+ *
+ *   HDR, SK {IDi, [IDr,] SA, TSi, TSr}  -->           (no AUTH: EAP)
+ *      <--  HDR, SK {IDr, [CERT,] AUTH, EAP}
+ *   HDR, SK {EAP}  -->
+ *      <--  HDR, SK {EAP}                              (… until)
+ *      <--  HDR, SK {EAP(Success)}
+ *   HDR, SK {AUTH}  -->                                (keyed with the MSK)
+ *      <--  HDR, SK {AUTH, SA, TSi, TSr}
+ *
+ * Every round is an exchange of its own with the next message ID. The
+ * CHILD SA is the one the first request asked for: its payloads are kept
+ * (re-encoded) until the last exchange. */
+
+/* §2.21.2 with EAP: EAP-Failure (when there is one to send) and
+ * AUTHENTICATION_FAILED, then the SA is gone. */
+static int auth_eap_fail_r(struct ike_sa *sa, struct ike_msg *r, int err,
+			   const uint8_t *eap, size_t eap_len)
+{
+	struct ike_payload *p;
+
+	engine_log(sa->e, sa, 4,
+		   "IKE_AUTH with EAP failed: %s; answering %s"
+		   "AUTHENTICATION_FAILED and deleting the IKE SA",
+		   engine_err_name(err), eap_len ? "EAP-Failure and " : "");
+	msg_start(sa, r, EXCH_IKE_AUTH, true, 0);
+	if (eap_len && (p = ike_msg_add(r, PL_EAP))) {
+		p->inner = true;
+		p->u.eap.data = (struct ike_bytes){ eap, eap_len };
+	}
+	if (!msg_add_notify(r, true, N_AUTHENTICATION_FAILED, 0, NULL, 0) ||
+	    msg_send_response(sa, r))
+		engine_log(sa->e, sa, 3,
+			   "could not send AUTHENTICATION_FAILED");
+	ike_sa_destroy(sa, err);
+	return EXCH_SA_GONE;
+}
+
+/* Sends one EAP message as the whole response. */
+static int auth_eap_send_r(struct ike_sa *sa, uint64_t now, struct ike_msg *r,
+			   const uint8_t *eap, size_t eap_len)
+{
+	struct ike_payload *p = ike_msg_add(r, PL_EAP);
+	int err;
+
+	if (!p)
+		return -ENG_ERR_NOMEM;
+	p->inner = true;
+	p->u.eap.data = (struct ike_bytes){ eap, eap_len };
+	if ((err = msg_send_response(sa, r)))
+		return err;
+	/* each answered round gives the peer (a user typing a password)
+	 * another half-open timeout */
+	sa->half_open_deadline = now + sa->e->set.half_open_timeout_ms;
+	return 0;
+}
+
+/* The first request's inner payloads, re-encoded as a chain for the last
+ * exchange (the message's own views die with this datagram). */
+static int auth_eap_keep_first(struct eap_r *s, const struct ike_msg *m)
+{
+	struct ike_payload *pl = malloc(IKE_MSG_MAX_PAYLOADS * sizeof(*pl));
+	uint8_t *buf = malloc(UINT16_MAX);
+	size_t n = 0, len;
+	int err = -ENG_ERR_NOMEM;
+
+	if (!pl || !buf)
+		goto out;
+	for (size_t i = 0; i < m->n_payloads; i++)
+		if (m->payloads[i].inner)
+			pl[n++] = m->payloads[i];
+	err = -ENG_ERR_MALFORMED;
+	if (!n || ike_msg_encode_chain(pl, n, buf, UINT16_MAX, &len))
+		goto out;
+	s->first_hdr = m->hdr;
+	s->first_type = pl[0].type;
+	s->first_len = len;
+	s->first = realloc(buf, len) ?: buf;
+	buf = NULL;
+	err = 0;
+out:
+	free(pl);
+	free(buf);
+	return err;
+}
+
+/* First IKE_AUTH request without AUTH from a peer of an EAP connection:
+ * our signature, and the first EAP request. */
+static int auth_eap_start_r(struct ike_sa *sa, uint64_t now,
+			    const struct ike_msg *m, struct ike_msg *r,
+			    struct auth_out *o)
+{
+	const struct ike_payload *id = ike_msg_find(m, PL_IDI, NULL);
+	uint8_t eap[EAP_MSG_MAX];
+	struct ike_payload *p;
+	struct eap_r *s;
+	size_t id_len, eap_len;
+	int err;
+
+	if (!(s = sa->eap = eap_r_new()))
+		return auth_fail_r(sa, r, -ENG_ERR_NOMEM);
+	if (id->body.len > sizeof(s->idi))
+		return auth_fail_r(sa, r, -ENG_ERR_ID);
+	memcpy(s->idi, id->body.ptr, id->body.len);
+	s->idi_len = (uint16_t)id->body.len;
+	sa->peer_id_hash = auth_id_hash(&id->u.id);
+	if ((err = auth_eap_keep_first(s, m)) ||
+	    (err = eap_r_start(sa, s, id->u.id.data.ptr, id->u.id.data.len, eap,
+			       sizeof(eap), &eap_len)))
+		return auth_fail_r(sa, r, err);
+	msg_start(sa, r, EXCH_IKE_AUTH, true, 0);
+	if (!(p = ike_msg_add(r, PL_IDR)))
+		return auth_fail_r(sa, r, -ENG_ERR_NOMEM);
+	id_len = auth_id_body(&sa->conn->local_auth.id, o->id_body);
+	p->inner = true;
+	p->u.id.type = sa->conn->local_auth.id.type;
+	p->u.id.data = (struct ike_bytes){ o->id_body + 4, id_len - 4 };
+	if ((err = cert_add_payloads(sa, r, o->certreq)) ||
+	    (err = auth_make(sa, r, o, id_len, NULL)) ||
+	    (err = auth_eap_send_r(sa, now, r, eap, eap_len))) {
+		engine_log(sa->e, sa, 3, "IKE_AUTH response failed: %s",
+			   engine_err_name(err));
+		ike_sa_destroy(sa, err);
+		return EXCH_SA_GONE;
+	}
+	ike_sa_set_state(sa, IKE_SA_EAP_R);
+	engine_log(sa->e, sa, 6,
+		   "peer asks for EAP: sent our AUTH and EAP-%s request",
+		   s->state == EAP_R_IDENTITY ? "Identity" : "MSCHAPv2");
+	return 0;
+}
+
+/* The last IKE_AUTH request: AUTH keyed with the MSK over the first
+ * request's octets (§2.16, with IDi as sent then); the CHILD SA of the
+ * first request. */
+static int auth_eap_finish_r(struct ike_sa *sa, uint64_t now,
+			     const struct ike_msg *m, struct ike_msg *r,
+			     struct auth_out *o)
+{
+	const struct ike_payload *au = ike_msg_find(m, PL_AUTH, NULL);
+	struct eap_r *s = sa->eap;
+	struct ike_msg *first = malloc(sizeof(*first));
+	struct auth_octets oct;
+	int err;
+
+	if (!first)
+		return auth_fail_r(sa, r, -ENG_ERR_NOMEM);
+	err = auth_octets_init(&oct, sa->km.suite.prf, sa->km.sk_pi,
+			       sa->km.p_len, sa->init_req, sa->init_req_len,
+			       sa->nr, sa->nr_len, s->idi, s->idi_len);
+	if (!err && au->u.auth.method != AUTHM_SHARED_KEY)
+		err = -ENG_ERR_AUTH;
+	if (!err)
+		err = auth_psk_check(sa->km.suite.prf, s->msk, MSCHAPV2_MSK_LEN,
+				     &oct, au->u.auth.data.ptr,
+				     au->u.auth.data.len);
+	if (err) {
+		engine_log(sa->e, sa, 4,
+			   "AUTH after EAP does not verify with the MSK");
+		err = auth_fail_r(sa, r, err);
+		goto out;
+	}
+	ike_msg_init(first, 0, 0, 0, 0, 0);
+	first->hdr = s->first_hdr;
+	if (ike_msg_decode_chain(first, s->first_type, s->first, s->first_len,
+				 true)) {
+		err = auth_fail_r(sa, r, -ENG_ERR_MALFORMED);
+		goto out;
+	}
+	err = auth_finish_r(sa, now, first, r, o, s->msk);
+	if (err != EXCH_SA_GONE) {
+		eap_r_free(sa->eap); /* the MSK and the kept request */
+		sa->eap = NULL;
+	}
+out:
+	free(first);
+	return err;
+}
+
+/* One EAP round: the peer's EAP response in, our next EAP message out. */
+static int auth_eap_round_r(struct ike_sa *sa, uint64_t now,
+			    const struct ike_payload *eap, struct ike_msg *r)
+{
+	uint8_t out[EAP_MSG_MAX];
+	size_t len;
+	int res, err;
+
+	res = eap_r_process(sa, sa->eap, eap->u.eap.data.ptr,
+			    eap->u.eap.data.len, out, sizeof(out), &len);
+	if (res < 0)
+		return auth_eap_fail_r(sa, r, res, out, len);
+	msg_start(sa, r, EXCH_IKE_AUTH, true, 0);
+	if ((err = auth_eap_send_r(sa, now, r, out, len))) {
+		engine_log(sa->e, sa, 3, "IKE_AUTH response failed: %s",
+			   engine_err_name(err));
+		ike_sa_destroy(sa, err);
+		return EXCH_SA_GONE;
+	}
+	if (res == EAP_R_OK)
+		engine_log(sa->e, sa, 6,
+			   "EAP-MSCHAPv2 succeeded; waiting for the peer's "
+			   "AUTH");
+	return 0;
+}
+
+int ike_auth_eap_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	const struct ike_payload *eap = ike_msg_find(m, PL_EAP, NULL);
+	const struct ike_payload *au = ike_msg_find(m, PL_AUTH, NULL);
+	struct ike_msg *r = malloc(sizeof(*r));
+	struct auth_out *o = calloc(1, sizeof(*o));
+	int err;
+
+	if (!r || !o || !sa->eap) {
+		err = -ENG_ERR_NOMEM;
+		goto out;
+	}
+	if (sa->eap->state == EAP_R_DONE && au && !eap) {
+		err = auth_eap_finish_r(sa, now, m, r, o);
+	} else if (sa->eap->state != EAP_R_DONE && eap && !au) {
+		err = auth_eap_round_r(sa, now, eap, r);
+	} else {
+		engine_log(sa->e, sa, 4,
+			   "IKE_AUTH request with %s%s out of sequence: "
+			   "expected %s",
+			   eap	? "EAP"
+			   : au ? "AUTH"
+				: "neither EAP nor AUTH",
+			   eap && au ? " and AUTH" : "",
+			   sa->eap->state == EAP_R_DONE ? "AUTH" : "EAP");
+		err = auth_eap_fail_r(sa, r, -ENG_ERR_EAP, NULL, 0);
+	}
+out:
 	free(r);
 	if (o)
 		crypto_wipe(o, sizeof(*o));
 	free(o);
-	if (!owned)
-		child_free(c);
+	return err;
+}
+
+int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	struct ike_msg *r = malloc(sizeof(*r));
+	struct auth_out *o = calloc(1, sizeof(*o));
+	const struct engine_conn *conn;
+	int err;
+
+	if (!r || !o) {
+		err = -ENG_ERR_NOMEM;
+		goto out;
+	}
+	if (!(conn = auth_conn_r(sa, m))) {
+		err = auth_fail_r(sa, r, -ENG_ERR_ID);
+		goto out;
+	}
+	sa->conn = conn;
+	snprintf(sa->name, sizeof(sa->name), "%s[%u]", conn->name, sa->id);
+	if (conn->remote_auth.method == ENGINE_AUTH_EAP_MSCHAPV2) {
+		err = auth_eap_start_r(sa, now, m, r, o);
+		goto out;
+	}
+	if ((err = auth_verify(sa, m))) {
+		err = auth_fail_r(sa, r, err);
+		goto out;
+	}
+	sa->peer_id_hash = auth_id_hash(&ike_msg_find(m, PL_IDI, NULL)->u.id);
+	err = auth_finish_r(sa, now, m, r, o, NULL);
+out:
+	free(r);
+	if (o)
+		crypto_wipe(o, sizeof(*o));
+	free(o);
 	return err;
 }
 

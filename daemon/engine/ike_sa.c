@@ -5,6 +5,7 @@
 #include "crypto/ke.h"
 #include "crypto/skp.h"
 #include "engine/cp.h"
+#include "engine/eap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,12 @@ struct ike_sa *ike_sa_by_id(const struct engine *e, uint32_t id)
 }
 
 /* Half-open SAs in the sense of §2.6: answered IKE_SA_INIT as responder,
- * no IKE_AUTH yet. Our own initiations do not count against the peers. */
+ * no IKE_AUTH yet (or its EAP rounds, where the peer is still unproven).
+ * Our own initiations do not count against the peers. */
 static bool ike_sa_half_open(const struct ike_sa *sa)
 {
-	return !sa->initiator && sa->state == IKE_SA_INIT_R;
+	return !sa->initiator &&
+	       (sa->state == IKE_SA_INIT_R || sa->state == IKE_SA_EAP_R);
 }
 
 /* The half-open SAs are also on a list of their own, so the per-peer
@@ -235,6 +238,7 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa->cookie);
 	win_free(sa);
 	frag_free(sa);
+	eap_r_free(sa->eap);
 	crypto_wipe(sa, sizeof(*sa));
 	free(sa);
 }

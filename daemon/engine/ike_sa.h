@@ -38,6 +38,7 @@ enum ike_sa_state {
 	IKE_SA_INIT_R = ENGINE_IKE_INIT_DONE_R, /* answered IKE_SA_INIT */
 	IKE_SA_ESTABLISHED = ENGINE_IKE_ESTABLISHED,
 	IKE_SA_DELETING = ENGINE_IKE_DELETING, /* sent Delete for the IKE SA */
+	IKE_SA_EAP_R = ENGINE_IKE_EAP_R,       /* EAP rounds of IKE_AUTH */
 	IKE_SA_DEAD,			       /* to be freed */
 };
 
@@ -133,6 +134,7 @@ struct ike_response {
 };
 
 struct frag_buf;
+struct eap_r;
 
 struct ike_sa {
 	struct ike_sa *next, *prev;    /* engine's list of all SAs */
@@ -210,7 +212,8 @@ struct ike_sa {
 	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
 	struct ike_sa *successor;     /* rekeyed: the SA that took over */
 	bool rekeyed;		      /* replaced; Delete it, keep no child */
-	struct cp_sa *cp; /* virtual addresses (cp.c), NULL if none */
+	struct cp_sa *cp;  /* virtual addresses (cp.c), NULL if none */
+	struct eap_r *eap; /* EAP server in IKE_AUTH (eap.h) */
 };
 
 struct engine_retired;
@@ -608,6 +611,8 @@ int ike_sa_init_sk(struct ike_sa *sa) __attribute__((warn_unused_result));
 int ike_auth_build_i(struct ike_sa *sa, uint64_t now);
 int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+/* The IKE_AUTH requests after the first one of an EAP peer (§2.16). */
+int ike_auth_eap_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 
 int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);

@@ -2,6 +2,7 @@
 #include "io/conns.h"
 
 #include "crypto/auth.h"
+#include "crypto/mschapv2.h"
 #include "ike_iana.h"
 #include "io/conns_kernel.h"
 #include "io/creds.h"
@@ -609,14 +610,95 @@ static int conns_remote_cacerts(struct conns_ctx *x, struct engine_conn *ec)
 	return conns_remote_trust(x, ec, cas, rr->n_cacerts);
 }
 
+/* The users of secrets.eap* for every EAP connection: each id with the NT
+ * hash of the password (all EAP-MSCHAPv2 needs; RFC 2759 §8.3). */
+static int conns_eap_users(struct conns_ctx *x)
+{
+	const struct kb_config *cfg = x->cfg;
+	struct engine_eap_user *u;
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_eap_secrets; i++)
+		n += cfg->eap_secrets[i].n_ids;
+	if (!n)
+		return 0;
+	if (!(u = calloc(n, sizeof(*u))))
+		return -ENOMEM;
+	x->out->eap_users = u;
+	x->conn = NULL;
+	for (size_t i = 0; i < cfg->n_eap_secrets; i++) {
+		const struct kb_ike_secret *s = &cfg->eap_secrets[i];
+
+		for (unsigned k = 0; k < s->n_ids; k++) {
+			size_t len = strlen(s->ids[k]);
+
+			if (len > sizeof(u->id) ||
+			    mschapv2_nt_hash(s->secret, s->secret_len,
+					     u->nt_hash)) {
+				conns_say(x, x->diag,
+					  "secrets.%s: the id '%s' or its "
+					  "password does not fit EAP-MSCHAPv2 "
+					  "(UTF-8 text of at most %d "
+					  "characters)",
+					  s->name, s->ids[k],
+					  MSCHAPV2_PASSWORD_MAX);
+				continue;
+			}
+			memcpy(u->id, s->ids[k], len);
+			u->id_len = (uint16_t)len;
+			u++;
+			x->out->n_eap_users++;
+		}
+	}
+	return 0;
+}
+
+/* remote.auth = eap-mschapv2 (RFC 7296 §2.16): we are the EAP server and
+ * prove ourselves with a signature; eap_id says which users may come. */
+static int conns_auth_eap(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *rr = &x->conn->remote;
+
+	if (x->conn->local.auth == KB_AUTH_PSK) {
+		conns_err(x,
+			  "%s: remote.auth = eap-mschapv2 needs local "
+			  "public key authentication (RFC 7296 §2.16), not "
+			  "psk",
+			  x->conn->name);
+		return -ENOTSUP;
+	}
+	if (!x->out->n_eap_users) {
+		conns_err(x,
+			  "%s: remote.auth = eap-mschapv2 and no usable "
+			  "secrets.eap<suffix> section holds a user",
+			  x->conn->name);
+		return -ENOENT;
+	}
+	ec->remote_auth.method = ENGINE_AUTH_EAP_MSCHAPV2;
+	ec->eap_users = x->out->eap_users;
+	ec->n_eap_users = x->out->n_eap_users;
+	if (!rr->eap_id[0]) {
+		ec->eap_id_mode = ENGINE_EAP_ID_IKE;
+	} else if (strcmp(rr->eap_id, "%any") == 0) {
+		ec->eap_id_mode = ENGINE_EAP_ID_ANY;
+	} else {
+		ec->eap_id_mode = ENGINE_EAP_ID_FIXED;
+		ec->eap_id_len = (uint16_t)strlen(rr->eap_id);
+		memcpy(ec->eap_id, rr->eap_id, ec->eap_id_len);
+	}
+	return 0;
+}
+
 /* The peer: a pre-shared key, its own public key or certificate (pinned),
- * or a certificate issued by the configured CA (cacerts). */
+ * or a certificate issued by the configured CA (cacerts); or EAP. */
 static int conns_auth_remote(struct conns_ctx *x, struct engine_conn *ec)
 {
 	const struct kb_auth_round *rr = &x->conn->remote;
 	struct auth_key *peer;
 	int r;
 
+	if (rr->auth == KB_AUTH_EAP_MSCHAPV2)
+		return conns_auth_eap(x, ec);
 	if (rr->auth == KB_AUTH_PSK) {
 		ec->remote_auth.method = ENGINE_AUTH_PSK;
 		return 0;
@@ -902,6 +984,11 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 		return -ENOMEM;
 	}
 	x.creds = &creds;
+	if (conns_eap_users(&x) < 0) {
+		creds_free(&creds, true);
+		conns_free(out);
+		return -ENOMEM;
+	}
 	out->conn = calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->conn));
 	out->extra =
 		calloc(cfg->n_conns ? cfg->n_conns : 1, sizeof(*out->extra));
@@ -966,6 +1053,10 @@ void conns_free(struct conns *c)
 	for (size_t i = 0; i < c->n_trusts; i++)
 		auth_trust_free(c->trusts[i]);
 	free(c->trusts);
+	if (c->eap_users)
+		OPENSSL_cleanse(c->eap_users,
+				c->n_eap_users * sizeof(*c->eap_users));
+	free(c->eap_users);
 	memset(c, 0, sizeof(*c));
 }
 

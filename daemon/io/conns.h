@@ -45,6 +45,8 @@ struct conns {
 	struct engine_pool *pools; /* for engine_pools_replace (vip.c) */
 	size_t n_trusts;
 	struct auth_trust **trusts; /* what they verify peers against */
+	size_t n_eap_users;
+	struct engine_eap_user *eap_users; /* of secrets.eap*, wiped */
 };
 
 /* Builds the engine connections of `cfg` for the backend in `opts` (may be

@@ -378,11 +378,14 @@ TEST(conf_model_secrets)
 	ONE_ERROR("secrets { private-k { secret = s } }\n",
 		  F ":1: secrets.private-k: has no 'file'");
 	ONE_ERROR("secrets { eap-carol { secret = s } }\n",
-		  F ":1: secrets.eap-carol: not supported by keybridge (ike, "
-		    "private, rsa, ecdsa, pkcs8 and pkcs12 secrets are)");
+		  F ":1: secrets.eap-carol: has no 'id' (the EAP user the "
+		    "password belongs to)");
+	ONE_ERROR("secrets { xauth-carol { secret = s } }\n",
+		  F ":1: secrets.xauth-carol: not supported by keybridge (ike, "
+		    "eap, private, rsa, ecdsa, pkcs8 and pkcs12 secrets are)");
 	ONE_ERROR("secrets { foo { secret = s } }\n",
-		  F ":1: secrets.foo: unknown kind of secret (ike, private, "
-		    "rsa, ecdsa, pkcs8 or pkcs12<suffix>)");
+		  F ":1: secrets.foo: unknown kind of secret (ike, eap, "
+		    "private, rsa, ecdsa, pkcs8 or pkcs12<suffix>)");
 	ONE_ERROR("secrets { rsa-k {\n file = nothere.pem } }\n",
 		  F ":2: secrets.rsa-k.file: cannot read "
 		    "'/nonexistent/rsa/nothere.pem': No such file or "
@@ -496,8 +499,9 @@ TEST(conf_model_bad_child_and_round_values)
 #undef C
 #undef K
 	ONE_ERROR("connections { c { local {\n auth = eap-mschapv2 } } }\n",
-		  F ":2: connections.c.local.auth: 'eap-mschapv2' is not "
-		    "supported by keybridge");
+		  F ":2: connections.c.local.auth: keybridge is an EAP server "
+		    "only: eap-mschapv2 goes in remote.auth (keybridge as an "
+		    "EAP client is not implemented yet)");
 	ONE_ERROR("connections { c { local {\n auth = ecdsa-255 } } }\n",
 		  F ":2: connections.c.local.auth: 'ecdsa-255' is not an "
 		    "authentication method keybridge knows (psk, pubkey, rsa, "
@@ -819,7 +823,7 @@ TEST(conf_model_every_key_refuses_a_bad_value)
 	int tested = 0;
 
 	config_each_key(bad_value_named, &tested);
-	CHECK_EQ(tested, 60);
+	CHECK_EQ(tested, 61);
 }
 
 /* pools { } and the connection keys pools and vips (RFC 7296 §3.15):

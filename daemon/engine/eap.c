@@ -1,0 +1,281 @@
+/* The EAP server of an IKE SA; see eap.h. */
+#include "engine/eap.h"
+
+#include "engine/eap_msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct eap_r *eap_r_new(void)
+{
+	return calloc(1, sizeof(struct eap_r));
+}
+
+void eap_r_free(struct eap_r *s)
+{
+	if (!s)
+		return;
+	if (s->first) {
+		crypto_wipe(s->first, s->first_len);
+		free(s->first);
+	}
+	crypto_wipe(s, sizeof(*s));
+	free(s);
+}
+
+/* The identity as text for logs: printable bytes kept, others as '?'. */
+static const char *eap_r_printable(const uint8_t *p, size_t len, char *buf,
+				   size_t cap)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A new request: the next Identifier (RFC 3748 §4.1: differs from the
+ * last one), bounded in number. */
+static int eap_r_next(struct ike_sa *sa, struct eap_r *s)
+{
+	if (++s->rounds > EAP_R_MAX_ROUNDS) {
+		engine_log(sa->e, sa, 4,
+			   "EAP: %u rounds without a result; giving up",
+			   EAP_R_MAX_ROUNDS);
+		return -ENG_ERR_EAP;
+	}
+	s->identifier++;
+	return 0;
+}
+
+/* Request/MSCHAPv2 Challenge with a fresh 16-byte challenge; our name is
+ * the connection's (the Name field is informational, RFC 2759 §4). */
+static int eap_r_challenge(struct ike_sa *sa, struct eap_r *s, uint8_t *out,
+			   size_t cap, size_t *len)
+{
+	struct eap_ms ms = { .op = EAP_MS_CHALLENGE };
+	int err;
+
+	if ((err = eap_r_next(sa, s)) ||
+	    (err = engine_random(sa->e, s->challenge, sizeof(s->challenge))))
+		return err;
+	ms.ms_id = s->identifier;
+	ms.challenge = s->challenge;
+	ms.name = (struct ike_bytes){ (const uint8_t *)"keybridge", 9 };
+	if (eap_msg_encode_ms(EAP_CODE_REQUEST, s->identifier, &ms, out, cap,
+			      len))
+		return -ENG_ERR_NOMEM;
+	s->state = EAP_R_CHALLENGE;
+	return 0;
+}
+
+int eap_r_start(struct ike_sa *sa, struct eap_r *s, const uint8_t *ike_id,
+		size_t ike_id_len, uint8_t *out, size_t cap, size_t *len)
+{
+	const struct engine_conn *c = sa->conn;
+	int err;
+
+	if ((err = engine_random(sa->e, &s->identifier, 1)))
+		return err;
+	if (c->eap_id_mode == ENGINE_EAP_ID_IKE) {
+		/* RFC 7296 §2.16: without an EAP identity configured, the
+		 * IKE identity is the user */
+		if (!ike_id_len || ike_id_len > sizeof(s->user))
+			return -ENG_ERR_ID;
+		memcpy(s->user, ike_id, ike_id_len);
+		s->user_len = (uint16_t)ike_id_len;
+		return eap_r_challenge(sa, s, out, cap, len);
+	}
+	if ((err = eap_r_next(sa, s)))
+		return err;
+	if (eap_msg_encode_simple(EAP_CODE_REQUEST, s->identifier,
+				  EAP_TYPE_IDENTITY, NULL, 0, out, cap, len))
+		return -ENG_ERR_NOMEM;
+	s->state = EAP_R_IDENTITY;
+	return 0;
+}
+
+/* Response/Identity (RFC 3748 §5.1): the user whose secret is checked. */
+static int eap_r_identity(struct ike_sa *sa, struct eap_r *s,
+			  const struct eap_msg *m)
+{
+	const struct engine_conn *c = sa->conn;
+	char who[64];
+
+	if (!m->data.len || m->data.len > sizeof(s->user)) {
+		engine_log(sa->e, sa, 4, "EAP: identity of %zu bytes refused",
+			   m->data.len);
+		return -ENG_ERR_ID;
+	}
+	if (c->eap_id_mode == ENGINE_EAP_ID_FIXED &&
+	    (m->data.len != c->eap_id_len ||
+	     memcmp(m->data.ptr, c->eap_id, c->eap_id_len))) {
+		engine_log(sa->e, sa, 4,
+			   "EAP: identity '%s' is not the one the connection "
+			   "accepts",
+			   eap_r_printable(m->data.ptr, m->data.len, who,
+					   sizeof(who)));
+		return -ENG_ERR_ID;
+	}
+	memcpy(s->user, m->data.ptr, m->data.len);
+	s->user_len = (uint16_t)m->data.len;
+	engine_log(sa->e, sa, 6, "EAP: peer is '%s'",
+		   eap_r_printable(s->user, s->user_len, who, sizeof(who)));
+	return 0;
+}
+
+static const struct engine_eap_user *eap_r_user(const struct ike_sa *sa,
+						const struct eap_r *s)
+{
+	const struct engine_conn *c = sa->conn;
+
+	for (size_t i = 0; i < c->n_eap_users; i++)
+		if (c->eap_users[i].id_len == s->user_len &&
+		    !memcmp(c->eap_users[i].id, s->user, s->user_len))
+			return &c->eap_users[i];
+	return NULL;
+}
+
+/* Response/MSCHAPv2 Response: the NT-Response must be the one the user's
+ * password gives (compared in constant time); then Request/Success with
+ * the authenticator response, and the MSK. */
+static int eap_r_response(struct ike_sa *sa, struct eap_r *s,
+			  const struct eap_msg *m, uint8_t *out, size_t cap,
+			  size_t *len)
+{
+	const struct engine_eap_user *u = eap_r_user(sa, s);
+	uint8_t expect[MSCHAPV2_NT_RESPONSE_LEN];
+	uint8_t msg[MSCHAPV2_AUTH_RESPONSE_LEN + 20];
+	struct eap_ms ms = { .op = EAP_MS_SUCCESS };
+	const uint8_t *name;
+	size_t name_len;
+	char who[64];
+	int err = -ENG_ERR_EAP;
+
+	eap_r_printable(s->user, s->user_len, who, sizeof(who));
+	if (!u) {
+		engine_log(sa->e, sa, 4, "EAP: no EAP secret for '%s'", who);
+		goto out;
+	}
+	name = mschapv2_user(m->ms.name.ptr, m->ms.name.len, &name_len);
+	if (mschapv2_nt_response(s->challenge, m->ms.peer_challenge, name,
+				 name_len, u->nt_hash, expect)) {
+		err = -ENG_ERR_CRYPTO;
+		goto out;
+	}
+	if (!crypto_equal(expect, m->ms.nt_response, sizeof(expect))) {
+		engine_log(sa->e, sa, 4,
+			   "EAP-MSCHAPv2: wrong password for '%s'", who);
+		goto out;
+	}
+	if (mschapv2_auth_response(u->nt_hash, m->ms.nt_response,
+				   m->ms.peer_challenge, s->challenge, name,
+				   name_len, msg) ||
+	    mschapv2_msk(u->nt_hash, m->ms.nt_response, s->msk)) {
+		err = -ENG_ERR_CRYPTO;
+		goto out;
+	}
+	/* RFC 2759 §5: "S=<auth_string> M=<message>" */
+	memcpy(msg + MSCHAPV2_AUTH_RESPONSE_LEN, " M=welcome", 10);
+	if ((err = eap_r_next(sa, s)))
+		goto out;
+	ms.ms_id = s->identifier;
+	ms.message = (struct ike_bytes){ msg, MSCHAPV2_AUTH_RESPONSE_LEN + 10 };
+	if (eap_msg_encode_ms(EAP_CODE_REQUEST, s->identifier, &ms, out, cap,
+			      len)) {
+		err = -ENG_ERR_NOMEM;
+		goto out;
+	}
+	s->state = EAP_R_SUCCESS_SENT;
+	engine_log(sa->e, sa, 6, "EAP-MSCHAPv2: '%s' gave the right password",
+		   who);
+out:
+	crypto_wipe(expect, sizeof(expect));
+	return err;
+}
+
+/* What the peer's message must be in our state; 0 if it is. */
+static int eap_r_expected(struct ike_sa *sa, const struct eap_r *s,
+			  const struct eap_msg *m)
+{
+	static const char *const states[] = { "", "Identity", "Challenge",
+					      "Success", "EAP-Success" };
+	bool ok;
+
+	if (m->code == EAP_CODE_RESPONSE && m->type == EAP_TYPE_NAK) {
+		engine_log(sa->e, sa, 4,
+			   "EAP: peer refuses EAP-MSCHAPv2 (Nak); it is the "
+			   "only method this connection offers");
+		return -ENG_ERR_EAP;
+	}
+	switch (s->state) {
+	case EAP_R_IDENTITY: ok = m->type == EAP_TYPE_IDENTITY; break;
+	case EAP_R_CHALLENGE:
+		ok = m->type == EAP_TYPE_MSCHAPV2 &&
+		     m->ms.op == EAP_MS_RESPONSE &&
+		     m->ms.ms_id == s->identifier;
+		break;
+	case EAP_R_SUCCESS_SENT:
+		ok = m->type == EAP_TYPE_MSCHAPV2 && m->ms.op == EAP_MS_SUCCESS;
+		break;
+	default: ok = false; break;
+	}
+	if (m->code != EAP_CODE_RESPONSE || m->identifier != s->identifier ||
+	    !ok) {
+		engine_log(sa->e, sa, 4,
+			   "EAP: out of sequence: code %u, identifier %u, type "
+			   "%u, opcode %u after our %s request %u",
+			   m->code, m->identifier, m->type, m->ms.op,
+			   states[s->state], s->identifier);
+		return -ENG_ERR_EAP;
+	}
+	return 0;
+}
+
+int eap_r_process(struct ike_sa *sa, struct eap_r *s, const uint8_t *in,
+		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
+{
+	struct eap_msg m;
+	int err;
+
+	*len = 0;
+	if ((err = eap_msg_decode(&m, in, in_len))) {
+		engine_log(sa->e, sa, 4, "EAP: malformed message (%s)",
+			   ike_err_name(err));
+		err = -ENG_ERR_EAP;
+		goto fail;
+	}
+	if ((err = eap_r_expected(sa, s, &m)))
+		goto fail;
+	switch (s->state) {
+	case EAP_R_IDENTITY:
+		if ((err = eap_r_identity(sa, s, &m)) ||
+		    (err = eap_r_challenge(sa, s, out, cap, len)))
+			goto fail;
+		return EAP_R_MORE;
+	case EAP_R_CHALLENGE:
+		if ((err = eap_r_response(sa, s, &m, out, cap, len)))
+			goto fail;
+		return EAP_R_MORE;
+	case EAP_R_SUCCESS_SENT:
+		/* §4.2: the Identifier of the response it answers */
+		if (eap_msg_encode_result(EAP_CODE_SUCCESS, s->identifier, out,
+					  cap, len)) {
+			err = -ENG_ERR_NOMEM;
+			goto fail;
+		}
+		s->state = EAP_R_DONE;
+		return EAP_R_OK;
+	default: err = -ENG_ERR_STATE; break;
+	}
+fail:
+	crypto_wipe(s->msk, sizeof(s->msk));
+	/* RFC 3748 §4.2: Failure carries the Identifier of the response
+	 * (ours when the peer's was wrong) */
+	if (eap_msg_encode_result(EAP_CODE_FAILURE, s->identifier, out, cap,
+				  len))
+		*len = 0;
+	return err;
+}

@@ -1,0 +1,76 @@
+/* The EAP server of an IKE SA (RFC 7296 §2.16, RFC 3748): EAP-Identity,
+ * then EAP-MSCHAPv2 (RFC 2759 in the EAP framing of
+ * draft-kamath-pppext-eap-mschapv2):
+ *
+ *   Request/Identity              -->   (unless the identity is known)
+ *                                 <--   Response/Identity
+ *   Request/MSCHAPv2 Challenge    -->
+ *                                 <--   Response/MSCHAPv2 Response
+ *   Request/MSCHAPv2 Success      -->   (the peer's password was right)
+ *                                 <--   Response/MSCHAPv2 Success
+ *   EAP-Success                   -->   (the MSK keys the AUTH payloads)
+ *
+ * Anything else — a wrong password, a response out of sequence (wrong
+ * Identifier, Type or OpCode), a Nak, too many rounds — ends in
+ * EAP-Failure. This file moves EAP bytes only; ike_auth.c carries them in
+ * IKE_AUTH and does the IKE side. */
+#ifndef KB_ENGINE_EAP_H
+#define KB_ENGINE_EAP_H
+
+#include "crypto/mschapv2.h"
+#include "engine/ike_sa.h"
+
+enum eap_r_state {
+	EAP_R_IDENTITY = 1, /* Request/Identity sent */
+	EAP_R_CHALLENGE,    /* MSCHAPv2 Challenge sent */
+	EAP_R_SUCCESS_SENT, /* MSCHAPv2 Success sent, waiting for the ack */
+	EAP_R_DONE,	    /* EAP-Success sent, MSK ready */
+};
+
+enum {
+	EAP_R_MAX_ROUNDS = 8, /* EAP requests before we give up */
+	EAP_R_MORE = 0,	      /* eap_r_process: send the request in `out` */
+	EAP_R_OK = 1,	      /* eap_r_process: `out` is EAP-Success */
+};
+
+struct eap_r {
+	enum eap_r_state state;
+	uint8_t identifier; /* of our request in flight */
+	unsigned rounds;
+	uint8_t challenge[MSCHAPV2_CHALLENGE_LEN];
+	uint16_t user_len; /* the EAP identity */
+	uint8_t user[ENGINE_ID_MAX];
+	uint8_t msk[MSCHAPV2_MSK_LEN];
+	/* ike_auth.c's: the first IKE_AUTH request's IDi (for the last
+	 * AUTH, §2.16) and its payloads, re-encoded (for the CHILD SA the
+	 * last exchange creates) */
+	uint16_t idi_len;
+	uint8_t idi[4 + ENGINE_ID_MAX];
+	struct ike_hdr first_hdr;
+	uint8_t first_type;
+	size_t first_len;
+	uint8_t *first;
+};
+
+/* A zeroed server, or NULL. */
+struct eap_r *eap_r_new(void);
+/* Wipes and frees; NULL is fine. */
+void eap_r_free(struct eap_r *s);
+
+/* The first EAP request of `sa` into `out`: Request/Identity when the
+ * connection asks for it (eap_id = %any or a fixed identity), otherwise the
+ * MSCHAPv2 Challenge for `ike_id` (the IKE identity's data). 0 or an
+ * engine error (nothing to send then). */
+int eap_r_start(struct ike_sa *sa, struct eap_r *s, const uint8_t *ike_id,
+		size_t ike_id_len, uint8_t *out, size_t cap, size_t *len)
+	__attribute__((warn_unused_result));
+
+/* Takes the peer's EAP message `in` and puts the next one into `out`:
+ * EAP_R_MORE (a request), EAP_R_OK (EAP-Success; s->msk is set), or a
+ * negative engine error with EAP-Failure in `out` (*len 0 if even that
+ * could not be built). Logs why a peer failed, naming the SA. */
+int eap_r_process(struct ike_sa *sa, struct eap_r *s, const uint8_t *in,
+		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
+	__attribute__((warn_unused_result));
+
+#endif
