@@ -148,6 +148,7 @@ static const struct key_def conn_keys[] = {
 static const struct key_def local_keys[] = {
 	{ "auth", V_AUTH, 0, 0, NULL },
 	{ "id", V_ID, 0, 0, NULL },
+	{ "eap_id", V_EAP_ID, 0, 0, NULL },
 	{ "certs", V_FILES, ROUND(certs), ROUND(n_certs), "x509" },
 	{ "pubkeys", V_FILES, ROUND(pubkeys), ROUND(n_pubkeys), "pubkey" },
 };
@@ -196,7 +197,6 @@ static const char *const conn_unsupported[] = {
 };
 static const char *const local_unsupported[] = {
 	"round",
-	"eap_id",
 	"aaa_id",
 	"xauth_id",
 };
@@ -335,7 +335,7 @@ static void enum_expected(const struct enum_name *names, char *buf, size_t len)
 /* auth = psk | pubkey | rsa | ecdsa | ed25519 | ed448, the signature kinds
  * optionally followed by a key size (rsa-2048, ecdsa-256) and RFC 7427
  * hashes (pubkey-sha256-sha384), as swanctl.conf(5) local.auth; and
- * eap-mschapv2 (load_round allows it for the remote side only). */
+ * eap-mschapv2 (one side only, load_conn checks). */
 static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 		      size_t errlen)
 {
@@ -880,13 +880,7 @@ static void load_round(struct load *ld, const struct conf_section *s,
 	const struct conf_kv *kv;
 
 	set_keys(ld, s, remote ? &remote_kind : &local_kind, (uint8_t *)r);
-	if (!remote && r->auth == KB_AUTH_EAP_MSCHAPV2 &&
-	    (kv = conf_tree_kv(s, "auth")))
-		bad_kv(ld, s, kv,
-		       "keybridge is an EAP server only: eap-mschapv2 "
-		       "goes in remote.auth (keybridge as an EAP client is not "
-		       "implemented yet)");
-	if (remote && r->eap_id[0] && r->auth != KB_AUTH_EAP_MSCHAPV2 &&
+	if (r->eap_id[0] && r->auth != KB_AUTH_EAP_MSCHAPV2 &&
 	    (kv = conf_tree_kv(s, "eap_id")))
 		bad_kv(ld, s, kv, "eap_id needs auth = eap-mschapv2");
 	for (struct conf_section *sub = s->subs; sub; sub = sub->next) {
@@ -949,6 +943,11 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 	for (struct conf_section *sub = s->subs; sub && !ld->oom;
 	     sub = sub->next)
 		conn_sub(ld, sub, c);
+	if (c->local.auth == KB_AUTH_EAP_MSCHAPV2 &&
+	    c->remote.auth == KB_AUTH_EAP_MSCHAPV2)
+		bad_section(ld, s,
+			    "eap-mschapv2 on both sides: one side is the EAP "
+			    "server and proves itself otherwise");
 	/* vici: over_time = 10% of the longer of rekey_time and
 	 * reauth_time, rand_time = min(over_time, half the shorter one) */
 	{

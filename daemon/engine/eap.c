@@ -279,3 +279,177 @@ fail:
 		*len = 0;
 	return err;
 }
+
+/* ---- client ---- */
+
+struct eap_i *eap_i_new(void)
+{
+	return calloc(1, sizeof(struct eap_i));
+}
+
+void eap_i_free(struct eap_i *s)
+{
+	if (!s)
+		return;
+	crypto_wipe(s, sizeof(*s));
+	free(s);
+}
+
+/* Response/MSCHAPv2 Response to the server's challenge. */
+static int eap_i_challenge(struct ike_sa *sa, struct eap_i *s,
+			   const struct eap_msg *m, uint8_t *out, size_t cap,
+			   size_t *len)
+{
+	const struct engine_eap_user *me = &sa->conn->eap_client;
+	struct eap_ms ms = { .op = EAP_MS_RESPONSE };
+	const uint8_t *user;
+	size_t user_len;
+	int err;
+
+	memcpy(s->auth_challenge, m->ms.challenge, MSCHAPV2_CHALLENGE_LEN);
+	if ((err = engine_random(sa->e, s->peer_challenge,
+				 sizeof(s->peer_challenge))))
+		return err;
+	user = mschapv2_user(me->id, me->id_len, &user_len);
+	if (mschapv2_nt_response(s->auth_challenge, s->peer_challenge, user,
+				 user_len, me->nt_hash, s->nt_response))
+		return -ENG_ERR_CRYPTO;
+	ms.ms_id = m->ms.ms_id;
+	ms.peer_challenge = s->peer_challenge;
+	ms.nt_response = s->nt_response;
+	ms.name = (struct ike_bytes){ me->id, me->id_len };
+	if (eap_msg_encode_ms(EAP_CODE_RESPONSE, m->identifier, &ms, out, cap,
+			      len))
+		return -ENG_ERR_NOMEM;
+	s->state = EAP_I_RESPONDED;
+	return 0;
+}
+
+/* Request/MSCHAPv2 Success: "S=<40 hex digits>" must be what the
+ * password gives (RFC 2759 §8.7), compared in constant time. */
+static int eap_i_success(struct ike_sa *sa, struct eap_i *s,
+			 const struct eap_msg *m, uint8_t *out, size_t cap,
+			 size_t *len)
+{
+	const struct engine_eap_user *me = &sa->conn->eap_client;
+	struct eap_ms ms = { .op = EAP_MS_SUCCESS };
+	uint8_t want[MSCHAPV2_AUTH_RESPONSE_LEN];
+	const uint8_t *user;
+	size_t user_len;
+	int err = -ENG_ERR_EAP;
+
+	user = mschapv2_user(me->id, me->id_len, &user_len);
+	if (mschapv2_auth_response(me->nt_hash, s->nt_response,
+				   s->peer_challenge, s->auth_challenge, user,
+				   user_len, want)) {
+		err = -ENG_ERR_CRYPTO;
+		goto out;
+	}
+	if (m->ms.message.len < sizeof(want) ||
+	    !crypto_equal(want, m->ms.message.ptr, sizeof(want))) {
+		engine_log(sa->e, sa, 4,
+			   "EAP-MSCHAPv2: the server's authenticator response "
+			   "is wrong: it does not know our password");
+		goto out;
+	}
+	if (mschapv2_msk(me->nt_hash, s->nt_response, s->msk) ||
+	    eap_msg_encode_ms(EAP_CODE_RESPONSE, m->identifier, &ms, out, cap,
+			      len)) {
+		err = -ENG_ERR_CRYPTO;
+		goto out;
+	}
+	s->state = EAP_I_ACKED;
+	err = 0;
+out:
+	crypto_wipe(want, sizeof(want));
+	return err;
+}
+
+/* A request of the server; 0 with the response in `out`. */
+static int eap_i_request(struct ike_sa *sa, struct eap_i *s,
+			 const struct eap_msg *m, uint8_t *out, size_t cap,
+			 size_t *len)
+{
+	const struct engine_eap_user *me = &sa->conn->eap_client;
+	static const uint8_t mschapv2 = EAP_TYPE_MSCHAPV2;
+
+	if (m->type == EAP_TYPE_IDENTITY && s->state == EAP_I_WAIT)
+		return eap_msg_encode_simple(EAP_CODE_RESPONSE, m->identifier,
+					     EAP_TYPE_IDENTITY, me->id,
+					     me->id_len, out, cap, len)
+			       ? -ENG_ERR_NOMEM
+			       : 0;
+	if (m->type != EAP_TYPE_MSCHAPV2) {
+		/* RFC 3748 §5.3.1: a Nak names the method we want */
+		engine_log(sa->e, sa, 5,
+			   "EAP: server asks for method %u; answering a Nak "
+			   "for EAP-MSCHAPv2",
+			   m->type);
+		return eap_msg_encode_simple(EAP_CODE_RESPONSE, m->identifier,
+					     EAP_TYPE_NAK, &mschapv2, 1, out,
+					     cap, len)
+			       ? -ENG_ERR_NOMEM
+			       : 0;
+	}
+	if (m->ms.op == EAP_MS_CHALLENGE && s->state == EAP_I_WAIT)
+		return eap_i_challenge(sa, s, m, out, cap, len);
+	if (m->ms.op == EAP_MS_SUCCESS && s->state == EAP_I_RESPONDED)
+		return eap_i_success(sa, s, m, out, cap, len);
+	if (m->ms.op == EAP_MS_FAILURE) {
+		char text[80];
+
+		engine_log(sa->e, sa, 4,
+			   "EAP-MSCHAPv2: server says failure: %s",
+			   eap_r_printable(m->ms.message.ptr, m->ms.message.len,
+					   text, sizeof(text)));
+		return -ENG_ERR_EAP;
+	}
+	engine_log(sa->e, sa, 4,
+		   "EAP-MSCHAPv2: opcode %u out of sequence (state %d)",
+		   m->ms.op, s->state);
+	return -ENG_ERR_EAP;
+}
+
+int eap_i_process(struct ike_sa *sa, struct eap_i *s, const uint8_t *in,
+		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
+{
+	struct eap_msg m;
+	int err;
+
+	*len = 0;
+	if ((err = eap_msg_decode(&m, in, in_len))) {
+		engine_log(sa->e, sa, 4, "EAP: malformed message (%s)",
+			   ike_err_name(err));
+		return -ENG_ERR_EAP;
+	}
+	switch (m.code) {
+	case EAP_CODE_SUCCESS:
+		if (s->state != EAP_I_ACKED) {
+			engine_log(sa->e, sa, 4,
+				   "EAP-Success before the server proved "
+				   "it knows our password; refused");
+			return -ENG_ERR_EAP;
+		}
+		s->state = EAP_I_DONE;
+		return EAP_I_OK;
+	case EAP_CODE_FAILURE:
+		engine_log(sa->e, sa, 4, "EAP: the server answers EAP-Failure");
+		return -ENG_ERR_EAP;
+	case EAP_CODE_REQUEST:
+		if (++s->rounds > EAP_R_MAX_ROUNDS) {
+			engine_log(sa->e, sa, 4,
+				   "EAP: %u rounds without a result; giving "
+				   "up",
+				   EAP_R_MAX_ROUNDS);
+			return -ENG_ERR_EAP;
+		}
+		if ((err = eap_i_request(sa, s, &m, out, cap, len))) {
+			crypto_wipe(s->msk, sizeof(s->msk));
+			return err;
+		}
+		return EAP_I_MORE;
+	default:
+		engine_log(sa->e, sa, 4, "EAP: a Response from the server");
+		return -ENG_ERR_EAP;
+	}
+}

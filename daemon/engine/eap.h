@@ -73,4 +73,47 @@ int eap_r_process(struct ike_sa *sa, struct eap_r *s, const uint8_t *in,
 		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
 	__attribute__((warn_unused_result));
 
+/* ---- the client (peer) side ----
+ *
+ * Answers the server's requests: Identity with our EAP identity, the
+ * MSCHAPv2 Challenge with our NT-Response, and the Success request only
+ * if its authenticator response proves the server knows our password
+ * (RFC 2759 §5: mutual authentication). EAP-Success before that, a
+ * Failure, or a method other than MSCHAPv2 (answered with a Nak) end it.
+ */
+enum eap_i_state {
+	EAP_I_START = 0, /* our first IKE_AUTH request is out */
+	EAP_I_WAIT,	 /* the server authenticated; EAP rounds go on */
+	EAP_I_RESPONDED, /* MSCHAPv2 Response sent */
+	EAP_I_ACKED,	 /* the server proved itself, Success acked */
+	EAP_I_DONE,	 /* EAP-Success: our AUTH with the MSK is out */
+};
+
+enum {
+	EAP_I_MORE = 0, /* eap_i_process: send the response in `out` */
+	EAP_I_OK = 1,	/* eap_i_process: EAP-Success, s->msk is set */
+};
+
+struct eap_i {
+	enum eap_i_state state;
+	unsigned rounds;
+	uint8_t auth_challenge[MSCHAPV2_CHALLENGE_LEN];
+	uint8_t peer_challenge[MSCHAPV2_CHALLENGE_LEN];
+	uint8_t nt_response[MSCHAPV2_NT_RESPONSE_LEN];
+	uint8_t msk[MSCHAPV2_MSK_LEN];
+	/* ike_auth.c's: the responder's IDr body, for its last AUTH */
+	uint16_t idr_len;
+	uint8_t idr[4 + ENGINE_ID_MAX];
+};
+
+struct eap_i *eap_i_new(void);
+void eap_i_free(struct eap_i *s);
+
+/* Takes the server's EAP message `in`: EAP_I_MORE with our response in
+ * `out`, EAP_I_OK (EAP-Success after a proven server; nothing to send),
+ * or a negative engine error (logged with the SA's name). */
+int eap_i_process(struct ike_sa *sa, struct eap_i *s, const uint8_t *in,
+		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -87,7 +87,8 @@ struct engine_id {
 enum engine_auth_method {
 	ENGINE_AUTH_PSK = 1,	/* RFC 7296 §2.15 shared key MIC */
 	ENGINE_AUTH_PUBKEY = 2, /* RFC 7427 digital signature */
-	/* RFC 7296 §2.16 EAP-MSCHAPv2, peer side only: we are its server */
+	/* RFC 7296 §2.16 EAP-MSCHAPv2: on the remote side we are the EAP
+	 * server, on the local side its client */
 	ENGINE_AUTH_EAP_MSCHAPV2 = 3,
 };
 
@@ -336,6 +337,9 @@ struct engine_conn {
 	uint8_t eap_id[ENGINE_ID_MAX];
 	const struct engine_eap_user *eap_users;
 	size_t n_eap_users;
+	/* EAP client, when local_auth.method is ENGINE_AUTH_EAP_MSCHAPV2:
+	 * our EAP identity and the NT hash of our password. */
+	struct engine_eap_user eap_client;
 };
 
 /* Engine-wide limits (0 picks the default named in brackets). */

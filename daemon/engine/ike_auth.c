@@ -268,8 +268,14 @@ int ike_auth_build_i(struct ike_sa *sa, uint64_t now)
 		goto out;
 	if (!win_add_notify(sa, m) || !mobike_add_supported(sa, m))
 		goto out;
+	/* §2.16: without AUTH we ask for EAP */
+	if (sa->conn->local_auth.method == ENGINE_AUTH_EAP_MSCHAPV2 &&
+	    !sa->eap_i && !(sa->eap_i = eap_i_new())) {
+		err = -ENG_ERR_NOMEM;
+		goto out;
+	}
 	if ((err = cert_add_payloads(sa, m, o->certreq)) ||
-	    (err = auth_make(sa, m, o, id_len, NULL)) ||
+	    (!sa->eap_i && (err = auth_make(sa, m, o, id_len, NULL))) ||
 	    (err = cp_build_i(sa, m, &o->cpw)) ||
 	    (c && (err = child_add_payloads(m, c, esp, n_esp, 1, &o->cw))) ||
 	    (err = msg_send_request(sa, now, m)))
@@ -772,26 +778,14 @@ static int auth_fail_i(struct ike_sa *sa, int err)
 	return EXCH_SA_GONE;
 }
 
-int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+/* The responder authenticated: the CHILD SA of its response (if we asked
+ * for one) and the IKE SA up. */
+static int auth_finish_i(struct ike_sa *sa, uint64_t now,
+			 const struct ike_msg *m, bool eap)
 {
-	const struct ike_payload *id = ike_msg_find(m, PL_IDR, NULL);
 	struct child_sa *c = sa->pending_child;
-	int err, child_err, cp_err;
+	int child_err, cp_err;
 
-	win_request_done(sa, m->hdr.msg_id);
-	if (!ike_msg_find(m, PL_AUTH, NULL) || !id) {
-		const struct ike_payload *n = ike_msg_find(m, PL_NOTIFY, NULL);
-
-		engine_log(sa->e, sa, 4, "IKE_AUTH refused by peer: %s",
-			   n ? ike_notify_type_name(n->u.notify.type) ?: "?"
-			     : "no AUTH payload");
-		return auth_fail_i(sa, -ENG_ERR_PEER);
-	}
-	if (!auth_id_match(&sa->conn->remote_auth.id, &id->u.id))
-		return auth_fail_i(sa, -ENG_ERR_ID);
-	if ((err = auth_verify(sa, m)))
-		return auth_fail_i(sa, err);
-	sa->peer_id_hash = auth_id_hash(&id->u.id);
 	win_peer_notify(sa, m);
 	mobike_auth_done(sa, m);
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED);
@@ -812,11 +806,152 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s",
+	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s%s",
+		   eap ? ", authenticated with EAP-MSCHAPv2" : "",
 		   child_err ? ", CHILD SA failed: " : "",
 		   child_err ? engine_err_name(child_err) : "");
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);
 	return 0;
+}
+
+/* A response without what we need: the peer refused (its notify says
+ * why, §2.21.2). */
+static int auth_refused_i(struct ike_sa *sa, const struct ike_msg *m,
+			  const char *what)
+{
+	const struct ike_payload *n = ike_msg_find(m, PL_NOTIFY, NULL);
+
+	engine_log(sa->e, sa, 4, "IKE_AUTH refused by peer: %s",
+		   n ? ike_notify_type_name(n->u.notify.type) ?: "?" : what);
+	return auth_fail_i(sa, -ENG_ERR_PEER);
+}
+
+/* ---- EAP (RFC 7296 §2.16), initiator: the mirror of the responder's
+ * rounds above. Our first request left AUTH out; the first response
+ * carries the responder's IDr, CERT and AUTH and the first EAP request;
+ * after EAP-Success our AUTH is keyed with the MSK, and so is the
+ * responder's in the last response, which also brings the CHILD SA. */
+
+/* The last response: AUTH with the MSK over the responder's octets (its
+ * IDr as sent in the first response). */
+static int auth_eap_finish_i(struct ike_sa *sa, uint64_t now,
+			     const struct ike_msg *m)
+{
+	const struct ike_payload *au = ike_msg_find(m, PL_AUTH, NULL);
+	struct eap_i *s = sa->eap_i;
+	struct auth_octets oct;
+	int err;
+
+	if (!au)
+		return auth_refused_i(sa, m, "no AUTH payload after EAP");
+	err = auth_octets_init(&oct, sa->km.suite.prf, sa->km.sk_pr,
+			       sa->km.p_len, sa->init_resp, sa->init_resp_len,
+			       sa->ni, sa->ni_len, s->idr, s->idr_len);
+	if (!err && au->u.auth.method != AUTHM_SHARED_KEY)
+		err = -ENG_ERR_AUTH;
+	if (!err)
+		err = auth_psk_check(sa->km.suite.prf, s->msk, MSCHAPV2_MSK_LEN,
+				     &oct, au->u.auth.data.ptr,
+				     au->u.auth.data.len);
+	if (err) {
+		engine_log(sa->e, sa, 4,
+			   "responder's AUTH after EAP does not verify with "
+			   "the MSK");
+		return auth_fail_i(sa, err);
+	}
+	eap_i_free(sa->eap_i);
+	sa->eap_i = NULL;
+	return auth_finish_i(sa, now, m, true);
+}
+
+/* The first response: the responder's own AUTH (a signature, checked as
+ * without EAP) before we give it anything of ours. */
+static int auth_eap_first_i(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *id = ike_msg_find(m, PL_IDR, NULL);
+	struct eap_i *s = sa->eap_i;
+	int err;
+
+	if (!ike_msg_find(m, PL_AUTH, NULL) || !id ||
+	    !ike_msg_find(m, PL_EAP, NULL))
+		return auth_refused_i(sa, m, "no IDr, AUTH and EAP payloads");
+	if (!auth_id_match(&sa->conn->remote_auth.id, &id->u.id))
+		return auth_fail_i(sa, -ENG_ERR_ID);
+	if ((err = auth_verify(sa, m)))
+		return auth_fail_i(sa, err);
+	if (id->body.len > sizeof(s->idr))
+		return auth_fail_i(sa, -ENG_ERR_ID);
+	memcpy(s->idr, id->body.ptr, id->body.len);
+	s->idr_len = (uint16_t)id->body.len;
+	sa->peer_id_hash = auth_id_hash(&id->u.id);
+	s->state = EAP_I_WAIT;
+	return 0;
+}
+
+static int auth_eap_process_i(struct ike_sa *sa, uint64_t now,
+			      const struct ike_msg *m)
+{
+	const struct ike_payload *eap = ike_msg_find(m, PL_EAP, NULL);
+	struct eap_i *s = sa->eap_i;
+	struct ike_msg *r = NULL;
+	struct auth_out *o = NULL;
+	uint8_t out[EAP_MSG_MAX];
+	struct ike_payload *p;
+	size_t len;
+	int res, err;
+
+	if (s->state == EAP_I_DONE)
+		return auth_eap_finish_i(sa, now, m);
+	if (s->state == EAP_I_START && (err = auth_eap_first_i(sa, m)))
+		return err;
+	if (!eap)
+		return auth_refused_i(sa, m, "no EAP payload");
+	res = eap_i_process(sa, s, eap->u.eap.data.ptr, eap->u.eap.data.len,
+			    out, sizeof(out), &len);
+	if (res < 0)
+		return auth_fail_i(sa, res);
+	err = -ENG_ERR_NOMEM;
+	if (!(r = malloc(sizeof(*r))) || !(o = calloc(1, sizeof(*o))))
+		goto out;
+	msg_start(sa, r, EXCH_IKE_AUTH, false, 0);
+	if (res == EAP_I_OK) {
+		/* HDR, SK {AUTH} with the MSK over our first octets */
+		err = auth_make(
+			sa, r, o,
+			auth_id_body(&sa->conn->local_auth.id, o->id_body),
+			s->msk);
+	} else if ((p = ike_msg_add(r, PL_EAP))) {
+		p->inner = true;
+		p->u.eap.data = (struct ike_bytes){ out, len };
+		err = 0;
+	}
+	if (!err)
+		err = msg_send_request(sa, now, r);
+out:
+	free(r);
+	if (o)
+		crypto_wipe(o, sizeof(*o));
+	free(o);
+	crypto_wipe(out, sizeof(out));
+	return err ? auth_fail_i(sa, err) : 0;
+}
+
+int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	const struct ike_payload *id = ike_msg_find(m, PL_IDR, NULL);
+	int err;
+
+	win_request_done(sa, m->hdr.msg_id);
+	if (sa->eap_i)
+		return auth_eap_process_i(sa, now, m);
+	if (!ike_msg_find(m, PL_AUTH, NULL) || !id)
+		return auth_refused_i(sa, m, "no AUTH payload");
+	if (!auth_id_match(&sa->conn->remote_auth.id, &id->u.id))
+		return auth_fail_i(sa, -ENG_ERR_ID);
+	if ((err = auth_verify(sa, m)))
+		return auth_fail_i(sa, err);
+	sa->peer_id_hash = auth_id_hash(&id->u.id);
+	return auth_finish_i(sa, now, m, false);
 }

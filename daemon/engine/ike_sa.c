@@ -239,6 +239,7 @@ void ike_sa_free(struct ike_sa *sa)
 	win_free(sa);
 	frag_free(sa);
 	eap_r_free(sa->eap);
+	eap_i_free(sa->eap_i);
 	crypto_wipe(sa, sizeof(*sa));
 	free(sa);
 }

@@ -135,6 +135,7 @@ struct ike_response {
 
 struct frag_buf;
 struct eap_r;
+struct eap_i;
 
 struct ike_sa {
 	struct ike_sa *next, *prev;    /* engine's list of all SAs */
@@ -212,8 +213,9 @@ struct ike_sa {
 	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
 	struct ike_sa *successor;     /* rekeyed: the SA that took over */
 	bool rekeyed;		      /* replaced; Delete it, keep no child */
-	struct cp_sa *cp;  /* virtual addresses (cp.c), NULL if none */
-	struct eap_r *eap; /* EAP server in IKE_AUTH (eap.h) */
+	struct cp_sa *cp;    /* virtual addresses (cp.c), NULL if none */
+	struct eap_r *eap;   /* EAP server in IKE_AUTH (eap.h) */
+	struct eap_i *eap_i; /* EAP client in IKE_AUTH */
 };
 
 struct engine_retired;

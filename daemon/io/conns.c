@@ -524,14 +524,62 @@ static int conns_psk(struct conns_ctx *x, struct engine_conn *ec)
 	return 0;
 }
 
+/* local.auth = eap-mschapv2: we are the EAP client; our EAP identity
+ * (eap_id, else the IKE identity) and the password of the eap secret
+ * that lists it. */
+static int conns_eap_client(struct conns_ctx *x, struct engine_conn *ec)
+{
+	const struct kb_auth_round *l = &x->conn->local;
+	const char *me = l->eap_id[0] ? l->eap_id : l->id;
+	struct engine_eap_user *u = &ec->eap_client;
+	const struct kb_ike_secret *s = NULL;
+
+	if (!*me || strcmp(me, "%any") == 0 || strlen(me) > sizeof(u->id)) {
+		conns_err(x,
+			  "%s: local.auth = eap-mschapv2 needs our EAP "
+			  "identity in local.eap_id or local.id",
+			  x->conn->name);
+		return -EINVAL;
+	}
+	if (x->conn->remote.auth == KB_AUTH_PSK) {
+		conns_err(x,
+			  "%s: local.auth = eap-mschapv2 needs the peer to "
+			  "prove itself with a signature (RFC 7296 §2.16), "
+			  "not psk",
+			  x->conn->name);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; !s && i < x->cfg->n_eap_secrets; i++)
+		if (conns_id_listed(&x->cfg->eap_secrets[i], me))
+			s = &x->cfg->eap_secrets[i];
+	if (!s) {
+		conns_err(x, "%s: no secrets.eap<suffix> lists the id '%s'",
+			  x->conn->name, me);
+		return -ENOENT;
+	}
+	if (mschapv2_nt_hash(s->secret, s->secret_len, u->nt_hash)) {
+		conns_err(x,
+			  "%s: the password of secrets.%s is not UTF-8 text "
+			  "of at most %d characters",
+			  x->conn->name, s->name, MSCHAPV2_PASSWORD_MAX);
+		return -EINVAL;
+	}
+	u->id_len = (uint16_t)strlen(me);
+	memcpy(u->id, me, u->id_len);
+	ec->local_auth.method = ENGINE_AUTH_EAP_MSCHAPV2;
+	return 0;
+}
+
 /* Our side: a pre-shared key, or a private key paired with the configured
  * public key or certificate (the certificate is also sent, RFC 7296
- * §3.6). */
+ * §3.6); or EAP. */
 static int conns_auth_local(struct conns_ctx *x, struct engine_conn *ec)
 {
 	const struct kb_auth_round *l = &x->conn->local;
 	int r;
 
+	if (l->auth == KB_AUTH_EAP_MSCHAPV2)
+		return conns_eap_client(x, ec);
 	if (l->auth == KB_AUTH_PSK) {
 		ec->local_auth.method = ENGINE_AUTH_PSK;
 		return 0;

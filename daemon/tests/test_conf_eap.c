@@ -69,8 +69,12 @@ TEST(conf_eap_refusals_name_file_line_and_key)
 		  F ":3: connections.c.remote.eap_id: eap_id needs auth = "
 		    "eap-mschapv2");
 	one_error("connections { c { local {\n eap_id = carol } } }\n",
-		  F ":2: connections.c.local.eap_id: not supported by "
-		    "keybridge");
+		  F ":2: connections.c.local.eap_id: eap_id needs auth = "
+		    "eap-mschapv2");
+	one_error("connections {\n c { local { auth = eap-mschapv2 }\n"
+		  " remote { auth = eap-mschapv2 } } }\n",
+		  F ":2: connections.c: eap-mschapv2 on both sides: one side "
+		    "is the EAP server and proves itself otherwise");
 	one_error("secrets { eap-x {\n secret = pw } }\n",
 		  F ":1: secrets.eap-x: has no 'id' (the EAP user the password "
 		    "belongs to)");
@@ -135,6 +139,43 @@ TEST(conf_eap_users_reach_the_engine)
 	cu_rmtree(dir);
 }
 
+/* keybridge as the client: its EAP identity and password. */
+TEST(conf_eap_client)
+{
+	static const char text[] =
+		"connections { home {\n remote_addrs = 192.0.2.2\n"
+		"  local { auth = eap-mschapv2\n id = carol@example.org\n"
+		"    eap_id = carol }\n"
+		"  remote { id = moon.example.org\n pubkeys = moon.pub }\n"
+		"} }\n"
+		"secrets { eap-carol { id = carol\n secret = \"Ar3etTnp\" } "
+		"}\n";
+	char *dir = make_dir(), cmd[512];
+	struct conf_diag d = { 0 };
+	struct conns c = { 0 };
+	uint8_t hash[16];
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl pkey -in %s/private/moon.pem -pubout -out "
+		 "%s/pubkey/moon.pub 2>/dev/null || (mkdir -p %s/pubkey && "
+		 "openssl pkey -in %s/private/moon.pem -pubout -out "
+		 "%s/pubkey/moon.pub)",
+		 dir, dir, dir, dir, dir);
+	REQUIRE(system(cmd) == 0);
+	REQUIRE_EQ(build(dir, text, &c, &d), 0);
+	if (conf_diag_errors(&d))
+		cu_show(&d);
+	REQUIRE_EQ(c.n, 1);
+	CHECK_EQ(c.conn[0].local_auth.method, ENGINE_AUTH_EAP_MSCHAPV2);
+	CHECK_EQ(c.conn[0].eap_client.id_len, 5);
+	CHECK_EQ(memcmp(c.conn[0].eap_client.id, "carol", 5), 0);
+	REQUIRE_EQ(mschapv2_nt_hash("Ar3etTnp", 8, hash), 0);
+	CHECK_EQ(memcmp(c.conn[0].eap_client.nt_hash, hash, 16), 0);
+	conns_free(&c);
+	conf_diag_free(&d);
+	cu_rmtree(dir);
+}
+
 TEST(conf_eap_connection_errors)
 {
 	static const struct {
@@ -153,6 +194,19 @@ TEST(conf_eap_connection_errors)
 		  " remote { auth = eap-mschapv2 } } }\n"
 		  "secrets { eap-c { id = c\n secret = 0x41e9 } }\n",
 		  "secrets.eap-c: the id 'c' or its password does not fit" },
+		/* the client: no secret for its identity, no identity */
+		{ "connections { rw { local { auth = eap-mschapv2\n"
+		  " id = dave }\n remote { id = moon.example.org } } }\n"
+		  "secrets { eap-c { id = c\n secret = pw } }\n",
+		  "no secrets.eap<suffix> lists the id 'dave'" },
+		{ "connections { rw { local { auth = eap-mschapv2 } } }\n"
+		  "secrets { eap-c { id = c\n secret = pw } }\n",
+		  "needs our EAP identity in local.eap_id or local.id" },
+		{ "connections { rw { local { auth = eap-mschapv2\n id = c }\n"
+		  " remote { auth = psk } } }\n"
+		  "secrets { eap-c { id = c\n secret = pw }\n"
+		  " ike-x { secret = s } }\n",
+		  "not psk" },
 	};
 	char *dir = make_dir();
 

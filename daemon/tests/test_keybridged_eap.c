@@ -13,7 +13,8 @@
  * cover EAP-Identity), carol answers the MSCHAPv2 challenge with her
  * password and both sides key the last AUTH payloads with the MSK. With a
  * wrong password keybridged answers EAP-Failure and AUTHENTICATION_FAILED
- * and stays up. charon's eap-mschapv2 plugin comes from Debian's
+ * and stays up. The other way round, keybridged logs in to charon as
+ * carol. charon's eap-mschapv2 plugin comes from Debian's
  * libcharon-extauth-plugins (ci/debian-packages). */
 #include "tests/daemon_util.h"
 #include "tests/test.h"
@@ -146,4 +147,72 @@ TEST(keybridged_eap_mschapv2_server_for_charon)
 TEST(keybridged_eap_mschapv2_wrong_password_fails_cleanly)
 {
 	run("wrong-pass", false);
+}
+
+/* keybridged (a) as EAP-MSCHAPv2 client of charon (b): charon signs with
+ * b's certificate and takes carol's IKE identity as her EAP identity. */
+TEST(keybridged_eap_mschapv2_client_of_charon)
+{
+	struct du_peer a, b;
+	char pki[96], conf[2048];
+
+	if (access("/usr/lib/ipsec/plugins/libstrongswan-eap-mschapv2.so",
+		   R_OK) != 0)
+		test_skip("strongSwan's eap-mschapv2 plugin is missing "
+			  "(apt-get install libcharon-extauth-plugins)");
+	du_link(&a, &b, false);
+	snprintf(pki, sizeof(pki), "%s/pki", b.dir);
+	REQUIRE(mkdir(pki, 0700) == 0);
+	make_pki(pki);
+	snprintf(conf, sizeof(conf),
+		 "connections {\n  rw {\n    local_addrs = %1$s\n"
+		 "    local {\n      auth = pubkey\n      id = b.example.org\n"
+		 "      certs = %2$s/b.pem\n    }\n"
+		 "    remote {\n      auth = eap-mschapv2\n      id = carol\n"
+		 "    }\n"
+		 "    children {\n      c {\n        local_ts = 10.2.0.0/24\n"
+		 "        remote_ts = 10.1.0.0/24\n      }\n    }\n  }\n}\n"
+		 "secrets {\n  eap-carol {\n    id = carol\n"
+		 "    secret = \"Ar3etTnp\"\n  }\n}\n",
+		 b.addr, pki);
+	du_start_charon(&b, conf, NULL);
+	/* swanctl loads private keys from its directory only (and makes
+	 * the loaded secrets those of that directory's swanctl.conf) */
+	snprintf(conf, sizeof(conf),
+		 "set -e; mkdir -p %1$s/swd/private %1$s/swd/x509; "
+		 "cp %2$s/b.key %1$s/swd/private/; "
+		 "cp %2$s/b.pem %1$s/swd/x509/; "
+		 "cp %1$s/swanctl.conf %1$s/swd/; "
+		 "SWANCTL_DIR=%1$s/swd swanctl --load-creds --noprompt "
+		 "--uri unix://%1$s/charon.vici >>%1$s/swanctl.log 2>&1",
+		 b.dir, pki);
+	REQUIRE(system(conf) == 0);
+	snprintf(conf, sizeof(conf),
+		 "connections {\n  home {\n    local_addrs = %1$s\n"
+		 "    remote_addrs = %2$s\n"
+		 "    local {\n      auth = eap-mschapv2\n      id = carol\n"
+		 "    }\n"
+		 "    remote {\n      auth = pubkey\n      id = b.example.org\n"
+		 "      cacerts = %3$s/ca.pem\n    }\n"
+		 "    children {\n      c {\n        local_ts = 10.1.0.0/24\n"
+		 "        remote_ts = 10.2.0.0/24\n        start_action = "
+		 "start\n"
+		 "      }\n    }\n  }\n}\n"
+		 "secrets {\n  eap-carol {\n    id = carol\n"
+		 "    secret = \"Ar3etTnp\"\n  }\n}\n",
+		 a.addr, b.addr, pki);
+	du_write_conf(&a, conf);
+	du_start(&a, NULL);
+	CHECK(du_log_wait(&a,
+			  "IKE SA established (initiator), authenticated "
+			  "with EAP-MSCHAPv2",
+			  15000));
+	CHECK(du_charon_log_wait(&b, "EAP method EAP_MSCHAPV2 succeeded",
+				 3000));
+	CHECK(du_charon_log_wait(&b, "IKE_SA rw[1] established", 3000));
+	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
 }
