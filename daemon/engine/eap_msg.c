@@ -85,7 +85,8 @@ int eap_msg_decode(struct eap_msg *m, const void *buf, size_t len)
 	return 0;
 }
 
-/* Header with both lengths reserved; `type` 0 for Success/Failure. */
+/* Header with the Length reserved; the Type octet only in Requests and
+ * Responses (§4.2: Success and Failure have none). */
 static size_t eap_msg_start(struct wr *w, uint8_t code, uint8_t id,
 			    uint8_t type)
 {
@@ -94,7 +95,7 @@ static size_t eap_msg_start(struct wr *w, uint8_t code, uint8_t id,
 	wr_u8(w, code);
 	wr_u8(w, id);
 	at = wr_reserve_u16(w);
-	if (type)
+	if (code == EAP_CODE_REQUEST || code == EAP_CODE_RESPONSE)
 		wr_u8(w, type);
 	return at;
 }

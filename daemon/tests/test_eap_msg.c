@@ -116,6 +116,15 @@ TEST(eap_msg_success_identity_and_results)
 					 sizeof(out), &len),
 		   0);
 	CHECK_EQ(memcmp(out, buf, n), 0);
+	/* Type 0 (reserved) still has its octet (found by fuzz_eap) */
+	n = hex("01 01 0006 00 01", buf, sizeof(buf));
+	REQUIRE_EQ(eap_msg_decode(&m, buf, n), 0);
+	REQUIRE_EQ(eap_msg_encode_simple(m.code, m.identifier, m.type,
+					 m.data.ptr, m.data.len, out,
+					 sizeof(out), &len),
+		   0);
+	CHECK_EQ(len, n);
+	CHECK_EQ(memcmp(out, buf, n), 0);
 	/* EAP-Success */
 	REQUIRE_EQ(eap_msg_encode_result(EAP_CODE_SUCCESS, 9, out, sizeof(out),
 					 &len),
