@@ -72,6 +72,7 @@ static int check_config(const char *path, const char *confdir,
 	struct conns conns = { 0 };
 	struct kernel_caps caps;
 	struct conns_opts copts = { kops->name, &caps, path };
+	size_t n;
 	int status;
 
 	if (!cfg) {
@@ -88,10 +89,9 @@ static int check_config(const char *path, const char *confdir,
 	for (size_t i = 0; i < conns.warnings.count; i++)
 		fprintf(stderr, "warning: %s\n", conns.warnings.msgs[i]);
 	status = conf_diag_errors(&diag) ? 1 : 0;
+	n = cfg->n_ike_secrets + cfg->n_private_secrets + cfg->n_eap_secrets;
 	printf("%s: %zu connection%s, %zu secret%s: %s\n", path, conns.n,
-	       conns.n == 1 ? "" : "s",
-	       cfg->n_ike_secrets + cfg->n_private_secrets,
-	       cfg->n_ike_secrets + cfg->n_private_secrets == 1 ? "" : "s",
+	       conns.n == 1 ? "" : "s", n, n == 1 ? "" : "s",
 	       status ? "errors" : "OK");
 	conns_free(&conns);
 	conf_diag_free(&diag);
