@@ -238,8 +238,10 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa->cookie);
 	win_free(sa);
 	frag_free(sa);
-	eap_r_free(sa->eap);
-	eap_i_free(sa->eap_i);
+	if (sa->initiator)
+		eap_i_free(sa->eap_i);
+	else
+		eap_r_free(sa->eap);
 	crypto_wipe(sa, sizeof(*sa));
 	free(sa);
 }

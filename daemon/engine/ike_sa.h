@@ -213,9 +213,13 @@ struct ike_sa {
 	uint64_t rekey_retry_at;      /* after TEMPORARY_FAILURE */
 	struct ike_sa *successor;     /* rekeyed: the SA that took over */
 	bool rekeyed;		      /* replaced; Delete it, keep no child */
-	struct cp_sa *cp;    /* virtual addresses (cp.c), NULL if none */
-	struct eap_r *eap;   /* EAP server in IKE_AUTH (eap.h) */
-	struct eap_i *eap_i; /* EAP client in IKE_AUTH */
+	struct cp_sa *cp; /* virtual addresses (cp.c), NULL if none */
+	/* EAP in IKE_AUTH (eap.h): the server on a responder, the client on
+	 * an initiator (one pointer: a half-open SA stays small) */
+	union {
+		struct eap_r *eap;
+		struct eap_i *eap_i;
+	};
 };
 
 struct engine_retired;
