@@ -22,7 +22,7 @@
 set -euo pipefail
 : "${KB_ROOT:?}" "${KB_BUILD:?}"
 # Generous: other jobs may share the CPUs, and TCG has no KVM to lean on.
-timeout_all=${KB_KMOD_TIMEOUT:-1500}
+timeout_all=${KB_KMOD_TIMEOUT:-2700}
 timeout_one=${KB_KMOD_TEST_TIMEOUT:-180}
 mem=${KB_KMOD_MEM:-1024}
 nguests=${KB_KMOD_GUESTS:-2}
