@@ -82,10 +82,8 @@ static void mobike_migrate_policy(struct ike_sa *sa, struct child_sa *c,
  * the path the kernel has to the SA's current addresses. */
 static void mobike_migrate(struct ike_sa *sa)
 {
-	bool moved = ike_sa_addr_eq(&sa->path_local, &sa->local, true) &&
-		     ike_sa_addr_eq(&sa->path_remote, &sa->remote, true);
-
-	if (moved)
+	if (ike_sa_addr_eq(&sa->path_local, &sa->local, true) &&
+	    ike_sa_addr_eq(&sa->path_remote, &sa->remote, true))
 		return; /* the same path: the kernel has it */
 	for (struct child_sa *c = sa->children; c; c = c->next) {
 		if (!c->policies)
@@ -190,7 +188,6 @@ int mobike_process_i(struct ike_sa *sa, struct task *t, const struct ike_msg *m)
 	engine_log(sa->e, sa, 5, "moved to the new address%s",
 		   sa->nat_local || sa->nat_remote ? " (behind a NAT now)"
 						   : "");
-	(void)t;
 	return 0;
 }
 
