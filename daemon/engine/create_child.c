@@ -513,6 +513,7 @@ static int cc_ike_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 	do {
 		if ((err = engine_random(sa->e, &spi, sizeof(spi))))
 			goto out;
+		spi = engine_spi_own(sa->e, spi);
 	} while (!spi || ike_sa_find(sa->e, spi));
 	t->new_spi = spi;
 	if (!t->ke_group)

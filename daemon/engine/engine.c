@@ -4,6 +4,7 @@
 #include "crypto/crypto.h"
 #include "engine/exchange.h"
 #include "engine/pool.h"
+#include "kb_steer.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@ static const struct engine_settings engine_default_settings = {
 	.invalid_spi_per_s = 20,
 	.fragment_size = 1280,
 	.window_size = 1,
+	.n_workers = 1,
 };
 
 void engine_settings_defaults(struct engine_settings *s)
@@ -75,7 +77,13 @@ struct engine *engine_new(const struct engine_env *env,
 	ENGINE_DEFAULT(invalid_spi_per_s)
 	ENGINE_DEFAULT(fragment_size)
 	ENGINE_DEFAULT(window_size)
+	ENGINE_DEFAULT(n_workers)
 #undef ENGINE_DEFAULT
+	if (e->set.n_workers > KB_STEER_MAX_WORKERS ||
+	    e->set.worker >= e->set.n_workers) {
+		free(e);
+		return NULL;
+	}
 	if (e->set.window_size > IKE_WINDOW_MAX)
 		e->set.window_size = IKE_WINDOW_MAX;
 	if (n_conns) {
@@ -87,7 +95,7 @@ struct engine *engine_new(const struct engine_env *env,
 		memcpy(e->conns, conns, n_conns * sizeof(*conns));
 	}
 	e->n_conns = n_conns;
-	e->next_id = 1;
+	e->next_id = e->set.worker + 1; /* then n_workers apart */
 	/* The indexes start at 256 buckets each and grow with the SAs. */
 	hashtab_init(&e->by_spi, ENGINE_INDEX_START);
 	hashtab_init(&e->by_init, ENGINE_INDEX_START);
@@ -235,6 +243,15 @@ uint8_t *engine_rx_plain(struct engine *e, size_t len)
 	e->rx_plain = p;
 	e->rx_plain_cap = len < 4096 ? 4096 : len;
 	return p;
+}
+
+uint64_t engine_spi_own(const struct engine *e, uint64_t spi)
+{
+	uint8_t top = kb_steer_spi_octet((uint8_t)(spi >> 56), e->set.worker,
+					 e->set.n_workers);
+
+	/* IKE SPIs go on the wire big-endian (wr_u64): octet 0 is the top */
+	return (spi & ~((uint64_t)0xff << 56)) | (uint64_t)top << 56;
 }
 
 int engine_random(struct engine *e, void *buf, size_t len)

@@ -366,6 +366,14 @@ struct engine_settings {
 	 * SET_WINDOW_SIZE (RFC 7296 §2.3), at most 64; how many of ours we
 	 * send at once is the peer's announced window */
 	uint32_t window_size;
+	/* [0 of 1] this engine is worker `worker` of `n_workers` (at most
+	 * KB_STEER_MAX_WORKERS, include/kb_steer.h): the first octet of
+	 * every IKE SPI it picks is `worker` modulo `n_workers`, and so is
+	 * every IKE SA id minus one, so that a datagram (steered by its SPI)
+	 * and a command (by the id) reach the engine that holds the SA.
+	 * With one worker SPIs and ids are as they always were. */
+	uint32_t worker;
+	uint32_t n_workers;
 };
 
 enum engine_action_type {
@@ -475,6 +483,10 @@ struct engine *engine_new(const struct engine_env *env,
  * env->ctx), used only for certificate validity periods; without it that
  * check is skipped and the log says so. */
 void engine_set_realtime(struct engine *e, int64_t (*realtime)(void *ctx));
+
+/* `spi` (random) made one of this engine's IKE SPIs: its first octet
+ * names the engine's worker (engine_settings.worker). */
+uint64_t engine_spi_own(const struct engine *e, uint64_t spi);
 
 /* Frees the engine and every SA it holds, wiping their keys. NULL is fine. */
 void engine_free(struct engine *e);

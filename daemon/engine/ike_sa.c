@@ -150,9 +150,11 @@ struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
 			free(sa);
 			return NULL;
 		}
+		spi = engine_spi_own(e, spi);
 	}
 	sa->e = e;
-	sa->id = e->next_id++;
+	sa->id = e->next_id;
+	e->next_id += e->set.n_workers;
 	sa->conn = conn;
 	sa->initiator = initiator;
 	sa->state = initiator ? IKE_SA_INIT_I : IKE_SA_INIT_R;
