@@ -90,9 +90,9 @@ static int check_config(const char *path, const char *confdir,
 		fprintf(stderr, "warning: %s\n", conns.warnings.msgs[i]);
 	status = conf_diag_errors(&diag) ? 1 : 0;
 	n = cfg->n_ike_secrets + cfg->n_private_secrets + cfg->n_eap_secrets;
-	printf("%s: %zu connection%s, %zu secret%s: %s\n", path, conns.n,
-	       conns.n == 1 ? "" : "s", n, n == 1 ? "" : "s",
-	       status ? "errors" : "OK");
+	printf("%s: %zu connection%s, %zu secret%s: %s\n", path,
+	       conns_count(&conns), conns_count(&conns) == 1 ? "" : "s", n,
+	       n == 1 ? "" : "s", status ? "errors" : "OK");
 	conns_free(&conns);
 	conf_diag_free(&diag);
 	config_free(cfg);

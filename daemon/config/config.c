@@ -55,6 +55,8 @@ enum vtype {
 	V_SEND_CERTREQ,	 /* bool */
 	V_POOLS,	 /* pool names (conf_pool.c) */
 	V_VIPS,		 /* virtual addresses asked for (conf_pool.c) */
+	V_MARK,		 /* struct kb_mark */
+	V_IF_ID,	 /* uint32_t XFRM interface ID */
 };
 
 struct enum_name {
@@ -143,6 +145,8 @@ static const struct key_def conn_keys[] = {
 	{ "send_certreq", V_SEND_CERTREQ, CONN(send_certreq), 0, NULL },
 	{ "pools", V_POOLS, CONN(pools), 0, NULL },
 	{ "vips", V_VIPS, CONN(vips), 0, NULL },
+	{ "if_id_in", V_IF_ID, CONN(if_id_in), 0, NULL },
+	{ "if_id_out", V_IF_ID, CONN(if_id_out), 0, NULL },
 };
 
 static const struct key_def local_keys[] = {
@@ -183,6 +187,11 @@ static const struct key_def child_keys[] = {
 	{ "inactivity", V_TIME, CHILD(inactivity), 0, NULL },
 	{ "updown", V_UPDOWN, CHILD(updown), 0, NULL },
 	{ "hostaccess", V_BOOL, CHILD(hostaccess), 0, NULL },
+	{ "mark_in", V_MARK, CHILD(mark_in), 0, NULL },
+	{ "mark_in_sa", V_BOOL, CHILD(mark_in_sa), 0, NULL },
+	{ "mark_out", V_MARK, CHILD(mark_out), 0, NULL },
+	{ "if_id_in", V_IF_ID, CHILD(if_id_in), 0, NULL },
+	{ "if_id_out", V_IF_ID, CHILD(if_id_out), 0, NULL },
 };
 
 /* Keys strongSwan's swanctl.conf(5) defines (5.9.8, and 6.0's icmp,
@@ -191,9 +200,8 @@ static const struct key_def child_keys[] = {
  * migrating from strongSwan see why. A key of another section is
  * unknown here, as it is to strongSwan. */
 static const char *const conn_unsupported[] = {
-	"aggressive",	"pull",		  "dscp",      "ppk_id",
-	"ppk_required", "if_id_in",	  "if_id_out", "mediation",
-	"mediated_by",	"mediation_peer", "ocsp",
+	"aggressive", "pull",	     "dscp",	       "ppk_id", "ppk_required",
+	"mediation",  "mediated_by", "mediation_peer", "ocsp",
 };
 static const char *const local_unsupported[] = {
 	"round",
@@ -204,12 +212,11 @@ static const char *const remote_unsupported[] = {
 	"round", "groups", "cert_policy", "ca_id", "revocation",
 };
 static const char *const child_unsupported[] = {
-	"ah_proposals", "sha256_96",   "policies",   "policies_fwd_out",
-	"ipcomp",	"reqid",       "priority",   "interface",
-	"mark_in",	"mark_in_sa",  "mark_out",   "set_mark_in",
-	"set_mark_out", "if_id_in",    "if_id_out",  "label",
-	"label_mode",	"tfc_padding", "hw_offload", "copy_df",
-	"copy_ecn",	"copy_dscp",   "icmp",	     "per_cpu_sas",
+	"ah_proposals", "sha256_96",	"policies",    "policies_fwd_out",
+	"ipcomp",	"reqid",	"priority",    "interface",
+	"set_mark_in",	"set_mark_out", "label",       "label_mode",
+	"tfc_padding",	"hw_offload",	"copy_df",     "copy_ecn",
+	"copy_dscp",	"icmp",		"per_cpu_sas",
 };
 
 /* The keys of one kind of section: what keybridge reads, and what only
@@ -605,6 +612,49 @@ static void set_updown(struct load *ld, const struct conf_section *s,
 	strcpy(field, kv->value);
 }
 
+/* mark_in / mark_out = value[/mask] and if_id_in / if_id_out = value, as
+ * swanctl.conf(5): decimal or 0x hexadecimal, a mark's mask 0xffffffff
+ * when left out and its value masked. strongSwan's %unique and
+ * %unique-dir (a fresh value per CHILD or IKE SA) are refused. */
+static void set_mark_ifid(struct load *ld, const struct conf_section *s,
+			  const struct conf_kv *kv, const struct key_def *d,
+			  uint8_t *field)
+{
+	const char *v = kv->value, *slash = strchr(v, '/');
+	char value[32];
+	uint64_t val, mask = UINT32_MAX;
+	size_t n = slash && d->type == V_MARK ? (size_t)(slash - v) : strlen(v);
+
+	if (strncasecmp(v, "%unique", 7) == 0) {
+		bad_kv(ld, s, kv,
+		       "'%s' is not supported by keybridge (give a number)", v);
+		return;
+	}
+	if (n >= sizeof(value))
+		goto bad;
+	memcpy(value, v, n);
+	value[n] = '\0';
+	if (conf_value_uint(value, UINT32_MAX, &val) < 0 ||
+	    (slash && d->type == V_MARK &&
+	     conf_value_uint(slash + 1, UINT32_MAX, &mask) < 0))
+		goto bad;
+	if (d->type == V_IF_ID) {
+		memcpy(field, &(uint32_t){ (uint32_t)val }, 4);
+		return;
+	}
+	memcpy(field,
+	       &(struct kb_mark){ (uint32_t)(val & mask), (uint32_t)mask },
+	       sizeof(struct kb_mark));
+	return;
+bad:
+	bad_kv(ld, s, kv, "expected %s, not '%s'",
+	       d->type == V_MARK
+		       ? "a mark value[/mask] such as 42 or 0x2a/0xff "
+			 "(32 bits each)"
+		       : "an interface ID 0-4294967295",
+	       v);
+}
+
 /* Values that are words: enums, booleans, start_action, proposals. */
 static void set_word(struct load *ld, const struct conf_section *s,
 		     const struct conf_kv *kv, const struct key_def *d,
@@ -650,6 +700,8 @@ static void set_word(struct load *ld, const struct conf_section *s,
 			*(bool *)field = b;
 		return;
 	case V_UPDOWN: set_updown(ld, s, kv, (char *)field); return;
+	case V_MARK:
+	case V_IF_ID: set_mark_ifid(ld, s, kv, d, field); return;
 	case V_START:
 		if (parse_start(v, (unsigned *)field) < 0)
 			bad_kv(ld, s, kv,
@@ -970,18 +1022,27 @@ static void load_conn(struct load *ld, const struct conf_section *s,
 				    "and reauth_time");
 	}
 	for (size_t i = 0; i < c->n_children; i++) {
+		struct kb_child *ch = &c->children[i];
 		bool any = true;
+
+		/* swanctl.conf(5): a child's unset if_id is the connection's */
+		if (!ch->if_id_in)
+			ch->if_id_in = c->if_id_in;
+		if (!ch->if_id_out)
+			ch->if_id_out = c->if_id_out;
+		if (ch->mode == KB_MODE_PASS || ch->mode == KB_MODE_DROP)
+			continue; /* a shunt is never initiated */
 
 		for (unsigned a = 0; a < c->n_remote_addrs; a++)
 			if (c->remote_addrs[a].type == KB_ADDR_HOST ||
 			    c->remote_addrs[a].type == KB_ADDR_FQDN)
 				any = false;
-		if ((c->children[i].start_action & KB_START_START) && any)
+		if ((ch->start_action & KB_START_START) && any)
 			bad_section(ld, s,
 				    "child '%s' has start_action = "
 				    "start but remote_addrs names no "
 				    "address or DNS name to initiate to",
-				    c->children[i].name);
+				    ch->name);
 	}
 	c->n_errors = (unsigned)(conf_diag_errors(ld->diag) - errors);
 }

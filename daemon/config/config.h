@@ -133,6 +133,13 @@ struct kb_auth_round {
 
 enum kb_mode { KB_MODE_TUNNEL, KB_MODE_TRANSPORT, KB_MODE_PASS, KB_MODE_DROP };
 
+/* mark_in / mark_out = value[/mask] (swanctl.conf(5)): a firewall mark
+ * the kernel matches as (skb mark & mask) == value. Written without a
+ * mask, the mask is 0xffffffff; value and mask both 0 means none. */
+struct kb_mark {
+	uint32_t value, mask;
+};
+
 /* start_action is a set (swanctl allows "trap|start"). */
 enum kb_start_action {
 	KB_START_NONE = 0,
@@ -177,6 +184,12 @@ struct kb_child {
 	 * "" for none. hostaccess sets PLUTO_HOST_ACCESS for it. */
 	char updown[KB_CONF_UPDOWN_MAX];
 	bool hostaccess;
+	/* marks on the policies (mark_out also on the outbound SA, mark_in
+	 * on the inbound SA with mark_in_sa) and XFRM interface IDs on SAs
+	 * and policies; an unset if_id is the connection's */
+	struct kb_mark mark_in, mark_out;
+	bool mark_in_sa;
+	uint32_t if_id_in, if_id_out;
 	/* Not settings: where the section starts (for messages), left out of
 	 * a reload's comparison (conns.c hashes up to here). */
 	char src_file[KB_CONF_PATH_MAX];
@@ -214,6 +227,7 @@ struct kb_conn {
 	uint8_t n_pools, n_vips;
 	char pools[KB_CONF_MAX_POOLS][KB_CONF_NAME_MAX];
 	struct kb_ipnet vips[KB_CONF_MAX_VIPS];
+	uint32_t if_id_in, if_id_out; /* defaults for the children */
 	struct kb_auth_round local, remote;
 	size_t n_children;
 	struct kb_child *children;

@@ -122,6 +122,18 @@ static void child_sa_fill(struct ike_sa *sa, struct child_sa *c,
 	k->life_hard_packets = cfg->life_hard_packets;
 }
 
+void engine_child_marks(const struct engine_child_cfg *cfg, bool inbound,
+			bool sa, struct engine_mark *mark, uint32_t *if_id)
+{
+	static const struct engine_mark none;
+
+	*mark = !cfg			 ? none
+		: !inbound		 ? cfg->mark_out
+		: !sa || cfg->mark_in_sa ? cfg->mark_in
+					 : none;
+	*if_id = !cfg ? 0 : inbound ? cfg->if_id_in : cfg->if_id_out;
+}
+
 int child_sa_add(struct ike_sa *sa, struct child_sa *c, bool inbound,
 		 const struct keymat_child *k, uint64_t now)
 {
@@ -144,6 +156,8 @@ int child_sa_add(struct ike_sa *sa, struct child_sa *c, bool inbound,
 	memcpy(a->u.sa.integ_key, use_i ? k->ai : k->ar, k->a_len);
 	a->u.sa.src_ts = inbound ? c->remote_ts[0] : c->local_ts[0];
 	a->u.sa.dst_ts = inbound ? c->local_ts[0] : c->remote_ts[0];
+	engine_child_marks(c->cfg, inbound, true, &a->u.sa.mark,
+			   &a->u.sa.if_id);
 	if (inbound)
 		c->in_sa = true;
 	else
@@ -169,6 +183,9 @@ void child_sa_del(struct ike_sa *sa, struct child_sa *c, bool inbound)
 	a->u.sa.proto = PROTO_ESP;
 	a->u.sa.inbound = inbound;
 	a->u.sa.reqid = c->cfg ? c->cfg->reqid : 0;
+	/* the kernel finds a marked SA only by its mark */
+	engine_child_marks(c->cfg, inbound, true, &a->u.sa.mark,
+			   &a->u.sa.if_id);
 }
 
 static void child_policy(struct ike_sa *sa, struct child_sa *c,
@@ -187,6 +204,8 @@ static void child_policy(struct ike_sa *sa, struct child_sa *c,
 	a->u.policy.dst = out ? *r : *l;
 	a->u.policy.tmpl_src = out ? sa->local : sa->remote;
 	a->u.policy.tmpl_dst = out ? sa->remote : sa->local;
+	engine_child_marks(c->cfg, !out, false, &a->u.policy.mark,
+			   &a->u.policy.if_id);
 }
 
 /* Emits POLICY_ADD or POLICY_DEL actions for every selector pair. */

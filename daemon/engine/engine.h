@@ -159,6 +159,13 @@ enum engine_mode { ENGINE_MODE_TUNNEL = 0, ENGINE_MODE_TRANSPORT = 1 };
  * neutral struct kernel_sa by io). Keys are wiped when the action list is
  * cleared. For AEAD ciphers `enc_key` ends with the 4-byte salt (RFC 4106
  * §8.1, RFC 7634 §4) and there is no integrity key. */
+/* A firewall mark match (swanctl.conf mark_in / mark_out): the kernel
+ * applies an SA or policy to packets whose (mark & mask) == value; value
+ * and mask both 0 is no mark. */
+struct engine_mark {
+	uint32_t value, mask;
+};
+
 struct engine_sa {
 	struct engine_addr src, dst; /* outer addresses; ports if encap */
 	uint32_t spi;
@@ -178,6 +185,8 @@ struct engine_sa {
 	uint64_t life_soft_bytes, life_hard_bytes;
 	uint64_t life_soft_packets, life_hard_packets;
 	struct engine_ts src_ts, dst_ts; /* first selector pair */
+	struct engine_mark mark; /* of the child's config, for its direction */
+	uint32_t if_id;		 /* XFRM interface ID, 0 = none */
 };
 
 enum engine_policy_dir {
@@ -193,8 +202,10 @@ struct engine_policy {
 	enum engine_policy_dir dir;
 	enum engine_mode mode;
 	uint32_t reqid;
-	uint32_t priority;
+	uint32_t priority; /* 0: by class and selector (engine_kernel.c) */
 	struct engine_addr tmpl_src, tmpl_dst;
+	struct engine_mark mark; /* of the child's config, for `dir` */
+	uint32_t if_id;
 };
 
 /* An inbound SPI to reserve (ALLOC_SPI): the engine picks it at random;
@@ -229,7 +240,19 @@ struct engine_child_cfg {
 	uint64_t life_soft_bytes, life_hard_bytes, rand_bytes;
 	uint64_t life_soft_packets, life_hard_packets, rand_packets;
 	uint32_t replay_window;
+	/* swanctl.conf mark_in/mark_out/if_id_in/if_id_out: mark_out and
+	 * if_id_out go on the outbound SA and policy, mark_in on the in and
+	 * fwd policies (and the inbound SA with mark_in_sa), if_id_in on
+	 * the inbound SA and the in and fwd policies (child_sa.c) */
+	struct engine_mark mark_in, mark_out;
+	bool mark_in_sa;
+	uint32_t if_id_in, if_id_out;
 };
+
+/* The mark and interface ID `cfg` puts on its inbound or outbound SA
+ * (`sa`) or policy (in and fwd count as inbound); zeros for a NULL cfg. */
+void engine_child_marks(const struct engine_child_cfg *cfg, bool inbound,
+			bool sa, struct engine_mark *mark, uint32_t *if_id);
 
 /* Retransmission of requests (RFC 7296 §2.1): attempt n (0-based) waits
  * timeout_ms * base^n; after `tries` retransmissions and one last wait

@@ -106,6 +106,8 @@ void engine_sa_to_kernel(const struct engine_sa *in, struct kernel_sa *out)
 	ek_addr(&in->dst, &out->id.dst);
 	out->id.spi = in->spi;
 	out->id.proto = KERNEL_PROTO_ESP;
+	out->id.mark = (struct kernel_mark){ in->mark.value, in->mark.mask };
+	out->id.if_id = in->if_id;
 	out->mode = ek_mode(in->mode);
 	out->reqid = in->reqid;
 	out->encr_id = in->encr;
@@ -176,6 +178,8 @@ static void ek_policy_one(const struct engine_policy *in,
 	p->action = KERNEL_ACTION_ALLOW;
 	p->priority = in->priority;
 	p->index = index;
+	p->mark = (struct kernel_mark){ in->mark.value, in->mark.mask };
+	p->if_id = in->if_id;
 	p->n_tmpl = 1;
 	p->tmpl[0].reqid = in->reqid;
 	p->tmpl[0].proto = KERNEL_PROTO_ESP;
@@ -214,6 +218,9 @@ int engine_policy_to_kernel(const struct engine_policy *in, uint32_t *index_seq,
 				      &out[n]);
 			out[n].sel.sport = sport;
 			out[n].sel.dport = dport;
+			if (!in->priority)
+				out[n].priority = kernel_policy_priority(
+					KERNEL_PRIO_IPSEC, &out[n].sel);
 		}
 	}
 	return (int)n;

@@ -72,6 +72,8 @@ static void mobike_migrate_policy(struct ike_sa *sa, struct child_sa *c,
 	g->policy.dst = out ? *r : *l;
 	g->policy.tmpl_src = out ? sa->path_local : sa->path_remote;
 	g->policy.tmpl_dst = out ? sa->path_remote : sa->path_local;
+	engine_child_marks(c->cfg, !out, false, &g->policy.mark,
+			   &g->policy.if_id);
 	g->new_src = out ? sa->local : sa->remote;
 	g->new_dst = out ? sa->remote : sa->local;
 	/* ESP goes in UDP where a NAT is on the new path (§2.23) */

@@ -399,6 +399,13 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 	out->life_hard_packets = ch->life_packets;
 	out->rand_packets = ch->rand_packets;
 	out->replay_window = ch->replay_window;
+	out->mark_in =
+		(struct engine_mark){ ch->mark_in.value, ch->mark_in.mask };
+	out->mark_out =
+		(struct engine_mark){ ch->mark_out.value, ch->mark_out.mask };
+	out->mark_in_sa = ch->mark_in_sa;
+	out->if_id_in = ch->if_id_in;
+	out->if_id_out = ch->if_id_out;
 	return 0;
 }
 
@@ -872,33 +879,93 @@ static void conns_warn_unimplemented(struct conns_ctx *x)
 	}
 }
 
+static bool conns_is_shunt(const struct kb_child *ch)
+{
+	return ch->mode == KB_MODE_PASS || ch->mode == KB_MODE_DROP;
+}
+
+/* A pass or drop child: its kernel policies (shunt.h), installed at load
+ * with start_action = trap as strongSwan does; never negotiated. */
+static int conns_shunt(struct conns_ctx *x, const struct kb_child *ch)
+{
+	const char *mode = ch->mode == KB_MODE_PASS ? "pass" : "drop";
+	char why[256];
+	int r;
+
+	if (!(ch->start_action & KB_START_TRAP) &&
+	    (ch->start_action & KB_START_START)) {
+		conns_err(x,
+			  "%s: child %s: mode = %s is a shunt, installed and "
+			  "never negotiated: start_action = start does not "
+			  "apply (use start_action = trap)",
+			  x->conn->name, ch->name, mode);
+		return -EINVAL;
+	}
+	if (conns_kernel_marks(x->opts, x->conn->name, ch, x->diag) < 0)
+		return -ENOTSUP;
+	r = shunt_build(x->conn, ch, &x->out->shunts, why, sizeof(why));
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		conns_err(x, "%s: child %s: mode = %s: %s", x->conn->name,
+			  ch->name, mode, why);
+		return r;
+	}
+	if (!(ch->start_action & KB_START_TRAP))
+		conns_warn(x,
+			   "%s: child %s: mode = %s with start_action = none "
+			   "is not installed (keybridge installs shunts at "
+			   "load with start_action = trap, and has no "
+			   "swanctl --install)",
+			   x->conn->name, ch->name, mode);
+	return 0;
+}
+
+/* Builds the shunts of x->conn; returns how many children are not shunts,
+ * or a -errno. The policies of a connection that is then not loaded are
+ * dropped by conns_build_next. */
+static int conns_shunts(struct conns_ctx *x)
+{
+	const struct kb_conn *c = x->conn;
+	size_t start = x->out->shunts.n;
+	int n = 0, r;
+
+	for (size_t i = 0; i < c->n_children; i++) {
+		if (!conns_is_shunt(&c->children[i])) {
+			n++;
+			continue;
+		}
+		if ((r = conns_shunt(x, &c->children[i])) < 0)
+			return r;
+		/* start_action = none: built to be checked, not kept */
+		if (!(c->children[i].start_action & KB_START_TRAP))
+			x->out->shunts.n = start;
+		start = x->out->shunts.n;
+	}
+	return n;
+}
+
 static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		     struct conn_extra *extra)
 {
 	const struct kb_conn *c = x->conn;
-	int r;
+	int r, n_ipsec;
 
 	engine_conn_defaults(ec);
+	/* before anything about addresses and authentication: a shunt
+	 * needs neither */
+	n_ipsec = conns_shunts(x);
+	if (n_ipsec < 0)
+		return n_ipsec;
+	if (c->n_children && !n_ipsec)
+		return 1; /* shunts only: nothing to negotiate */
 	if (strlen(c->name) >= sizeof(ec->name)) {
 		conns_err(x, "%s: name longer than %zu characters", c->name,
 			  sizeof(ec->name) - 1);
 		return -EINVAL;
 	}
 	memcpy(ec->name, c->name, strlen(c->name) + 1);
-	for (size_t i = 0; i < c->n_children; i++) {
-		/* before anything about authentication: a shunt has none */
-		if (c->children[i].mode == KB_MODE_PASS ||
-		    c->children[i].mode == KB_MODE_DROP) {
-			conns_err(x,
-				  "%s: child %s: mode = %s (a shunt policy) "
-				  "is not supported by keybridge yet",
-				  c->name, c->children[i].name,
-				  c->children[i].mode == KB_MODE_PASS ? "pass"
-								      : "drop");
-			return -ENOTSUP;
-		}
-	}
-	if (c->n_children > ENGINE_MAX_CHILD_CFG) {
+	if ((size_t)n_ipsec > ENGINE_MAX_CHILD_CFG) {
 		conns_err(x, "%s: more than %d children", c->name,
 			  ENGINE_MAX_CHILD_CFG);
 		return -ENOTSUP;
@@ -917,14 +984,16 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	if (r)
 		return r;
 	memset(extra, 0, sizeof(*extra));
-	for (size_t i = 0; i < c->n_children; i++) {
-		r = conns_child(x, &c->children[i], ec, &ec->children[i]);
+	for (size_t i = 0, k = 0; i < c->n_children; i++) {
+		if (conns_is_shunt(&c->children[i]))
+			continue;
+		r = conns_child(x, &c->children[i], ec, &ec->children[k]);
 		if (r)
 			return r;
 		extra->start_action |= c->children[i].start_action;
-		extra->inactivity_s[i] = c->children[i].inactivity;
+		extra->inactivity_s[k++] = c->children[i].inactivity;
 	}
-	ec->n_children = (uint8_t)c->n_children;
+	ec->n_children = (uint8_t)n_ipsec;
 	ec->dpd_delay_ms = (uint32_t)(c->dpd_delay * 1000);
 	ec->dpd_action =
 		c->n_children && c->children[0].dpd_action == KB_ACTION_START
@@ -995,7 +1064,12 @@ static void conns_note_mobike(struct conns_ctx *x, const struct kb_config *cfg)
 
 	names[0] = '\0';
 	for (size_t i = 0; i < cfg->n_conns; i++) {
-		if (cfg->conns[i].mobike_set || cfg->conns[i].n_errors)
+		bool ipsec = !cfg->conns[i].n_children;
+
+		for (size_t k = 0; k < cfg->conns[i].n_children; k++)
+			ipsec |= !conns_is_shunt(&cfg->conns[i].children[k]);
+		if (cfg->conns[i].mobike_set || cfg->conns[i].n_errors ||
+		    !ipsec)
 			continue;
 		if (off < sizeof(names))
 			off += (size_t)snprintf(
@@ -1048,13 +1122,17 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 	for (size_t i = 0; i < cfg->n_conns; i++) {
 		struct engine_conn *ec = &out->conn[out->n];
 
+		size_t n_shunts = out->shunts.n;
+
 		x.conn = &cfg->conns[i];
 		/* its own errors were said where they are: nothing more */
-		if (!x.conn->n_errors &&
-		    conns_one(&x, ec, &out->extra[out->n]) == 0) {
+		r = x.conn->n_errors ? -EINVAL
+				     : conns_one(&x, ec, &out->extra[out->n]);
+		if (r == 0)
 			out->n++;
+		if (r >= 0)
 			continue;
-		}
+		out->shunts.n = n_shunts;
 		OPENSSL_cleanse(ec, sizeof(*ec));
 		conns_err(&x, "%s: not loaded; the others are", x.conn->name);
 	}
@@ -1105,6 +1183,7 @@ void conns_free(struct conns *c)
 		OPENSSL_cleanse(c->eap_users,
 				c->n_eap_users * sizeof(*c->eap_users));
 	free(c->eap_users);
+	shunt_free(&c->shunts);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1114,4 +1193,18 @@ int conns_find(const struct conns *c, const char *name)
 		if (strcmp(c->conn[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+size_t conns_count(const struct conns *c)
+{
+	size_t n = c->n;
+
+	for (size_t i = 0; i < c->shunts.n; i++) {
+		const char *name = c->shunts.v[i].conn;
+
+		if ((!i || strcmp(name, c->shunts.v[i - 1].conn)) &&
+		    conns_find(c, name) < 0)
+			n++;
+	}
+	return n;
 }

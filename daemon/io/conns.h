@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
+#include "io/shunt.h"
 #include "kernel/kernel.h"
 
 struct auth_key;
@@ -47,6 +48,9 @@ struct conns {
 	struct auth_trust **trusts; /* what they verify peers against */
 	size_t n_eap_users;
 	struct engine_eap_user *eap_users; /* of secrets.eap*, wiped */
+	/* the policies of pass and drop children, which the engine never
+	 * sees; a connection with only those is not in `conn` */
+	struct shunts shunts;
 };
 
 /* Builds the engine connections of `cfg` for the backend in `opts` (may be
@@ -70,6 +74,10 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 
 /* Frees everything and wipes the pre-shared keys; safe on a zeroed struct. */
 void conns_free(struct conns *c);
+
+/* How many connections were loaded: those in `conn`, and those of shunts
+ * only. */
+size_t conns_count(const struct conns *c);
 
 /* Index of connection `name`, or -1. */
 int conns_find(const struct conns *c, const char *name);

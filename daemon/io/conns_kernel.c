@@ -158,6 +158,26 @@ static int conns_kernel_replay(const struct conns_opts *o, const char *conn,
 	return -ENOTSUP;
 }
 
+int conns_kernel_marks(const struct conns_opts *o, const char *conn,
+		       const struct kb_child *ch, struct conf_diag *diag)
+{
+	const char *key = ch->mark_in.value || ch->mark_in.mask	    ? "mark_in"
+			  : ch->mark_out.value || ch->mark_out.mask ? "mark_out"
+			  : ch->if_id_in			    ? "if_id_in"
+			  : ch->if_id_out ? "if_id_out"
+					  : NULL;
+	char msg[256];
+
+	if (!o || !o->caps || o->caps->marks || !key)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "the %s backend cannot put marks or XFRM interface IDs on SAs "
+		 "and policies (use --kernel xfrm)",
+		 o->backend);
+	conns_kernel_say(o, diag, conn, ch->name, key, msg);
+	return -ENOTSUP;
+}
+
 int conns_kernel_child(const struct conns_opts *o, const char *conn,
 		       const struct kb_child *ch, struct kb_proposals *esp,
 		       struct conf_diag *diag, struct conf_diag *warnings)
@@ -207,6 +227,8 @@ int conns_kernel_child(const struct conns_opts *o, const char *conn,
 		r = -ENOTSUP;
 	}
 	if (conns_kernel_replay(o, conn, ch, diag))
+		r = -ENOTSUP;
+	if (conns_kernel_marks(o, conn, ch, diag))
 		r = -ENOTSUP;
 	return r;
 }

@@ -23,4 +23,11 @@ int conns_kernel_child(const struct conns_opts *opts, const char *conn,
 		       struct conf_diag *diag, struct conf_diag *warnings)
 	__attribute__((warn_unused_result));
 
+/* mark_in, mark_out, if_id_in or if_id_out of child `ch` on a backend
+ * that cannot install them (PF_KEY): an error naming the key (returns
+ * -ENOTSUP); else 0. */
+int conns_kernel_marks(const struct conns_opts *opts, const char *conn,
+		       const struct kb_child *ch, struct conf_diag *diag)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -762,6 +762,8 @@ void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove)
 					.priority = 0,
 					.tmpl_src = c->local,
 					.tmpl_dst = c->remote,
+					.mark = ch->mark_out,
+					.if_id = ch->if_id_out,
 				};
 				struct engine_action a = {
 					.type = remove ? ENGINE_ACT_POLICY_DEL
@@ -799,6 +801,9 @@ static void daemon_start_conns(struct daemon *d)
 {
 	uint64_t now = loop_now_ms();
 
+	(void)shunt_install(d->kops, d->kernel, &d->conns.shunts,
+			    &d->policy_seq);
+
 	for (size_t i = 0; i < d->conns.n; i++)
 		daemon_start_conn(d, i, now);
 	daemon_run_actions(d, now);
@@ -828,8 +833,9 @@ static int daemon_load(struct daemon *d)
 		r = -ENOMEM;
 	else
 		log_msg(LOG_LVL_NOTICE, NULL,
-			"loaded %zu of %zu connections from %s%s", d->conns.n,
-			cfg->n_conns, d->opts->conf_path,
+			"loaded %zu of %zu connections from %s%s",
+			conns_count(&d->conns), cfg->n_conns,
+			d->opts->conf_path,
 			conf_diag_errors(&diag) ? " (errors above)" : "");
 	/* The engine has its own copy; PSKs and passphrases go now. */
 	config_free(cfg);

@@ -99,6 +99,24 @@ static void reload_carry(struct daemon *d, size_t j, struct reload_table *t)
 	reload_push(t, &d->conns.conn[j], &d->conns.extra[j], true);
 }
 
+/* The shunts of connections that errors keep running as they were (a
+ * connection of shunts only is in no table but this one). */
+static int reload_carry_shunts(const struct conns *cur,
+			       const struct conf_diag *diag,
+			       struct shunts *next)
+{
+	for (size_t i = 0; i < cur->shunts.n; i++) {
+		const char *name = cur->shunts.v[i].conn;
+
+		if (i && !strcmp(name, cur->shunts.v[i - 1].conn))
+			continue; /* each connection once */
+		if (reload_conn_has_errors(diag, name) &&
+		    shunt_carry(next, &cur->shunts, name) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Builds the next table from the freshly loaded connections and the
  * current ones that errors keep. */
 static bool reload_merge(struct daemon *d, struct conns *fresh,
@@ -144,6 +162,10 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	t->next.certs = fresh->certs;
 	t->next.n_certs = fresh->n_certs;
 	t->next.warnings = fresh->warnings;
+	t->next.shunts = fresh->shunts;
+	memset(&fresh->shunts, 0, sizeof(fresh->shunts));
+	if (reload_carry_shunts(cur, diag, &t->next.shunts) < 0)
+		return false;
 	fresh->keys = NULL;
 	fresh->n_keys = 0;
 	fresh->certs = NULL;
@@ -249,6 +271,7 @@ void daemon_reload(struct daemon *d)
 	struct conf_diag diag = { 0 };
 	struct conns fresh = { 0 };
 	struct reload_table t = { 0 };
+	struct shunts old_shunts = { 0 };
 	struct kb_config *cfg;
 	uint64_t now = loop_now_ms();
 
@@ -278,6 +301,8 @@ void daemon_reload(struct daemon *d)
 			"the previous configuration stays");
 		goto out;
 	}
+	old_shunts = d->conns.shunts; /* replaced below, after the deletes */
+	memset(&d->conns.shunts, 0, sizeof(d->conns.shunts));
 	reload_retire(d);
 	if (engine_pools_replace(d->engine, fresh.pools, fresh.n_pools) < 0)
 		log_msg(LOG_LVL_ERR, NULL,
@@ -292,6 +317,8 @@ void daemon_reload(struct daemon *d)
 	/* The deletes the engine queued go first, so that they cannot remove
 	 * a trap policy installed again just below. */
 	daemon_run_actions(d, now);
+	shunt_replace(d->kops, d->kernel, &old_shunts, &d->conns.shunts,
+		      &d->policy_seq);
 	for (size_t i = 0; i < d->conns.n; i++)
 		if (!t.keep[i])
 			daemon_start_conn(d, i, now);
@@ -305,6 +332,7 @@ out:
 	free(t.keep);
 	conns_free(&t.next);
 	conns_free(&fresh);
+	shunt_free(&old_shunts);
 	config_free(cfg);
 	conf_diag_free(&diag);
 	notify_ready();

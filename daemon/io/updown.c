@@ -45,6 +45,8 @@ struct ud_cfg {
 	char my_id[KB_CONF_ID_MAX], peer_id[KB_CONF_ID_MAX];
 	char cmd[KB_CONF_UPDOWN_MAX];
 	bool hostaccess;
+	struct kb_mark mark_in, mark_out;
+	uint32_t if_id_in, if_id_out;
 };
 
 /* A CHILD SA announced as up. */
@@ -120,6 +122,10 @@ int updown_configure(struct updown *u, const struct kb_config *cfg)
 			strcpy(c[k].cmd, ch->updown);
 			strcpy(c[k].my_id, conn->local.id);
 			strcpy(c[k].peer_id, conn->remote.id);
+			c[k].mark_in = ch->mark_in;
+			c[k].mark_out = ch->mark_out;
+			c[k].if_id_in = ch->if_id_in;
+			c[k].if_id_out = ch->if_id_out;
 			c[k++].hostaccess = ch->hostaccess;
 		}
 	}
@@ -288,6 +294,17 @@ static void ud_queue(struct updown *u, const struct ud_cfg *cfg,
 		ud_setenv(j, "PLUTO_UDP_ENC", "%u", t->ike.remote.port);
 	if (cfg->hostaccess)
 		ud_setenv(j, "PLUTO_HOST_ACCESS", "1");
+	/* as strongSwan's updown: a mark when its value is not 0 */
+	if (cfg->mark_in.value)
+		ud_setenv(j, "PLUTO_MARK_IN", "%u/0x%08x", cfg->mark_in.value,
+			  cfg->mark_in.mask);
+	if (cfg->mark_out.value)
+		ud_setenv(j, "PLUTO_MARK_OUT", "%u/0x%08x", cfg->mark_out.value,
+			  cfg->mark_out.mask);
+	if (cfg->if_id_in)
+		ud_setenv(j, "PLUTO_IF_ID_IN", "%u", cfg->if_id_in);
+	if (cfg->if_id_out)
+		ud_setenv(j, "PLUTO_IF_ID_OUT", "%u", cfg->if_id_out);
 	ud_setenv(j, "PATH",
 		  "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 		  "/usr/bin:/sbin:/bin");

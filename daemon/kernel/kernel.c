@@ -22,6 +22,18 @@ bool kernel_policy_is_ours(const struct kernel_policy *p)
 	return false;
 }
 
+uint32_t kernel_policy_priority(enum kernel_prio_class c,
+				const struct kernel_selector *sel)
+{
+	/* at most (128 + 128) * 256 + 128 + 2 * 32 = 65728 below the base
+	 * of the class: classes never overlap */
+	uint32_t specific = (uint32_t)(sel->src_plen + sel->dst_plen) * 256u +
+			    (sel->proto ? 128u : 0) + (sel->sport ? 32u : 0) +
+			    (sel->dport ? 32u : 0);
+
+	return (uint32_t)c * 100000u - specific;
+}
+
 size_t kernel_addr_len(uint16_t family)
 {
 	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;

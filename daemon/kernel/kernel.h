@@ -538,6 +538,20 @@ static inline bool kernel_policy_index_is_ours(uint32_t index)
  * our reqid. */
 bool kernel_policy_is_ours(const struct kernel_policy *p);
 
+/* Priority classes of policies, first matched first: pass shunts before
+ * IPsec policies (and their traps), drop shunts after them as a fallback
+ * for what no tunnel takes (strongSwan orders them so). */
+enum kernel_prio_class {
+	KERNEL_PRIO_PASS = 1,
+	KERNEL_PRIO_IPSEC = 2,
+	KERNEL_PRIO_DROP = 3,
+};
+
+/* The priority of a policy with selector `sel` in class `c`: within a
+ * class, longer prefixes, then a protocol, then ports match first. */
+uint32_t kernel_policy_priority(enum kernel_prio_class c,
+				const struct kernel_selector *sel);
+
 /* Fills `a` from text ("192.0.2.1", "2001:db8::1"); returns 0 or -EINVAL. */
 int kernel_addr_parse(struct kernel_addr *a, const char *s) KERNEL_WARN_UNUSED;
 
