@@ -1,6 +1,7 @@
 /* Configuration payloads and virtual addresses; see cp.h. */
 #include "engine/cp.h"
 
+#include "engine/eap.h"
 #include "engine/pool.h"
 #include "engine/ts.h"
 
@@ -415,21 +416,44 @@ out:
 
 /* ---- responder ---- */
 
-/* Leases an address of `family` from the connection's first pool of
- * that family that has one. `want` may be NULL. */
-static int cp_lease(struct ike_sa *sa, const struct ike_pl_id *peer,
+/* Whom the lease belongs to: the EAP identity when EAP authenticated the
+ * peer (§2.16: IDi is then only what the peer says; Windows sends its IP
+ * address there, the same for every user behind one NAT), the IKE
+ * identity otherwise. An EAP identity is keyed as strongSwan reads one
+ * from text: RFC822 with an '@', FQDN without. */
+static void cp_lease_id(const struct ike_sa *sa, const struct ike_pl_id *peer,
+			struct engine_id *id)
+{
+	const struct eap_r *s =
+		sa->conn->remote_auth.method == ENGINE_AUTH_EAP_MSCHAPV2
+			? sa->eap /* responder: the server */
+			: NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (s && s->user_len) {
+		id->type = memchr(s->user, '@', s->user_len) ? ID_RFC822_ADDR
+							     : ID_FQDN;
+		id->len = s->user_len;
+		memcpy(id->data, s->user, s->user_len);
+		return;
+	}
+	id->type = peer->type;
+	id->len = (uint16_t)(peer->data.len < ENGINE_ID_MAX ? peer->data.len
+							    : ENGINE_ID_MAX);
+	memcpy(id->data, peer->data.ptr, id->len);
+}
+
+/* Leases an address of `family` for `id` from the connection's first pool
+ * of that family that has one. `want` may be NULL. */
+static int cp_lease(struct ike_sa *sa, const struct engine_id *id,
 		    uint8_t family, const uint8_t *want, struct cp_sa *st)
 {
 	const struct engine_conn *c = sa->conn;
-	struct engine_id id = { .type = peer->type };
 	char a[64], who[160], names[160];
 	size_t off = 0;
 	bool tried = false;
 
-	id.len = (uint16_t)(peer->data.len < ENGINE_ID_MAX ? peer->data.len
-							   : ENGINE_ID_MAX);
-	memcpy(id.data, peer->data.ptr, id.len);
-	cp_id_str(&id, who, sizeof(who));
+	cp_id_str(id, who, sizeof(who));
 	names[0] = '\0';
 	for (size_t i = 0; i < c->n_pools; i++) {
 		struct pool *p = pool_find(sa->e, c->pools[i]);
@@ -441,7 +465,7 @@ static int cp_lease(struct ike_sa *sa, const struct ike_pl_id *peer,
 			continue;
 		tried = true;
 		inside = want && pool_contains(p, want);
-		err = pool_acquire(p, &id, inside ? want : NULL, v.ip);
+		err = pool_acquire(p, id, inside ? want : NULL, v.ip);
 		if (err == -ENG_ERR_NOMEM)
 			return err;
 		if (err) {
@@ -492,6 +516,7 @@ int cp_process_r(struct ike_sa *sa, const struct ike_msg *m,
 {
 	const struct ike_payload *p = cp_find(m);
 	struct cp_attrs *at = NULL;
+	struct engine_id *who = NULL;
 	struct cp_sa *st;
 	bool want[2] = { false, false }; /* IPv4, IPv6 */
 	const uint8_t *hint[2] = { NULL, NULL };
@@ -534,16 +559,17 @@ int cp_process_r(struct ike_sa *sa, const struct ike_msg *m,
 		err = -ENG_ERR_ADDRESS;
 		goto out;
 	}
-	if (!(st = cp_state(sa))) {
+	if (!(st = cp_state(sa)) || !(who = malloc(sizeof(*who)))) {
 		err = -ENG_ERR_NOMEM;
 		goto out;
 	}
+	cp_lease_id(sa, id, who);
 	for (int k = 0; k < 2; k++) {
 		int e;
 
 		if (!want[k])
 			continue;
-		e = cp_lease(sa, &id[0], k ? AF_INET6 : AF_INET, hint[k], st);
+		e = cp_lease(sa, who, k ? AF_INET6 : AF_INET, hint[k], st);
 		if (e == -ENG_ERR_NOMEM) {
 			err = e;
 			goto out;
@@ -557,6 +583,7 @@ int cp_process_r(struct ike_sa *sa, const struct ike_msg *m,
 		err = -ENG_ERR_ADDRESS;
 	}
 out:
+	free(who);
 	free(at);
 	return err;
 }
@@ -657,6 +684,23 @@ void cp_unexpected(struct ike_sa *sa, const struct ike_msg *m)
 			   "belong in IKE_AUTH (RFC 7296 §2.19), ignoring it",
 			   ike_cfg_type_name(p->u.cp.cfg_type) ?: "unknown",
 			   ike_exchange_type_name(m->hdr.exchange) ?: "?");
+}
+
+void cp_local_moved(struct ike_sa *sa)
+{
+	char a[64];
+
+	if (!sa->cp)
+		return;
+	for (size_t i = 0; i < sa->cp->n; i++) {
+		if (sa->cp->vip[i].pool[0])
+			continue; /* leased to the peer: not on this host */
+		engine_log(sa->e, sa, 6,
+			   "virtual address %s follows our address",
+			   cp_prefix_str(&sa->cp->vip[i].addr, false, a,
+					 sizeof(a)));
+		cp_addr_action(sa, ENGINE_ACT_ADDR_ADD, &sa->cp->vip[i].addr);
+	}
 }
 
 void cp_takeover(struct ike_sa *old, struct ike_sa *n)

@@ -5,7 +5,8 @@
  *   HDR, SK {IDi, AUTH, CP(CFG_REQUEST), SA, TSi, TSr}  -->
  *                 <--  HDR, SK {IDr, AUTH, CP(CFG_REPLY), SA, TSi, TSr}
  *
- * The responder leases an address per peer identity from the connection's
+ * The responder leases an address per peer identity (the EAP identity
+ * when EAP authenticated the peer, its IDi otherwise) from the connection's
  * pools (pool.h) and narrows the CHILD SA's remote selectors to it; the
  * initiator narrows its local selectors to the address it got and asks io
  * to put it on the host (ENGINE_ACT_ADDR_ADD, removed with ADDR_DEL when
@@ -61,8 +62,8 @@ bool cp_wire_add(struct cp_wire *w, uint16_t type,
 int cp_build_i(struct ike_sa *sa, struct ike_msg *m, struct cp_wire *w)
 	__attribute__((warn_unused_result));
 
-/* Responder, once the peer is authenticated as `id`: leases addresses
- * for a CFG_REQUEST. Returns 0 (nothing asked, or something leased) or
+/* Responder, once the peer is authenticated as `id` (IDi; the EAP
+ * identity of sa->eap when EAP ran): leases addresses for a CFG_REQUEST. Returns 0 (nothing asked, or something leased) or
  * -ENG_ERR_ADDRESS (asked, nothing to give: answer that instead of the
  * CHILD SA). */
 int cp_process_r(struct ike_sa *sa, const struct ike_msg *m,
@@ -88,6 +89,12 @@ int cp_child_narrow(struct ike_sa *sa, struct child_sa *c)
 /* Logs and ignores a CP payload in a message other than IKE_AUTH
  * (§2.19: configuration is exchanged in IKE_AUTH only). */
 void cp_unexpected(struct ike_sa *sa, const struct ike_msg *m);
+
+/* MOBIKE moved our end of the IKE SA (sa->local is new): asks io again
+ * (ENGINE_ACT_ADDR_ADD with the new local address) for every address we
+ * were given, so that it moves to the interface of the new address, as
+ * strongSwan's charon reinstalls its virtual IPs after a roam. */
+void cp_local_moved(struct ike_sa *sa);
 
 /* An IKE SA rekey: `n` takes over the virtual addresses of `old`. */
 void cp_takeover(struct ike_sa *old, struct ike_sa *n);

@@ -61,7 +61,7 @@ static int eap_r_challenge(struct ike_sa *sa, struct eap_r *s, uint8_t *out,
 	if ((err = eap_r_next(sa, s)) ||
 	    (err = engine_random(sa->e, s->challenge, sizeof(s->challenge))))
 		return err;
-	ms.ms_id = s->identifier;
+	ms.ms_id = s->ms_id = s->identifier;
 	ms.challenge = s->challenge;
 	ms.name = (struct ike_bytes){ (const uint8_t *)"keybridge", 9 };
 	if (eap_msg_encode_ms(EAP_CODE_REQUEST, s->identifier, &ms, out, cap,
@@ -126,6 +126,43 @@ static int eap_r_identity(struct ike_sa *sa, struct eap_r *s,
 	return 0;
 }
 
+const char *eap_r_user_str(const struct eap_r *s, char *buf, size_t cap)
+{
+	return eap_r_printable(s->user, s->user_len, buf, cap);
+}
+
+/* Request/MSCHAPv2 Failure (RFC 2759 §6): error 691 (authentication
+ * failure), no retry, a fresh challenge as the format wants, version 3.
+ * The same text whether the user is unknown or the password wrong. */
+static int eap_r_failure(struct ike_sa *sa, struct eap_r *s, uint8_t *out,
+			 size_t cap, size_t *len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct eap_ms ms = { .op = EAP_MS_FAILURE };
+	uint8_t c[MSCHAPV2_CHALLENGE_LEN];
+	char msg[96];
+	int n, err;
+
+	if ((err = eap_r_next(sa, s)) ||
+	    (err = engine_random(sa->e, c, sizeof(c))))
+		return err;
+	n = snprintf(msg, sizeof(msg), "E=691 R=0 C=");
+	for (size_t i = 0; i < sizeof(c); i++) {
+		msg[n++] = hex[c[i] >> 4];
+		msg[n++] = hex[c[i] & 15];
+	}
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+		      " V=3 M=wrong user name or password");
+	/* the draft: MS-CHAPv2-ID of the Response it answers */
+	ms.ms_id = s->ms_id;
+	ms.message = (struct ike_bytes){ (const uint8_t *)msg, (size_t)n };
+	if (eap_msg_encode_ms(EAP_CODE_REQUEST, s->identifier, &ms, out, cap,
+			      len))
+		return -ENG_ERR_NOMEM;
+	s->state = EAP_R_FAILURE_SENT;
+	return 0;
+}
+
 static const struct engine_eap_user *eap_r_user(const struct ike_sa *sa,
 						const struct eap_r *s)
 {
@@ -140,7 +177,8 @@ static const struct engine_eap_user *eap_r_user(const struct ike_sa *sa,
 
 /* Response/MSCHAPv2 Response: the NT-Response must be the one the user's
  * password gives (compared in constant time); then Request/Success with
- * the authenticator response, and the MSK. */
+ * the authenticator response, and the MSK. A wrong one gets
+ * Request/Failure (eap_r_failure). */
 static int eap_r_response(struct ike_sa *sa, struct eap_r *s,
 			  const struct eap_msg *m, uint8_t *out, size_t cap,
 			  size_t *len)
@@ -156,7 +194,11 @@ static int eap_r_response(struct ike_sa *sa, struct eap_r *s,
 
 	eap_r_printable(s->user, s->user_len, who, sizeof(who));
 	if (!u) {
-		engine_log(sa->e, sa, 4, "EAP: no EAP secret for '%s'", who);
+		engine_log(sa->e, sa, 4,
+			   "EAP: no EAP secret for '%s'; answering MSCHAPv2 "
+			   "Failure (E=691)",
+			   who);
+		err = eap_r_failure(sa, s, out, cap, len);
 		goto out;
 	}
 	name = mschapv2_user(m->ms.name.ptr, m->ms.name.len, &name_len);
@@ -167,7 +209,10 @@ static int eap_r_response(struct ike_sa *sa, struct eap_r *s,
 	}
 	if (!crypto_equal(expect, m->ms.nt_response, sizeof(expect))) {
 		engine_log(sa->e, sa, 4,
-			   "EAP-MSCHAPv2: wrong password for '%s'", who);
+			   "EAP-MSCHAPv2: wrong password for '%s'; answering "
+			   "MSCHAPv2 Failure (E=691, no retry)",
+			   who);
+		err = eap_r_failure(sa, s, out, cap, len);
 		goto out;
 	}
 	if (mschapv2_auth_response(u->nt_hash, m->ms.nt_response,
@@ -200,8 +245,9 @@ out:
 static int eap_r_expected(struct ike_sa *sa, const struct eap_r *s,
 			  const struct eap_msg *m)
 {
-	static const char *const states[] = { "", "Identity", "Challenge",
-					      "Success", "EAP-Success" };
+	static const char *const states[] = {
+		"", "Identity", "Challenge", "Success", "EAP-Success", "Failure"
+	};
 	bool ok;
 
 	if (m->code == EAP_CODE_RESPONSE && m->type == EAP_TYPE_NAK) {
@@ -219,6 +265,9 @@ static int eap_r_expected(struct ike_sa *sa, const struct eap_r *s,
 		break;
 	case EAP_R_SUCCESS_SENT:
 		ok = m->type == EAP_TYPE_MSCHAPV2 && m->ms.op == EAP_MS_SUCCESS;
+		break;
+	case EAP_R_FAILURE_SENT:
+		ok = m->type == EAP_TYPE_MSCHAPV2 && m->ms.op == EAP_MS_FAILURE;
 		break;
 	default: ok = false; break;
 	}
@@ -268,6 +317,18 @@ int eap_r_process(struct ike_sa *sa, struct eap_r *s, const uint8_t *in,
 		}
 		s->state = EAP_R_DONE;
 		return EAP_R_OK;
+	case EAP_R_FAILURE_SENT: {
+		char who[64];
+
+		/* RFC 2759 §6 with R=0: the peer has read why; done */
+		engine_log(sa->e, sa, 4,
+			   "EAP-MSCHAPv2: '%s' acknowledged the failure; "
+			   "answering EAP-Failure",
+			   eap_r_printable(s->user, s->user_len, who,
+					   sizeof(who)));
+		err = -ENG_ERR_EAP;
+		break;
+	}
 	default: err = -ENG_ERR_STATE; break;
 	}
 fail:
@@ -365,6 +426,67 @@ out:
 	return err;
 }
 
+/* The decimal value of "<key>=" in the server's Failure text, or -1. */
+static long eap_i_field(const struct ike_bytes *msg, char key)
+{
+	for (size_t i = 0; i + 2 < msg->len; i++) {
+		long v = 0;
+		size_t k;
+
+		if (msg->ptr[i] != (uint8_t)key || msg->ptr[i + 1] != '=' ||
+		    (i && msg->ptr[i - 1] != ' '))
+			continue;
+		for (k = i + 2; k < msg->len && k < i + 12 &&
+				msg->ptr[k] >= '0' && msg->ptr[k] <= '9';
+		     k++)
+			v = v * 10 + (msg->ptr[k] - '0');
+		return k > i + 2 ? v : -1;
+	}
+	return -1;
+}
+
+/* Request/MSCHAPv2 Failure (RFC 2759 §6): "E=eeeeeeeeee R=r C=... V=v
+ * M=<msg>". Logged, then acknowledged with Response/Failure; a retry the
+ * server may offer (R=1) would need another password than our one. */
+static int eap_i_failure(struct ike_sa *sa, struct eap_i *s,
+			 const struct eap_msg *m, uint8_t *out, size_t cap,
+			 size_t *len)
+{
+	static const struct {
+		long code;
+		const char *name;
+	} errors[] = {
+		{ 646, "restricted logon hours" },
+		{ 647, "account disabled" },
+		{ 648, "password expired" },
+		{ 649, "no dial-in permission" },
+		{ 691, "authentication failure" },
+		{ 709, "error changing password" },
+	};
+	struct eap_ms ms = { .op = EAP_MS_FAILURE };
+	long e = eap_i_field(&m->ms.message, 'E');
+	long r = eap_i_field(&m->ms.message, 'R');
+	const char *what = "unknown error";
+	char text[120];
+
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].code == e)
+			what = errors[i].name;
+	engine_log(sa->e, sa, 4,
+		   "EAP-MSCHAPv2: the server refuses us (E=%ld, %s%s): "
+		   "\"%s\"; acknowledging, the IKE SA ends",
+		   e, what,
+		   r == 1 ? "; it allows a retry, we have no other password"
+			  : "",
+		   eap_r_printable(m->ms.message.ptr, m->ms.message.len, text,
+				   sizeof(text)));
+	if (eap_msg_encode_ms(EAP_CODE_RESPONSE, m->identifier, &ms, out, cap,
+			      len))
+		return -ENG_ERR_NOMEM;
+	s->state = EAP_I_FAILED;
+	return 0;
+}
+
 /* A request of the server; 0 with the response in `out`. */
 static int eap_i_request(struct ike_sa *sa, struct eap_i *s,
 			 const struct eap_msg *m, uint8_t *out, size_t cap,
@@ -395,15 +517,8 @@ static int eap_i_request(struct ike_sa *sa, struct eap_i *s,
 		return eap_i_challenge(sa, s, m, out, cap, len);
 	if (m->ms.op == EAP_MS_SUCCESS && s->state == EAP_I_RESPONDED)
 		return eap_i_success(sa, s, m, out, cap, len);
-	if (m->ms.op == EAP_MS_FAILURE) {
-		char text[80];
-
-		engine_log(sa->e, sa, 4,
-			   "EAP-MSCHAPv2: server says failure: %s",
-			   eap_r_printable(m->ms.message.ptr, m->ms.message.len,
-					   text, sizeof(text)));
-		return -ENG_ERR_EAP;
-	}
+	if (m->ms.op == EAP_MS_FAILURE && s->state == EAP_I_RESPONDED)
+		return eap_i_failure(sa, s, m, out, cap, len);
 	engine_log(sa->e, sa, 4,
 		   "EAP-MSCHAPv2: opcode %u out of sequence (state %d)",
 		   m->ms.op, s->state);
@@ -432,9 +547,19 @@ int eap_i_process(struct ike_sa *sa, struct eap_i *s, const uint8_t *in,
 		}
 		s->state = EAP_I_DONE;
 		return EAP_I_OK;
-	case EAP_CODE_FAILURE:
-		engine_log(sa->e, sa, 4, "EAP: the server answers EAP-Failure");
-		return -ENG_ERR_EAP;
+	case EAP_CODE_FAILURE: {
+		const struct engine_eap_user *me = &sa->conn->eap_client;
+		char who[64];
+
+		/* §2.16: it comes with AUTHENTICATION_FAILED, the server's
+		 * IKE SA is gone (nothing to tell it) */
+		engine_log(
+			sa->e, sa, 4,
+			"EAP: the server answers EAP-Failure: '%s' is "
+			"not authenticated",
+			eap_r_printable(me->id, me->id_len, who, sizeof(who)));
+		return -ENG_ERR_PEER;
+	}
 	case EAP_CODE_REQUEST:
 		if (++s->rounds > EAP_R_MAX_ROUNDS) {
 			engine_log(sa->e, sa, 4,

@@ -10,9 +10,14 @@
  *                                 <--   Response/MSCHAPv2 Success
  *   EAP-Success                   -->   (the MSK keys the AUTH payloads)
  *
- * Anything else — a wrong password, a response out of sequence (wrong
- * Identifier, Type or OpCode), a Nak, too many rounds — ends in
- * EAP-Failure. This file moves EAP bytes only; ike_auth.c carries them in
+ * A wrong password (or a user without a secret, answered alike so that
+ * user names cannot be probed) is told in MS-CHAPv2's own terms first
+ * (RFC 2759 §6; no retry offered):
+ *   Request/MSCHAPv2 Failure      -->   "E=691 R=0 C=<challenge> V=3 M=..."
+ *                                 <--   Response/MSCHAPv2 Failure
+ *   EAP-Failure                   -->   (and AUTHENTICATION_FAILED)
+ * Anything else — a response out of sequence (wrong Identifier, Type or
+ * OpCode), a Nak, too many rounds — ends in EAP-Failure at once. This file moves EAP bytes only; ike_auth.c carries them in
  * IKE_AUTH and does the IKE side. */
 #ifndef KB_ENGINE_EAP_H
 #define KB_ENGINE_EAP_H
@@ -25,6 +30,7 @@ enum eap_r_state {
 	EAP_R_CHALLENGE,    /* MSCHAPv2 Challenge sent */
 	EAP_R_SUCCESS_SENT, /* MSCHAPv2 Success sent, waiting for the ack */
 	EAP_R_DONE,	    /* EAP-Success sent, MSK ready */
+	EAP_R_FAILURE_SENT, /* MSCHAPv2 Failure sent, waiting for the ack */
 };
 
 enum {
@@ -36,6 +42,7 @@ enum {
 struct eap_r {
 	enum eap_r_state state;
 	uint8_t identifier; /* of our request in flight */
+	uint8_t ms_id;	    /* MS-CHAPv2-ID of our Challenge */
 	unsigned rounds;
 	uint8_t challenge[MSCHAPV2_CHALLENGE_LEN];
 	uint16_t user_len; /* the EAP identity */
@@ -66,20 +73,28 @@ int eap_r_start(struct ike_sa *sa, struct eap_r *s, const uint8_t *ike_id,
 	__attribute__((warn_unused_result));
 
 /* Takes the peer's EAP message `in` and puts the next one into `out`:
- * EAP_R_MORE (a request), EAP_R_OK (EAP-Success; s->msk is set), or a
- * negative engine error with EAP-Failure in `out` (*len 0 if even that
- * could not be built). Logs why a peer failed, naming the SA. */
+ * EAP_R_MORE (a request, the MSCHAPv2 Failure included), EAP_R_OK
+ * (EAP-Success; s->msk is set), or a negative engine error with
+ * EAP-Failure in `out` (*len 0 if even that could not be built). Logs
+ * why a peer failed, naming the SA. */
 int eap_r_process(struct ike_sa *sa, struct eap_r *s, const uint8_t *in,
 		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
 	__attribute__((warn_unused_result));
+
+/* The EAP identity the server works with, printable, for logs ("" before
+ * the peer named one). */
+const char *eap_r_user_str(const struct eap_r *s, char *buf, size_t cap);
 
 /* ---- the client (peer) side ----
  *
  * Answers the server's requests: Identity with our EAP identity, the
  * MSCHAPv2 Challenge with our NT-Response, and the Success request only
  * if its authenticator response proves the server knows our password
- * (RFC 2759 §5: mutual authentication). EAP-Success before that, a
- * Failure, or a method other than MSCHAPv2 (answered with a Nak) end it.
+ * (RFC 2759 §5: mutual authentication). A method other than MSCHAPv2 is
+ * answered with a Nak. The server's MSCHAPv2 Failure request (wrong
+ * password) is logged with its error code and acknowledged, as RFC 2759
+ * §6 asks, with no retry (we hold one password); its EAP-Failure then
+ * ends it, as does EAP-Success before the server proved itself.
  */
 enum eap_i_state {
 	EAP_I_START = 0, /* our first IKE_AUTH request is out */
@@ -87,6 +102,7 @@ enum eap_i_state {
 	EAP_I_RESPONDED, /* MSCHAPv2 Response sent */
 	EAP_I_ACKED,	 /* the server proved itself, Success acked */
 	EAP_I_DONE,	 /* EAP-Success: our AUTH with the MSK is out */
+	EAP_I_FAILED,	 /* MSCHAPv2 Failure acked, EAP-Failure next */
 };
 
 enum {
@@ -111,7 +127,9 @@ void eap_i_free(struct eap_i *s);
 
 /* Takes the server's EAP message `in`: EAP_I_MORE with our response in
  * `out`, EAP_I_OK (EAP-Success after a proven server; nothing to send),
- * or a negative engine error (logged with the SA's name). */
+ * or a negative engine error (logged with the SA's name): -ENG_ERR_PEER
+ * for the server's EAP-Failure (it has ended the IKE SA, §2.21.2: nothing
+ * more to tell it), -ENG_ERR_EAP for what we refuse. */
 int eap_i_process(struct ike_sa *sa, struct eap_i *s, const uint8_t *in,
 		  size_t in_len, uint8_t *out, size_t cap, size_t *len)
 	__attribute__((warn_unused_result));

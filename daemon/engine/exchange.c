@@ -24,6 +24,8 @@ static const struct exchange_def exchange_table[] = {
 	{ "INFORMATIONAL request", EXCH_INFORMATIONAL, false, true,
 	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING) | S(IKE_SA_AUTH_I), 0,
 	  informational_process_r },
+	{ "INFORMATIONAL request (EAP)", EXCH_INFORMATIONAL, false, true,
+	  S(IKE_SA_EAP_R), 0, ike_auth_eap_info_r },
 	{ "INFORMATIONAL response", EXCH_INFORMATIONAL, true, true,
 	  S(IKE_SA_ESTABLISHED) | S(IKE_SA_DELETING), 0,
 	  informational_process_i },

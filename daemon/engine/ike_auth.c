@@ -501,10 +501,12 @@ static int auth_eap_fail_r(struct ike_sa *sa, struct ike_msg *r, int err,
 			   const uint8_t *eap, size_t eap_len)
 {
 	struct ike_payload *p;
+	char who[64];
 
 	engine_log(sa->e, sa, 4,
-		   "IKE_AUTH with EAP failed: %s; answering %s"
+		   "IKE_AUTH with EAP failed for user '%s': %s; answering %s"
 		   "AUTHENTICATION_FAILED and deleting the IKE SA",
+		   eap_r_user_str(sa->eap, who, sizeof(who)),
 		   engine_err_name(err), eap_len ? "EAP-Failure and " : "");
 	msg_start(sa, r, EXCH_IKE_AUTH, true, 0);
 	if (eap_len && (p = ike_msg_add(r, PL_EAP))) {
@@ -719,6 +721,22 @@ out:
 		crypto_wipe(o, sizeof(*o));
 	free(o);
 	return err;
+}
+
+int ike_auth_eap_info_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
+{
+	char who[64];
+
+	if (!ike_msg_find_notify(m, N_AUTHENTICATION_FAILED))
+		return informational_process_r(sa, now, m);
+	/* §2.21.2: the client refuses to go on (our MSCHAPv2 Failure, or
+	 * our AUTH); it has deleted its side already */
+	engine_log(sa->e, sa, 4,
+		   "IKE_AUTH with EAP failed for user '%s': the peer gave up "
+		   "(AUTHENTICATION_FAILED); deleting the IKE SA",
+		   eap_r_user_str(sa->eap, who, sizeof(who)));
+	ike_sa_destroy(sa, -ENG_ERR_EAP);
+	return EXCH_SA_GONE;
 }
 
 int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)

@@ -619,6 +619,10 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 /* The IKE_AUTH requests after the first one of an EAP peer (§2.16). */
 int ike_auth_eap_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
+/* An INFORMATIONAL request while EAP runs: a client giving up (charon
+ * answers an MSCHAPv2 Failure so) ends the SA, the rest is answered as on
+ * an established SA. */
+int ike_auth_eap_info_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 
 int informational_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m);
 int informational_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m);

@@ -11,8 +11,11 @@
 #include "crypto/mschapv2.h"
 #include "engine/eap.h"
 #include "engine/eap_msg.h"
+#include "engine/pool.h"
 #include "ike_iana.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -182,10 +185,14 @@ TEST(engine_eap_fixed_identity_refuses_another_user)
 	keys_free(&k);
 }
 
+/* A wrong password, RFC 2759 §6 in EAP: the server says why in MS-CHAPv2
+ * (E=691, no retry), the client acknowledges, EAP-Failure ends it with
+ * AUTHENTICATION_FAILED; neither side sends anything after. */
 TEST(engine_eap_wrong_password)
 {
 	struct eap_keys k;
 	struct harness h;
+	size_t sent;
 
 	keys_make(&k);
 	eap_start(&h, &k, "carol", "not her password", ENGINE_EAP_ID_ANY);
@@ -195,18 +202,168 @@ TEST(engine_eap_wrong_password)
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	/* HDR, SK {EAP(MSCHAPv2 Response)} --> wrong NT-Response */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_EAP_R);
+	CHECK(harness_logged(&h.b, "wrong password for 'carol'; answering "
+				   "MSCHAPv2 Failure (E=691, no retry)"));
+	/* <-- HDR, SK {EAP(MSCHAPv2 Failure "E=691 R=0 C=... V=3 M=...")} */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_AUTH_SENT);
+	CHECK(harness_logged(&h.a, "the server refuses us (E=691, "
+				   "authentication failure): \"E=691 R=0 C="));
+	/* HDR, SK {EAP(Response/MSCHAPv2 Failure)} --> */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
-	CHECK(harness_logged(&h.b, "wrong password for 'carol'"));
-	CHECK(harness_logged(&h.b, "answering EAP-Failure and "
+	CHECK(harness_logged(&h.b, "'carol' acknowledged the failure"));
+	CHECK(harness_logged(&h.b, "b-from-a[1]: IKE_AUTH with EAP failed for "
+				   "user 'carol': EAP authentication failed; "
+				   "answering EAP-Failure and "
 				   "AUTHENTICATION_FAILED"));
 	CHECK_EQ(harness_events(&h.b, ENGINE_EV_IKE_FAILED), 1);
+	CHECK_EQ(engine_half_open_count(h.b.e), 0);
 	/* <-- HDR, SK {EAP(Failure), N(AUTHENTICATION_FAILED)} */
+	sent = h.a.n_sent;
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
-	CHECK(harness_logged(&h.a, "IKE_AUTH failed") ||
-	      harness_logged(&h.a, "EAP-Failure"));
-	CHECK_EQ(engine_half_open_count(h.b.e), 0);
+	CHECK(harness_logged(&h.a, "EAP-Failure: 'carol' is not "
+				   "authenticated"));
+	CHECK_EQ(harness_events(&h.a, ENGINE_EV_IKE_FAILED), 1);
+	/* §2.21.2: the server's SA is gone, nothing to tell it */
+	CHECK_EQ(h.a.n_sent, sent);
+	CHECK_EQ(h.a.n_q, 0);
 	harness_free(&h);
+	keys_free(&k);
+}
+
+/* A user without an EAP secret gets the same MSCHAPv2 Failure as a wrong
+ * password (user names cannot be probed), and the same end. */
+TEST(engine_eap_unknown_user_gets_mschapv2_failure)
+{
+	struct eap_keys k;
+	struct harness h;
+
+	keys_make(&k);
+	eap_start(&h, &k, "mallory", "whatever", ENGINE_EAP_ID_ANY);
+	eap_begin(&h);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0); /* Identity */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0); /* Challenge */
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0); /* Response */
+	CHECK(harness_logged(&h.b, "no EAP secret for 'mallory'"));
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0); /* Failure */
+	CHECK(harness_logged(&h.a, "M=wrong user name or password"));
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0); /* ack */
+	CHECK(harness_logged(&h.b, "IKE_AUTH with EAP failed for user "
+				   "'mallory'"));
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0); /* EAP-Failure */
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
+	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
+	harness_free(&h);
+	keys_free(&k);
+}
+
+/* After its MSCHAPv2 Failure the server takes only the acknowledgement:
+ * a new Response (a retry it did not offer) ends in EAP-Failure. */
+TEST(engine_eap_server_refuses_a_retry_it_did_not_offer)
+{
+	uint8_t in[96], out[EAP_MSG_MAX];
+	struct eap_keys k;
+	struct harness h;
+	struct ike_sa *sa;
+	struct eap_msg m;
+	size_t len;
+	long n;
+
+	keys_make(&k);
+	eap_start(&h, &k, "carol", "not her password", ENGINE_EAP_ID_ANY);
+	eap_begin(&h);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	sa = ike_sa_by_id(h.b.e, harness_ike_id(&h.b));
+	REQUIRE(sa && sa->eap);
+	CHECK_EQ(sa->eap->state, EAP_R_FAILURE_SENT);
+	/* Response/MSCHAPv2 Response again, 49 bytes of value, name "carol" */
+	n = test_unhex("02 00 0040 1a 02 00 003b 31"
+		       "00000000000000000000000000000000" /* peer chal. */
+		       "0000000000000000"		  /* reserved */
+		       "000000000000000000000000000000000000000000000000"
+		       "00 6361726f6c",
+		       in, sizeof(in));
+	REQUIRE_EQ(n, 64);
+	in[1] = sa->eap->identifier;
+	CHECK_EQ(eap_r_process(sa, sa->eap, in, (size_t)n, out, sizeof(out),
+			       &len),
+		 -ENG_ERR_EAP);
+	REQUIRE_EQ(eap_msg_decode(&m, out, len), 0);
+	CHECK_EQ(m.code, EAP_CODE_FAILURE);
+	CHECK(harness_logged(&h.b, "out of sequence"));
+	harness_free(&h);
+	keys_free(&k);
+}
+
+/* Our client against crafted server Failures: the error code and the
+ * retry flag are read and logged, the answer is the one-octet
+ * Response/Failure; a Failure before we answered a Challenge is refused. */
+TEST(engine_eap_client_acknowledges_server_failure)
+{
+	static const char *const texts[] = {
+		"E=691 R=1 C=00112233445566778899AABBCCDDEEFF V=3 M=try again",
+		"E=648 R=0 V=3",
+		"garbage without fields",
+	};
+	static const char *const logs[] = {
+		"(E=691, authentication failure; it allows a retry, we have "
+		"no other password)",
+		"(E=648, password expired)",
+		"(E=-1, unknown error)",
+	};
+	struct eap_keys k;
+
+	keys_make(&k);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct eap_ms ms = { .op = EAP_MS_FAILURE, .ms_id = 7 };
+		uint8_t in[128], out[EAP_MSG_MAX];
+		struct harness h;
+		struct ike_sa *sa;
+		struct eap_msg m;
+		size_t len, n;
+
+		eap_start(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+		eap_begin(&h);
+		sa = ike_sa_by_id(h.a.e, harness_ike_id(&h.a));
+		REQUIRE(sa && sa->eap_i);
+		ms.message = (struct ike_bytes){ (const uint8_t *)texts[i],
+						 strlen(texts[i]) };
+		REQUIRE_EQ(eap_msg_encode_ms(EAP_CODE_REQUEST, 42, &ms, in,
+					     sizeof(in), &n),
+			   0);
+		/* not after a Challenge yet: out of sequence */
+		sa->eap_i->state = EAP_I_WAIT;
+		CHECK_EQ(eap_i_process(sa, sa->eap_i, in, n, out, sizeof(out),
+				       &len),
+			 -ENG_ERR_EAP);
+		sa->eap_i->state = EAP_I_RESPONDED;
+		CHECK_EQ(eap_i_process(sa, sa->eap_i, in, n, out, sizeof(out),
+				       &len),
+			 EAP_I_MORE);
+		REQUIRE_EQ(eap_msg_decode(&m, out, len), 0);
+		CHECK_EQ(m.code, EAP_CODE_RESPONSE);
+		CHECK_EQ(m.identifier, 42);
+		CHECK_EQ(m.type, EAP_TYPE_MSCHAPV2);
+		CHECK_EQ(m.ms.op, EAP_MS_FAILURE);
+		CHECK_EQ(len, 6);
+		if (!harness_logged(&h.a, logs[i]))
+			test_fail(__FILE__, __LINE__, "case %zu: no \"%s\"", i,
+				  logs[i]);
+		CHECK_EQ(sa->eap_i->state, EAP_I_FAILED);
+		/* then EAP-Failure: the server ended it */
+		REQUIRE_EQ(eap_msg_encode_result(EAP_CODE_FAILURE, 42, in,
+						 sizeof(in), &n),
+			   0);
+		CHECK_EQ(eap_i_process(sa, sa->eap_i, in, n, out, sizeof(out),
+				       &len),
+			 -ENG_ERR_PEER);
+		harness_free(&h);
+	}
 	keys_free(&k);
 }
 
@@ -308,5 +465,100 @@ TEST(engine_eap_server_refuses_out_of_sequence_messages)
 				  bad[i].why);
 		harness_free(&h);
 	}
+	keys_free(&k);
+}
+
+/* ---- a road warrior's virtual address with EAP ---- */
+
+/* a: carol or dave with an IPv4 address as IKE identity (as Windows
+ * sends), asking for an IPv4 address; b leases from pool "rw"
+ * 10.3.0.1-10.3.0.4 to any identity and asks for the EAP identity. */
+static void eap_rw_start(struct harness *h, struct eap_keys *k, const char *me,
+			 const char *password)
+{
+	struct engine_pool pool = { .family = AF_INET };
+	struct engine_id *id;
+
+	eap_pair(h, k, me, password, ENGINE_EAP_ID_ANY);
+	user_set(&users[1], "dave", "dave's pass");
+	id = &h->a.conn.local_auth.id;
+	memset(id, 0, sizeof(*id));
+	id->type = ID_IPV4_ADDR;
+	id->len = 4;
+	inet_pton(AF_INET, "192.0.2.1", id->data);
+	h->a.conn.n_vips = 1;
+	h->a.conn.vips[0].family = AF_INET;
+	h->a.conn.vips[0].prefix = 32;
+	harness_ts4(&h->a.conn.children[0].local_ts[0], "0.0.0.0",
+		    "255.255.255.255");
+	h->b.conn.n_pools = 1;
+	snprintf(h->b.conn.pools[0], sizeof(h->b.conn.pools[0]), "rw");
+	h->b.conn.remote_auth.id.type = 0; /* %any */
+	harness_ts4(&h->b.conn.children[0].remote_ts[0], "0.0.0.0",
+		    "255.255.255.255");
+	snprintf(pool.name, sizeof(pool.name), "rw");
+	inet_pton(AF_INET, "10.3.0.1", pool.first);
+	inet_pton(AF_INET, "10.3.0.4", pool.last);
+	harness_start(h, NULL);
+	REQUIRE_EQ(engine_pools_replace(h->b.e, &pool, 1), 0);
+}
+
+/* Lease `j` of b's pool is `ip` for the text identity `who`, online or
+ * not. */
+static void eap_rw_lease(struct harness *h, size_t j, const char *ip,
+			 const char *who, bool online)
+{
+	struct engine_pool_lease l;
+	char s[INET_ADDRSTRLEN];
+
+	REQUIRE_EQ(engine_pool_lease(h->b.e, 0, j, &l), 0);
+	inet_ntop(AF_INET, l.ip, s, sizeof(s));
+	CHECK_STR(s, ip);
+	CHECK_EQ(l.id.type, ID_FQDN);
+	CHECK_EQ(l.id.len, strlen(who));
+	CHECK_MEM(l.id.data, who, strlen(who));
+	CHECK_EQ(l.online, online);
+}
+
+/* The lease belongs to the EAP identity, not to IDi: carol and dave come
+ * with the same IDi (192.0.2.1, as two Windows laptops behind one NAT
+ * would) and get two addresses; carol coming back gets hers again. */
+TEST(engine_eap_lease_keyed_by_eap_identity)
+{
+	struct engine_pool_lease l;
+	struct eap_keys k;
+	struct harness h;
+
+	keys_make(&k);
+	eap_rw_start(&h, &k, "carol", "Ar3etTnp");
+	/* IDi(192.0.2.1), CP(CFG_REQUEST) -->; EAP-Identity, Challenge,
+	 * Success rounds; AUTH(MSK) --> <-- AUTH(MSK), CP(CFG_REPLY) */
+	eap_begin(&h);
+	eap_established(&h, 3);
+	CHECK(harness_logged(&h.b, "leased virtual address 10.3.0.1 from "
+				   "pool 'rw' to 'carol'"));
+	CHECK(harness_logged(&h.a, "peer assigned virtual address 10.3.0.1"));
+	eap_rw_lease(&h, 0, "10.3.0.1", "carol", true);
+
+	/* dave, same IDi, while carol's SA is up: another address */
+	user_set(&h.a.conn.eap_client, "dave", "dave's pass");
+	harness_restart_a_with(&h, &h.a.conn);
+	REQUIRE(harness_initiate(&h));
+	harness_run(&h, 20);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
+	CHECK(harness_logged(&h.b, "leased virtual address 10.3.0.2 from "
+				   "pool 'rw' to 'dave'"));
+	eap_rw_lease(&h, 1, "10.3.0.2", "dave", true);
+
+	/* carol again (a second device): her address, no third lease */
+	user_set(&h.a.conn.eap_client, "carol", "Ar3etTnp");
+	harness_restart_a_with(&h, &h.a.conn);
+	REQUIRE(harness_initiate(&h));
+	harness_run(&h, 20);
+	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
+	CHECK(harness_logged(&h.a, "peer assigned virtual address 10.3.0.1"));
+	eap_rw_lease(&h, 0, "10.3.0.1", "carol", true);
+	CHECK_EQ(engine_pool_lease(h.b.e, 0, 2, &l), -ENOENT);
+	harness_free(&h);
 	keys_free(&k);
 }
