@@ -19,6 +19,7 @@
  * hold (path_local/path_remote) to the IKE SA's current ones.
  * Not done: additional addresses (ADDITIONAL_IP*_ADDRESS), the return
  * routability check before an update, and NO_NATS_ALLOWED. */
+#include "engine/cp.h"
 #include "engine/exchange.h"
 
 #include "crypto/crypto.h"
@@ -111,6 +112,9 @@ static void mobike_migrate(struct ike_sa *sa)
 			}
 		}
 	}
+	/* a virtual address on the old interface would vanish with it */
+	if (!ike_sa_addr_eq(&sa->path_local, &sa->local, false))
+		cp_local_moved(sa);
 	sa->path_local = sa->local;
 	sa->path_remote = sa->remote;
 }

@@ -14,32 +14,93 @@
 #include <string.h>
 #include <sys/socket.h>
 
-void vip_action(const struct engine_action *a)
+/* ADDR_ADD: on the interface of the IKE SA's local address. Where we
+ * put the address on another interface already (MOBIKE moved the IKE SA to an
+ * address of another interface: the engine asks again), it moves: added
+ * on the new one first, then removed from the old, so that it is never
+ * missing. */
+static void vip_add(const char *name, const struct engine_vip *v,
+		    const char *ip)
 {
-	const struct engine_vip *v = &a->u.vip;
-	bool add = a->type == ENGINE_ACT_ADDR_ADD;
-	char name[ENGINE_NAME_MAX + 16], ip[INET6_ADDRSTRLEN] = "?";
-	char ifname[IF_NAMESIZE] = "?";
-	uint32_t idx = 0;
+	uint32_t idx = 0, cur = addr_ours_ifindex(v->addr.family, v->addr.ip);
+	char ifname[IF_NAMESIZE] = "?", old[IF_NAMESIZE] = "?";
 	int r;
 
-	snprintf(name, sizeof(name), "%s[%u]", v->conn, a->ike_id);
-	inet_ntop(v->addr.family, v->addr.ip, ip, sizeof(ip));
 	if (v->local.family)
 		idx = addr_ifindex_of(v->local.family, v->local.ip);
 	if (!idx)
 		idx = if_nametoindex("lo");
 	if_indextoname(idx, ifname);
-	r = addr_change(add, idx, v->addr.family, v->addr.ip, v->addr.prefix);
+	if (cur == idx) {
+		log_msg(LOG_LVL_INFO, name, "virtual address %s stays on %s",
+			ip, ifname);
+		return;
+	}
+	r = addr_change(true, idx, v->addr.family, v->addr.ip, v->addr.prefix);
+	if (r < 0) {
+		log_msg(LOG_LVL_ERR, name,
+			"cannot add virtual address %s to %s: %s", ip, ifname,
+			strerror(-r));
+		return;
+	}
+	if (!cur) {
+		log_msg(LOG_LVL_NOTICE, name,
+			"virtual address %s/%u added to %s", ip, v->addr.prefix,
+			ifname);
+		return;
+	}
+	if_indextoname(cur, old);
+	r = addr_change(false, cur, v->addr.family, v->addr.ip, v->addr.prefix);
 	if (r < 0)
 		log_msg(LOG_LVL_ERR, name,
-			"cannot %s virtual address %s %s %s: %s",
-			add ? "add" : "remove", ip, add ? "to" : "from", ifname,
-			strerror(-r));
+			"virtual address %s added to %s, but cannot remove it "
+			"from %s: %s",
+			ip, ifname, old, strerror(-r));
 	else
-		log_msg(LOG_LVL_NOTICE, name, "virtual address %s/%u %s %s", ip,
-			v->addr.prefix, add ? "added to" : "removed from",
-			ifname);
+		log_msg(LOG_LVL_NOTICE, name,
+			"virtual address %s/%u moved from %s to %s", ip,
+			v->addr.prefix, old, ifname);
+}
+
+/* ADDR_DEL: from the interface that holds it (after a move not the one
+ * of the local address it was added for, which may be gone). */
+static void vip_del(const char *name, const struct engine_vip *v,
+		    const char *ip)
+{
+	uint32_t idx = addr_ours_ifindex(v->addr.family, v->addr.ip);
+	char ifname[IF_NAMESIZE] = "?";
+	int r;
+
+	if (!idx) /* a kernel before 6.1 keeps no IFA_PROTO */
+		idx = addr_ifindex_of(v->addr.family, v->addr.ip);
+	if (!idx) {
+		log_msg(LOG_LVL_INFO, name,
+			"virtual address %s is on no interface any more", ip);
+		return;
+	}
+	if_indextoname(idx, ifname);
+	r = addr_change(false, idx, v->addr.family, v->addr.ip, v->addr.prefix);
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, name,
+			"cannot remove virtual address %s from %s: %s", ip,
+			ifname, strerror(-r));
+	else
+		log_msg(LOG_LVL_NOTICE, name,
+			"virtual address %s/%u removed from %s", ip,
+			v->addr.prefix, ifname);
+}
+
+void vip_action(const struct engine_action *a)
+{
+	const struct engine_vip *v = &a->u.vip;
+	char name[ENGINE_NAME_MAX + 16], ip[INET6_ADDRSTRLEN] = "?";
+
+	snprintf(name, sizeof(name), "%s[%u]", v->conn, a->ike_id);
+	inet_ntop(v->addr.family, v->addr.ip, ip, sizeof(ip));
+	if (a->type == ENGINE_ACT_ADDR_ADD)
+		vip_add(name, v, ip);
+	else
+		vip_del(name, v, ip);
 }
 
 void vip_flush(const char *when)

@@ -3,7 +3,10 @@
  * (ADDR_DEL), through kernel/addr.h. The address goes on the interface
  * that holds the IKE SA's own address, as strongSwan does by default
  * (charon.install_virtual_ip_on unset), or on the loopback interface when
- * no interface holds it (a wildcard local address). */
+ * no interface holds it (a wildcard local address). When MOBIKE moves the
+ * IKE SA to an address on another interface, the engine asks again and
+ * the address moves there (as charon reinstalls its virtual IPs after a
+ * roam): the old interface may be about to go away, taking it along. */
 #ifndef KB_IO_VIP_H
 #define KB_IO_VIP_H
 
@@ -28,7 +31,9 @@ void vip_conn(const struct kb_conn *c, struct engine_conn *ec);
 void vip_conn_ts(const struct kb_config *cfg, const struct kb_conn *c,
 		 const struct kb_child *ch, struct engine_child_cfg *out);
 
-/* Carries out an ADDR_ADD or ADDR_DEL action; failures are logged. */
+/* Carries out an ADDR_ADD (add, or move to the interface of the local
+ * address) or ADDR_DEL (from wherever it is) action; failures are
+ * logged. */
 void vip_action(const struct engine_action *a);
 
 /* Removes the virtual addresses an earlier run (`when` says which, for

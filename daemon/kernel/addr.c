@@ -185,17 +185,18 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int addr_flush_ours(void)
+/* Every address marked ADDR_PROTO_KEYBRIDGE (up to 64) into `f`; 0 or
+ * -errno. */
+static int addr_dump_ours(struct addr_found *f)
 {
 	static uint8_t rbuf[8192];
 	uint8_t req[64];
-	struct addr_found f = { 0 };
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	struct mnl_socket *nl = addr_open();
 	unsigned portid;
 	ssize_t got;
-	int r = 0, removed = 0;
+	int r = 0;
 
 	if (!nl)
 		return -errno;
@@ -212,16 +213,37 @@ int addr_flush_ours(void)
 		goto out;
 	}
 	while ((got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf))) > 0) {
-		r = mnl_cb_run(rbuf, (size_t)got, 2, portid, addr_dump_cb, &f);
+		r = mnl_cb_run(rbuf, (size_t)got, 2, portid, addr_dump_cb, f);
 		if (r <= MNL_CB_STOP)
 			break;
 	}
 	r = r < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
+int addr_flush_ours(void)
+{
+	struct addr_found f = { 0 };
+	int r = addr_dump_ours(&f), removed = 0;
+
 	for (size_t i = 0; !r && i < f.n; i++)
 		if (addr_change(false, f.a[i].ifindex, f.a[i].family, f.a[i].ip,
 				f.a[i].prefix) == 0)
 			removed++;
-out:
-	mnl_socket_close(nl);
 	return r < 0 ? r : removed;
+}
+
+uint32_t addr_ours_ifindex(uint8_t family, const uint8_t *ip)
+{
+	struct addr_found f = { 0 };
+
+	if (addr_dump_ours(&f))
+		return 0;
+	for (size_t i = 0; i < f.n; i++)
+		if (f.a[i].family == family &&
+		    !memcmp(f.a[i].ip, ip, family == AF_INET ? 4 : 16))
+			return f.a[i].ifindex;
+	return 0;
 }

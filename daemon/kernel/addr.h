@@ -56,6 +56,10 @@ int addr_change(bool add, uint32_t ifindex, uint8_t family, const uint8_t *ip,
  * (getifaddrs). */
 uint32_t addr_ifindex_of(uint8_t family, const uint8_t *ip);
 
+/* Index of the interface holding `ip` marked ADDR_PROTO_KEYBRIDGE (one
+ * we added), or 0 if none does or the dump fails. */
+uint32_t addr_ours_ifindex(uint8_t family, const uint8_t *ip);
+
 /* Removes every address marked ADDR_PROTO_KEYBRIDGE (left by an earlier
  * run); returns how many, or -errno. */
 int addr_flush_ours(void) __attribute__((warn_unused_result));

@@ -5,9 +5,11 @@
 #include "tests/test.h"
 
 #include "engine/ike_sa.h"
+#include "engine/pool.h"
 #include "ike_iana.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 static void mobike_pair(struct harness *h, bool a_wants, bool b_wants)
@@ -196,5 +198,68 @@ TEST(engine_mobike_update_without_agreement)
 	CHECK(harness_logged(&h.a, "without our COOKIE2"));
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_ESTABLISHED);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
+	harness_free(&h);
+}
+
+/* The road warrior's virtual address follows its moving end (as charon
+ * reinstalls its virtual IPs after a roam): once the answer to its
+ * update comes, a asks io again to put 10.3.0.1 on the interface of its
+ * new address (ENGINE_ACT_ADDR_ADD with local 192.0.2.11); io moves it
+ * there (io/vip.c, test vip_follows_the_local_address). The gateway,
+ * whose address did not change, asks nothing. */
+TEST(engine_mobike_virtual_address_follows)
+{
+	struct engine_pool pool = { .family = AF_INET };
+	struct harness h = { 0 };
+	struct engine_addr moved;
+	const struct engine_vip *v = NULL;
+	size_t ka, kb, adds = 0;
+
+	harness_pair_default(&h);
+	harness_no_lifetimes(&h);
+	h.a.conn.mobike = h.b.conn.mobike = true;
+	h.a.conn.n_vips = 1;
+	h.a.conn.vips[0].family = AF_INET;
+	h.a.conn.vips[0].prefix = 32;
+	harness_ts4(&h.a.conn.children[0].local_ts[0], "0.0.0.0",
+		    "255.255.255.255");
+	h.b.conn.n_pools = 1;
+	snprintf(h.b.conn.pools[0], sizeof(h.b.conn.pools[0]), "rw");
+	harness_ts4(&h.b.conn.children[0].remote_ts[0], "0.0.0.0",
+		    "255.255.255.255");
+	snprintf(pool.name, sizeof(pool.name), "rw");
+	(void)inet_pton(AF_INET, "10.3.0.1", pool.first);
+	(void)inet_pton(AF_INET, "10.3.0.9", pool.last);
+	harness_start(&h, NULL);
+	REQUIRE_EQ(engine_pools_replace(h.b.e, &pool, 1), 0);
+	harness_establish(&h);
+	harness_run(&h, 50);
+	CHECK(harness_logged(&h.a, "peer assigned virtual address 10.3.0.1"));
+	ka = h.a.n_k;
+	kb = h.b.n_k;
+	addr4(&moved, "192.0.2.11", 500);
+	REQUIRE_EQ(engine_ike_move(h.a.e, h.now, harness_ike_id(&h.a), &moved),
+		   0);
+	/* HDR, SK { N(UPDATE_SA_ADDRESSES), N(NAT_D_*), N(COOKIE2) } --> */
+	harness_collect(&h);
+	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+	for (size_t i = ka; i < h.a.n_k; i++)
+		CHECK(h.a.k[i].type != ENGINE_ACT_ADDR_ADD); /* not yet */
+	/* <-- HDR, SK { N(NAT_D_*), N(COOKIE2) } */
+	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	for (size_t i = ka; i < h.a.n_k; i++)
+		if (h.a.k[i].type == ENGINE_ACT_ADDR_ADD) {
+			adds++;
+			v = &h.a.k[i].u.vip;
+		}
+	REQUIRE_EQ(adds, 1u);
+	CHECK(ip_is(&v->local, "192.0.2.11"));
+	CHECK_EQ(v->addr.prefix, 32);
+	CHECK(v->addr.ip[0] == 10 && v->addr.ip[3] == 1);
+	CHECK(harness_logged(&h.a, "virtual address 10.3.0.1 follows our "
+				   "address"));
+	for (size_t i = kb; i < h.b.n_k; i++)
+		CHECK(h.b.k[i].type != ENGINE_ACT_ADDR_ADD &&
+		      h.b.k[i].type != ENGINE_ACT_ADDR_DEL);
 	harness_free(&h);
 }

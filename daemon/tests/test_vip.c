@@ -156,6 +156,60 @@ TEST(addr_change_in_a_namespace)
 	CHECK_EQ(addr_change(true, 999, AF_INET, other, 32), -ENODEV);
 }
 
+/* An ADDR_ADD or ADDR_DEL action for 10.3.0.1/32 of an IKE SA whose
+ * local address is `local`. */
+static struct engine_action vip_act(enum engine_action_type t,
+				    const char *local)
+{
+	struct engine_action a = { .type = t, .ike_id = 7 };
+
+	a.u.vip.addr.family = AF_INET;
+	a.u.vip.addr.prefix = 32;
+	inet_pton(AF_INET, "10.3.0.1", a.u.vip.addr.ip);
+	a.u.vip.local.family = AF_INET;
+	inet_pton(AF_INET, local, a.u.vip.local.ip);
+	snprintf(a.u.vip.conn, sizeof(a.u.vip.conn), "rw");
+	return a;
+}
+
+/* MOBIKE moved the IKE SA from 192.0.2.10 (kbv1) to 198.51.100.10
+ * (kbv2): the engine's second ADDR_ADD moves the virtual address to kbv2
+ * (a laptop's Wi-Fi may be about to go away with it), asked again on the
+ * same interface it stays, and ADDR_DEL finds it where it is now even
+ * once the old local address is gone. */
+TEST(vip_follows_the_local_address)
+{
+	struct engine_action a;
+
+	test_netns_enter();
+	if (system("ip link add kbv1 type veth peer name kbv2 && "
+		   "ip link set kbv1 up && ip link set kbv2 up && "
+		   "ip addr add 192.0.2.10/24 dev kbv1 && "
+		   "ip addr add 198.51.100.10/24 dev kbv2") != 0)
+		test_skip("cannot create a veth pair in the test's namespace");
+	a = vip_act(ENGINE_ACT_ADDR_ADD, "192.0.2.10");
+	vip_action(&a);
+	CHECK(has_addr4("kbv1", "10.3.0.1"));
+	CHECK_EQ(addr_ours_ifindex(AF_INET, a.u.vip.addr.ip),
+		 if_nametoindex("kbv1"));
+	/* the same again: nothing changes */
+	vip_action(&a);
+	CHECK(has_addr4("kbv1", "10.3.0.1"));
+	CHECK(!has_addr4("kbv2", "10.3.0.1"));
+	/* moved: on kbv2 only */
+	REQUIRE_EQ(system("ip addr del 192.0.2.10/24 dev kbv1"), 0);
+	a = vip_act(ENGINE_ACT_ADDR_ADD, "198.51.100.10");
+	vip_action(&a);
+	CHECK(has_addr4("kbv2", "10.3.0.1"));
+	CHECK(!has_addr4("kbv1", "10.3.0.1"));
+	/* the IKE SA goes; its ADDR_DEL still names the first address */
+	a = vip_act(ENGINE_ACT_ADDR_DEL, "192.0.2.10");
+	vip_action(&a);
+	CHECK(!has_addr4("kbv2", "10.3.0.1"));
+	CHECK(!has_addr4("kbv1", "10.3.0.1"));
+	CHECK_EQ(addr_ours_ifindex(AF_INET, a.u.vip.addr.ip), 0);
+}
+
 /* swanctl.conf's pools and vips reach the engine; "dynamic" selectors of
  * such connections cover every address of the families involved until
  * the engine narrows them to the virtual address. */
