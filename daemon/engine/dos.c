@@ -1,6 +1,6 @@
 /* Log lines an unauthenticated peer can cause (issue 16): everything the
  * engine says about a responder's half-open IKE SA (IKE_SA_INIT answered,
- * no IKE_AUTH yet), whose peer has proven nothing but that it receives at
+ * no IKE_AUTH yet, or EAP rounds going on), whose peer has proven nothing but that it receives at
  * its address. One peer that answers COOKIEs holds half_open_per_peer of
  * them, many peers half_open_max, and each may send forged IKE_AUTH
  * requests at will: at most DOS_LOG_PER_S such lines a second reach the
@@ -14,7 +14,10 @@ enum { DOS_LOG_PER_S = 10 };
 
 bool dos_half_open(const struct ike_sa *sa)
 {
-	return !sa->initiator && sa->state == IKE_SA_INIT_R;
+	/* in EAP rounds the peer is still unproven (§2.16): it may hold a
+	 * password prompt open, or guess passwords */
+	return !sa->initiator &&
+	       (sa->state == IKE_SA_INIT_R || sa->state == IKE_SA_EAP_R);
 }
 
 bool dos_log_allowed(struct engine *e, const struct ike_sa *sa, int level)

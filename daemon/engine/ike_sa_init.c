@@ -218,7 +218,7 @@ static bool init_peer_admit(struct engine *e, uint64_t now,
 	uint32_t n = 0;
 
 	for (const struct ike_sa *s = e->half_open; s; s = s->ho_next)
-		if (!s->initiator && s->state == IKE_SA_INIT_R &&
+		if (dos_half_open(s) &&
 		    ike_sa_addr_eq(&s->remote, remote, false) &&
 		    ++n >= e->set.half_open_per_peer) {
 			init_warn_limit(e, now,

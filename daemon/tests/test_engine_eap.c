@@ -562,3 +562,37 @@ TEST(engine_eap_lease_keyed_by_eap_identity)
 	harness_free(&h);
 	keys_free(&k);
 }
+
+/* An SA in EAP rounds is half-open (its peer proved nothing yet): with
+ * half_open_per_peer = 2, two SAs of one address waiting in EAP keep a
+ * third IKE_SA_INIT of that address out. */
+TEST(engine_eap_rounds_count_against_half_open_per_peer)
+{
+	struct engine_settings set = { .cookie_threshold = 1000,
+				       .half_open_per_peer = 2 };
+	struct eap_keys k;
+	struct harness h;
+
+	keys_make(&k);
+	eap_pair(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+	harness_start(&h, &set);
+	for (int i = 0; i < 2; i++) {
+		REQUIRE(harness_initiate(&h));
+		/* IKE_SA_INIT --> <--, IKE_AUTH (no AUTH) --> <-- EAP */
+		for (int j = 0; j < 2; j++) {
+			REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
+			REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+		}
+		/* the user is slow: a's EAP response does not arrive */
+		REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DROP), 0);
+	}
+	CHECK_EQ(engine_half_open_count(h.b.e), 2);
+	CHECK(harness_logged(&h.b, "sent our AUTH and EAP-Identity request"));
+	CHECK(!harness_logged(&h.b, "one address holds half_open_per_peer"));
+	REQUIRE(harness_initiate(&h));
+	CHECK_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), -ENG_ERR_BUSY);
+	CHECK(harness_logged(&h.b, "one address holds half_open_per_peer"));
+	CHECK_EQ(engine_half_open_count(h.b.e), 2);
+	harness_free(&h);
+	keys_free(&k);
+}
