@@ -487,7 +487,10 @@ void ctl_sa_write_conn(struct ctl *c, struct wr *w, size_t i)
 	vici_item(w, ctl_addr_str(&ec->local, buf, sizeof(buf)));
 	vici_list_end(w);
 	vici_list(w, "remote_addrs");
-	vici_item(w, ctl_addr_str(&ec->remote, buf, sizeof(buf)));
+	/* as configured, like strongSwan: a name, not what it resolved to */
+	vici_item(w, cs->extra[i].remote_fqdn[0]
+			     ? cs->extra[i].remote_fqdn
+			     : ctl_addr_str(&ec->remote, buf, sizeof(buf)));
 	vici_list_end(w);
 	vici_kvf(w, "local_port", "%u", ec->local.port);
 	vici_kvf(w, "remote_port", "%u", ec->remote.port);

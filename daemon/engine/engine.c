@@ -267,6 +267,30 @@ static bool engine_addr_unset(const struct engine_addr *a)
 	return !a->family || !memcmp(a->ip, zero, sizeof(zero));
 }
 
+int engine_conn_set_remote(struct engine *e, const char *conn,
+			   const struct engine_addr *addr)
+{
+	for (size_t i = 0; i < e->n_conns; i++) {
+		struct engine_conn *c = &e->conns[i];
+
+		if (strcmp(c->name, conn))
+			continue;
+		c->remote.family = addr->family;
+		memcpy(c->remote.ip, addr->ip, sizeof(c->remote.ip));
+		c->remote_pending = false;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool engine_conn_accepts_remote(const struct engine_conn *c,
+				const struct engine_addr *remote)
+{
+	if (c->remote_pending)
+		return false;
+	return !c->remote.family || ike_sa_addr_eq(&c->remote, remote, false);
+}
+
 int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
 		    uint32_t *ike_id)
 {
@@ -282,6 +306,13 @@ int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
 		engine_log(e, NULL, 3, "initiate: no connection named '%s'",
 			   conn);
 		return -ENG_ERR_NO_CONN;
+	}
+	if (c->remote_pending) {
+		engine_log(e, NULL, 4,
+			   "initiate %s: the peer's name in remote_addrs is "
+			   "not resolved yet",
+			   c->name);
+		return -ENG_ERR_UNRESOLVED;
 	}
 	local = c->local;
 	if (engine_addr_unset(&local) && e->env.source) {

@@ -312,6 +312,11 @@ struct engine_conn {
 	/* Local address and port we send from; remote address (family 0 on a
 	 * responder-only connection accepts any) and port. */
 	struct engine_addr local, remote;
+	/* remote_addrs names a host whose address is not known yet (io
+	 * resolves names off the event loop, io/resolve.c): the connection
+	 * matches no peer and is not initiated until engine_conn_set_remote()
+	 * gives the address. */
+	bool remote_pending;
 	uint8_t n_ike;
 	struct engine_proposal ike[ENGINE_MAX_PROPOSALS];
 	struct engine_auth local_auth, remote_auth;
@@ -522,7 +527,14 @@ int engine_datagram(struct engine *e, uint64_t now_ms,
 		    const struct engine_addr *remote, const uint8_t *buf,
 		    size_t len);
 
-/* Starts connection `conn` as initiator; stores the new IKE SA's id. */
+/* Gives connection `conn` its peer's address (its remote_addrs name was
+ * resolved; the port stays): IKE SAs started or accepted from now on use
+ * it, established ones keep theirs. -ENOENT: no such connection. */
+int engine_conn_set_remote(struct engine *e, const char *conn,
+			   const struct engine_addr *addr);
+
+/* Starts connection `conn` as initiator; stores the new IKE SA's id.
+ * -ENG_ERR_UNRESOLVED while its peer's name is not resolved. */
 int engine_initiate(struct engine *e, uint64_t now_ms, const char *conn,
 		    uint32_t *ike_id);
 

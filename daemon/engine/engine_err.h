@@ -46,7 +46,8 @@
 	X(ENG_ERR_ADDRESS, 2040, N_INTERNAL_ADDRESS_FAILURE,                   \
 	  "no virtual address to assign")                                      \
 	X(ENG_ERR_EAP, 2025, N_AUTHENTICATION_FAILED,                          \
-	  "EAP authentication failed")
+	  "EAP authentication failed")                                         \
+	X(ENG_ERR_UNRESOLVED, 2041, 0, "the peer's name is not resolved yet")
 
 #define ENGINE_ERR_ENUM(sym, val, notify, name) sym = val,
 enum engine_err { ENGINE_ERRORS(ENGINE_ERR_ENUM) };

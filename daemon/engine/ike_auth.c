@@ -333,8 +333,7 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 		if (c->local.family &&
 		    !ike_sa_addr_eq(&c->local, &sa->local, false))
 			continue;
-		if (c->remote.family &&
-		    !ike_sa_addr_eq(&c->remote, &sa->remote, false))
+		if (!engine_conn_accepts_remote(c, &sa->remote))
 			continue;
 		if (!auth_id_match(&c->remote_auth.id, &id->u.id))
 			continue;

@@ -432,6 +432,11 @@ int child_accept_i(struct ike_sa *sa, const struct ike_msg *m,
 bool ike_sa_addr_eq(const struct engine_addr *a, const struct engine_addr *b,
 		    bool ports);
 
+/* Whether connection `c` takes a peer at `remote`: any address when its
+ * remote is unset (%any), none while its peer's name is unresolved. */
+bool engine_conn_accepts_remote(const struct engine_conn *c,
+				const struct engine_addr *remote);
+
 /* ---- task.c: the queue of local work ---- */
 
 const char *task_name(enum task_type t);

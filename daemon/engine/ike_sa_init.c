@@ -186,8 +186,7 @@ init_conn_by_addr(struct engine *e, const struct engine_addr *local,
 
 		if (c->local.family && !ike_sa_addr_eq(&c->local, local, false))
 			continue;
-		if (c->remote.family &&
-		    !ike_sa_addr_eq(&c->remote, remote, false))
+		if (!engine_conn_accepts_remote(c, remote))
 			continue;
 		return c;
 	}
@@ -365,8 +364,7 @@ static size_t init_certreq_hashes(struct ike_sa *sa,
 
 		if ((c->local.family &&
 		     !ike_sa_addr_eq(&c->local, &sa->local, false)) ||
-		    (c->remote.family &&
-		     !ike_sa_addr_eq(&c->remote, &sa->remote, false)))
+		    !engine_conn_accepts_remote(c, &sa->remote))
 			continue;
 		n = cert_req_hashes(c, out, n, CERT_REQ_MAX);
 	}

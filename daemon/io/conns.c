@@ -202,9 +202,11 @@ int conns_id_parse(const char *text, uint8_t type, struct engine_id *out)
 }
 
 /* First usable entry of local_addrs / remote_addrs: an address, or a name
+ * — with `fqdn` (remote_addrs) given to the caller to resolve later, else
  * resolved now. Subnets, ranges and %any accept any address (family 0). */
 static int conns_addr(struct conns_ctx *x, const struct kb_addr *list,
-		      uint8_t n, uint16_t port, struct engine_addr *out)
+		      uint8_t n, uint16_t port, struct engine_addr *out,
+		      const struct kb_addr **fqdn)
 {
 	memset(out, 0, sizeof(*out));
 	out->port = port;
@@ -219,6 +221,10 @@ static int conns_addr(struct conns_ctx *x, const struct kb_addr *list,
 		}
 		if (a->type != KB_ADDR_FQDN)
 			continue;
+		if (fqdn) {
+			*fqdn = a;
+			return 0;
+		}
 		hints.ai_family = a->family;
 		if (getaddrinfo(a->fqdn, NULL, &hints, &ai) != 0) {
 			conns_err(x, "%s: cannot resolve '%s'", x->conn->name,
@@ -359,6 +365,14 @@ static int conns_child(struct conns_ctx *x, const struct kb_child *ch,
 			  "%s: child %s: more than %d traffic selectors per "
 			  "side are not supported yet",
 			  x->conn->name, ch->name, ENGINE_MAX_TS);
+		return -ENOTSUP;
+	}
+	if ((ch->start_action & KB_START_TRAP) && ec->remote_pending) {
+		conns_err(x,
+			  "%s: child %s: start_action = trap with a DNS name "
+			  "in remote_addrs is not supported by keybridge (the "
+			  "trap policies need the peer's address; give it)",
+			  x->conn->name, ch->name);
 		return -ENOTSUP;
 	}
 	if ((ch->start_action & KB_START_TRAP) &&
@@ -949,6 +963,7 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		     struct conn_extra *extra)
 {
 	const struct kb_conn *c = x->conn;
+	const struct kb_addr *remote_name = NULL;
 	int r, n_ipsec;
 
 	engine_conn_defaults(ec);
@@ -971,12 +986,14 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 		return -ENOTSUP;
 	}
 	r = conns_addr(x, c->local_addrs, c->n_local_addrs, c->local_port,
-		       &ec->local);
+		       &ec->local, NULL);
 	if (!r)
 		r = conns_addr(x, c->remote_addrs, c->n_remote_addrs,
-			       c->remote_port, &ec->remote);
+			       c->remote_port, &ec->remote, &remote_name);
 	if (r)
 		return r;
+	/* a name is resolved off the event loop (io/names.c), never here */
+	ec->remote_pending = remote_name != NULL;
 	if (!conns_proposals_fit(x, &c->proposals, "proposals"))
 		return -ENOTSUP;
 	ec->n_ike = conns_proposals(&c->proposals, ec->ike);
@@ -984,6 +1001,11 @@ static int conns_one(struct conns_ctx *x, struct engine_conn *ec,
 	if (r)
 		return r;
 	memset(extra, 0, sizeof(*extra));
+	if (remote_name) {
+		memcpy(extra->remote_fqdn, remote_name->fqdn,
+		       sizeof(extra->remote_fqdn));
+		extra->remote_family = remote_name->family;
+	}
 	for (size_t i = 0, k = 0; i < c->n_children; i++) {
 		if (conns_is_shunt(&c->children[i]))
 			continue;

@@ -22,6 +22,12 @@ struct conn_extra {
 	 * (io/usage.c watches) */
 	uint64_t inactivity_s[ENGINE_MAX_CHILD_CFG];
 	uint64_t digest; /* fingerprint of the settings (reload) */
+	/* remote_addrs' first usable entry is this DNS name (the engine
+	 * connection is remote_pending until io/names.c resolves it); "" when
+	 * it is an address or %any. `remote_family` is AF_UNSPEC or the
+	 * entry's family. */
+	char remote_fqdn[KB_CONF_FQDN_MAX];
+	uint8_t remote_family;
 };
 
 /* The kernel backend the connections are built for (conns_kernel.c): ESP

@@ -15,6 +15,7 @@
 #include "io/lock.h"
 #include "io/log.h"
 #include "io/loop.h"
+#include "io/names.h"
 #include "io/notify.h"
 #include "io/privs.h"
 #include "io/probes.h"
@@ -789,7 +790,7 @@ void daemon_start_conn(struct daemon *d, size_t i, uint64_t now)
 
 	if (sa & KB_START_TRAP)
 		daemon_trap(d, c, false);
-	if (!(sa & KB_START_START))
+	if (!(sa & KB_START_START) || names_wait(d, i))
 		return;
 	r = engine_initiate(d->engine, now, c->name, &ike_id);
 	if (r < 0)
@@ -1077,11 +1078,15 @@ static int daemon_setup(struct daemon *d)
 	 * slow start, BPF loading, is no downtime), and a start-up that
 	 * fails leaves them (kmod-tests/49-kb-restart-charon.sh). */
 	daemon_kernel_clean(d, "left by an earlier run");
+	if ((r = names_open(d)) < 0) /* its thread without capabilities */
+		return r;
+	names_sync(d);
 	return 0;
 }
 
 static void daemon_teardown(struct daemon *d)
 {
+	names_close(d);
 	updown_free(d->updown); /* down scripts still queued run first */
 	usage_close(d->usage);	/* detaches and unpins the BPF programs */
 	roam_close(d->roam);

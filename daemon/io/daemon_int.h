@@ -36,12 +36,13 @@ struct daemon {
 	size_t n_retired;	  /* deleted may still use their keys */
 	uint64_t retired_checked; /* daemon_retired_collect() bookkeeping */
 	size_t retired_ike_count;
-	struct keylog *keylog; /* --keylog, NULL when off */
-	struct updown *updown; /* children's updown scripts (updown.c) */
-	struct usage *usage;   /* SA usage and early rekeys (usage.h) */
-	struct roam *roam;     /* MOBIKE's address watch (roam.h) */
-	struct ctl *ctl;       /* the vici control socket */
-	int watchdog_fd;       /* systemd watchdog timer, -1 when off */
+	struct keylog *keylog;	   /* --keylog, NULL when off */
+	struct updown *updown;	   /* children's updown scripts (updown.c) */
+	struct usage *usage;	   /* SA usage and early rekeys (usage.h) */
+	struct roam *roam;	   /* MOBIKE's address watch (roam.h) */
+	struct resolver *resolver; /* remote_addrs names (names.h) */
+	struct ctl *ctl;	   /* the vici control socket */
+	int watchdog_fd;	   /* systemd watchdog timer, -1 when off */
 	uint32_t policy_seq;
 	/* unauthenticated junk is logged at most DAEMON_JUNK_PER_S a second */
 	uint64_t junk_window;

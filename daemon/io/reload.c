@@ -9,6 +9,7 @@
 #include "io/daemon_int.h"
 #include "io/log.h"
 #include "io/loop.h"
+#include "io/names.h"
 #include "io/notify.h"
 #include "io/updown.h"
 
@@ -314,6 +315,7 @@ void daemon_reload(struct daemon *d)
 			"previous ones stay");
 	d->conns = t.next;
 	memset(&t.next, 0, sizeof(t.next));
+	names_sync(d);
 	/* The deletes the engine queued go first, so that they cannot remove
 	 * a trap policy installed again just below. */
 	daemon_run_actions(d, now);
