@@ -27,6 +27,8 @@ enum {
 	CC_RETRY_MS = 5000,	   /* after TEMPORARY_FAILURE, plus jitter */
 	CC_RETRY_JITTER_MS = 5000, /* so colliding peers do not meet again */
 	CC_FAIL_RETRY_MS = 30000,  /* after another refusal of a rekey */
+	CC_OUT_GRACE_MS =
+		500, /* a replaced outbound SA stays (cc_retire_out) */
 };
 
 /* The parts of a CREATE_CHILD_SA message that must outlive encoding. */
@@ -249,6 +251,25 @@ static struct child_sa *cc_peer_replacement(struct ike_sa *sa,
 	return NULL;
 }
 
+/* `c`'s outbound SA stops carrying traffic: a newer outbound SA of the
+ * same child is in the kernel already. Adding it bumped the old one's
+ * genid, so every new route lookup takes the newer one (the kernel
+ * prefers the newest SA of a reqid); but a packet whose lookup found the
+ * old SA just before may still be on its way to xfrm_output, and
+ * deleting the SA under it drops it (XfrmOutStateInvalid: the kmod rekey
+ * test lost pings to that when rekeys came every second). So the old SA
+ * goes CC_OUT_GRACE_MS later (lifetime.c), not at once. Not longer: the
+ * kernel prefers an SA short of its soft limit over a newer one past it,
+ * and the peer removes its inbound half delete_rekeyed_delay after the
+ * Delete. Only for an SA older than the one that replaces it. */
+static void cc_retire_out(struct ike_sa *sa, struct child_sa *c, uint64_t now)
+{
+	if (c->out_sa && !c->out_delete_at)
+		c->out_delete_at = now + CC_OUT_GRACE_MS;
+	engine_log(sa->e, sa, 6, "outbound SA %08x replaced; it goes in %u ms",
+		   c->spi_out, (unsigned)CC_OUT_GRACE_MS);
+}
+
 /* A responder's new CHILD SA becomes the one that carries traffic: its
  * outbound SA goes in, the old outbound SA goes out (make-before-break:
  * the peer has had our inbound SA since it answered or sent the rekey). */
@@ -273,13 +294,13 @@ void create_child_activate(struct ike_sa *sa, struct child_sa *c,
 		if (x->replaces != c->replaces || !x->created_by_us ||
 		    !x->redundant || x->state != CHILD_INSTALLED)
 			continue;
-		child_sa_del(sa, x, false);
+		cc_retire_out(sa, x, now);
 		x->state = CHILD_REKEYED;
 		x->replaces = 0;
 		(void)cc_queue_delete(sa, x);
 	}
 	if (old) {
-		child_sa_del(sa, old, false);
+		cc_retire_out(sa, old, now);
 		old->state = CHILD_REKEYED;
 		old->delete_at = now + sa->e->set.delete_rekeyed_delay_ms;
 		engine_log(sa->e, sa, 5,
@@ -331,7 +352,7 @@ static void cc_resolve_collision(struct ike_sa *sa, struct child_sa *old,
 	mine->redundant = true;
 	mine->rekey_at = 0;
 	theirs->activate_at = now + CC_FAIL_RETRY_MS / 3; /* if no Delete */
-	child_sa_del(sa, old, false);
+	cc_retire_out(sa, old, now);
 	old->state = CHILD_REKEYED;
 	if (!old->delete_at) /* should the winner never delete it */
 		old->delete_at = now + CC_FAIL_RETRY_MS;
@@ -345,8 +366,9 @@ static void cc_rekeyed_i(struct ike_sa *sa, struct child_sa *c,
 
 	child_policy_hold(sa, c);
 	/* Make-before-break: new inbound and outbound are in; the old
-	 * outbound goes, the old inbound stays until the peer switched. */
-	child_sa_del(sa, old, false);
+	 * outbound goes in a moment, the old inbound stays until the peer
+	 * switched. */
+	cc_retire_out(sa, old, now);
 	old->state = CHILD_REKEYED;
 	engine_log(sa->e, sa, 5, "CHILD SA '%s' %08x/%08x rekeyed to %08x/%08x",
 		   c->cfg->name, old->spi_in, old->spi_out, c->spi_in,

@@ -79,6 +79,8 @@ struct child_sa {
 	 * inbound SA of a rekeyed child. */
 	uint64_t rekey_at, expire_at, delete_at;
 	uint64_t activate_at; /* a collision winner's outbound goes in */
+	uint64_t
+		out_delete_at; /* a replaced outbound SA goes (create_child.c) */
 	uint64_t life_soft_bytes, life_soft_packets; /* after jitter */
 };
 

@@ -176,6 +176,10 @@ static void lifetime_children(struct ike_sa *sa, uint64_t now)
 				now);
 			continue;
 		}
+		if (c->out_delete_at && now >= c->out_delete_at) {
+			c->out_delete_at = 0; /* replaced: see cc_retire_out */
+			child_sa_del(sa, c, false);
+		}
 		if (c->delete_at && now >= c->delete_at) {
 			engine_log(sa->e, sa, 6,
 				   "rekeyed CHILD SA %08x/%08x removed",
@@ -245,6 +249,7 @@ uint64_t lifetime_deadline(const struct ike_sa *sa)
 		d = lifetime_min(d, sa->reauth_at);
 	for (const struct child_sa *c = sa->children; c; c = c->next) {
 		d = lifetime_min(d, c->delete_at);
+		d = lifetime_min(d, c->out_delete_at);
 		if (c->state == CHILD_INSTALLING)
 			d = lifetime_min(d, c->activate_at);
 		if (c->state != CHILD_REKEYED)

@@ -72,16 +72,16 @@ TEST(engine_rekey_child_make_before_break)
 	CHECK_EQ(kb.n_out, 1u);
 	/* <-- HDR, SK {SA, TSi, TSr, Nr} */
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
-	/* a: new in and out, old out gone, old in kept */
+	/* a: new in and out; old out still there for a moment (the kernel
+	 * takes the newest: cc_retire_out), old in kept */
 	harness_kernel(&h.a, &ka);
 	CHECK_EQ(ka.n_in, 2u);
-	CHECK_EQ(ka.n_out, 1u);
-	CHECK(ka.out[0] != kb.out[0]);
+	CHECK_EQ(ka.n_out, 2u);
 	/* HDR, SK {D(old)} --> b switches its outbound */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	harness_kernel(&h.b, &kb);
-	CHECK_EQ(kb.n_out, 1u);
-	CHECK_EQ(kb.n_in, 2u); /* old inbound kept a while */
+	CHECK_EQ(kb.n_out, 2u); /* the old one goes in a moment */
+	CHECK_EQ(kb.n_in, 2u);	/* old inbound kept a while */
 	/* <-- HDR, SK {D(old)} */
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	CHECK(child_spi_in(&h.a) != old_a);
@@ -113,8 +113,9 @@ static size_t kact(const struct hpeer *p, size_t from,
 
 /* The order of one CHILD rekey's kernel actions against its datagrams
  * (doc/rekeying.md, make-before-break): each side's new inbound SA is
- * filled in before the message that lets the peer send on it leaves,
- * and a new outbound SA goes in before the old one goes out. The kmod
+ * filled in before the message that lets the peer send on it leaves, a
+ * new outbound SA goes in before the old one goes out, and the old one
+ * goes a moment later, not in the same batch. The kmod
  * rekey test lost pings when the responder answered first and filled
  * its larval inbound SA afterwards: the initiator's first packets on
  * the new SA met the larval SA (XfrmAcquireError). */
@@ -156,20 +157,30 @@ TEST(engine_rekey_child_kernel_order)
 	del = &h.a.q[0];
 	i_in = kact(&h.a, ka0, ENGINE_ACT_SA_ADD, new_a, true);
 	i_out = kact(&h.a, ka0, ENGINE_ACT_SA_ADD, new_b, false);
-	i_del = kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_b, false);
 	CHECK(i_in < i_out);
-	CHECK(i_out < i_del);
-	CHECK(i_del < del->n_k_before);
+	CHECK(i_out < del->n_k_before);
+	/* the old outbound SA stays a moment: packets that found it just
+	 * before the switch still leave on it */
+	CHECK_EQ(kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_b, false), h.a.n_k);
 	CHECK_EQ(kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_a, true), h.a.n_k);
-	/* b reads Delete(old): new outbound in before the old one goes */
+	/* b reads Delete(old): new outbound in, the old one stays a moment */
 	kb0 = h.b.n_k;
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
-	i_out = kact(&h.b, kb0, ENGINE_ACT_SA_ADD, new_a, false);
-	i_del = kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false);
-	CHECK(i_out < i_del);
-	CHECK(i_del < h.b.n_k);
+	CHECK(kact(&h.b, kb0, ENGINE_ACT_SA_ADD, new_a, false) < h.b.n_k);
+	CHECK_EQ(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false), h.b.n_k);
 	CHECK_EQ(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_b, true), h.b.n_k);
+	/* half a second later the old outbound SAs go, the inbound ones
+	 * after delete_rekeyed_delay */
+	harness_advance(&h, 600);
+	i_del = kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_b, false);
+	CHECK(i_out < i_del);
+	CHECK(i_del < h.a.n_k);
+	CHECK(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false) < h.b.n_k);
+	CHECK_EQ(kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_a, true), h.a.n_k);
 	settle(&h, 6);
+	CHECK(kact(&h.a, ka0, ENGINE_ACT_SA_DEL, old_a, true) < h.a.n_k);
+	CHECK(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_a, false) < h.b.n_k);
+	CHECK(kact(&h.b, kb0, ENGINE_ACT_SA_DEL, old_b, true) < h.b.n_k);
 	harness_check_kernels(&h, 1, 3);
 	check_idle(&h);
 	harness_free(&h);
