@@ -447,8 +447,8 @@ kb_round 1 rekey_conf
 # a steady flow that comes before the kernel's soft byte limit, which is
 # the backstop (its EXPIRE starts the rekey when the monitor did not):
 # one every 4-16 s. Every rekey must be one of those two and change the
-# SPIs. (With rekey_bytes under 10 s of traffic the monitor would rekey
-# every SA at once, again and again: keep 13 s of traffic or more.)
+# SPIs. (With rekey_bytes under 20 s of traffic the monitor looks only
+# half the limit's duration ahead, so rekeys come at half the limit.)
 bytes_conf() {
 	child_conf "$1" "rekey_bytes = 750k" "rand_bytes = 50k" \
 		"life_bytes = 5M"

@@ -12,8 +12,9 @@
 #   pings of 1000 bytes every 10 ms: up to 100 kB/s each way (50-60 under TCG)
 #
 # With a lifetime this short (~4-7 s at this rate, less than the 10 s a
-# rekey may take) every new CHILD SA is rekeyed as soon as its rate is
-# known, as intended; the test stops the traffic after the first rekey.
+# rekey may take) the prediction looks half the limit's duration ahead, so
+# the CHILD SA is rekeyed at about half of rekey_bytes, well before the
+# kernel's soft limit; the test stops the traffic after the first rekey.
 #
 # Asserts: $NS1 logs "rekey: N % of rekey_bytes at R, limit in T s" (from
 # the rate, or at the latest from the 80 % threshold event), the CHILD SA is

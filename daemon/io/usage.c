@@ -61,7 +61,10 @@ const char *usage_rate_str(uint64_t Bps, char *out, size_t cap)
 
 /* One limit: due when the sample shows USAGE_THRESHOLD_PCT of it used (the
  * BPF threshold event makes the daemon sample at once), or when the rate
- * reaches it within `lead_ms`. */
+ * reaches it within `lead_ms`. The lead is at most half the time the whole
+ * limit lasts at this rate: with a limit smaller than `lead_ms` of traffic
+ * every successor would otherwise be rekeyed as soon as its first sample
+ * is taken, a rekey a second for as long as the flow runs. */
 static bool usage_limit_due(uint64_t used, uint64_t limit, uint64_t rate,
 			    uint64_t lead_ms, uint64_t *eta_ms)
 {
@@ -74,6 +77,12 @@ static bool usage_limit_due(uint64_t used, uint64_t limit, uint64_t rate,
 				: UINT64_MAX;
 	if ((u128)used * 100 >= (u128)limit * USAGE_THRESHOLD_PCT)
 		return true;
+	if (rate) {
+		u128 half_life_ms = (u128)limit * 1000 / rate / 2;
+
+		if (half_life_ms < lead_ms)
+			lead_ms = (uint64_t)half_life_ms;
+	}
 	return *eta_ms <= lead_ms;
 }
 
