@@ -165,7 +165,10 @@ monitor_events() {
 # monitor_story EVENTS ME: from one side's events (ME: its address),
 # "key value" lines: out/in (distinct SPIs each way), maxout/maxin (most
 # at once), dupout/dupin (longest time with more than 1 out / 2 in, in
-# seconds), hardexp, softexp, poldel, maxlife (longest-lived SA that went).
+# seconds), hardexp (SAs that reached their hard lifetime with no newer SA
+# the same way), hardrep (replaced SAs that did, e.g. an old inbound SA
+# kept for delete_rekeyed_delay after a late rekey), softexp, poldel,
+# maxlife (longest-lived SA that went).
 monitor_story() {
 	awk -v me="$2" '
 	function excess(now) {
@@ -176,6 +179,7 @@ monitor_story() {
 		if ($5 in live)
 			next
 		live[$5] = $1
+		last[$3] = $1
 		if ($3 == me) { if (!($5 in o)) nout_d++; o[$5]; nout++ }
 		else { if (!($5 in i)) nin_d++; i[$5]; nin++ }
 		if (nout > maxout) maxout = nout
@@ -183,7 +187,8 @@ monitor_story() {
 		excess($1)
 	}
 	$2 == "del" || $2 == "hardexp" {
-		if ($2 == "hardexp") hardexp++
+		if ($2 == "hardexp" && ($5 in live) && last[$3] > live[$5]) hardrep++
+		else if ($2 == "hardexp") hardexp++
 		if (!($5 in live))
 			next
 		if ($1 - live[$5] > maxlife) maxlife = $1 - live[$5]
@@ -198,7 +203,7 @@ monitor_story() {
 		excess(end + 1000) # still in excess at the end: counts to "forever"
 		printf "out %d\nin %d\nmaxout %d\nmaxin %d\n", nout_d, nin_d, maxout, maxin
 		printf "dupout %.1f\ndupin %.1f\nhardexp %d\nsoftexp %d\n", dupout, dupin, hardexp, softexp
-		printf "poldel %d\nmaxlife %.1f\n", poldel, maxlife
+		printf "poldel %d\nmaxlife %.1f\nhardrep %d\n", poldel, maxlife, hardrep
 	}' "$1"
 }
 

@@ -515,6 +515,11 @@ int engine_kernel_event(struct engine *e, uint64_t now_ms,
 			   c->cfg->name, c->spi_in, c->spi_out);
 		return lifetime_rekey_child(sa, c, now_ms);
 	case ENGINE_KEV_EXPIRE_HARD:
+		/* the kernel removed that SA itself: no delete for it */
+		if (ev->spi == c->spi_in)
+			c->in_sa = false;
+		else if (ev->spi == c->spi_out)
+			c->out_sa = false;
 		if (c->state == CHILD_REKEYED) {
 			ike_sa_child_remove(sa, c); /* replaced already */
 			return 0;

@@ -111,6 +111,45 @@ static size_t kact(const struct hpeer *p, size_t from,
 	return p->n_k;
 }
 
+/* A rekeyed inbound SA kept for delete_rekeyed_delay may reach its hard
+ * lifetime first (a rekey that started late, kmod 47 on a loaded guest):
+ * the kernel removes it itself, so the engine forgets it without a delete
+ * (which would fail with ESRCH and be logged as a kernel error), and the
+ * CHILD SA that replaced it stays. */
+TEST(engine_rekey_old_inbound_hard_expired_during_the_delay)
+{
+	struct harness h = { 0 };
+	struct engine_kevent ev = { .type = ENGINE_KEV_EXPIRE_HARD,
+				    .proto = PROTO_ESP };
+	uint32_t old_a;
+	size_t from;
+
+	harness_pair_default(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	old_a = child_spi_in(&h.a);
+	REQUIRE_EQ(
+		engine_rekey_child(h.a.e, h.now, harness_ike_id(&h.a), old_a),
+		0);
+	for (int i = 0; i < 4; i++) /* request, answer, Delete, answer */
+		REQUIRE_EQ(transmit(&h, i % 2 ? &h.b : &h.a,
+				    i % 2 ? &h.a : &h.b, H_DELIVER),
+			   0);
+	REQUIRE(child_spi_in(&h.a) != old_a);
+	harness_advance(&h, 1000); /* the old outbound SA is gone */
+	from = h.a.n_k;
+	ev.spi = old_a;
+	REQUIRE_EQ(engine_kernel_event(h.a.e, h.now, &ev), 0);
+	harness_advance(&h, 5001);
+	harness_run(&h, 10);
+	CHECK_EQ(kact(&h.a, from, ENGINE_ACT_SA_DEL, old_a, true), h.a.n_k);
+	CHECK(!harness_logged(&h.a, "hard expired; deleting it"));
+	CHECK_EQ(harness_events(&h.a, ENGINE_EV_CHILD_DOWN), 0u);
+	CHECK(child_spi_in(&h.a) != 0);
+	check_idle(&h);
+	harness_free(&h);
+}
+
 /* The order of one CHILD rekey's kernel actions against its datagrams
  * (doc/rekeying.md, make-before-break): each side's new inbound SA is
  * filled in before the message that lets the peer send on it leaves, a
