@@ -250,6 +250,88 @@ static void ctl_cmd_list_conns(struct ctl *c, struct ctl_client *cl,
 	ctl_empty_response(c, cl);
 }
 
+/* "10.1.0.0/24" or "10.2.0.0/24[tcp/80]" for one side of a selector. */
+static void ctl_sel_side(const struct kernel_selector *s, bool src, char *out,
+			 size_t cap)
+{
+	char a[64];
+	uint16_t port = src ? s->sport : s->dport;
+
+	kernel_addr_str(src ? &s->src : &s->dst, a, sizeof(a));
+	if (s->proto)
+		snprintf(out, cap, "%s/%u[%u/%u]", a,
+			 src ? s->src_plen : s->dst_plen, s->proto, port);
+	else
+		snprintf(out, cap, "%s/%u", a, src ? s->src_plen : s->dst_plen);
+}
+
+/* One side's selectors of shunt child v[first..end) (its out policies),
+ * each once. */
+static void ctl_shunt_ts(struct wr *w, const struct shunt_policy *v,
+			 size_t first, size_t end, bool src)
+{
+	char ts[96], seen[96];
+
+	for (size_t i = first; i < end; i++) {
+		bool dup = false;
+
+		if (v[i].p.dir != KERNEL_DIR_OUT)
+			continue;
+		ctl_sel_side(&v[i].p.sel, src, ts, sizeof(ts));
+		for (size_t j = first; j < i && !dup; j++) {
+			if (v[j].p.dir != KERNEL_DIR_OUT)
+				continue;
+			ctl_sel_side(&v[j].p.sel, src, seen, sizeof(seen));
+			dup = !strcmp(ts, seen);
+		}
+		if (!dup)
+			vici_item(w, ts);
+	}
+}
+
+/* Shunts (mode = pass | drop), as strongSwan's list-policies shows them
+ * with "drop" and "pass". */
+static void ctl_list_shunts(struct ctl *c, struct ctl_client *cl,
+			    const struct ctl_req *r, const struct shunts *s,
+			    const char *ike, const char *child)
+{
+	bool drop = ctl_arg_bool(r, "drop"), pass = ctl_arg_bool(r, "pass");
+	char name[2 * KB_CONF_NAME_MAX + 2];
+
+	for (size_t i = 0, end; i < s->n; i = end) {
+		const struct shunt_policy *v = &s->v[i];
+		bool is_pass = v->p.action == KERNEL_ACTION_ALLOW;
+		struct wr w;
+		size_t at;
+
+		for (end = i + 1;
+		     end < s->n && !strcmp(s->v[end].conn, v->conn) &&
+		     !strcmp(s->v[end].child, v->child);
+		     end++)
+			;
+		if ((is_pass ? !pass : !drop) ||
+		    (*ike && strcmp(ike, v->conn)) ||
+		    (*child && strcmp(child, v->child)) ||
+		    !(cl->events & CTL_EV_LIST_POLICY))
+			continue;
+		w = ctl_scratch(c);
+		at = vici_begin(&w, VICI_EVENT, "list-policy");
+		snprintf(name, sizeof(name), "%s/%s", v->conn, v->child);
+		vici_section(&w, name);
+		vici_kv(&w, "child", v->child);
+		vici_kv(&w, "ike", v->conn);
+		vici_kv(&w, "mode", is_pass ? "PASS" : "DROP");
+		vici_list(&w, "local-ts");
+		ctl_shunt_ts(&w, s->v, i, end, true);
+		vici_list_end(&w);
+		vici_list(&w, "remote-ts");
+		ctl_shunt_ts(&w, s->v, i, end, false);
+		vici_list_end(&w);
+		vici_section_end(&w);
+		ctl_finish(c, cl, &w, at);
+	}
+}
+
 /* Trap policies: what start_action = trap installs per child. */
 static void ctl_cmd_list_policies(struct ctl *c, struct ctl_client *cl,
 				  const struct ctl_req *r)
@@ -296,6 +378,8 @@ static void ctl_cmd_list_policies(struct ctl *c, struct ctl_client *cl,
 			ctl_finish(c, cl, &w, at);
 		}
 	}
+	if (cs)
+		ctl_list_shunts(c, cl, r, &cs->shunts, ike, child);
 	ctl_empty_response(c, cl);
 }
 

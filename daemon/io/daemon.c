@@ -684,6 +684,9 @@ static void daemon_kernel_clean(struct daemon *d, const char *when)
 static void daemon_finish(struct daemon *d)
 {
 	d->finished = true;
+	/* by selector: PF_KEY gives them its own indexes, and without a
+	 * template nothing else marks them as ours (shunt.h) */
+	shunt_remove(d->kops, d->kernel, &d->conns.shunts);
 	daemon_kernel_clean(d, "at stop");
 	log_msg(LOG_LVL_NOTICE, NULL, "stopped");
 	loop_stop(d->loop);

@@ -17,9 +17,12 @@
  *     shunt_replace(ops, kernel, &old, &s, &policy_seq); (reload)
  *     shunt_free(&s);
  *
- * Policies leave the kernel with the daemon: their index marks them as
- * keybridge's (kernel.h "Ownership"), and the stop's cleanup removes
- * them.
+ * Policies leave the kernel with the daemon, removed by selector at stop.
+ * On XFRM their index also marks them as keybridge's (kernel.h
+ * "Ownership"), so the cleanup after a crash removes them too; PF_KEY
+ * picks indexes itself, and a shunt has no template with our reqid: after
+ * a crash on PF_KEY they stay until the next start replaces them (same
+ * selectors) or an operator removes them.
  */
 #ifndef KB_IO_SHUNT_H
 #define KB_IO_SHUNT_H

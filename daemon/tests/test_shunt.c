@@ -551,6 +551,24 @@ TEST(shunt_keybridged_installs_replaces_and_removes)
 			  "priority 193856"));
 	CHECK(strstr(pol, "mark 0x7/0xff"));
 	CHECK(strstr(pol, "if_id 0x2b"));
+	/* strongSwan's swanctl lists the shunt beside the trap */
+	if (system("command -v swanctl >/dev/null") == 0) {
+		static char out[8192];
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd),
+			 "swanctl --list-pols --uri unix://%s/keybridge.vici "
+			 "2>&1",
+			 a.dir);
+		CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
+		test_note("%s", out);
+		CHECK(strstr(out, "lan/lan, PASS\n"
+				  "  local:  10.1.0.0/24\n"
+				  "  remote: 10.1.0.0/24\n"));
+		CHECK(strstr(out, "vpn/net, TUNNEL"));
+	} else {
+		test_note("swanctl is not installed: list-pols not checked");
+	}
 	/* reload: the LAN grows; the old pass goes, the new one comes */
 	snprintf(conf, sizeof(conf), daemon_conf, "10.1.0.0/16");
 	du_write_conf(&a, conf);
