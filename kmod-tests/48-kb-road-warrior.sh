@@ -16,7 +16,9 @@
 #        10.3.0.1/32  <======= ESP tunnel =======>  10.2.0.0/24
 #
 # Each round: 0 % ping loss from 10.3.0.1, the SAs count the packets, and
-# the address leaves the road warrior's interface when keybridged stops.
+# the address leaves the road warrior's interface when keybridged stops;
+# a keybridged road warrior routes the site from its virtual address in
+# table 220 (as charon does), and removes that route when it stops.
 . "$KB_ROOT/kmod-tests/lib.sh"
 . "$KB_ROOT/kmod-tests/kb.sh"
 require_guest
@@ -123,6 +125,17 @@ traffic() {
 
 has_vip() { ip -n "$NS1" -4 addr show dev veth1 | grep -q "inet 10.3.0.1/32"; }
 
+# keybridged's route from the virtual address (table 220, as charon's)
+has_route() {
+	ip -n "$NS1" route show table 220 | tee "$dir/routes"
+	grep -q "10.2.0.0/24 via 10.0.0.2 dev veth1 .*src 10.3.0.1" "$dir/routes" &&
+		ip -n "$NS1" rule | grep -q "^220:.*lookup 220"
+}
+no_route() {
+	[ -z "$(ip -n "$NS1" route show table 220)" ] &&
+		! ip -n "$NS1" rule | grep -q "lookup 220"
+}
+
 step "round 1: keybridged road warrior, keybridged gateway"
 kb_start "$NS2" "$dir/gw.conf"
 kb_start "$NS1" "$dir/rw-start.conf"
@@ -131,6 +144,7 @@ kb_wait "$NS1" "virtual address 10.3.0.1/32 added to veth1" 30
 kb_wait "$NS1" "peer names DNS servers 10.3.0.53" 5
 kb_wait "$NS1" "CHILD SA negotiated" 30
 has_vip || fail "10.3.0.1 is not on veth1"
+has_route || fail "no route from 10.3.0.1 in table 220"
 traffic
 "$KB_BUILD/bin/ipsec" --socket "$(kb_vici "$NS2")" status || true
 swanctl --list-pools --leases --uri "unix://$(kb_vici "$NS2")" |
@@ -140,6 +154,7 @@ grep -q "10.3.0.1 *online *'carol@road.test'" "$dir/pools" ||
 	fail "get-pools does not list carol's lease"
 kb_stop "$NS1"
 has_vip && fail "10.3.0.1 stayed on veth1 after keybridged stopped"
+no_route || fail "the route of 10.3.0.1 stayed after keybridged stopped"
 kb_stop "$NS2"
 mv "$KB_OUT/$KB_TEST.kb-$NS1.log" "$KB_OUT/$KB_TEST.kb-$NS1.log.1"
 mv "$KB_OUT/$KB_TEST.kb-$NS2.log" "$KB_OUT/$KB_TEST.kb-$NS2.log.1"
@@ -178,10 +193,12 @@ kb_wait "$NS1" "peer assigned virtual address 10.3.0.1" 30
 kb_wait "$NS1" "peer names DNS servers 10.3.0.53" 5
 kb_wait "$NS1" "CHILD SA negotiated" 30
 has_vip || fail "10.3.0.1 is not on veth1"
+has_route || fail "no route from 10.3.0.1 in table 220"
 traffic
 swan "$NS2" --list-pools --leases | tee "$dir/swan-pools"
 grep -q "carol@road.test" "$dir/swan-pools" ||
 	fail "charon lists no lease for carol"
 kb_stop "$NS1"
 has_vip && fail "10.3.0.1 stayed on veth1 after keybridged stopped"
+no_route || fail "the route of 10.3.0.1 stayed after keybridged stopped"
 rm -rf "$dir"

@@ -382,6 +382,8 @@ static bool daemon_reqid_trapped(const struct daemon *d, uint32_t reqid)
  * raising an ACQUIRE. */
 static void daemon_policy(struct daemon *d, const struct engine_action *a)
 {
+	char name[64];
+
 	if (a->type == ENGINE_ACT_POLICY_DEL &&
 	    a->u.policy.dir == ENGINE_POL_OUT &&
 	    daemon_reqid_trapped(d, a->u.policy.reqid)) {
@@ -391,6 +393,7 @@ static void daemon_policy(struct daemon *d, const struct engine_action *a)
 		return;
 	}
 	daemon_policy_apply(d, a);
+	vip_policy(daemon_sa_name(d, a->ike_id, name, sizeof(name)), a);
 }
 
 static const char *daemon_event_name(enum engine_event_type t)

@@ -8,6 +8,7 @@
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/usage.h"
+#include "io/vip.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -390,6 +391,7 @@ void roam_migrate(struct daemon *d, const struct engine_action *a)
 		log_msg(LOG_LVL_INFO, name, "MOBIKE: moved %s and its SA",
 			what);
 	}
+	vip_migrate(name, a); /* a virtual address's routes: the new path */
 out:
 	free(p);
 	free(km);

@@ -1,8 +1,10 @@
 /* Virtual addresses on the host; see vip.h. */
 #include "io/vip.h"
 
+#include "engine/engine_kernel.h"
 #include "io/log.h"
 #include "kernel/addr.h"
+#include "kernel/route.h"
 
 #include "ike_iana.h"
 
@@ -105,7 +107,17 @@ void vip_action(const struct engine_action *a)
 
 void vip_flush(const char *when)
 {
-	int r = addr_flush_ours();
+	int r = route_flush_ours();
+
+	if (r < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"cannot remove keybridge's routes in table %d %s: %s",
+			ROUTE_TABLE_VIP, when, strerror(-r));
+	else if (r > 0)
+		log_msg(LOG_LVL_NOTICE, NULL,
+			"removed %d route%s of keybridge in table %d %s", r,
+			r == 1 ? "" : "s", ROUTE_TABLE_VIP, when);
+	r = addr_flush_ours();
 
 	if (r < 0)
 		log_msg(LOG_LVL_ERR, NULL,
@@ -213,4 +225,97 @@ void vip_conn_ts(const struct kb_config *cfg, const struct kb_conn *c,
 	if (c->n_pools)
 		vip_side(ch->remote_ts, ch->n_remote_ts, fams, out->remote_ts,
 			 &out->n_remote_ts);
+}
+
+/* ---- routes to the remote selectors (kernel/route.h) ---- */
+
+/* The one address of selector `ts`, if it holds exactly one: its family,
+ * else 0. */
+static uint8_t vip_single(const struct engine_ts *ts)
+{
+	size_t alen = ts->type == TS_IPV4_ADDR_RANGE   ? 4
+		      : ts->type == TS_IPV6_ADDR_RANGE ? 16
+						       : 0;
+
+	if (!alen || memcmp(ts->start, ts->end, alen))
+		return 0;
+	return alen == 4 ? AF_INET : AF_INET6;
+}
+
+/* Adds (`add`) or removes the routes for out policy `p` whose source is
+ * our virtual address, the tunnel's far end being `peer`: through the
+ * next hop towards the peer (the peer itself when it is on-link). */
+static void vip_routes(const char *name, const struct engine_policy *p,
+		       const struct engine_addr *peer, bool add)
+{
+	struct engine_prefix px[32];
+	uint8_t family = vip_single(&p->src), gw[16];
+	char vip[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
+	char via[INET6_ADDRSTRLEN] = "?", ifname[IF_NAMESIZE] = "?";
+	uint32_t oif = 0;
+	bool has_gw = false;
+	size_t n;
+	int r;
+
+	if (!family || p->dir != ENGINE_POL_OUT ||
+	    p->mode != ENGINE_MODE_TUNNEL || p->dst.type != p->src.type ||
+	    peer->family != family)
+		return;
+	/* only for an address we put on the host (strongSwan: install_routes
+	 * for virtual IPs); site-to-site selectors keep the main table's */
+	if (add && !addr_ours_ifindex(family, p->src.start))
+		return;
+	inet_ntop(family, p->src.start, vip, sizeof(vip));
+	if (add) {
+		if ((r = route_lookup(family, peer->ip, gw, &has_gw, &oif))) {
+			log_msg(LOG_LVL_ERR, name,
+				"no route from virtual address %s: the peer is "
+				"unreachable (%s)",
+				vip, strerror(-r));
+			return;
+		}
+		if (!has_gw)
+			memcpy(gw, peer->ip, sizeof(gw));
+		if ((r = route_rule(true, family)))
+			log_msg(LOG_LVL_ERR, name,
+				"cannot add the rule for table %d: %s",
+				ROUTE_TABLE_VIP, strerror(-r));
+		if_indextoname(oif, ifname);
+		inet_ntop(family, gw, via, sizeof(via));
+	}
+	n = engine_ts_prefixes(&p->dst, px, sizeof(px) / sizeof(px[0]));
+	for (size_t i = 0; i < n; i++) {
+		inet_ntop(family, px[i].addr, dst, sizeof(dst));
+		r = route_change(add, family, px[i].addr, px[i].plen,
+				 add ? p->src.start : NULL, add ? gw : NULL,
+				 add ? oif : 0);
+		if (r < 0)
+			log_msg(LOG_LVL_ERR, name,
+				"cannot %s the route to %s/%u in table %d: %s",
+				add ? "add" : "remove", dst, px[i].plen,
+				ROUTE_TABLE_VIP, strerror(-r));
+		else if (add)
+			log_msg(LOG_LVL_INFO, name,
+				"route %s/%u via %s dev %s src %s in table %d",
+				dst, px[i].plen, via, ifname, vip,
+				ROUTE_TABLE_VIP);
+		else
+			log_msg(LOG_LVL_INFO, name,
+				"route %s/%u of virtual address %s removed",
+				dst, px[i].plen, vip);
+	}
+}
+
+void vip_policy(const char *name, const struct engine_action *a)
+{
+	const struct engine_policy *p = &a->u.policy;
+
+	vip_routes(name, p, &p->tmpl_dst, a->type == ENGINE_ACT_POLICY_ADD);
+}
+
+void vip_migrate(const char *name, const struct engine_action *a)
+{
+	const struct engine_migrate *m = &a->u.migrate;
+
+	vip_routes(name, &m->policy, &m->new_dst, true);
 }

@@ -36,8 +36,20 @@ void vip_conn_ts(const struct kb_config *cfg, const struct kb_conn *c,
  * logged. */
 void vip_action(const struct engine_action *a);
 
-/* Removes the virtual addresses an earlier run (`when` says which, for
- * the log) left on the host. */
+/* After a POLICY_ADD or POLICY_DEL action (io/daemon.c): an outbound
+ * tunnel policy whose source is one virtual address we put on the host
+ * gets a route per remote selector in table 220, with that address as
+ * source and the next hop towards the peer (kernel/route.h; as
+ * strongSwan's install_routes), removed with the policy. Other policies
+ * are left alone. `name` names the SA in logs. */
+void vip_policy(const char *name, const struct engine_action *a);
+
+/* After an SA_MIGRATE action (MOBIKE): the routes of such an outbound
+ * policy follow the new path to the peer. */
+void vip_migrate(const char *name, const struct engine_action *a);
+
+/* Removes the virtual addresses, their routes and the rule of table 220
+ * an earlier run (`when` says which, for the log) left on the host. */
 void vip_flush(const char *when);
 
 #endif

@@ -7,7 +7,9 @@
 #include "io/conns.h"
 #include "io/vip.h"
 #include "kernel/addr.h"
+#include "kernel/route.h"
 #include "tests/conf_util.h"
+#include "tests/engine_harness.h"
 #include "tests/netns.h"
 #include "tests/test.h"
 
@@ -208,6 +210,72 @@ TEST(vip_follows_the_local_address)
 	CHECK(!has_addr4("kbv2", "10.3.0.1"));
 	CHECK(!has_addr4("kbv1", "10.3.0.1"));
 	CHECK_EQ(addr_ours_ifindex(AF_INET, a.u.vip.addr.ip), 0);
+}
+
+/* A tunnel from our virtual address (out policy src 10.3.0.1/32, dst
+ * 10.10.0.0/24, peer 203.0.113.1 behind gateway 192.0.2.1): a route in
+ * table 220 with the virtual address as source, looked up before the
+ * main table (the rule), so that traffic to the site leaves from the
+ * virtual address and meets the policy; gone with the policy, the rule
+ * gone with the flush. A site-to-site policy gets no route. */
+TEST(vip_route_for_a_tunnel_from_the_virtual_address)
+{
+	struct engine_action a = vip_act(ENGINE_ACT_ADDR_ADD, "192.0.2.10");
+	struct engine_action pol = { .type = ENGINE_ACT_POLICY_ADD,
+				     .ike_id = 7 };
+	struct engine_policy *p = &pol.u.policy;
+	char out[4096];
+
+	test_netns_enter();
+	if (system("ip link add kbv1 type veth peer name kbv2 && "
+		   "ip link set kbv1 up && ip link set kbv2 up && "
+		   "ip addr add 192.0.2.10/24 dev kbv1 && "
+		   "ip route add 203.0.113.0/24 via 192.0.2.1") != 0)
+		test_skip("cannot create a veth pair in the test's namespace");
+	vip_action(&a);
+	p->dir = ENGINE_POL_OUT;
+	p->mode = ENGINE_MODE_TUNNEL;
+	harness_ts4(&p->src, "10.3.0.1", "10.3.0.1");
+	harness_ts4(&p->dst, "10.10.0.0", "10.10.0.255");
+	p->tmpl_src.family = p->tmpl_dst.family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.10", p->tmpl_src.ip);
+	inet_pton(AF_INET, "203.0.113.1", p->tmpl_dst.ip);
+	vip_policy("rw[7]", &pol);
+	REQUIRE_EQ(
+		test_run_capture("ip route show table 220", out, sizeof(out)),
+		0);
+	CHECK(strstr(out, "10.10.0.0/24 via 192.0.2.1 dev kbv1") != NULL);
+	CHECK(strstr(out, "src 10.3.0.1") != NULL);
+	REQUIRE_EQ(test_run_capture("ip rule", out, sizeof(out)), 0);
+	CHECK(strstr(out, "220:") != NULL && strstr(out, "lookup 220"));
+	REQUIRE_EQ(test_run_capture("ip route get 10.10.0.9", out, sizeof(out)),
+		   0);
+	CHECK(strstr(out, "src 10.3.0.1") != NULL);
+	/* a site-to-site policy (source a subnet): no route */
+	harness_ts4(&p->src, "10.1.0.0", "10.1.0.255");
+	harness_ts4(&p->dst, "10.20.0.0", "10.20.0.255");
+	vip_policy("net[8]", &pol);
+	REQUIRE_EQ(
+		test_run_capture("ip route show table 220", out, sizeof(out)),
+		0);
+	CHECK(strstr(out, "10.20.0.0") == NULL);
+	/* the policy goes: its route too */
+	harness_ts4(&p->src, "10.3.0.1", "10.3.0.1");
+	harness_ts4(&p->dst, "10.10.0.0", "10.10.0.255");
+	pol.type = ENGINE_ACT_POLICY_DEL;
+	vip_policy("rw[7]", &pol);
+	REQUIRE_EQ(
+		test_run_capture("ip route show table 220", out, sizeof(out)),
+		0);
+	CHECK(strstr(out, "10.10.0.0") == NULL);
+	/* a crash left a route and the rule: the next start removes them */
+	pol.type = ENGINE_ACT_POLICY_ADD;
+	vip_policy("rw[7]", &pol);
+	CHECK_EQ(route_flush_ours(), 1);
+	REQUIRE_EQ(test_run_capture("ip rule", out, sizeof(out)), 0);
+	CHECK(strstr(out, "lookup 220") == NULL);
+	a = vip_act(ENGINE_ACT_ADDR_DEL, "192.0.2.10");
+	vip_action(&a);
 }
 
 /* swanctl.conf's pools and vips reach the engine; "dynamic" selectors of
