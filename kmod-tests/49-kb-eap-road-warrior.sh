@@ -1,5 +1,5 @@
 #!/bin/bash
-# kmod-timeout: 300
+# kmod-timeout: 480
 # EAP-MSCHAPv2 road warriors (RFC 7296 §2.16) between keybridged and
 # strongSwan's charon, each the EAP server once, pinging through the tunnel
 # both times.
