@@ -1074,6 +1074,9 @@ static void load_ike_secret(struct load *ld, const struct conf_section *s,
 	bool have_secret = false;
 
 	snprintf(sec->name, sizeof(sec->name), "%s", s->name);
+	snprintf(sec->src_file, sizeof(sec->src_file), "%s",
+		 s->file ? s->file : "");
+	sec->src_line = s->line;
 	for (struct conf_kv *kv = s->kvs; kv; kv = kv->next) {
 		uint8_t type;
 

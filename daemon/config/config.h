@@ -262,6 +262,8 @@ struct kb_ike_secret {
 	char ids[KB_CONF_MAX_IDS][KB_CONF_ID_MAX];
 	size_t secret_len;
 	uint8_t secret[KB_CONF_SECRET_MAX];
+	char src_file[KB_CONF_PATH_MAX]; /* where the section is */
+	int src_line;
 };
 
 /* Kinds of key files, each with its swanctl directory and secrets

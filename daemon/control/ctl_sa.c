@@ -3,6 +3,8 @@
  * vici README), so that swanctl prints them and exporters parse them. */
 #include "control/ctl_int.h"
 
+#include "crypto/auth.h"
+
 #include "ike_iana.h"
 #include "io/conns.h"
 #include "io/usage.h"
@@ -10,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,54 +152,9 @@ const char *ctl_ts_str(const struct engine_ts *ts, char *out, size_t cap)
 	return out;
 }
 
-/* A DER distinguished name as "C=CH, O=Example, CN=moon". */
-static void ctl_dn_str(const uint8_t *der, size_t len, char *out, size_t cap)
-{
-	const unsigned char *p = der;
-	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)len);
-	BIO *bio = name ? BIO_new(BIO_s_mem()) : NULL;
-	int n = 0;
-
-	snprintf(out, cap, "(unparsable DN)");
-	if (bio && X509_NAME_print_ex(bio, name, 0,
-				      XN_FLAG_SEP_CPLUS_SPC |
-					      ASN1_STRFLGS_RFC2253) >= 0)
-		n = BIO_read(bio, out, (int)cap - 1);
-	if (n > 0)
-		out[n] = 0;
-	BIO_free(bio);
-	X509_NAME_free(name);
-}
-
 const char *ctl_id_str(const struct engine_id *id, char *out, size_t cap)
 {
-	size_t n = id->len < cap - 1 ? id->len : cap - 1;
-
-	switch (id->type) {
-	case 0: snprintf(out, cap, "%%any"); break;
-	case ID_IPV4_ADDR:
-	case ID_IPV6_ADDR:
-		if (id->len != (id->type == ID_IPV4_ADDR ? 4 : 16) ||
-		    !inet_ntop(id->type == ID_IPV4_ADDR ? AF_INET : AF_INET6,
-			       id->data, out, (socklen_t)cap))
-			snprintf(out, cap, "(bad address)");
-		break;
-	case ID_DER_ASN1_DN: ctl_dn_str(id->data, id->len, out, cap); break;
-	case ID_FQDN:
-	case ID_RFC822_ADDR:
-		/* text from the configuration; never pass control bytes */
-		for (size_t i = 0; i < n; i++)
-			out[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f
-					 ? (char)id->data[i]
-					 : '?';
-		out[n] = 0;
-		break;
-	default:
-		snprintf(out, cap, "@#");
-		for (size_t i = 0; i < id->len && 2 + 2 * i + 2 < cap; i++)
-			snprintf(out + 2 + 2 * i, 3, "%02x", id->data[i]);
-	}
-	return out;
+	return auth_id_str(id->type, id->data, id->len, out, cap);
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -312,19 +268,38 @@ static void ctl_write_ts_list(struct wr *w, const char *name,
 	vici_list_end(w);
 }
 
-/* The local and remote identities: those the connection names. */
-static void ctl_write_ids(struct ctl *c, struct wr *w, const char *conn)
+/* The local and remote identities as strongSwan's list-sas gives them:
+ * ours as we send it and the peer's as it proved it in IKE_AUTH (with its
+ * EAP identity when it used one); before that, or once the SA is gone,
+ * those the connection names. */
+static void ctl_write_ids(struct ctl *c, struct wr *w, uint32_t ike_id,
+			  const char *conn)
 {
 	const struct conns *cs = c->host.conns(c->host.ctx);
 	int i = cs ? conns_find(cs, conn) : -1;
+	struct engine_ike_ids ids;
+	bool live = c->host.engine &&
+		    engine_ike_ids(c->host.engine, ike_id, &ids) == 0;
 	char buf[512];
 
-	if (i < 0)
-		return;
-	vici_kv(w, "local-id",
-		ctl_id_str(&cs->conn[i].local_auth.id, buf, sizeof(buf)));
-	vici_kv(w, "remote-id",
-		ctl_id_str(&cs->conn[i].remote_auth.id, buf, sizeof(buf)));
+	if (live && ids.local.type)
+		vici_kv(w, "local-id",
+			ctl_id_str(&ids.local, buf, sizeof(buf)));
+	else if (i >= 0)
+		vici_kv(w, "local-id",
+			ctl_id_str(&cs->conn[i].local_auth.id, buf,
+				   sizeof(buf)));
+	if (live && ids.remote.type)
+		vici_kv(w, "remote-id",
+			ctl_id_str(&ids.remote, buf, sizeof(buf)));
+	else if (i >= 0)
+		vici_kv(w, "remote-id",
+			ctl_id_str(&cs->conn[i].remote_auth.id, buf,
+				   sizeof(buf)));
+	if (live && ids.remote_eap_len) /* text, control bytes shown as ? */
+		vici_kv(w, "remote-eap-id",
+			auth_id_str(ID_RFC822_ADDR, ids.remote_eap,
+				    ids.remote_eap_len, buf, sizeof(buf)));
 }
 
 void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
@@ -340,7 +315,7 @@ void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 	vici_kvf(w, "local-port", "%u", in->local.port);
 	vici_kv(w, "remote-host", ctl_addr_str(&in->remote, buf, sizeof(buf)));
 	vici_kvf(w, "remote-port", "%u", in->remote.port);
-	ctl_write_ids(c, w, in->conn);
+	ctl_write_ids(c, w, in->ike_id, in->conn);
 	if (in->initiator)
 		vici_kv(w, "initiator", "yes");
 	vici_kvf(w, "initiator-spi", "%016" PRIx64, in->spi_i);

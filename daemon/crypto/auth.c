@@ -2,6 +2,7 @@
  * loading over OpenSSL. */
 #include "crypto/auth.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -408,6 +409,59 @@ static bool subject_is_dn(X509 *x, const uint8_t *data, size_t len)
 	     X509_NAME_cmp(n, X509_get_subject_name(x)) == 0;
 	X509_NAME_free(n);
 	return ok;
+}
+
+/* A DER distinguished name as "C=CH, O=Example, CN=moon". */
+static void dn_str(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+	const unsigned char *p = der;
+	X509_NAME *name =
+		len <= INT32_MAX ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
+	BIO *bio = name ? BIO_new(BIO_s_mem()) : NULL;
+	int n = 0;
+
+	snprintf(out, cap, "(unparsable DN)");
+	if (bio && cap > 1 &&
+	    X509_NAME_print_ex(bio, name, 0,
+			       XN_FLAG_SEP_CPLUS_SPC | ASN1_STRFLGS_RFC2253) >=
+		    0)
+		n = BIO_read(bio, out,
+			     (int)(cap - 1 < INT32_MAX ? cap - 1 : INT32_MAX));
+	if (n > 0)
+		out[n] = 0;
+	BIO_free(bio);
+	X509_NAME_free(name);
+}
+
+const char *auth_id_str(uint8_t type, const uint8_t *data, size_t len,
+			char *out, size_t cap)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+
+	switch (type) {
+	case 0: snprintf(out, cap, "%%any"); break;
+	case ID_IPV4_ADDR:
+	case ID_IPV6_ADDR:
+		if (len != (type == ID_IPV4_ADDR ? 4u : 16u) ||
+		    !inet_ntop(type == ID_IPV4_ADDR ? AF_INET : AF_INET6, data,
+			       out, (socklen_t)cap))
+			snprintf(out, cap, "(bad address)");
+		break;
+	case ID_DER_ASN1_DN: dn_str(data, len, out, cap); break;
+	case ID_FQDN:
+	case ID_RFC822_ADDR:
+		for (size_t i = 0; i < n; i++)
+			out[i] = data[i] >= 0x20 && data[i] < 0x7f
+					 ? (char)data[i]
+					 : '?';
+		out[n] = 0;
+		break;
+	default:
+		snprintf(out, cap, "@#");
+		for (size_t i = 0; i < len && 2 + 2 * i + 2 < cap; i++)
+			snprintf(out + 2 + 2 * i, 3, "%02x", data[i]);
+	}
+	return out;
 }
 
 bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,

@@ -105,6 +105,14 @@ int auth_cert_key(const struct auth_cert *cert, struct auth_key **out)
 bool auth_cert_names_id(const struct auth_cert *cert, uint8_t type,
 			const uint8_t *data, size_t len);
 
+/* An identity (RFC 7296 §3.5 type and data) as strongSwan prints it for
+ * operators and updown scripts: addresses in text form, FQDN and e-mail
+ * identities as they are (control bytes shown as '?'), a DN as "C=CH,
+ * O=Example, CN=moon", other types as "@#" and hex; type 0 is "%any".
+ * Always NUL-terminates `out` (cap > 0); returns `out`. */
+const char *auth_id_str(uint8_t type, const uint8_t *data, size_t len,
+			char *out, size_t cap);
+
 /* The certificate's SHA-1 SubjectPublicKeyInfo hash (RFC 7296 §3.7: what a
  * CERTREQ names a CA by). 0 or CRYPTO_E_INTERNAL. */
 int auth_cert_spki_sha1(const struct auth_cert *cert, uint8_t out[20])

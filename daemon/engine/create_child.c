@@ -18,6 +18,7 @@
 #include "crypto/ke.h"
 #include "crypto/skp.h"
 #include "engine/cp.h"
+#include "engine/ident.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -591,6 +592,10 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	n->nat_remote = old->nat_remote;
 	n->peer_frag = old->peer_frag;
 	n->peer_id_hash = old->peer_id_hash;
+	if (ident_peer_inherit(old, n)) {
+		ike_sa_free(n);
+		return NULL;
+	}
 	n->peer_sig_hash = old->peer_sig_hash;
 	n->peer_hashes = old->peer_hashes;
 	cc_spi64_put(spi_i, n->spi_i);

@@ -108,6 +108,19 @@ struct engine_eap_user {
 	uint8_t nt_hash[16];
 };
 
+/* One pre-shared key (swanctl.conf secrets.ike<suffix>) and the
+ * identities it belongs to (its owners). A key serves the pair (our
+ * identity, the peer's) when an owner matches either; the best match on
+ * the peer's side wins, then on ours (engine/ident.h). No owners, or an
+ * owner of type 0 (%any), matches anyone, least well. */
+struct engine_psk {
+	char name[64]; /* "ike-carol" (secrets.<name>), for logs */
+	size_t n_ids;
+	const struct engine_id *ids; /* the caller's, as the table */
+	uint16_t len;
+	uint8_t key[ENGINE_PSK_MAX];
+};
+
 struct auth_key;  /* crypto/auth.h */
 struct auth_cert; /* crypto/auth.h */
 
@@ -322,6 +335,14 @@ struct engine_conn {
 	struct engine_auth local_auth, remote_auth;
 	enum engine_send_cert send_cert;
 	bool no_certreq; /* send_certreq = no: never send CERTREQ */
+	/* Pre-shared keys (PSK on either side), chosen in IKE_AUTH for the
+	 * pair of identities: ours and the peer's (the IDi it sent, as
+	 * responder; the configured remote id as initiator, the IDr it sent
+	 * when checking its AUTH). `psks` is the caller's table (which must
+	 * outlive the engine as keys do); without one, `psk` is the key for
+	 * every peer. */
+	const struct engine_psk *psks;
+	size_t n_psks;
 	uint16_t psk_len;
 	uint8_t psk[ENGINE_PSK_MAX];
 	uint8_t n_children;
@@ -648,6 +669,20 @@ struct engine_child_info {
 	uint8_t n_local_ts, n_remote_ts;
 	struct engine_ts local_ts[ENGINE_MAX_TS], remote_ts[ENGINE_MAX_TS];
 };
+
+/* The identities of an IKE SA: ours as we send it, and the peer's as it
+ * proved it in IKE_AUTH (type 0 until it did), with its EAP identity
+ * when it authenticated with EAP (length 0 otherwise). Apart from
+ * engine_ike_info, which status lists keep per SA. */
+struct engine_ike_ids {
+	struct engine_id local, remote;
+	uint16_t remote_eap_len;
+	uint8_t remote_eap[ENGINE_ID_MAX];
+};
+
+/* Fills `out` for IKE SA `ike_id`; -ENOENT if there is none. */
+int engine_ike_ids(const struct engine *e, uint32_t ike_id,
+		   struct engine_ike_ids *out);
 
 /* Fills `out` for IKE SA `ike_id`; -ENOENT if there is none. */
 int engine_ike_info(const struct engine *e, uint32_t ike_id,

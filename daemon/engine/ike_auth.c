@@ -14,6 +14,7 @@
 #include "engine/cp.h"
 #include "engine/eap.h"
 #include "engine/eap_msg.h"
+#include "engine/ident.h"
 #include "engine/ts.h"
 
 #include <stdio.h>
@@ -38,13 +39,63 @@ static size_t auth_id_body(const struct engine_id *id, uint8_t *out)
 	return 4 + (size_t)id->len;
 }
 
-static bool auth_id_match(const struct engine_id *want,
-			  const struct ike_pl_id *got)
+/* The ID payload's identity; -ENG_ERR_ID if it is longer than any we
+ * configure or keep (ENGINE_ID_MAX). */
+static int auth_id_get(struct ike_sa *sa, const struct ike_pl_id *got,
+		       struct engine_id *out)
 {
+	if (got->data.len > sizeof(out->data)) {
+		engine_log(sa->e, sa, 4,
+			   "peer's identity of %zu bytes is longer than "
+			   "keybridge's limit of %zu",
+			   got->data.len, sizeof(out->data));
+		return -ENG_ERR_ID;
+	}
+	out->type = got->type;
+	out->len = (uint16_t)got->data.len;
+	memcpy(out->data, got->data.ptr, got->data.len);
+	return 0;
+}
+
+/* How well the peer's ID payload matches the configured `want` (0: not
+ * at all; %any and wildcards as ident_match). */
+static enum ident_match auth_id_match(const struct engine_id *want,
+				      const struct ike_pl_id *got)
+{
+	struct engine_id id;
+
 	if (!want->type) /* any identity */
-		return true;
-	return want->type == got->type && want->len == got->data.len &&
-	       !memcmp(want->data, got->data.ptr, want->len);
+		return IDENT_MATCH_ANY;
+	if (got->data.len > sizeof(id.data))
+		return IDENT_MATCH_NONE;
+	id.type = got->type;
+	id.len = (uint16_t)got->data.len;
+	memcpy(id.data, got->data.ptr, got->data.len);
+	return ident_match(&id, want);
+}
+
+/* The pre-shared key for us and the peer (ident_psk): the identity it
+ * proves when we check its AUTH (`peer`), else the one it proved, else
+ * (an initiator's first AUTH) the configured one. */
+static int auth_psk(struct ike_sa *sa, const struct engine_id *peer,
+		    const uint8_t **key, size_t *len, const char **name)
+{
+	const struct engine_id *me = &sa->conn->local_auth.id;
+	char a[160], b[160];
+	int err;
+
+	if (!peer)
+		peer = sa->peer ? &sa->peer->id : &sa->conn->remote_auth.id;
+	err = ident_psk(sa->conn, me, peer, key, len, name);
+	if (err)
+		engine_log(
+			sa->e, sa, 4,
+			"no pre-shared key (secrets.ike...) for our "
+			"identity '%s' and the peer's '%s'",
+			auth_id_str(me->type, me->data, me->len, a, sizeof(a)),
+			auth_id_str(peer->type, peer->data, peer->len, b,
+				    sizeof(b)));
+	return err;
 }
 
 /* FNV-1a of the ID type and data: which peer an IKE SA authenticated. */
@@ -56,6 +107,37 @@ static uint64_t auth_id_hash(const struct ike_pl_id *id)
 	for (size_t i = 0; i < id->data.len; i++)
 		h = (h ^ id->data.ptr[i]) * 0x100000001b3ULL;
 	return h;
+}
+
+/* The peer proved identity `id` (and `eap`, after EAP): kept for status,
+ * scripts and INITIAL_CONTACT (§2.4). 0 or -ENG_ERR_NOMEM. */
+static int auth_proved(struct ike_sa *sa, const struct ike_pl_id *id,
+		       const uint8_t *eap, size_t eap_len)
+{
+	sa->peer_id_hash = auth_id_hash(id);
+	return ident_peer_set(sa, id->type, id->data.ptr, id->data.len, eap,
+			      eap_len);
+}
+
+/* "'carol@example.org'" (and " with EAP identity 'carol'"): who the peer
+ * proved to be, for the log line saying the IKE SA is up. */
+static const char *auth_peer_str(const struct ike_sa *sa, char *buf, size_t cap)
+{
+	const struct ike_peer *p = sa->peer;
+	char id[300], eap[300];
+
+	if (!p) {
+		snprintf(buf, cap, "(unknown)");
+		return buf;
+	}
+	auth_id_str(p->id.type, p->id.data, p->id.len, id, sizeof(id));
+	if (p->eap_len)
+		auth_id_str(ID_RFC822_ADDR, p->eap, p->eap_len, eap,
+			    sizeof(eap)); /* text, control bytes as ? */
+	snprintf(buf, cap, "'%s'%s%s%s", id,
+		 p->eap_len ? " with EAP identity '" : "",
+		 p->eap_len ? eap : "", p->eap_len ? "'" : "");
+	return buf;
 }
 
 void ike_auth_initial_contact(struct ike_sa *sa)
@@ -100,7 +182,9 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	struct auth_octets oct;
 	struct ike_payload *p;
 	enum auth_sig_scheme scheme;
-	size_t len = 0;
+	const uint8_t *psk;
+	const char *psk_name;
+	size_t len = 0, psk_len;
 	int err;
 
 	err = auth_octets_init(
@@ -119,8 +203,10 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 				    &oct, o->auth, &len);
 	} else if (a->method == ENGINE_AUTH_PSK) {
 		p->u.auth.method = AUTHM_SHARED_KEY;
-		err = auth_psk_make(sa->km.suite.prf, sa->conn->psk,
-				    sa->conn->psk_len, &oct, o->auth, &len);
+		err = auth_psk(sa, NULL, &psk, &psk_len, &psk_name);
+		if (!err)
+			err = auth_psk_make(sa->km.suite.prf, psk, psk_len,
+					    &oct, o->auth, &len);
 	} else {
 		p->u.auth.method = AUTHM_DIGITAL_SIGNATURE;
 		err = auth_sig_choose(a->key,
@@ -150,6 +236,35 @@ static int auth_verify_cert(struct ike_sa *sa, const struct ike_msg *m,
 	return err;
 }
 
+/* The peer's shared key MIC (§2.15) with the key for its identity. */
+static int auth_verify_psk(struct ike_sa *sa, const struct ike_pl_id *idp,
+			   const struct auth_octets *oct,
+			   const struct ike_pl_auth *au)
+{
+	struct engine_id peer;
+	const uint8_t *psk;
+	const char *name;
+	size_t len;
+	char who[160];
+	int err;
+
+	if (au->method != AUTHM_SHARED_KEY)
+		return -ENG_ERR_AUTH;
+	if ((err = auth_id_get(sa, idp, &peer)) ||
+	    (err = auth_psk(sa, &peer, &psk, &len, &name)))
+		return err;
+	err = auth_psk_check(sa->km.suite.prf, psk, len, oct, au->data.ptr,
+			     au->data.len);
+	if (err)
+		engine_log(sa->e, sa, 4,
+			   "AUTH of peer '%s' does not verify with the "
+			   "pre-shared key%s%s (a different key on its side?)",
+			   auth_id_str(peer.type, peer.data, peer.len, who,
+				       sizeof(who)),
+			   *name ? " of secrets." : "", name);
+	return err;
+}
+
 /* Checks the peer's AUTH payload against the configured method. */
 static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 {
@@ -174,13 +289,8 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 			       id->body.ptr, id->body.len);
 	if (err)
 		return err;
-	if (a->method == ENGINE_AUTH_PSK) {
-		if (au->u.auth.method != AUTHM_SHARED_KEY)
-			return -ENG_ERR_AUTH;
-		return auth_psk_check(sa->km.suite.prf, sa->conn->psk,
-				      sa->conn->psk_len, &oct,
-				      au->u.auth.data.ptr, au->u.auth.data.len);
-	}
+	if (a->method == ENGINE_AUTH_PSK)
+		return auth_verify_psk(sa, &id->u.id, &oct, &au->u.auth);
 	if (au->u.auth.method != AUTHM_DIGITAL_SIGNATURE)
 		return -ENG_ERR_AUTH;
 	if (a->key)
@@ -323,10 +433,13 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 {
 	const struct ike_payload *id = ike_msg_find(m, PL_IDI, NULL);
 	const struct ike_payload *au = ike_msg_find(m, PL_AUTH, NULL);
-	const struct engine_conn *refused = NULL;
+	const struct engine_conn *refused = NULL, *best = NULL;
+	enum ident_match best_m = IDENT_MATCH_NONE, rank;
 	struct engine *e = sa->e;
 	char alg[128];
 
+	/* the connection whose remote id fits best (an exact id before a
+	 * wildcard before %any, as strongSwan), the first of equals */
 	for (size_t i = 0; i < e->n_conns; i++) {
 		const struct engine_conn *c = &e->conns[i];
 
@@ -335,13 +448,18 @@ static const struct engine_conn *auth_conn_r(struct ike_sa *sa,
 			continue;
 		if (!engine_conn_accepts_remote(c, &sa->remote))
 			continue;
-		if (!auth_id_match(&c->remote_auth.id, &id->u.id))
+		rank = auth_id_match(&c->remote_auth.id, &id->u.id);
+		if (rank == IDENT_MATCH_NONE || rank <= best_m)
 			continue;
-		if (auth_conn_allows(sa, c, au ? &au->u.auth : NULL))
-			return c;
-		if (!refused)
+		if (auth_conn_allows(sa, c, au ? &au->u.auth : NULL)) {
+			best = c;
+			best_m = rank;
+		} else if (!refused) {
 			refused = c;
+		}
 	}
+	if (best)
+		return best;
 	if (refused)
 		engine_log(e, sa, 4,
 			   "peer's identity matches connection '%s', which "
@@ -420,6 +538,7 @@ static int auth_finish_r(struct ike_sa *sa, uint64_t now,
 	const struct engine_conn *conn = sa->conn;
 	struct child_sa *c = child_new(sa, NULL);
 	bool owned = false; /* c linked into the SA */
+	char who[700];
 	int err, child_err;
 
 	if (!c) {
@@ -466,11 +585,14 @@ static int auth_finish_r(struct ike_sa *sa, uint64_t now,
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5, "IKE SA established (responder)%s%s%s%s",
+	engine_log(sa->e, sa, 5,
+		   "IKE SA established (responder)%s%s%s%s; peer "
+		   "authenticated as %s",
 		   msk ? ", peer authenticated with EAP-MSCHAPv2" : "",
 		   sa->childless ? ", childless (RFC 6023)" : "",
 		   child_err ? ", CHILD SA refused: " : "",
-		   child_err ? engine_err_name(child_err) : "");
+		   child_err ? engine_err_name(child_err) : "",
+		   auth_peer_str(sa, who, sizeof(who)));
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);
@@ -644,6 +766,12 @@ static int auth_eap_finish_r(struct ike_sa *sa, uint64_t now,
 		err = auth_fail_r(sa, r, err);
 		goto out;
 	}
+	/* proved: the IDi of the first request and the EAP user */
+	if ((err = ident_peer_set(sa, s->idi[0], s->idi + 4, s->idi_len - 4u,
+				  s->user, s->user_len))) {
+		err = auth_fail_r(sa, r, err);
+		goto out;
+	}
 	ike_msg_init(first, 0, 0, 0, 0, 0);
 	first->hdr = s->first_hdr;
 	if (ike_msg_decode_chain(first, s->first_type, s->first, s->first_len,
@@ -763,7 +891,11 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		err = auth_fail_r(sa, r, err);
 		goto out;
 	}
-	sa->peer_id_hash = auth_id_hash(&ike_msg_find(m, PL_IDI, NULL)->u.id);
+	if ((err = auth_proved(sa, &ike_msg_find(m, PL_IDI, NULL)->u.id, NULL,
+			       0))) {
+		err = auth_fail_r(sa, r, err);
+		goto out;
+	}
 	err = auth_finish_r(sa, now, m, r, o, NULL);
 out:
 	free(r);
@@ -801,6 +933,7 @@ static int auth_finish_i(struct ike_sa *sa, uint64_t now,
 			 const struct ike_msg *m, bool eap)
 {
 	struct child_sa *c = sa->pending_child;
+	char who[700];
 	int child_err, cp_err;
 
 	win_peer_notify(sa, m);
@@ -823,10 +956,13 @@ static int auth_finish_i(struct ike_sa *sa, uint64_t now,
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5, "IKE SA established (initiator)%s%s%s",
+	engine_log(sa->e, sa, 5,
+		   "IKE SA established (initiator)%s%s%s; peer authenticated "
+		   "as %s",
 		   eap ? ", authenticated with EAP-MSCHAPv2" : "",
 		   child_err ? ", CHILD SA failed: " : "",
-		   child_err ? engine_err_name(child_err) : "");
+		   child_err ? engine_err_name(child_err) : "",
+		   auth_peer_str(sa, who, sizeof(who)));
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);
@@ -902,7 +1038,8 @@ static int auth_eap_first_i(struct ike_sa *sa, const struct ike_msg *m)
 		return auth_fail_i(sa, -ENG_ERR_ID);
 	memcpy(s->idr, id->body.ptr, id->body.len);
 	s->idr_len = (uint16_t)id->body.len;
-	sa->peer_id_hash = auth_id_hash(&id->u.id);
+	if ((err = auth_proved(sa, &id->u.id, NULL, 0)))
+		return auth_fail_i(sa, err);
 	s->state = EAP_I_WAIT;
 	return 0;
 }
@@ -967,8 +1104,8 @@ int ike_auth_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		return auth_refused_i(sa, m, "no AUTH payload");
 	if (!auth_id_match(&sa->conn->remote_auth.id, &id->u.id))
 		return auth_fail_i(sa, -ENG_ERR_ID);
-	if ((err = auth_verify(sa, m)))
+	if ((err = auth_verify(sa, m)) ||
+	    (err = auth_proved(sa, &id->u.id, NULL, 0)))
 		return auth_fail_i(sa, err);
-	sa->peer_id_hash = auth_id_hash(&id->u.id);
 	return auth_finish_i(sa, now, m, false);
 }

@@ -6,6 +6,7 @@
 #include "crypto/skp.h"
 #include "engine/cp.h"
 #include "engine/eap.h"
+#include "engine/ident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,7 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa->cookie);
 	win_free(sa);
 	frag_free(sa);
+	ident_peer_free(sa);
 	if (sa->initiator)
 		eap_i_free(sa->eap_i);
 	else

@@ -136,6 +136,7 @@ struct ike_response {
 };
 
 struct frag_buf;
+struct ike_peer;
 struct eap_r;
 struct eap_i;
 
@@ -164,6 +165,7 @@ struct ike_sa {
 	bool peer_childless;   /* RFC 6023 notify seen in IKE_SA_INIT */
 	bool childless;	       /* IKE_AUTH carried no CHILD SA */
 	uint64_t peer_id_hash; /* of the peer's authenticated ID (§2.4) */
+	struct ike_peer *peer; /* what it proved (ident.h), NULL before */
 	/* MOBIKE (RFC 4555, mobike.c): agreed in IKE_AUTH; the addresses
 	 * our CHILD SAs and policies have in the kernel (local/remote may be
 	 * ahead of them while an update is on its way); the message ID of

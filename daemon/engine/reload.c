@@ -218,6 +218,7 @@ static bool reload_conn_refs(const struct engine_conn *c, const void *p)
 	       (const void *)c->local_auth.cert == p ||
 	       (const void *)c->remote_auth.key == p ||
 	       (const void *)c->remote_auth.trust == p ||
+	       (const void *)c->eap_users == p || (const void *)c->psks == p ||
 	       reload_chain_refs(&c->local_auth, p);
 }
 

@@ -25,8 +25,9 @@ bool engine_conns_in_use(const struct engine *e,
 			 const struct engine_conn *conns, size_t n);
 
 /* True if a connection of the current table or of a kept replaced one
- * authenticates with key or certificate `key_or_cert` (struct auth_key or
- * struct auth_cert): io may free it only when this is false. */
+ * authenticates with key or certificate `key_or_cert` (struct auth_key,
+ * auth_cert or auth_trust, or the eap_users or psks table): io may free
+ * it only when this is false. */
 bool engine_auth_in_use(const struct engine *e, const void *key_or_cert);
 
 #endif

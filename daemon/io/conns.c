@@ -3,6 +3,7 @@
 
 #include "crypto/auth.h"
 #include "crypto/mschapv2.h"
+#include "engine/ident.h"
 #include "ike_iana.h"
 #include "io/conns_kernel.h"
 #include "io/creds.h"
@@ -508,40 +509,35 @@ static bool conns_id_listed(const struct kb_ike_secret *s, const char *id)
 	return false;
 }
 
-/* The pre-shared key for this connection: the ike secret listing the most
- * of our and the peer's identities; one listing none serves everyone. */
+/* Pre-shared keys: the table of every secrets.ike* (the engine chooses by
+ * the pair of identities in IKE_AUTH). A peer named exactly must have a
+ * key now; one named by %any or a wildcard is looked up when it comes. */
 static int conns_psk(struct conns_ctx *x, struct engine_conn *ec)
 {
-	const struct kb_ike_secret *best = NULL;
-	int best_score = -1;
+	const struct engine_id *me = &ec->local_auth.id;
+	const struct engine_id *peer = &ec->remote_auth.id;
+	const struct psks *t = &x->out->psks;
+	const uint8_t *key;
+	const char *name;
+	size_t len;
 
-	for (size_t i = 0; i < x->cfg->n_ike_secrets; i++) {
-		const struct kb_ike_secret *s = &x->cfg->ike_secrets[i];
-		int score = conns_id_listed(s, x->conn->local.id) +
-			    conns_id_listed(s, x->conn->remote.id);
-
-		if (s->n_ids && !score)
-			continue;
-		if (score > best_score) {
-			best = s;
-			best_score = score;
-		}
+	ec->psks = t->keys;
+	ec->n_psks = t->n;
+	if (!t->n) {
+		conns_err(x,
+			  "%s: auth = psk and no usable secrets.ike<suffix> "
+			  "section holds a key",
+			  x->conn->name);
+		return -ENOENT;
 	}
-	if (!best) {
+	if (peer->type && !strchr(x->conn->remote.id, '*') &&
+	    ident_psk(ec, me, peer, &key, &len, &name)) {
 		conns_err(x,
 			  "%s: no ike secret for local id '%s' and remote "
 			  "id '%s'",
 			  x->conn->name, x->conn->local.id, x->conn->remote.id);
 		return -ENOENT;
 	}
-	if (best->secret_len > sizeof(ec->psk)) {
-		conns_err(x,
-			  "%s: pre-shared key of %zu bytes is longer than %zu",
-			  x->conn->name, best->secret_len, sizeof(ec->psk));
-		return -EINVAL;
-	}
-	memcpy(ec->psk, best->secret, best->secret_len);
-	ec->psk_len = (uint16_t)best->secret_len;
 	return 0;
 }
 
@@ -794,6 +790,14 @@ static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
 		conns_err(x, "%s: bad identity '%s' or '%s'", x->conn->name,
 			  l->id, rr->id);
 		return -EINVAL;
+	}
+	if (psks_dn_wildcard(rr->id, rr->id_type)) {
+		conns_err(x,
+			  "%s: remote.id '%s': wildcards in a distinguished "
+			  "name are not supported by keybridge (in FQDN and "
+			  "e-mail identities they are: *@example.org)",
+			  x->conn->name, rr->id);
+		return -ENOTSUP;
 	}
 	if (l->auth == KB_AUTH_PSK || rr->auth == KB_AUTH_PSK) {
 		r = conns_psk(x, ec);
@@ -1128,7 +1132,7 @@ int conns_build_next(const struct kb_config *cfg, const struct conns *prev,
 		return -ENOMEM;
 	}
 	x.creds = &creds;
-	if (conns_eap_users(&x) < 0) {
+	if (conns_eap_users(&x) < 0 || psks_build(cfg, &out->psks, diag) < 0) {
 		creds_free(&creds, true);
 		conns_free(out);
 		return -ENOMEM;
@@ -1206,6 +1210,7 @@ void conns_free(struct conns *c)
 				c->n_eap_users * sizeof(*c->eap_users));
 	free(c->eap_users);
 	shunt_free(&c->shunts);
+	psks_free(&c->psks);
 	memset(c, 0, sizeof(*c));
 }
 

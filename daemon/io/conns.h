@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "io/shunt.h"
+#include "io/psks.h"
 #include "kernel/kernel.h"
 
 struct auth_key;
@@ -57,6 +58,7 @@ struct conns {
 	/* the policies of pass and drop children, which the engine never
 	 * sees; a connection with only those is not in `conn` */
 	struct shunts shunts;
+	struct psks psks; /* of secrets.ike*, chosen in IKE_AUTH, wiped */
 };
 
 /* Builds the engine connections of `cfg` for the backend in `opts` (may be

@@ -162,6 +162,11 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	t->next.n_keys = fresh->n_keys;
 	t->next.certs = fresh->certs;
 	t->next.n_certs = fresh->n_certs;
+	t->next.trusts = fresh->trusts;
+	t->next.n_trusts = fresh->n_trusts;
+	t->next.eap_users = fresh->eap_users;
+	t->next.n_eap_users = fresh->n_eap_users;
+	t->next.psks = fresh->psks;
 	t->next.warnings = fresh->warnings;
 	t->next.shunts = fresh->shunts;
 	memset(&fresh->shunts, 0, sizeof(fresh->shunts));
@@ -171,6 +176,11 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	fresh->n_keys = 0;
 	fresh->certs = NULL;
 	fresh->n_certs = 0;
+	fresh->trusts = NULL;
+	fresh->n_trusts = 0;
+	fresh->eap_users = NULL;
+	fresh->n_eap_users = 0;
+	memset(&fresh->psks, 0, sizeof(fresh->psks));
 	memset(&fresh->warnings, 0, sizeof(fresh->warnings));
 	return true;
 }
@@ -230,6 +240,9 @@ static bool reload_keys_in_use(const struct daemon *d, const struct conns *c)
 	for (size_t i = 0; i < c->n_trusts; i++)
 		if (engine_auth_in_use(d->engine, c->trusts[i]))
 			return true;
+	if ((c->eap_users && engine_auth_in_use(d->engine, c->eap_users)) ||
+	    (c->psks.keys && engine_auth_in_use(d->engine, c->psks.keys)))
+		return true;
 	return false;
 }
 

@@ -9,6 +9,7 @@
  * still there with other SPIs was rekeyed (nothing runs). */
 #include "io/updown.h"
 
+#include "crypto/auth.h"
 #include "ike_iana.h"
 
 #include "io/log.h"
@@ -49,12 +50,17 @@ struct ud_cfg {
 	uint32_t if_id_in, if_id_out;
 };
 
+enum { UD_ID_MAX = 300 }; /* an identity as text */
+
 /* A CHILD SA announced as up. */
 struct ud_tunnel {
 	struct ud_tunnel *next;
 	uint32_t ike_id;
 	struct engine_ike_info ike;
 	struct engine_child_info child;
+	/* PLUTO_MY_ID / PLUTO_PEER_ID: the identities of the IKE SA, kept
+	 * for the down run (the SA may be gone by then) */
+	char my_id[UD_ID_MAX], peer_id[UD_ID_MAX];
 	bool seen; /* during one comparison */
 };
 
@@ -232,18 +238,39 @@ static bool ud_is_host(const struct engine_ts *ts, const struct engine_addr *a)
 	return !memcmp(ts->start, ts->end, n) && !memcmp(ts->start, a->ip, n);
 }
 
-/* The identity as configured and as strongSwan prints it (an FQDN
- * without its '@'), or the address for none or %any: the engine does not
- * tell which identity the peer proved. */
-static void ud_id(const char *conf_id, const struct engine_addr *a, char *buf,
-		  size_t len)
+/* An identity as strongSwan prints it for scripts: the one the engine
+ * reports (`id`: ours as sent, the peer's as it proved it), else the
+ * configured one (an FQDN without its '@'), else the address. */
+static void ud_id(const struct engine_id *id, const char *conf_id,
+		  const struct engine_addr *a, char *buf, size_t len)
 {
+	if (id->type) {
+		auth_id_str(id->type, id->data, id->len, buf, len);
+		return;
+	}
 	if (conf_id[0] == '@' && conf_id[1] != '#')
 		conf_id++;
 	if (conf_id[0] && strcmp(conf_id, "%any") != 0)
 		snprintf(buf, len, "%s", conf_id);
 	else
 		ud_addr(a, buf, len);
+}
+
+/* Takes the IKE SA's identities into the tunnel record while it lives. */
+static void ud_ids(struct updown *u, const struct engine *e,
+		   struct ud_tunnel *t)
+{
+	const struct ud_cfg *cfg = ud_cfg_find(u, t->ike.conn, t->child.name);
+	struct engine_ike_ids ids;
+
+	if (!cfg)
+		return;
+	if (engine_ike_ids(e, t->ike_id, &ids))
+		memset(&ids, 0, sizeof(ids));
+	ud_id(&ids.local, cfg->my_id, &t->ike.local, t->my_id,
+	      sizeof(t->my_id));
+	ud_id(&ids.remote, cfg->peer_id, &t->ike.remote, t->peer_id,
+	      sizeof(t->peer_id));
 }
 
 static void ud_queue(struct updown *u, const struct ud_cfg *cfg,
@@ -317,16 +344,13 @@ static void ud_queue(struct updown *u, const struct ud_cfg *cfg,
 static void ud_announce(struct updown *u, const struct ud_tunnel *t, bool up)
 {
 	const struct ud_cfg *cfg = ud_cfg_find(u, t->ike.conn, t->child.name);
-	char my_id[300], peer_id[300];
 
 	if (!cfg)
 		return;
-	ud_id(cfg->my_id, &t->ike.local, my_id, sizeof(my_id));
-	ud_id(cfg->peer_id, &t->ike.remote, peer_id, sizeof(peer_id));
 	for (unsigned i = 0; i < t->child.n_local_ts; i++)
 		for (unsigned k = 0; k < t->child.n_remote_ts; k++)
 			ud_queue(u, cfg, t, up, &t->child.local_ts[i],
-				 &t->child.remote_ts[k], my_id, peer_id);
+				 &t->child.remote_ts[k], t->my_id, t->peer_id);
 	ud_start_next(u);
 }
 
@@ -381,6 +405,7 @@ static void ud_compare(struct updown *u, const struct engine *e,
 			t->ike_id = ike_id;
 			t->ike = ike;
 			t->child = ci;
+			ud_ids(u, e, t);
 			continue;
 		}
 		if (!(t = calloc(1, sizeof(*t)))) {
@@ -393,6 +418,7 @@ static void ud_compare(struct updown *u, const struct engine *e,
 		t->ike = ike;
 		t->child = ci;
 		t->seen = true;
+		ud_ids(u, e, t);
 		t->next = u->tunnels;
 		u->tunnels = t;
 		ud_announce(u, t, true);

@@ -169,6 +169,19 @@ void harness_restart_a_with(struct harness *h, const struct engine_conn *c)
 		abort();
 }
 
+void harness_restart_a_conns(struct harness *h, const struct engine_conn *conns,
+			     size_t n)
+{
+	struct engine_env env = { .random = harness_random,
+				  .log = harness_log,
+				  .ctx = &h->a };
+
+	engine_free(h->a.e);
+	h->a.e = engine_new(&env, NULL, conns, n);
+	if (!h->a.e)
+		abort();
+}
+
 void harness_start(struct harness *h, const struct engine_settings *set)
 {
 	harness_start_with(h, set, set);

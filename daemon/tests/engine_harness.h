@@ -86,6 +86,12 @@ void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
  * restarted with another configuration, e.g. another identity). */
 void harness_restart_a_with(struct harness *h, const struct engine_conn *c);
 
+/* Replaces a's engine by one holding `n` connections (after
+ * harness_start, before any datagram): several initiators in one, each
+ * with its own identity; initiate them by name with engine_initiate(). */
+void harness_restart_a_conns(struct harness *h, const struct engine_conn *conns,
+			     size_t n);
+
 /* Moves the actions of both engines into the peers' records. */
 void harness_collect(struct harness *h);
 
