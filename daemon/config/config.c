@@ -339,7 +339,7 @@ static void enum_expected(const struct enum_name *names, char *buf, size_t len)
 	}
 }
 
-/* auth = psk | pubkey | rsa | ecdsa | ed25519 | ed448, the signature kinds
+/* auth = psk | pubkey | rsa | rsa/pss | ecdsa | ed25519, the signature kinds
  * optionally followed by a key size (rsa-2048, ecdsa-256) and RFC 7427
  * hashes (pubkey-sha256-sha384), as swanctl.conf(5) local.auth; and
  * eap-mschapv2 (one side only, load_conn checks). */
@@ -350,9 +350,9 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 		{ "pubkey", KB_AUTH_PUBKEY },
 		{ "psk", KB_AUTH_PSK },
 		{ "rsa", KB_AUTH_RSA },
+		{ "rsa/pss", KB_AUTH_RSA_PSS },
 		{ "ecdsa", KB_AUTH_ECDSA },
 		{ "ed25519", KB_AUTH_ED25519 },
-		{ "ed448", KB_AUTH_ED448 },
 		END_NAMES,
 	};
 	static const struct enum_name hashes[] = {
@@ -372,8 +372,8 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 		return 0;
 	}
 	/* strongSwan's: other EAP methods, "eap" (whatever the client
-	 * proposes), XAuth, constraints on the whole chain (ike:), NULL
-	 * authentication, explicit RSASSA-PSS (rsa/pss) and BLISS */
+	 * proposes), XAuth, constraints on the IKE signature only (ike:),
+	 * NULL authentication, Ed448 and BLISS */
 	if (strncmp(s, "eap", 3) == 0) {
 		snprintf(err, errlen,
 			 "'%s' is not supported by keybridge (of EAP methods "
@@ -382,7 +382,8 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 		return -EINVAL;
 	}
 	if (strncmp(s, "xauth", 5) == 0 || strncmp(s, "ike:", 4) == 0 ||
-	    strcmp(s, "null") == 0 || strchr(s, '/') ||
+	    strcmp(s, "null") == 0 || strncmp(s, "ed448", 5) == 0 ||
+	    (strchr(s, '/') && strncmp(s, "rsa/pss", 7) != 0) ||
 	    strncmp(s, "bliss", 5) == 0) {
 		snprintf(err, errlen, "'%s' is not supported by keybridge", s);
 		return -EINVAL;
@@ -396,13 +397,14 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 	while ((tok = strtok_r(NULL, "-", &save))) {
 		if (kind == KB_AUTH_PSK)
 			goto bad;
-		if ((kind == KB_AUTH_RSA || kind == KB_AUTH_ECDSA) &&
+		if ((kind == KB_AUTH_RSA || kind == KB_AUTH_RSA_PSS ||
+		     kind == KB_AUTH_ECDSA) &&
 		    !r->key_bits && !r->n_hashes &&
 		    conf_value_uint(tok, 16384, &bits) == 0) {
 			if (kind == KB_AUTH_ECDSA && bits != 256 &&
 			    bits != 384 && bits != 521)
 				goto bad;
-			if (kind == KB_AUTH_RSA && bits < 1024)
+			if (kind != KB_AUTH_ECDSA && bits < 1024)
 				goto bad;
 			r->key_bits = (uint16_t)bits;
 		} else if (enum_value(hashes, tok, &h) == 0 &&
@@ -416,8 +418,8 @@ static int parse_auth(const char *s, struct kb_auth_round *r, char *err,
 bad:
 	snprintf(err, errlen,
 		 "'%s' is not an authentication method keybridge knows "
-		 "(psk, pubkey, rsa, ecdsa, ed25519, ed448, optionally with "
-		 "a key size and hashes, e.g. ecdsa-256-sha256)",
+		 "(psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, optionally "
+		 "with a key size and hashes, e.g. rsa/pss-2048-sha256)",
 		 s);
 	return -EINVAL;
 }

@@ -110,8 +110,8 @@ enum kb_auth {
 	KB_AUTH_RSA,
 	KB_AUTH_ECDSA,
 	KB_AUTH_ED25519,
-	KB_AUTH_ED448,
 	KB_AUTH_EAP_MSCHAPV2, /* remote only: we are the EAP server */
+	KB_AUTH_RSA_PSS,      /* rsa/pss: RSASSA-PSS signatures */
 };
 
 /* local { } or remote { }: one authentication round. */

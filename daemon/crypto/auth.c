@@ -912,39 +912,119 @@ static enum auth_sig_scheme scheme_for(enum sig_kind kind, unsigned hash)
 	return AUTH_SIG_COUNT;
 }
 
+/* The signature kind a key of kind `k` makes under family `fam`, or -1
+ * if it cannot. */
+static int family_kind(enum key_kind k, enum auth_sig_family fam)
+{
+	switch (fam) {
+	case AUTH_SIGF_ANY:
+		return k == KEY_EC			  ? SIG_ECDSA
+		       : k == KEY_ED25519		  ? SIG_ED25519
+		       : k == KEY_RSA || k == KEY_RSA_PSS ? SIG_RSA_PSS
+							  : -1;
+	case AUTH_SIGF_RSA: return k == KEY_RSA ? SIG_RSA_PKCS1 : -1;
+	case AUTH_SIGF_RSA_PSS:
+		return k == KEY_RSA || k == KEY_RSA_PSS ? SIG_RSA_PSS : -1;
+	case AUTH_SIGF_ECDSA: return k == KEY_EC ? SIG_ECDSA : -1;
+	case AUTH_SIGF_ED25519: return k == KEY_ED25519 ? SIG_ED25519 : -1;
+	}
+	return -1;
+}
+
 int auth_sig_choose(const struct auth_key *key, uint32_t peer_mask,
 		    bool rsa_pss, enum auth_sig_scheme *out)
 {
+	unsigned ec_hash = 0;
+
+	/* an RSA-PSS key signs PSS only; a plain RSA key as asked */
+	if (!rsa_pss && key_kind(key->pkey, &ec_hash) == KEY_RSA)
+		return auth_sig_choose_rule(key, peer_mask, AUTH_SIGF_RSA, 0,
+					    out);
+	return auth_sig_choose_rule(key, peer_mask, AUTH_SIGF_ANY, 0, out);
+}
+
+int auth_sig_choose_rule(const struct auth_key *key, uint32_t peer_mask,
+			 enum auth_sig_family fam, uint32_t hashes,
+			 enum auth_sig_scheme *out)
+{
 	unsigned ec_hash = HASH_SHA2_256, order[3];
 	enum key_kind k = key_kind(key->pkey, &ec_hash);
-	enum sig_kind kind;
+	int kind = family_kind(k, fam);
 	uint32_t common;
 
 	if (peer_mask == 0)
 		peer_mask = 1u << HASH_SHA2_256;
 	common = peer_mask & auth_hash_supported();
-	if (k == KEY_ED25519) { /* RFC 8420 §2: announced as Identity */
-		if (!(common & 1u << HASH_IDENTITY))
+	if (kind < 0)
+		return CRYPTO_E_AUTH_ALG;
+	if (kind == SIG_ED25519) { /* RFC 8420 §2: announced as Identity */
+		if (!(common & 1u << HASH_IDENTITY) || hashes)
 			return CRYPTO_E_AUTH_NO_HASH;
 		*out = AUTH_SIG_ED25519;
 		return 0;
 	}
-	if (k == KEY_OTHER)
-		return CRYPTO_E_AUTH_ALG;
-	kind = k == KEY_EC		     ? SIG_ECDSA
-	       : rsa_pss || k == KEY_RSA_PSS ? SIG_RSA_PSS
-					     : SIG_RSA_PKCS1;
+	if (hashes)
+		common &= hashes;
 	/* the hash matching the key's strength first, then stronger ones */
 	order[0] = ec_hash;
 	order[1] = ec_hash == HASH_SHA2_512 ? HASH_SHA2_384 : HASH_SHA2_512;
 	order[2] = ec_hash == HASH_SHA2_256 ? HASH_SHA2_384 : HASH_SHA2_256;
 	for (int i = 0; i < 3; i++) {
 		if (common & 1u << order[i]) {
-			*out = scheme_for(kind, order[i]);
+			*out = scheme_for((enum sig_kind)kind, order[i]);
 			return 0;
 		}
 	}
 	return CRYPTO_E_AUTH_NO_HASH;
+}
+
+unsigned auth_key_bits(const struct auth_key *key)
+{
+	int bits = key && key->pkey ? EVP_PKEY_get_bits(key->pkey) : 0;
+
+	return bits > 0 ? (unsigned)bits : 0;
+}
+
+bool auth_key_fits(const struct auth_key *key, enum auth_sig_family fam,
+		   unsigned min_bits)
+{
+	unsigned ec_hash = 0;
+
+	return key && family_kind(key_kind(key->pkey, &ec_hash), fam) >= 0 &&
+	       auth_key_bits(key) >= min_bits;
+}
+
+bool auth_sig_allowed(const struct auth_key *key, enum auth_sig_scheme s,
+		      enum auth_sig_family fam, uint32_t hashes,
+		      unsigned min_bits)
+{
+	unsigned ec_hash = 0;
+	enum key_kind k;
+
+	if (!key || (unsigned)s >= AUTH_SIG_COUNT)
+		return false;
+	k = key_kind(key->pkey, &ec_hash);
+	/* "rsa" alone names the key, as in strongSwan; with hashes it
+	 * names PKCS#1 v1.5 schemes ("rsa/pss" names PSS, with or without) */
+	if (fam == AUTH_SIGF_RSA && !hashes && family_kind(k, fam) >= 0)
+		fam = AUTH_SIGF_ANY;
+	if (fam != AUTH_SIGF_ANY && family_kind(k, fam) != (int)schemes[s].kind)
+		return false;
+	if (hashes && !(hashes & 1u << scheme_hash[s]))
+		return false;
+	return auth_key_bits(key) >= min_bits;
+}
+
+const char *auth_sig_family_name(enum auth_sig_family fam)
+{
+	static const char *const names[] = {
+		[AUTH_SIGF_ANY] = "pubkey",	 [AUTH_SIGF_RSA] = "rsa",
+		[AUTH_SIGF_RSA_PSS] = "rsa/pss", [AUTH_SIGF_ECDSA] = "ecdsa",
+		[AUTH_SIGF_ED25519] = "ed25519",
+	};
+
+	return (unsigned)fam < sizeof(names) / sizeof(names[0]) ? names[fam]
+								: "?";
 }
 
 /* Sets up a DigestSign/DigestVerify context for a scheme. */

@@ -248,6 +248,46 @@ int auth_sig_choose(const struct auth_key *key, uint32_t peer_mask,
 		    bool rsa_pss, enum auth_sig_scheme *out)
 	__attribute__((warn_unused_result));
 
+/* Which signatures an authentication round allows (swanctl.conf auth =
+ * pubkey, rsa, rsa/pss, ecdsa, ed25519). The values are stored in
+ * struct engine_auth's sig_family. */
+enum auth_sig_family {
+	AUTH_SIGF_ANY = 0, /* pubkey: what the key makes (RSA: PSS) */
+	AUTH_SIGF_RSA,	   /* RSASSA-PKCS1-v1_5 */
+	AUTH_SIGF_RSA_PSS, /* RSASSA-PSS (RFC 4055 parameters, RFC 7427) */
+	AUTH_SIGF_ECDSA,
+	AUTH_SIGF_ED25519,
+};
+
+/* auth_sig_choose within rules: a scheme of family `fam` (ANY: RSA-PSS
+ * for RSA keys) whose hash is in `hashes` (bit n: RFC 7427 hash n; 0 any)
+ * as well as in what the peer announced. CRYPTO_E_AUTH_ALG if the key
+ * cannot make that family, CRYPTO_E_AUTH_NO_HASH if no hash fits. */
+int auth_sig_choose_rule(const struct auth_key *key, uint32_t peer_mask,
+			 enum auth_sig_family fam, uint32_t hashes,
+			 enum auth_sig_scheme *out)
+	__attribute__((warn_unused_result));
+
+/* The key's size in bits (RSA modulus, EC field; 0 if unknown). */
+unsigned auth_key_bits(const struct auth_key *key);
+
+/* True if `key` can make signatures of family `fam` and has at least
+ * `min_bits` (0: any size). */
+bool auth_key_fits(const struct auth_key *key, enum auth_sig_family fam,
+		   unsigned min_bits);
+
+/* True if the peer's signature with scheme `s` by `key` keeps the rules:
+ * the family (ANY: every scheme; RSA without hashes: any RSA scheme, with
+ * hashes PKCS#1 v1.5 only, as strongSwan reads "rsa-sha256"), the hashes
+ * (0: any; Ed25519's is Identity, which no hash list names) and the key
+ * size. */
+bool auth_sig_allowed(const struct auth_key *key, enum auth_sig_scheme s,
+		      enum auth_sig_family fam, uint32_t hashes,
+		      unsigned min_bits);
+
+/* "rsa/pss", "ecdsa", … for messages. */
+const char *auth_sig_family_name(enum auth_sig_family fam);
+
 /* Signs the octets with `key` and writes method-14 AUTH data (RFC 7427 §3):
  * AlgorithmIdentifier length octet, AlgorithmIdentifier, signature. ECDSA
  * signatures are DER Ecdsa-Sig-Value. 0, CRYPTO_E_AUTH_ALG (scheme does not

@@ -149,6 +149,14 @@ struct engine_auth {
 	 * certificate (auth_cert_names_id). Its anchors are named in our
 	 * CERTREQ. Unused on the local side. */
 	const struct auth_trust *trust;
+	/* Signature rules (swanctl.conf auth = rsa/pss-sha256, ecdsa-384,
+	 * pubkey-sha512, ...), for PUBKEY: the family (enum auth_sig_family,
+	 * crypto/auth.h; 0 any), the RFC 7427 hashes (bit n: hash n; 0 any)
+	 * and the smallest key in bits (0 any). Local side: how we sign;
+	 * remote side: what the peer's AUTH must be made with. */
+	uint8_t sig_family;
+	uint16_t sig_hashes;
+	uint16_t sig_min_bits;
 };
 
 /* send_cert (swanctl.conf): when our CERT payloads go out. */

@@ -171,6 +171,26 @@ static bool auth_first_contact(const struct ike_sa *sa)
 	return true;
 }
 
+/* A round's signature rules as swanctl.conf writes them
+ * ("rsa/pss-2048-sha384"), for log lines. */
+static const char *auth_rule_str(const struct engine_auth *a, char *buf,
+				 size_t cap)
+{
+	static const char *const hash[] = { [HASH_SHA2_256] = "sha256",
+					    [HASH_SHA2_384] = "sha384",
+					    [HASH_SHA2_512] = "sha512" };
+	size_t n = (size_t)snprintf(
+		buf, cap, "%s",
+		auth_sig_family_name((enum auth_sig_family)a->sig_family));
+
+	if (a->sig_min_bits && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, "-%u", a->sig_min_bits);
+	for (unsigned h = HASH_SHA2_256; h <= HASH_SHA2_512 && n < cap; h++)
+		if (a->sig_hashes & 1u << h)
+			n += (size_t)snprintf(buf + n, cap - n, "-%s", hash[h]);
+	return buf;
+}
+
 /* Fills the AUTH payload for our side (§2.15), with the EAP MSK as the
  * shared key when `msk` is set (§2.16). */
 static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
@@ -209,15 +229,47 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 					    &oct, o->auth, &len);
 	} else {
 		p->u.auth.method = AUTHM_DIGITAL_SIGNATURE;
-		err = auth_sig_choose(a->key,
-				      sa->peer_sig_hash ? sa->peer_hashes : 0,
-				      true, &scheme);
+		err = auth_sig_choose_rule(
+			a->key, sa->peer_sig_hash ? sa->peer_hashes : 0,
+			(enum auth_sig_family)a->sig_family, a->sig_hashes,
+			&scheme);
+		if (err) {
+			char rule[64];
+
+			engine_log(sa->e, sa, 4,
+				   "cannot sign as local.auth = %s says with "
+				   "the hashes the peer announced (RFC 7427)",
+				   auth_rule_str(a, rule, sizeof(rule)));
+		}
 		if (!err)
 			err = auth_sig_make(a->key, scheme, &oct, o->auth,
 					    sizeof(o->auth), &len);
 	}
 	p->u.auth.data = (struct ike_bytes){ o->auth, len };
 	return err;
+}
+
+/* The peer's signature by `key`, within the rules of remote.auth. */
+static int auth_verify_sig(struct ike_sa *sa, const struct auth_key *key,
+			   const struct auth_octets *oct,
+			   const struct ike_pl_auth *au)
+{
+	const struct engine_auth *a = &sa->conn->remote_auth;
+	enum auth_sig_scheme used;
+	char rule[64];
+	int err = auth_sig_check(key, oct, au->data.ptr, au->data.len,
+				 auth_hash_supported(), &used);
+
+	if (err ||
+	    auth_sig_allowed(key, used, (enum auth_sig_family)a->sig_family,
+			     a->sig_hashes, a->sig_min_bits))
+		return err;
+	engine_log(sa->e, sa, 4,
+		   "peer signed with %s (a %u-bit key), which remote.auth %s "
+		   "does not allow",
+		   auth_sig_scheme_name(used) ?: "?", auth_key_bits(key),
+		   auth_rule_str(a, rule, sizeof(rule)));
+	return -ENG_ERR_AUTH;
 }
 
 /* Signature by the key of the peer's certificate (cert.c verifies it). */
@@ -230,8 +282,7 @@ static int auth_verify_cert(struct ike_sa *sa, const struct ike_msg *m,
 	int err = cert_verify_peer(sa, m, id, &key);
 
 	if (!err)
-		err = auth_sig_check(key, oct, au->data.ptr, au->data.len,
-				     auth_hash_supported(), NULL);
+		err = auth_verify_sig(sa, key, oct, au);
 	auth_key_free(key);
 	return err;
 }
@@ -294,9 +345,7 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 	if (au->u.auth.method != AUTHM_DIGITAL_SIGNATURE)
 		return -ENG_ERR_AUTH;
 	if (a->key)
-		return auth_sig_check(a->key, &oct, au->u.auth.data.ptr,
-				      au->u.auth.data.len,
-				      auth_hash_supported(), NULL);
+		return auth_verify_sig(sa, a->key, &oct, &au->u.auth);
 	return auth_verify_cert(sa, m, &id->u.id, &oct, &au->u.auth);
 }
 

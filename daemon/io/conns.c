@@ -780,6 +780,60 @@ static int conns_auth_remote(struct conns_ctx *x, struct engine_conn *ec)
 	return conns_keep_key(x, peer);
 }
 
+/* The signature rules of a round (auth = rsa/pss-sha256, ecdsa-384, …)
+ * for the engine. A key that cannot keep them, or a hash list keybridge
+ * cannot sign IKE with, is refused now rather than failing every
+ * IKE_AUTH. */
+static int conns_sig_rules(struct conns_ctx *x, const struct kb_auth_round *r,
+			   struct engine_auth *a, const char *side)
+{
+	static const uint8_t fam[] = {
+		[KB_AUTH_PUBKEY] = AUTH_SIGF_ANY,
+		[KB_AUTH_RSA] = AUTH_SIGF_RSA,
+		[KB_AUTH_RSA_PSS] = AUTH_SIGF_RSA_PSS,
+		[KB_AUTH_ECDSA] = AUTH_SIGF_ECDSA,
+		[KB_AUTH_ED25519] = AUTH_SIGF_ED25519,
+	};
+	uint32_t hashes = 0;
+
+	if (a->method != ENGINE_AUTH_PUBKEY || (size_t)r->auth >= sizeof(fam))
+		return 0;
+	for (unsigned i = 0; i < r->n_hashes; i++)
+		hashes |= 1u << r->hashes[i];
+	a->sig_family = fam[r->auth];
+	a->sig_min_bits = r->key_bits;
+	a->sig_hashes = (uint16_t)(hashes & auth_hash_supported());
+	if (hashes && (!a->sig_hashes || a->sig_family == AUTH_SIGF_ED25519)) {
+		conns_err(x,
+			  "%s: %s.auth: %s; RFC 7427 signatures here use "
+			  "sha256, sha384 or sha512",
+			  x->conn->name, side,
+			  a->sig_family == AUTH_SIGF_ED25519
+				  ? "ed25519 signs without a separate hash "
+				    "(RFC 8420): leave the hashes out"
+				  : "none of its hashes is supported by "
+				    "keybridge");
+		return -ENOTSUP;
+	}
+	if (a->key && !auth_key_fits(a->key, a->sig_family, a->sig_min_bits)) {
+		char size[32] = "";
+
+		if (a->sig_min_bits)
+			snprintf(size, sizeof(size), " (at least %u bits)",
+				 a->sig_min_bits);
+		conns_err(x,
+			  "%s: %s.auth = %s%s cannot be kept with the %s key "
+			  "of %u bits: it is of another kind%s",
+			  x->conn->name, side,
+			  auth_sig_family_name(a->sig_family), size,
+			  side[0] == 'l' ? "private" : "peer's",
+			  auth_key_bits(a->key),
+			  a->sig_min_bits ? " or smaller" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
 {
 	const struct kb_auth_round *l = &x->conn->local, *rr = &x->conn->remote;
@@ -805,7 +859,11 @@ static int conns_auth(struct conns_ctx *x, struct engine_conn *ec)
 			return r;
 	}
 	r = conns_auth_local(x, ec);
-	return r ? r : conns_auth_remote(x, ec);
+	if (!r)
+		r = conns_auth_remote(x, ec);
+	if (!r)
+		r = conns_sig_rules(x, l, &ec->local_auth, "local");
+	return r ? r : conns_sig_rules(x, rr, &ec->remote_auth, "remote");
 }
 
 /* FNV-1a over the connection's settings: a reload restarts only the

@@ -505,13 +505,13 @@ TEST(conf_model_bad_child_and_round_values)
 	ONE_ERROR("connections { c { local {\n auth = ecdsa-255 } } }\n",
 		  F ":2: connections.c.local.auth: 'ecdsa-255' is not an "
 		    "authentication method keybridge knows (psk, pubkey, rsa, "
-		    "ecdsa, ed25519, ed448, optionally with a key size and "
-		    "hashes, e.g. ecdsa-256-sha256)");
+		    "rsa/pss, ecdsa, ed25519, optionally with a key size and "
+		    "hashes, e.g. rsa/pss-2048-sha256)");
 	ONE_ERROR("connections { c { local {\n auth = psk-sha256 } } }\n",
 		  F ":2: connections.c.local.auth: 'psk-sha256' is not an "
 		    "authentication method keybridge knows (psk, pubkey, rsa, "
-		    "ecdsa, ed25519, ed448, optionally with a key size and "
-		    "hashes, e.g. ecdsa-256-sha256)");
+		    "rsa/pss, ecdsa, ed25519, optionally with a key size and "
+		    "hashes, e.g. rsa/pss-2048-sha256)");
 	ONE_ERROR("connections { c { local {\n cacerts = x.pem } } }\n",
 		  F ":2: connections.c.local.cacerts: unknown key");
 	ONE_ERROR("connections { c { remote {\n id = fqdn: } } }\n",
@@ -562,9 +562,12 @@ TEST(conf_model_unknown_keys_and_sections_are_errors)
 	ONE_ERROR("connections { c { children { n {\n icmp = yes } } } }\n",
 		  F ":2: connections.c.children.n.icmp: not supported by "
 		    "keybridge");
-	ONE_ERROR("connections { c { local {\n auth = rsa/pss } } }\n",
-		  F ":2: connections.c.local.auth: 'rsa/pss' is not supported "
+	ONE_ERROR("connections { c { local {\n auth = ed448 } } }\n",
+		  F ":2: connections.c.local.auth: 'ed448' is not supported "
 		    "by keybridge");
+	ONE_ERROR("connections { c { local {\n auth = ike:rsa/pss } } }\n",
+		  F ":2: connections.c.local.auth: 'ike:rsa/pss' is not "
+		    "supported by keybridge");
 	/* defined by strongSwan, but in another section: unknown here */
 	ONE_ERROR("connections { c {\n mark_in = 42 } }\n",
 		  F ":2: connections.c.mark_in: unknown key");
