@@ -170,8 +170,6 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	t->next.warnings = fresh->warnings;
 	t->next.shunts = fresh->shunts;
 	memset(&fresh->shunts, 0, sizeof(fresh->shunts));
-	if (reload_carry_shunts(cur, diag, &t->next.shunts) < 0)
-		return false;
 	fresh->keys = NULL;
 	fresh->n_keys = 0;
 	fresh->certs = NULL;
@@ -182,7 +180,8 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 	fresh->n_eap_users = 0;
 	memset(&fresh->psks, 0, sizeof(fresh->psks));
 	memset(&fresh->warnings, 0, sizeof(fresh->warnings));
-	return true;
+	/* after the moves: on failure each object has one owner left */
+	return reload_carry_shunts(cur, diag, &t->next.shunts) == 0;
 }
 
 /* Hands the next table to the engine (which deletes the SAs of connections
