@@ -8,8 +8,8 @@
 
 #include "config/config.h"
 #include "engine/engine.h"
-#include "io/shunt.h"
 #include "io/psks.h"
+#include "io/shunt.h"
 #include "kernel/kernel.h"
 
 struct auth_key;
