@@ -47,7 +47,7 @@
 	  "no virtual address to assign")                                      \
 	X(ENG_ERR_EAP, 2025, N_AUTHENTICATION_FAILED,                          \
 	  "EAP authentication failed")                                         \
-	X(ENG_ERR_UNRESOLVED, 2041, 0, "the peer's name is not resolved yet") \
+	X(ENG_ERR_UNRESOLVED, 2041, 0, "the peer's name is not resolved yet")  \
 	X(ENG_ERR_NO_PSK, 2050, N_AUTHENTICATION_FAILED,                       \
 	  "no pre-shared key for this pair of identities")
 
