@@ -185,6 +185,8 @@ void ctl_free(struct ctl *c)
 		close(c->timer_fd);
 	if (c->epfd >= 0)
 		close(c->epfd);
+	for (size_t i = 0; i < c->n_ikes; i++)
+		free(c->ikes[i].remote_id);
 	free(c->ikes);
 	free(c->children);
 	free(c->scratch);

@@ -84,6 +84,9 @@ struct ctl_ike {
 	bool announced; /* ike-updown up raised */
 	bool rekeyed;	/* replaced by a rekey: its end is no "down" */
 	struct engine_ike_info info;
+	/* the identity the peer proved, as text, kept for the events about
+	 * the SA once it is gone (malloc'd; NULL before IKE_AUTH) */
+	char *remote_id;
 };
 
 /* … and about a CHILD SA: when it was installed, the lifetimes and

@@ -184,6 +184,7 @@ void ctl_ike_forget(struct ctl *c, uint32_t ike_id)
 {
 	for (size_t i = 0; i < c->n_ikes; i++)
 		if (c->ikes[i].ike_id == ike_id) {
+			free(c->ikes[i].remote_id);
 			c->ikes[i] = c->ikes[--c->n_ikes];
 			return;
 		}
@@ -235,6 +236,15 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 	ike->info = now_info;
 	if (ike->info.state == ENGINE_IKE_ESTABLISHED && !ike->up_ms)
 		ike->up_ms = now;
+	if (!ike->remote_id) {
+		struct engine_ike_ids ids;
+		char buf[512];
+
+		if (engine_ike_ids(c->host.engine, ike_id, &ids) == 0 &&
+		    ids.remote.type)
+			ike->remote_id = strdup(
+				ctl_id_str(&ids.remote, buf, sizeof(buf)));
+	}
 	for (size_t i = 0; i < c->n_children; i++)
 		if (c->children[i].ike_id == ike_id)
 			c->children[i].have_info = false; /* until seen */
@@ -272,14 +282,14 @@ static void ctl_write_ts_list(struct wr *w, const char *name,
  * ours as we send it and the peer's as it proved it in IKE_AUTH (with its
  * EAP identity when it used one); before that, or once the SA is gone,
  * those the connection names. */
-static void ctl_write_ids(struct ctl *c, struct wr *w, uint32_t ike_id,
-			  const char *conn)
+static void ctl_write_ids(struct ctl *c, struct wr *w,
+			  const struct ctl_ike *ike)
 {
 	const struct conns *cs = c->host.conns(c->host.ctx);
-	int i = cs ? conns_find(cs, conn) : -1;
+	int i = cs ? conns_find(cs, ike->info.conn) : -1;
 	struct engine_ike_ids ids;
 	bool live = c->host.engine &&
-		    engine_ike_ids(c->host.engine, ike_id, &ids) == 0;
+		    engine_ike_ids(c->host.engine, ike->ike_id, &ids) == 0;
 	char buf[512];
 
 	if (live && ids.local.type)
@@ -292,6 +302,8 @@ static void ctl_write_ids(struct ctl *c, struct wr *w, uint32_t ike_id,
 	if (live && ids.remote.type)
 		vici_kv(w, "remote-id",
 			ctl_id_str(&ids.remote, buf, sizeof(buf)));
+	else if (ike->remote_id)
+		vici_kv(w, "remote-id", ike->remote_id);
 	else if (i >= 0)
 		vici_kv(w, "remote-id",
 			ctl_id_str(&cs->conn[i].remote_auth.id, buf,
@@ -315,7 +327,7 @@ void ctl_sa_write_ike(struct ctl *c, struct wr *w, const struct ctl_ike *ike,
 	vici_kvf(w, "local-port", "%u", in->local.port);
 	vici_kv(w, "remote-host", ctl_addr_str(&in->remote, buf, sizeof(buf)));
 	vici_kvf(w, "remote-port", "%u", in->remote.port);
-	ctl_write_ids(c, w, in->ike_id, in->conn);
+	ctl_write_ids(c, w, ike);
 	if (in->initiator)
 		vici_kv(w, "initiator", "yes");
 	vici_kvf(w, "initiator-spi", "%016" PRIx64, in->spi_i);
