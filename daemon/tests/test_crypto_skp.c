@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 static const struct xform_encr *encr_of(unsigned id, unsigned bits)
 {
@@ -468,5 +469,105 @@ TEST(crypto_skp_ivs_unique_and_cbc_unpredictable)
 			CHECK_GT(bits, 511 * 48);
 		skp_free(sk);
 		keymat_ike_wipe(&km);
+	}
+}
+
+/* One protected message of `tx`, opened by `rx`: true if it came back. */
+static bool round_trip(struct skp *tx, struct skp *rx, size_t plain_len)
+{
+	uint8_t msg[600], orig[600];
+	size_t hdr, len = 0, off = 0, plen = 0;
+
+	hdr = build(tx, PL_SK, msg, sizeof(msg), plain_len);
+	memcpy(orig, msg, sizeof(msg));
+	if (skp_protect(tx, msg, sizeof(msg), hdr, PL_SK, plain_len, NULL,
+			&len) ||
+	    skp_unprotect(rx, msg, len, hdr, PL_SK, &off, &plen))
+		return false;
+	return plen == plain_len && !memcmp(msg + off, orig + off, plen);
+}
+
+/* The SAs share each thread's cipher and HMAC contexts (skp.c keeps raw
+ * keys per SA): messages of SAs of every suite, in both directions,
+ * interleaved, each keyed right; a freed SA's context slot is taken by
+ * the others; an SA whose key differs in one bit cannot read another's
+ * messages although the context was keyed for it a moment ago. */
+TEST(crypto_skp_interleaved_sas_share_contexts)
+{
+	enum { N = sizeof(suites) / sizeof(suites[0]) };
+	struct skp *ini[N], *res[N], *other = NULL;
+	struct keymat_ike km;
+
+	for (size_t s = 0; s < N; s++) {
+		keys_for(&suites[s], &km);
+		REQUIRE_EQ(skp_new(&km, true, &ini[s]), 0);
+		REQUIRE_EQ(skp_new(&km, false, &res[s]), 0);
+		if (s ==
+		    6) { /* AES-GCM-256, SK_ei (what it reads) one bit off */
+			km.sk_ei[0] ^= 1;
+			REQUIRE_EQ(skp_new(&km, false, &other), 0);
+		}
+		keymat_ike_wipe(&km);
+	}
+	for (size_t i = 0; i < 40 * N; i++) {
+		size_t s = (i * 5) % N; /* every suite, not in table order */
+
+		CHECK(round_trip(i % 2 ? res[s] : ini[s],
+				 i % 2 ? ini[s] : res[s], i % 97));
+		if (i == 11 * N) { /* a freed SA: its slots are cleared */
+			skp_free(ini[3]);
+			skp_free(res[3]);
+			keys_for(&suites[3], &km);
+			REQUIRE_EQ(skp_new(&km, true, &ini[3]), 0);
+			REQUIRE_EQ(skp_new(&km, false, &res[3]), 0);
+			keymat_ike_wipe(&km);
+		}
+	}
+	/* res[6] just keyed the context; `other` differs in SK_ei only */
+	CHECK(round_trip(ini[6], res[6], 40));
+	CHECK(!round_trip(ini[6], other, 40));
+	CHECK(round_trip(ini[6], res[6], 40));
+	for (size_t s = 0; s < N; s++) {
+		skp_free(ini[s]);
+		skp_free(res[s]);
+	}
+	skp_free(other);
+}
+
+struct skp_thread_arg {
+	size_t suite;
+	int ok;
+};
+
+static void *skp_thread(void *p)
+{
+	struct skp_thread_arg *a = p;
+	struct keymat_ike km;
+	struct skp *ini = NULL, *res = NULL;
+
+	keys_for(&suites[a->suite], &km);
+	if (skp_new(&km, true, &ini) == 0 && skp_new(&km, false, &res) == 0)
+		for (int i = 0; i < 2000; i++)
+			a->ok += round_trip(i % 2 ? res : ini,
+					    i % 2 ? ini : res, (size_t)i % 300);
+	skp_free(ini);
+	skp_free(res);
+	keymat_ike_wipe(&km);
+	return NULL;
+}
+
+/* Each thread keys contexts of its own (workers, doc/performance.md):
+ * four threads at once, two per suite, every message comes back; the
+ * contexts of a thread are freed when it ends (ASan's leak check). */
+TEST(crypto_skp_threads_have_their_own_contexts)
+{
+	pthread_t t[4];
+	struct skp_thread_arg a[4] = { { 1, 0 }, { 6, 0 }, { 1, 0 }, { 7, 0 } };
+
+	for (size_t i = 0; i < 4; i++)
+		REQUIRE_EQ(pthread_create(&t[i], NULL, skp_thread, &a[i]), 0);
+	for (size_t i = 0; i < 4; i++) {
+		REQUIRE_EQ(pthread_join(t[i], NULL), 0);
+		CHECK_EQ(a[i].ok, 2000);
 	}
 }
