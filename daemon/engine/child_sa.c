@@ -37,6 +37,8 @@ void child_free(struct child_sa *c)
 		keymat_child_wipe(c->out_keys);
 		free(c->out_keys);
 	}
+	ike_nonce_free(&c->ni, &c->ni_len);
+	ike_nonce_free(&c->nr, &c->nr_len);
 	crypto_wipe(c, sizeof(*c));
 	free(c);
 }
@@ -380,8 +382,26 @@ int child_alloc_spi(struct ike_sa *sa, struct child_sa *c)
 int child_keymat(struct ike_sa *sa, struct child_sa *c, const uint8_t *g_ir,
 		 size_t g_ir_len, struct keymat_child *k)
 {
+	return child_keymat_nonces(sa, c, g_ir, g_ir_len, c->ni, c->ni_len,
+				   c->nr, c->nr_len, k);
+}
+
+void child_nonces_settle(struct ike_sa *sa, struct child_sa *c)
+{
+	if (c->replaces && ike_sa_child_by_spi_in(sa, c->replaces))
+		return;
+	ike_nonce_free(&c->ni, &c->ni_len);
+	ike_nonce_free(&c->nr, &c->nr_len);
+}
+
+int child_keymat_nonces(struct ike_sa *sa, struct child_sa *c,
+			const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni,
+			size_t ni_len, const uint8_t *nr, size_t nr_len,
+			struct keymat_child *k)
+{
 	const struct xform_encr *enc;
 	const struct xform_integ *integ = NULL;
+	struct keymat_ike d;
 	int err;
 
 	if ((err = xform_encr_find(c->alg.encr, c->alg.encr_keylen, &enc)))
@@ -389,9 +409,11 @@ int child_keymat(struct ike_sa *sa, struct child_sa *c, const uint8_t *g_ir,
 	if (!enc->aead && (err = xform_integ_find(c->alg.integ, &integ)))
 		return err;
 	/* §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) */
-	return keymat_child_derive(k, &sa->km, g_ir, g_ir_len, c->ni, c->ni_len,
-				   c->nr, c->nr_len, enc->key_len,
-				   integ ? integ->key_len : 0);
+	ike_sa_keymat_d(sa, &d);
+	err = keymat_child_derive(k, &d, g_ir, g_ir_len, ni, ni_len, nr, nr_len,
+				  enc->key_len, integ ? integ->key_len : 0);
+	keymat_ike_wipe(&d);
+	return err;
 }
 
 void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
@@ -405,6 +427,12 @@ void ike_sa_child_remove(struct ike_sa *sa, struct child_sa *c)
 	child_unlink(sa, c);
 	if (was_up)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_DOWN, 0);
+	/* with `c` gone, no collision compares its replacements' nonces */
+	for (struct child_sa *x = sa->children; x; x = x->next)
+		if (x->replaces == c->spi_in && x->replaces) {
+			ike_nonce_free(&x->ni, &x->ni_len);
+			ike_nonce_free(&x->nr, &x->nr_len);
+		}
 	child_free(c);
 }
 

@@ -99,16 +99,16 @@ static int cc_add_nonce_ke(struct ike_msg *m, const uint8_t *nonce,
 }
 
 /* The peer's nonce (§2.10: 16..256 octets) into `dst`. */
-static int cc_nonce(const struct ike_msg *m, uint8_t *dst, uint16_t *len)
+static int cc_nonce(struct ike_sa *sa, const struct ike_msg *m, uint8_t **dst,
+		    uint16_t *len)
 {
 	const struct ike_payload *n = ike_msg_find(m, PL_NONCE, NULL);
 
 	if (!n || n->u.nonce.data.len < 16 ||
 	    n->u.nonce.data.len > IKE_SA_NONCE_MAX)
 		return -ENG_ERR_MALFORMED;
-	memcpy(dst, n->u.nonce.data.ptr, n->u.nonce.data.len);
-	*len = (uint16_t)n->u.nonce.data.len;
-	return 0;
+	return ike_nonce_set(sa->e, dst, len, n->u.nonce.data.ptr,
+			     n->u.nonce.data.len);
 }
 
 /* g^ir of our `ke` and the peer's KE payload of `group`. */
@@ -165,9 +165,9 @@ static int cc_child_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 		t->ke_group = proposal_first_ke(&props[0]);
 	if (t->ke_group == KE_NONE)
 		t->ke_group = 0;
-	c->ni_len = IKE_SA_NONCE_LEN;
 	if ((err = child_alloc_spi(sa, c)) ||
-	    (err = engine_random(sa->e, c->ni, c->ni_len)) ||
+	    (err = ike_nonce_set(sa->e, &c->ni, &c->ni_len, NULL,
+				 IKE_SA_NONCE_LEN)) ||
 	    (t->ke_group && !t->ke && (err = ke_new(t->ke_group, &t->ke))))
 		return err;
 	m = malloc(sizeof(*m));
@@ -207,7 +207,7 @@ out:
 static int cc_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b,
 			size_t bl)
 {
-	int r = memcmp(a, b, al < bl ? al : bl);
+	int r = al && bl ? memcmp(a, b, al < bl ? al : bl) : 0;
 
 	return r ? r : (al > bl) - (al < bl);
 }
@@ -456,7 +456,7 @@ static int cc_child_process_i(struct ike_sa *sa, struct task *t,
 	if (!err)
 		err = cp_child_narrow(sa, c);
 	if (!err)
-		err = cc_nonce(m, c->nr, &c->nr_len);
+		err = cc_nonce(sa, m, &c->nr, &c->nr_len);
 	if (!err && c->alg.ke && c->alg.ke != KE_NONE)
 		err = t->ke ? cc_secret(m, t->ke, t->ke_group, &s)
 			    : -ENG_ERR_INVALID_KE;
@@ -514,6 +514,7 @@ static int cc_child_process_i(struct ike_sa *sa, struct task *t,
 			   c->cfg->name, c->spi_in, c->spi_out);
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_UP, 0);
 	}
+	child_nonces_settle(sa, c);
 	return 0;
 }
 
@@ -541,8 +542,8 @@ static int cc_ike_build_i(struct ike_sa *sa, struct task *t, uint64_t now)
 	t->new_spi = spi;
 	if (!t->ke_group)
 		t->ke_group = sa->alg.ke;
-	c->ni_len = IKE_SA_NONCE_LEN;
-	if ((err = engine_random(sa->e, c->ni, c->ni_len)) ||
+	if ((err = ike_nonce_set(sa->e, &c->ni, &c->ni_len, NULL,
+				 IKE_SA_NONCE_LEN)) ||
 	    (!t->ke && (err = ke_new(t->ke_group, &t->ke))))
 		goto out;
 	msg_start(sa, m, EXCH_CREATE_CHILD_SA, false, 0);
@@ -577,11 +578,16 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	struct ike_sa *n = ike_sa_new_spi(old->e, old->conn, initiator,
 					  &old->local, &old->remote, spi);
 	struct keymat_suite suite;
+	struct keymat_ike d, *km = calloc(1, sizeof(*km));
 	uint8_t spi_i[8], spi_r[8];
 	int err;
 
-	if (!n)
+	if (!n || !km) {
+		if (n)
+			ike_sa_free(n);
+		free(km);
 		return NULL;
+	}
 	if (initiator)
 		n->spi_r = peer_spi;
 	else
@@ -602,14 +608,18 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	cc_spi64_put(spi_r, n->spi_r);
 	err = keymat_suite_init(&suite, alg->encr, alg->encr_keylen, alg->prf,
 				alg->integ);
+	ike_sa_keymat_d(old, &d);
 	if (!err)
-		err = keymat_ike_rekey(&n->km, &suite, &old->km, g_ir, g_ir_len,
+		err = keymat_ike_rekey(km, &suite, &d, g_ir, g_ir_len,
 				       nonces->ni, nonces->ni_len, nonces->nr,
 				       nonces->nr_len, spi_i, spi_r);
+	keymat_ike_wipe(&d);
+	ike_sa_keys_set(n, km); /* n owns km now */
 	if (!err && n->e->env.ike_keys)
-		n->e->env.ike_keys(n->e->env.ctx, spi_i, spi_r, &n->km);
+		n->e->env.ike_keys(n->e->env.ctx, spi_i, spi_r, n->km);
 	if (!err)
-		err = skp_new(&n->km, initiator, &n->sk);
+		err = skp_new(n->km, initiator, &n->sk);
+	ike_sa_keys_done(n); /* established at once: SK_d is all it keeps */
 	if (err) {
 		engine_log(old->e, old, 3, "new IKE SA keys: %s",
 			   engine_err_name(err));
@@ -649,7 +659,7 @@ static int cc_ike_process_i(struct ike_sa *sa, struct task *t,
 	if (!err && !peer_spi)
 		err = -ENG_ERR_MALFORMED;
 	if (!err)
-		err = cc_nonce(m, t->child->nr, &t->child->nr_len);
+		err = cc_nonce(sa, m, &t->child->nr, &t->child->nr_len);
 	if (!err)
 		err = cc_secret(m, t->ke, t->ke_group, &s);
 	if (!err && !(n = cc_new_ike(sa, true, t->new_spi, peer_spi, &alg,
@@ -820,11 +830,11 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 		child_free(c);
 		return cc_refuse_r(sa, r, N_INVALID_KE_PAYLOAD, 0, o->grp, 2);
 	}
-	c->nr_len = IKE_SA_NONCE_LEN;
 	if (!err)
-		err = cc_nonce(m, c->ni, &c->ni_len);
+		err = cc_nonce(sa, m, &c->ni, &c->ni_len);
 	if (!err)
-		err = engine_random(sa->e, c->nr, c->nr_len);
+		err = ike_nonce_set(sa->e, &c->nr, &c->nr_len, NULL,
+				    IKE_SA_NONCE_LEN);
 	if (!err && c->alg.ke && c->alg.ke != KE_NONE &&
 	    !(err = ke_new(c->alg.ke, &ke)))
 		err = cc_secret(m, ke, c->alg.ke, &s);
@@ -933,6 +943,8 @@ static int cc_child_process_r(struct ike_sa *sa, struct ike_msg *m,
 	keymat_child_wipe(&k);
 	if (err)
 		ike_sa_child_remove(sa, c);
+	else
+		child_nonces_settle(sa, c);
 	return err;
 }
 
@@ -1014,12 +1026,12 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
 			peer_spi = cc_spi64_get(sap->u.sa.proposals[i].spi.ptr);
 	alg.num = nums[alg.num - 1];
 	memset(&nonces, 0, sizeof(nonces));
-	nonces.nr_len = IKE_SA_NONCE_LEN;
 	err = peer_spi ? 0 : -ENG_ERR_MALFORMED;
 	if (!err)
-		err = cc_nonce(m, nonces.ni, &nonces.ni_len);
+		err = cc_nonce(sa, m, &nonces.ni, &nonces.ni_len);
 	if (!err)
-		err = engine_random(sa->e, nonces.nr, nonces.nr_len);
+		err = ike_nonce_set(sa->e, &nonces.nr, &nonces.nr_len, NULL,
+				    IKE_SA_NONCE_LEN);
 	if (!err && !(err = ke_new(alg.ke, &ke)))
 		err = cc_secret(m, ke, alg.ke, &s);
 	if (!err && !(n = cc_new_ike(sa, false, 0, peer_spi, &alg, s.buf, s.len,
@@ -1028,7 +1040,8 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
 	ke_secret_wipe(&s);
 	if (err) {
 		ke_free(ke);
-		crypto_wipe(&nonces, sizeof(nonces));
+		ike_nonce_free(&nonces.ni, &nonces.ni_len);
+		ike_nonce_free(&nonces.nr, &nonces.nr_len);
 		engine_log(sa->e, sa, 4, "peer's IKE SA rekey failed: %s",
 			   engine_err_name(err));
 		return cc_refuse_r(sa, r, N_NO_PROPOSAL_CHOSEN, 0, NULL, 0);
@@ -1048,7 +1061,8 @@ static int cc_ike_process_r(struct ike_sa *sa, struct ike_msg *m, uint64_t now,
 	if (!err)
 		err = msg_send_response(sa, r);
 	ke_free(ke);
-	crypto_wipe(&nonces, sizeof(nonces));
+	ike_nonce_free(&nonces.ni, &nonces.ni_len);
+	ike_nonce_free(&nonces.nr, &nonces.nr_len);
 	engine_log(sa->e, n, 5, "IKE SA rekeyed by the peer, replaces %s",
 		   sa->name);
 	/* the initiator deletes the old IKE SA; if it never does: */

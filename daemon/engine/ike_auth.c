@@ -208,9 +208,9 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	int err;
 
 	err = auth_octets_init(
-		&oct, sa->km.suite.prf,
-		sa->initiator ? sa->km.sk_pi : sa->km.sk_pr, sa->km.p_len, msg,
-		msg_len, sa->initiator ? sa->nr : sa->ni,
+		&oct, sa->km->suite.prf,
+		sa->initiator ? sa->km->sk_pi : sa->km->sk_pr, sa->km->p_len,
+		msg, msg_len, sa->initiator ? sa->nr : sa->ni,
 		sa->initiator ? sa->nr_len : sa->ni_len, o->id_body, id_len);
 	if (err)
 		return err;
@@ -219,13 +219,13 @@ static int auth_make(struct ike_sa *sa, struct ike_msg *m, struct auth_out *o,
 	p->inner = true;
 	if (msk) {
 		p->u.auth.method = AUTHM_SHARED_KEY;
-		err = auth_psk_make(sa->km.suite.prf, msk, MSCHAPV2_MSK_LEN,
+		err = auth_psk_make(sa->km->suite.prf, msk, MSCHAPV2_MSK_LEN,
 				    &oct, o->auth, &len);
 	} else if (a->method == ENGINE_AUTH_PSK) {
 		p->u.auth.method = AUTHM_SHARED_KEY;
 		err = auth_psk(sa, NULL, &psk, &psk_len, &psk_name);
 		if (!err)
-			err = auth_psk_make(sa->km.suite.prf, psk, psk_len,
+			err = auth_psk_make(sa->km->suite.prf, psk, psk_len,
 					    &oct, o->auth, &len);
 	} else {
 		p->u.auth.method = AUTHM_DIGITAL_SIGNATURE;
@@ -304,7 +304,7 @@ static int auth_verify_psk(struct ike_sa *sa, const struct ike_pl_id *idp,
 	if ((err = auth_id_get(sa, idp, &peer)) ||
 	    (err = auth_psk(sa, &peer, &psk, &len, &name)))
 		return err;
-	err = auth_psk_check(sa->km.suite.prf, psk, len, oct, au->data.ptr,
+	err = auth_psk_check(sa->km->suite.prf, psk, len, oct, au->data.ptr,
 			     au->data.len);
 	if (err)
 		engine_log(sa->e, sa, 4,
@@ -332,9 +332,9 @@ static int auth_verify(struct ike_sa *sa, const struct ike_msg *m)
 		return -ENG_ERR_MISSING;
 	if (!sa->initiator && ike_msg_find(m, PL_CERTREQ, NULL))
 		sa->peer_certreq = true; /* send_cert = ifasked */
-	err = auth_octets_init(&oct, sa->km.suite.prf,
-			       sa->initiator ? sa->km.sk_pr : sa->km.sk_pi,
-			       sa->km.p_len, msg, msg_len,
+	err = auth_octets_init(&oct, sa->km->suite.prf,
+			       sa->initiator ? sa->km->sk_pr : sa->km->sk_pi,
+			       sa->km->p_len, msg, msg_len,
 			       sa->initiator ? sa->ni : sa->nr,
 			       sa->initiator ? sa->ni_len : sa->nr_len,
 			       id->body.ptr, id->body.len);
@@ -359,6 +359,11 @@ static void auth_done(struct ike_sa *sa, uint64_t now)
 	free(sa->init_resp);
 	sa->init_req = sa->init_resp = NULL;
 	sa->init_req_len = sa->init_resp_len = 0;
+	/* AUTH (§2.15) and the first CHILD SA's KEYMAT (§2.17) were the
+	 * last to need them; a rekey brings nonces of its own */
+	ike_nonce_free(&sa->ni, &sa->ni_len);
+	ike_nonce_free(&sa->nr, &sa->nr_len);
+	ike_sa_keys_done(sa); /* SK_p too; SK_d stays */
 }
 
 /* KEYMAT for a CHILD SA created in IKE_AUTH (§2.17: the IKE SA's nonces,
@@ -370,11 +375,9 @@ static int auth_child_install(struct ike_sa *sa, struct child_sa *c,
 	int err;
 
 	c->created_by_us = sa->initiator;
-	memcpy(c->ni, sa->ni, sa->ni_len);
-	memcpy(c->nr, sa->nr, sa->nr_len);
-	c->ni_len = sa->ni_len;
-	c->nr_len = sa->nr_len;
-	err = child_keymat(sa, c, NULL, 0, &k);
+	/* it replaces nothing: no collision will need the nonces */
+	err = child_keymat_nonces(sa, c, NULL, 0, sa->ni, sa->ni_len, sa->nr,
+				  sa->nr_len, &k);
 	if (!err)
 		err = ike_sa_child_install(sa, c, &k, now);
 	keymat_child_wipe(&k);
@@ -800,15 +803,15 @@ static int auth_eap_finish_r(struct ike_sa *sa, uint64_t now,
 
 	if (!first)
 		return auth_fail_r(sa, r, -ENG_ERR_NOMEM);
-	err = auth_octets_init(&oct, sa->km.suite.prf, sa->km.sk_pi,
-			       sa->km.p_len, sa->init_req, sa->init_req_len,
+	err = auth_octets_init(&oct, sa->km->suite.prf, sa->km->sk_pi,
+			       sa->km->p_len, sa->init_req, sa->init_req_len,
 			       sa->nr, sa->nr_len, s->idi, s->idi_len);
 	if (!err && au->u.auth.method != AUTHM_SHARED_KEY)
 		err = -ENG_ERR_AUTH;
 	if (!err)
-		err = auth_psk_check(sa->km.suite.prf, s->msk, MSCHAPV2_MSK_LEN,
-				     &oct, au->u.auth.data.ptr,
-				     au->u.auth.data.len);
+		err = auth_psk_check(sa->km->suite.prf, s->msk,
+				     MSCHAPV2_MSK_LEN, &oct,
+				     au->u.auth.data.ptr, au->u.auth.data.len);
 	if (err) {
 		engine_log(sa->e, sa, 4,
 			   "AUTH after EAP does not verify with the MSK");
@@ -1048,15 +1051,15 @@ static int auth_eap_finish_i(struct ike_sa *sa, uint64_t now,
 
 	if (!au)
 		return auth_refused_i(sa, m, "no AUTH payload after EAP");
-	err = auth_octets_init(&oct, sa->km.suite.prf, sa->km.sk_pr,
-			       sa->km.p_len, sa->init_resp, sa->init_resp_len,
+	err = auth_octets_init(&oct, sa->km->suite.prf, sa->km->sk_pr,
+			       sa->km->p_len, sa->init_resp, sa->init_resp_len,
 			       sa->ni, sa->ni_len, s->idr, s->idr_len);
 	if (!err && au->u.auth.method != AUTHM_SHARED_KEY)
 		err = -ENG_ERR_AUTH;
 	if (!err)
-		err = auth_psk_check(sa->km.suite.prf, s->msk, MSCHAPV2_MSK_LEN,
-				     &oct, au->u.auth.data.ptr,
-				     au->u.auth.data.len);
+		err = auth_psk_check(sa->km->suite.prf, s->msk,
+				     MSCHAPV2_MSK_LEN, &oct,
+				     au->u.auth.data.ptr, au->u.auth.data.len);
 	if (err) {
 		engine_log(sa->e, sa, 4,
 			   "responder's AUTH after EAP does not verify with "

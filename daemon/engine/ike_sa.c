@@ -200,6 +200,61 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state st)
 	 * than starting a second half-open SA (§2.1). */
 }
 
+int ike_nonce_set(struct engine *e, uint8_t **dst, uint16_t *dst_len,
+		  const uint8_t *src, size_t len)
+{
+	uint8_t *p;
+	int err;
+
+	if (!len || len > IKE_SA_NONCE_MAX)
+		return -ENG_ERR_MALFORMED;
+	if (!(p = malloc(len)))
+		return -ENG_ERR_NOMEM;
+	if (src) {
+		memcpy(p, src, len);
+	} else if ((err = engine_random(e, p, len))) {
+		free(p);
+		return err;
+	}
+	ike_nonce_free(dst, dst_len);
+	*dst = p;
+	*dst_len = (uint16_t)len;
+	return 0;
+}
+
+void ike_nonce_free(uint8_t **p, uint16_t *len)
+{
+	free(*p);
+	*p = NULL;
+	*len = 0;
+}
+
+void ike_sa_keys_set(struct ike_sa *sa, struct keymat_ike *km)
+{
+	ike_sa_keys_done(sa);
+	sa->km = km;
+	sa->prf = km->suite.prf;
+	sa->d_len = (uint8_t)km->d_len;
+	memcpy(sa->sk_d, km->sk_d, km->d_len);
+}
+
+void ike_sa_keys_done(struct ike_sa *sa)
+{
+	if (!sa->km)
+		return;
+	keymat_ike_wipe(sa->km);
+	free(sa->km);
+	sa->km = NULL;
+}
+
+void ike_sa_keymat_d(const struct ike_sa *sa, struct keymat_ike *tmp)
+{
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->suite.prf = sa->prf;
+	memcpy(tmp->sk_d, sa->sk_d, sa->d_len);
+	tmp->d_len = tmp->p_len = sa->d_len;
+}
+
 void ike_sa_ke_free(struct ike_sa *sa)
 {
 	ke_free(sa->ke);
@@ -235,9 +290,12 @@ void ike_sa_free(struct ike_sa *sa)
 	task_free_all(sa);
 	ike_sa_ke_free(sa);
 	skp_free(sa->sk);
-	keymat_ike_wipe(&sa->km);
+	ike_sa_keys_done(sa);
+	crypto_wipe(sa->sk_d, sizeof(sa->sk_d));
 	free(sa->init_req);
 	free(sa->init_resp);
+	ike_nonce_free(&sa->ni, &sa->ni_len);
+	ike_nonce_free(&sa->nr, &sa->nr_len);
 	free(sa->cookie);
 	win_free(sa);
 	frag_free(sa);

@@ -70,8 +70,10 @@ struct child_sa {
 	 * initiator deletes the old SA (it cannot decrypt them before). */
 	struct keymat_child *out_keys;
 	uint32_t replaces; /* spi_in of the SA this one rekeys, 0 if none */
-	/* Collision data (§2.8.1): nonces of the exchange that made it. */
-	uint8_t ni[IKE_SA_NONCE_MAX], nr[IKE_SA_NONCE_MAX];
+	/* Nonces of the exchange that made it, for its KEYMAT (§2.17) and
+	 * a rekey collision (§2.8.1); freed (child_nonces_settle) once
+	 * neither can come. */
+	uint8_t *ni, *nr;
 	uint16_t ni_len, nr_len;
 	bool created_by_us; /* we initiated the exchange that made it */
 	bool redundant;	    /* lost a rekey collision: deleted at once */
@@ -180,13 +182,19 @@ struct ike_sa {
 	/* IKE_SA_INIT material kept for AUTH (§2.15) */
 	uint8_t *init_req, *init_resp;
 	size_t init_req_len, init_resp_len;
-	uint8_t ni[IKE_SA_NONCE_MAX], nr[IKE_SA_NONCE_MAX];
+	uint8_t *ni, *nr; /* ike_nonce_set(); freed once established */
 	uint16_t ni_len, nr_len;
 	struct ke *ke;	 /* our key exchange private state */
 	uint8_t *cookie; /* the responder asked for it (§2.6); or NULL */
 	uint16_t cookie_len;
-	struct keymat_ike km; /* §2.14 keys, valid once `sk` is set */
-	struct skp *sk;	      /* SK payload protection */
+	/* §2.14 keys: all seven from IKE_SA_INIT until IKE_AUTH is done
+	 * (then freed: SK_e and SK_a live on in `sk`, SK_p is done with),
+	 * and SK_d with its PRF for the SA's life (§2.17, §2.18). */
+	struct keymat_ike *km;
+	const struct xform_prf *prf;
+	uint8_t d_len;
+	uint8_t sk_d[KEYMAT_KEY_MAX];
+	struct skp *sk; /* SK payload protection */
 
 	/* Message ID windows (§2.3, window.c). Ours: requests in flight,
 	 * in `req` while the window is one, else in reqs[id % req_window].
@@ -320,6 +328,24 @@ struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
 /* Indexes a responder's SA by (SPIi, peer) once SPIi is set. */
 void ike_sa_index_init(struct ike_sa *sa);
 
+/* Sets *dst to a malloc'd copy of the `len`-byte nonce `src`, or to `len`
+ * random bytes when `src` is NULL, freeing what *dst held. Nonces live out
+ * of line: an established SA needs none of its IKE_SA_INIT nonces, and a
+ * half-open one only as many bytes as they have. */
+int ike_nonce_set(struct engine *e, uint8_t **dst, uint16_t *dst_len,
+		  const uint8_t *src, size_t len)
+	__attribute__((warn_unused_result));
+void ike_nonce_free(uint8_t **p, uint16_t *len);
+
+/* Takes fresh §2.14 keys (a malloc'd `km`, owned by the SA from now on)
+ * and keeps SK_d and the PRF out of them. */
+void ike_sa_keys_set(struct ike_sa *sa, struct keymat_ike *km);
+/* Wipes and frees the seven keys; SK_d stays (ike_sa_keymat_d). */
+void ike_sa_keys_done(struct ike_sa *sa);
+/* Fills `tmp` with the SA's PRF and SK_d, all that keymat_child_derive()
+ * and keymat_ike_rekey() read; the caller wipes it. */
+void ike_sa_keymat_d(const struct ike_sa *sa, struct keymat_ike *tmp);
+
 /* Frees the SA's key exchange state (after deriving keys). */
 void ike_sa_ke_free(struct ike_sa *sa);
 
@@ -351,6 +377,10 @@ struct child_sa *child_new(struct ike_sa *sa,
 			   const struct engine_child_cfg *cfg);
 /* Frees a CHILD SA (not linked, or unlinked), wiping it. NULL is fine. */
 void child_free(struct child_sa *c);
+/* Frees the nonces of CHILD SA `c` once no collision can need them: it
+ * replaces no SA, or the SA it replaces is gone (§2.8.1 compares the
+ * nonces of two SAs that replace the same one). */
+void child_nonces_settle(struct ike_sa *sa, struct child_sa *c);
 
 /* Sets the rekey and expiry deadlines and the kernel soft limits from
  * the configuration, with jitter from the engine's random source. */
@@ -388,6 +418,12 @@ void child_release_spi(struct ike_sa *sa, struct child_sa *c);
  * shared secret (§2.17). */
 int child_keymat(struct ike_sa *sa, struct child_sa *c, const uint8_t *g_ir,
 		 size_t g_ir_len, struct keymat_child *k)
+	__attribute__((warn_unused_result));
+/* The same with the nonces given (IKE_AUTH's child: the IKE SA's). */
+int child_keymat_nonces(struct ike_sa *sa, struct child_sa *c,
+			const uint8_t *g_ir, size_t g_ir_len, const uint8_t *ni,
+			size_t ni_len, const uint8_t *nr, size_t nr_len,
+			struct keymat_child *k)
 	__attribute__((warn_unused_result));
 
 /* Installs a new CHILD SA whole (both SAs, its policies), links it and

@@ -115,11 +115,9 @@ int ike_sa_init_build_i(struct ike_sa *sa, uint64_t now)
 		sa->alg.ke = proposal_first_ke(&c->ike[0]);
 	if (!sa->ke && (err = ke_new(sa->alg.ke, &sa->ke)))
 		return err;
-	if (!sa->ni_len) {
-		sa->ni_len = IKE_SA_NONCE_LEN;
-		if ((err = engine_random(sa->e, sa->ni, sa->ni_len)))
-			return err;
-	}
+	if (!sa->ni_len && (err = ike_nonce_set(sa->e, &sa->ni, &sa->ni_len,
+						NULL, IKE_SA_NONCE_LEN)))
+		return err;
 	if (!(m = malloc(sizeof(*m))))
 		return -ENG_ERR_NOMEM;
 	msg_start(sa, m, EXCH_IKE_SA_INIT, false, 0);
@@ -302,6 +300,7 @@ static int init_select(struct engine *e, const struct engine_conn *c,
 static int init_derive(struct ike_sa *sa, const struct ike_pl_ke *peer)
 {
 	struct keymat_suite suite;
+	struct keymat_ike *km;
 	struct ke_secret s;
 	uint8_t spi_i[8], spi_r[8];
 	int err;
@@ -309,19 +308,29 @@ static int init_derive(struct ike_sa *sa, const struct ike_pl_ke *peer)
 	if ((err = keymat_suite_init(&suite, sa->alg.encr, sa->alg.encr_keylen,
 				     sa->alg.prf, sa->alg.integ)))
 		return err;
-	if ((err = ke_derive(sa->ke, peer->data.ptr, peer->data.len, &s)))
+	if (!(km = calloc(1, sizeof(*km))))
+		return -ENG_ERR_NOMEM;
+	if ((err = ke_derive(sa->ke, peer->data.ptr, peer->data.len, &s))) {
+		free(km);
 		return err;
+	}
 	spi_bytes(sa->spi_i, spi_i);
 	spi_bytes(sa->spi_r, spi_r);
-	err = keymat_ike_derive(&sa->km, &suite, s.buf, s.len, sa->ni,
-				sa->ni_len, sa->nr, sa->nr_len, spi_i, spi_r);
+	err = keymat_ike_derive(km, &suite, s.buf, s.len, sa->ni, sa->ni_len,
+				sa->nr, sa->nr_len, spi_i, spi_r);
 	ke_secret_wipe(&s);
-	if (!err && sa->e->env.ike_keys)
-		sa->e->env.ike_keys(sa->e->env.ctx, spi_i, spi_r, &sa->km);
-	/* A responder makes its cipher contexts (a few KB of OpenSSL state)
-	 * only once IKE_AUTH arrives: a half-open SA does not need them. */
-	if (!err && sa->initiator)
-		err = skp_new(&sa->km, sa->initiator, &sa->sk);
+	if (err) {
+		keymat_ike_wipe(km);
+		free(km);
+		return err;
+	}
+	ike_sa_keys_set(sa, km);
+	if (sa->e->env.ike_keys)
+		sa->e->env.ike_keys(sa->e->env.ctx, spi_i, spi_r, sa->km);
+	/* A responder sets up SK protection only once IKE_AUTH arrives: a
+	 * half-open SA does not need it. */
+	if (sa->initiator)
+		err = skp_new(sa->km, sa->initiator, &sa->sk);
 	return err;
 }
 
@@ -329,24 +338,22 @@ int ike_sa_init_sk(struct ike_sa *sa)
 {
 	if (sa->sk)
 		return 0;
-	if (!sa->km.suite.encr)
+	if (!sa->km)
 		return -ENG_ERR_STATE;
-	return skp_new(&sa->km, sa->initiator, &sa->sk) ? -ENG_ERR_CRYPTO : 0;
+	return skp_new(sa->km, sa->initiator, &sa->sk) ? -ENG_ERR_CRYPTO : 0;
 }
 
 static int init_nonce(struct ike_sa *sa, const struct ike_msg *m)
 {
 	const struct ike_payload *n = ike_msg_find(m, PL_NONCE, NULL);
-	uint8_t *dst = sa->initiator ? sa->nr : sa->ni;
-	uint16_t *len = sa->initiator ? &sa->nr_len : &sa->ni_len;
 
 	/* §2.10: 16 to 256 octets. */
 	if (!n || n->u.nonce.data.len < NONCE_MIN ||
 	    n->u.nonce.data.len > IKE_SA_NONCE_MAX)
 		return -ENG_ERR_MALFORMED;
-	memcpy(dst, n->u.nonce.data.ptr, n->u.nonce.data.len);
-	*len = (uint16_t)n->u.nonce.data.len;
-	return 0;
+	return ike_nonce_set(sa->e, sa->initiator ? &sa->nr : &sa->ni,
+			     sa->initiator ? &sa->nr_len : &sa->ni_len,
+			     n->u.nonce.data.ptr, n->u.nonce.data.len);
 }
 
 /* RFC 7296 §3.7: CERTREQ with the SHA-1 hashes of the public keys of the
@@ -510,9 +517,9 @@ int ike_sa_init_process_r(struct engine *e, uint64_t now,
 	sa->resp_expect = 0;
 	nat_check(sa, m);
 	sig_hash_parse(sa, m);
-	sa->nr_len = IKE_SA_NONCE_LEN;
 	if ((err = init_nonce(sa, m)) ||
-	    (err = engine_random(e, sa->nr, sa->nr_len)) ||
+	    (err = ike_nonce_set(e, &sa->nr, &sa->nr_len, NULL,
+				 IKE_SA_NONCE_LEN)) ||
 	    (err = ke_new(sa->alg.ke, &sa->ke)) ||
 	    (err = init_derive(sa, &ike_msg_find(m, PL_KE, NULL)->u.ke)) ||
 	    (err = init_reply_r(sa, now, m))) {

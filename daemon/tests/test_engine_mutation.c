@@ -96,7 +96,8 @@ TEST(engine_mutation_keeps_established_sa)
 	struct mut_rec rec[MUT_MSGS];
 	size_t n_rec = 0, n_sa_a, n_sa_b, n_pol;
 	struct ike_sa *sa_a, *sa_b;
-	struct keymat_ike km_a, km_b;
+	uint8_t skd_a[KEYMAT_KEY_MAX], skd_b[KEYMAT_KEY_MAX];
+	struct skp *sk_a, *sk_b; /* SK_e, SK_a: the same object, unchanged */
 	uint32_t spi_in_a, spi_out_a;
 	uint8_t buf[4096];
 
@@ -117,8 +118,10 @@ TEST(engine_mutation_keeps_established_sa)
 	sa_a = ike_sa_by_id(h.a.e, harness_ike_id(&h.a));
 	sa_b = ike_sa_by_id(h.b.e, 1);
 	REQUIRE(sa_a && sa_b);
-	km_a = sa_a->km;
-	km_b = sa_b->km;
+	memcpy(skd_a, sa_a->sk_d, sizeof(skd_a));
+	memcpy(skd_b, sa_b->sk_d, sizeof(skd_b));
+	sk_a = sa_a->sk;
+	sk_b = sa_b->sk;
 	spi_in_a = sa_a->children->spi_in;
 	spi_out_a = sa_a->children->spi_out;
 	n_sa_a = h.a.n_sa_add + h.a.n_sa_del;
@@ -141,8 +144,9 @@ TEST(engine_mutation_keeps_established_sa)
 	CHECK(ike_sa_by_id(h.b.e, 1) == sa_b);
 	CHECK_EQ(sa_a->state, IKE_SA_ESTABLISHED);
 	CHECK_EQ(sa_b->state, IKE_SA_ESTABLISHED);
-	CHECK_MEM(&sa_a->km, &km_a, sizeof(km_a));
-	CHECK_MEM(&sa_b->km, &km_b, sizeof(km_b));
+	CHECK_MEM(sa_a->sk_d, skd_a, sizeof(skd_a));
+	CHECK_MEM(sa_b->sk_d, skd_b, sizeof(skd_b));
+	CHECK(sa_a->sk == sk_a && sa_b->sk == sk_b);
 	REQUIRE(sa_a->children);
 	CHECK_EQ(sa_a->children->spi_in, spi_in_a);
 	CHECK_EQ(sa_a->children->spi_out, spi_out_a);
