@@ -25,7 +25,8 @@ void bench_register(const char *name, bench_fn fn, const char *file);
 	}                                                                      \
 	static void bench_##name(void)
 
-/* Monotonic time in nanoseconds. */
+/* Monotonic time in nanoseconds; with KB_BENCH_CLOCK=cpu the calling
+ * thread's CPU time instead (a shared, loaded machine). */
 uint64_t bench_now_ns(void);
 
 /* Runs `fn(arg)` repeatedly for about `seconds` (after a short warm-up) and
