@@ -427,7 +427,9 @@ static void usage_idle(struct usage *u, struct usage_sa *s, uint64_t now)
 			last = o->added_ms > last ? o->added_ms : last;
 		}
 	}
-	if (now - last < limit)
+	/* a packet the BPF program saw after this loop iteration's clock
+	 * reading is later than `now`: in use, not idle for 2^64 ms */
+	if (last >= now || now - last < limit)
 		return;
 	s->closing = true;
 	snprintf(name, sizeof(name), "%s[%u]", ike.conn, s->ike_id);
