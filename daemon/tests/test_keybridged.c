@@ -850,3 +850,122 @@ TEST(keybridged_survives_garbage_datagrams)
 		du_log_dump(&b);
 	}
 }
+
+/* remote_addrs given as DNS names (io/names.c, io/resolve.c). Each
+ * namespace gets its own /etc/hosts and resolv.conf the way ip-netns(8)
+ * provides them (/etc/netns/NAME/ is bind mounted over /etc/ for `ip netns
+ * exec`), so the names resolve through glibc's getaddrinfo as they would
+ * from DNS, and the answers change when the test rewrites the file. */
+/* /etc/netns/<ns>/hosts, rewritten in place (the bind mount keeps the
+ * inode), and a resolv.conf whose only server is a closed local port, so
+ * a name missing from hosts fails at once instead of asking real DNS. */
+static void names_hosts(const struct du_peer *p, const char *hosts)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/etc/netns/%s", p->ns);
+	mkdir("/etc/netns", 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "/etc/netns/%s/resolv.conf", p->ns);
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "/etc/netns/%s/hosts", p->ns);
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	fprintf(f, "127.0.0.1 localhost\n%s", hosts);
+	fclose(f);
+}
+
+static void names_cleanup(const struct du_peer *p)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf /etc/netns/%s", p->ns);
+	if (system(cmd) != 0)
+		test_note("could not remove /etc/netns/%s", p->ns);
+}
+
+/* psk_conf's connection with `name` in remote_addrs. */
+static void names_peer_conf(struct du_peer *p, const struct du_peer *peer,
+			    const char *name, bool is_a)
+{
+	struct du_peer named = *peer;
+
+	snprintf(named.addr, sizeof(named.addr), "%s", name);
+	write_psk_conf(p, &named, is_a, "names resolved later");
+}
+
+/* The initiator starts while its peer's name does not resolve: it runs,
+ * says so, and waits; a reload after the name appears starts the tunnel.
+ * The responder accepts it only because its own name for the initiator
+ * resolves to the initiator's address; a later answer moves a
+ * connection, and list-conns shows the name as configured. */
+TEST(keybridged_remote_addrs_names_resolved_off_the_event_loop)
+{
+	struct du_peer a, b;
+	char line[256], out[4096], cmd[512];
+
+	du_link(&a, &b, false);
+	snprintf(line, sizeof(line), "%s gw-a.kbtest\n", a.addr);
+	names_hosts(&b, line);
+	names_hosts(&a, "");
+	names_peer_conf(&a, &b, "gw-b.kbtest", true);
+	names_peer_conf(&b, &a, "gw-a.kbtest", false);
+
+	/* --check-config resolves nothing: a name that does not resolve
+	 * now is no configuration error */
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s %s --check-config -c %s/swanctl.conf 2>&1",
+		 a.ns, du_daemon_bin(), a.dir);
+	CHECK_EQ(test_run_capture(cmd, out, sizeof(out)), 0);
+	if (test_failed())
+		test_note("--check-config: %s", out);
+
+	du_start(&b, NULL);
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	CHECK(du_log_wait(&b, "t: remote_addrs gw-a.kbtest is ", 5000));
+	du_start(&a, NULL);
+	CHECK(du_log_wait(&a, "ready", 5000));
+	CHECK(du_log_wait(&a, "cannot resolve remote_addrs gw-b.kbtest", 5000));
+	CHECK(du_log_has(&a, "initiating once remote_addrs gw-b.kbtest is "
+			     "resolved"));
+	CHECK(!du_log_has(&a, "IKE SA established"));
+
+	/* the name appears; a reload looks it up again at once */
+	snprintf(line, sizeof(line), "%s gw-b.kbtest\n", b.addr);
+	names_hosts(&a, line);
+	kill(a.pid, SIGHUP);
+	snprintf(line, sizeof(line), "t: remote_addrs gw-b.kbtest is %s",
+		 b.addr);
+	CHECK(du_log_wait(&a, line, 5000));
+	CHECK(du_log_wait(&a, "t[1]: IKE SA established (initiator)", 10000));
+	CHECK(du_log_wait(&b, "IKE SA established", 5000));
+
+	snprintf(cmd, sizeof(cmd),
+		 "swanctl --list-conns --uri unix://%s/keybridge.vici 2>&1",
+		 a.dir);
+	if (test_run_capture(cmd, out, sizeof(out)) == 0)
+		CHECK(strstr(out, "gw-b.kbtest") != NULL);
+	else
+		test_note("swanctl --list-conns: %s", out);
+
+	/* the responder's name for the initiator now points elsewhere: its
+	 * connection moves, the established IKE SA stays */
+	names_hosts(&b, "192.0.2.77 gw-a.kbtest\n");
+	kill(b.pid, SIGHUP);
+	snprintf(line, sizeof(line),
+		 "t: remote_addrs gw-a.kbtest moved from %s to 192.0.2.77",
+		 a.addr);
+	CHECK(du_log_wait(&b, line, 5000));
+	CHECK(!du_log_has(&b, "IKE SA deleted"));
+
+	CHECK_EQ(du_stop(&a, SIGTERM, 5000), 0);
+	CHECK_EQ(du_stop(&b, SIGTERM, 5000), 0);
+	if (test_failed() || getenv("KB_TEST_VERBOSE")) {
+		du_log_dump(&a);
+		du_log_dump(&b);
+	}
+	names_cleanup(&a);
+	names_cleanup(&b);
+}
