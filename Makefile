@@ -73,7 +73,7 @@ MULTIARCH = $(call lazy,MULTIARCH,$(shell $(CC) -print-multiarch))
 BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-.PHONY: all deps check check-valgrind bench format format-check clean demo install kmod-check \
+.PHONY: all deps check check-valgrind bench bench-workers format format-check clean demo install kmod-check \
         kmod-shell fuzz fuzz-smoke fuzz-long bench-peers
 all: $(DAEMON) $(TOOLS)
 
@@ -176,6 +176,11 @@ bench: $(BENCH_BIN) all
 # tools/ike-load in network namespaces (doc/performance.md). Not in CI.
 bench-peers: all
 	$(Q)tools/bench-peers.sh $(abspath $(BUILD))
+
+# keybridged with one worker beside two (doc/performance.md, "Every
+# core"), driven by ike-load in network namespaces. Not in CI.
+bench-workers: all
+	$(Q)tools/bench-workers.sh $(abspath $(BUILD))
 
 # ---- kmod-check: tests against a real data plane ---------------------------
 # This machine's kernel has no ESP, no PF_KEY and refuses fentry, so these

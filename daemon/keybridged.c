@@ -7,8 +7,11 @@
 #include "io/limits.h"
 #include "io/log.h"
 #include "io/usage.h"
+#include "io/worker.h"
+#include "kb_steer.h"
 #include "kernel/kernel.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +59,33 @@ static void usage(FILE *out)
 		"                        (doc/tracing.md)\n"
 		"      --vici PATH       control socket [" CTL_DEFAULT_PATH
 		"]\n"
+		"      --workers N|auto  threads, each with its own IKE SAs "
+		"and sockets,\n"
+		"                        auto: one per online CPU [1]\n"
+		"                        (doc/performance.md)\n"
 		"%s"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this text\n",
 		limits_usage);
+}
+
+/* --workers: "auto" (one per online CPU) or 1 … KB_STEER_MAX_WORKERS. */
+static int parse_workers(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!strcmp(s, "auto")) {
+		*out = worker_count(0);
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 ||
+	    v > KB_STEER_MAX_WORKERS)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 /* --check-config: what the daemon would load with kernel backend `kops`,
@@ -122,7 +148,8 @@ int main(int argc, char **argv)
 		OPT_LOCK,
 		OPT_CONFDIR,
 		OPT_UPDOWN_TIMEOUT,
-		OPT_LIMIT
+		OPT_LIMIT,
+		OPT_WORKERS
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -138,6 +165,7 @@ int main(int argc, char **argv)
 		{ "lock-file", required_argument, NULL, OPT_LOCK },
 		{ "bpf", required_argument, NULL, OPT_BPF },
 		{ "vici", required_argument, NULL, OPT_VICI },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "half-open-max", required_argument, NULL, OPT_LIMIT },
 		{ "cookie-threshold", required_argument, NULL, OPT_LIMIT },
 		{ "half-open-per-peer", required_argument, NULL, OPT_LIMIT },
@@ -208,6 +236,15 @@ int main(int argc, char **argv)
 					"keybridged: --bpf: '%s' is not auto, "
 					"fentry, tc or off\n",
 					optarg);
+				return 2;
+			}
+			break;
+		case OPT_WORKERS:
+			if (parse_workers(optarg, &opts.workers) < 0) {
+				fprintf(stderr,
+					"keybridged: --workers: '%s' is not "
+					"auto or a number from 1 to %d\n",
+					optarg, KB_STEER_MAX_WORKERS);
 				return 2;
 			}
 			break;

@@ -35,7 +35,10 @@ struct usage_sa;
 struct ctl_host {
 	void *ctx;
 	const char *version; /* keybridged's version */
-	struct engine *engine;
+	/* the workers' engines (io/worker.h); an IKE SA's id names its own,
+	 * the first also initiates and holds the address pools */
+	struct engine *const *engines;
+	size_t n_engines;
 	const struct kernel_ops *kops; /* SA counters (sa_get) */
 	struct kernel *kernel;
 	/* The current connection table (it changes with reloads). */

@@ -163,9 +163,8 @@ static void ctl_cmd_stats(struct ctl *c, struct ctl_client *cl,
 	vici_section_end(&w);
 	vici_kv(&w, "scheduled", "0");
 	vici_section(&w, "ikesas");
-	vici_kvf(&w, "total", "%zu", engine_ike_count(c->host.engine));
-	vici_kvf(&w, "half-open", "%zu",
-		 engine_half_open_count(c->host.engine));
+	vici_kvf(&w, "total", "%zu", ctl_ike_count(c));
+	vici_kvf(&w, "half-open", "%zu", ctl_half_open_count(c));
 	vici_section_end(&w);
 	vici_list(&w, "plugins");
 	vici_list_end(&w);
@@ -179,7 +178,7 @@ static void ctl_pool_leases(struct ctl *c, struct wr *w, size_t i)
 	char ip[INET6_ADDRSTRLEN], id[300], n[16];
 
 	vici_section(w, "leases");
-	for (size_t j = 0; engine_pool_lease(c->host.engine, i, j, &l) == 0;
+	for (size_t j = 0; engine_pool_lease(ctl_engine(c, 0), i, j, &l) == 0;
 	     j++) {
 		snprintf(n, sizeof(n), "%zu", j);
 		vici_section(w, n);
@@ -204,7 +203,8 @@ static void ctl_cmd_get_pools(struct ctl *c, struct ctl_client *cl,
 
 	ctl_arg(r, "name", name, sizeof(name));
 	ctl_arg(r, "leases", leases, sizeof(leases));
-	for (size_t i = 0; engine_pool_info(c->host.engine, i, &pi) == 0; i++) {
+	for (size_t i = 0; engine_pool_info(ctl_engine(c, 0), i, &pi) == 0;
+	     i++) {
 		if (name[0] && strcmp(name, pi.cfg.name) != 0)
 			continue;
 		vici_section(&w, pi.cfg.name);
@@ -466,7 +466,7 @@ static void ctl_cmd_list_sas(struct ctl *c, struct ctl_client *cl,
 			     const struct ctl_req *r)
 {
 	struct ctl_stream *s = &cl->stream;
-	size_t n = engine_ike_count(c->host.engine);
+	size_t n = ctl_ike_count(c);
 
 	memset(s, 0, sizeof(*s));
 	if (!(cl->events & CTL_EV_LIST_SA)) {
@@ -478,7 +478,7 @@ static void ctl_cmd_list_sas(struct ctl *c, struct ctl_client *cl,
 		ctl_empty_response(c, cl);
 		return;
 	}
-	s->n = engine_ike_list(c->host.engine, s->ids, n);
+	s->n = ctl_ike_list(c, s->ids, n);
 	ctl_prune(c, s->ids, s->n);
 	ctl_arg(r, "ike", s->ike, sizeof(s->ike));
 	ctl_arg(r, "child", s->child, sizeof(s->child));
@@ -505,17 +505,18 @@ static int ctl_conn_of_child(const struct conns *cs, const char *child)
 /* Ids of live IKE SAs of connection `conn` (NULL: all); caller frees. */
 static uint32_t *ctl_ike_ids(struct ctl *c, const char *conn, size_t *n)
 {
-	size_t cap = engine_ike_count(c->host.engine), k = 0;
+	size_t cap = ctl_ike_count(c), k = 0;
 	uint32_t *ids = calloc(cap ? cap : 1, sizeof(*ids));
 
 	*n = 0;
 	if (!ids)
 		return NULL;
-	cap = engine_ike_list(c->host.engine, ids, cap);
+	cap = ctl_ike_list(c, ids, cap);
 	for (size_t i = 0; i < cap; i++) {
 		struct engine_ike_info info;
 
-		if (engine_ike_info(c->host.engine, ids[i], &info) == 0 &&
+		if (engine_ike_info(ctl_engine(c, ids[i]), ids[i], &info) ==
+			    0 &&
 		    info.state != ENGINE_IKE_NONE &&
 		    (!conn || strcmp(info.conn, conn) == 0))
 			ids[k++] = ids[i];
@@ -574,7 +575,7 @@ static void ctl_cmd_initiate(struct ctl *c, struct ctl_client *cl,
 	snprintf(cl->wait.what, sizeof(cl->wait.what), "%s '%s'",
 		 *child ? "CHILD_SA" : "IKE_SA", *child ? child : conn);
 	c->capture = cl; /* the engine logs before we know the SA's id */
-	e = engine_initiate(c->host.engine, now, conn, &id);
+	e = engine_initiate(ctl_engine(c, 0), now, conn, &id);
 	c->capture = NULL;
 	if (e < 0) {
 		ctl_wait_clear(&cl->wait);
@@ -628,8 +629,8 @@ static void ctl_terminate_child(struct ctl *c, struct ctl_client *cl,
 			found_uid = ch->uid;
 		}
 	}
-	if (!found ||
-	    engine_terminate_child(c->host.engine, now, ike_id, spi) < 0) {
+	if (!found || engine_terminate_child(ctl_engine(c, ike_id), now, ike_id,
+					     spi) < 0) {
 		ctl_reply_result(c, cl,
 				 found ? "terminating SA failed"
 				       : "no matching SAs to terminate found",
@@ -693,7 +694,7 @@ static void ctl_cmd_terminate(struct ctl *c, struct ctl_client *cl,
 	cl->wait.n_ids = n;
 	cl->wait.matches = (unsigned)n;
 	for (size_t i = 0; i < n; i++)
-		(void)engine_terminate(c->host.engine, now, ids[i]);
+		(void)engine_terminate(ctl_engine(c, ids[i]), now, ids[i]);
 	if (ctl_arg_int(r, "timeout", 0) < 0) {
 		ctl_wait_clear(&cl->wait);
 		ctl_reply_result(c, cl, NULL, (int)n, (int)n);
@@ -729,8 +730,9 @@ static int ctl_rekey_children(struct ctl *c, const char *child, uint32_t uid,
 		    (uid ? ch->uid != uid : strcmp(ch->name, child) != 0))
 			continue;
 		found++;
-		e = ctl_rekey_err(engine_rekey_child(c->host.engine, now,
-						     ch->ike_id, ch->spi_in));
+		e = ctl_rekey_err(engine_rekey_child(ctl_engine(c, ch->ike_id),
+						     now, ch->ike_id,
+						     ch->spi_in));
 		if (e && !*err)
 			*err = e;
 	}
@@ -765,8 +767,8 @@ static void ctl_cmd_rekey(struct ctl *c, struct ctl_client *cl,
 			if (ike_id && ids[i] != ike_id)
 				continue;
 			found++;
-			e = ctl_rekey_err(
-				engine_rekey(c->host.engine, now, ids[i]));
+			e = ctl_rekey_err(engine_rekey(ctl_engine(c, ids[i]),
+						       now, ids[i]));
 			if (e && !err)
 				err = e;
 		}
@@ -871,8 +873,8 @@ static uint32_t ctl_child_holder(struct ctl *c, uint32_t spi)
 
 	for (size_t i = 0; i < n && !found; i++)
 		for (uint32_t k = 0;
-		     !found &&
-		     engine_child_info(c->host.engine, ids[i], k, &info) == 0;
+		     !found && engine_child_info(ctl_engine(c, ids[i]), ids[i],
+						 k, &info) == 0;
 		     k++)
 			if (info.spi_in == spi)
 				found = ids[i];
@@ -898,7 +900,7 @@ static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 		}
 		for (uint32_t k = 0;
 		     !present &&
-		     engine_child_info(c->host.engine, id, k, &info) == 0;
+		     engine_child_info(ctl_engine(c, id), id, k, &info) == 0;
 		     k++)
 			present = info.spi_in == ch->spi_in;
 		if (present && !ch->announced && ch->have_info) {
@@ -936,7 +938,7 @@ static bool ctl_has_child(struct ctl *c, uint32_t id, uint32_t spi,
 	struct engine_child_info info;
 
 	for (uint32_t k = 0;
-	     engine_child_info(c->host.engine, id, k, &info) == 0; k++)
+	     engine_child_info(ctl_engine(c, id), id, k, &info) == 0; k++)
 		if ((!spi || info.spi_in == spi) &&
 		    (installed ? info.state == ENGINE_CHILD_INSTALLED
 			       : info.state != ENGINE_CHILD_DELETED))
@@ -981,8 +983,8 @@ static void ctl_wait_check(struct ctl *c, struct ctl_client *cl,
 		struct engine_ike_info info;
 
 		if (w->spi_in ? ctl_has_child(c, w->ids[i], w->spi_in, false)
-			      : engine_ike_info(c->host.engine, w->ids[i],
-						&info) == 0 &&
+			      : engine_ike_info(ctl_engine(c, w->ids[i]),
+						w->ids[i], &info) == 0 &&
 					info.state != ENGINE_IKE_NONE)
 			return;
 	}

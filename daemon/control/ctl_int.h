@@ -213,4 +213,11 @@ const char *ctl_ke_name(unsigned id);
 const char *ctl_ike_state_name(enum engine_ike_state s);
 const char *ctl_child_state_name(enum engine_child_state s);
 
+/* ctl_shard.c: the engine holding IKE SA `ike_id` (0: the first, which
+ * initiates), and counts and ids over every engine. */
+struct engine *ctl_engine(const struct ctl *c, uint32_t ike_id);
+size_t ctl_ike_count(const struct ctl *c);
+size_t ctl_half_open_count(const struct ctl *c);
+size_t ctl_ike_list(const struct ctl *c, uint32_t *ids, size_t cap);
+
 #endif

@@ -230,7 +230,7 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 	struct engine_child_info info;
 
 	/* A gone SA keeps its last view (for its down events). */
-	if (engine_ike_info(c->host.engine, ike_id, &now_info) < 0 ||
+	if (engine_ike_info(ctl_engine(c, ike_id), ike_id, &now_info) < 0 ||
 	    !(ike = ctl_ike_get(c, ike_id, true)))
 		return;
 	ike->info = now_info;
@@ -240,7 +240,7 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 		struct engine_ike_ids ids;
 		char buf[512];
 
-		if (engine_ike_ids(c->host.engine, ike_id, &ids) == 0 &&
+		if (engine_ike_ids(ctl_engine(c, ike_id), ike_id, &ids) == 0 &&
 		    ids.remote.type)
 			ike->remote_id = strdup(
 				ctl_id_str(&ids.remote, buf, sizeof(buf)));
@@ -249,7 +249,8 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 		if (c->children[i].ike_id == ike_id)
 			c->children[i].have_info = false; /* until seen */
 	for (uint32_t k = 0;
-	     engine_child_info(c->host.engine, ike_id, k, &info) == 0; k++) {
+	     engine_child_info(ctl_engine(c, ike_id), ike_id, k, &info) == 0;
+	     k++) {
 		struct ctl_child *ch =
 			ctl_child_get(c, ike_id, info.spi_in, true);
 
@@ -288,8 +289,9 @@ static void ctl_write_ids(struct ctl *c, struct wr *w,
 	const struct conns *cs = c->host.conns(c->host.ctx);
 	int i = cs ? conns_find(cs, ike->info.conn) : -1;
 	struct engine_ike_ids ids;
-	bool live = c->host.engine &&
-		    engine_ike_ids(c->host.engine, ike->ike_id, &ids) == 0;
+	bool live =
+		c->host.n_engines && engine_ike_ids(ctl_engine(c, ike->ike_id),
+						    ike->ike_id, &ids) == 0;
 	char buf[512];
 
 	if (live && ids.local.type)

@@ -472,6 +472,13 @@ static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
 	return -ENOENT;
 }
 
+bool engine_child_spi_known(struct engine *e, uint32_t spi)
+{
+	struct ike_sa *sa;
+
+	return engine_child_by_spi(e, spi, &sa) != NULL;
+}
+
 int engine_esp_seen(struct engine *e, uint64_t now_ms, uint32_t spi_in)
 {
 	struct ike_sa *sa = NULL;

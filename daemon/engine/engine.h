@@ -617,6 +617,10 @@ int engine_rekey_child(struct engine *e, uint64_t now_ms, uint32_t ike_id,
  * was heard). 0, or -ENOENT for an SPI no CHILD SA has. */
 int engine_esp_seen(struct engine *e, uint64_t now_ms, uint32_t spi_in);
 
+/* True if one of the engine's CHILD SAs has `spi` (either direction):
+ * which worker a kernel event about that SA is for (io/worker.h). */
+bool engine_child_spi_known(struct engine *e, uint32_t spi);
+
 /* A kernel event (see enum engine_kevent_type). */
 int engine_kernel_event(struct engine *e, uint64_t now_ms,
 			const struct engine_kevent *ev);

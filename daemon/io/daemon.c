@@ -25,15 +25,18 @@
 #include "io/updown.h"
 #include "io/usage.h"
 #include "io/vip.h"
+#include "io/worker.h"
 #include "kernel/kernel.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,24 +93,28 @@ static bool daemon_log_junk_allowed(struct daemon *d)
 	return false;
 }
 
+/* env.log of every worker's engine (ctx: the worker). */
 static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
 {
-	struct daemon *d = ctx;
+	struct daemon *d = ((struct worker *)ctx)->d;
 
-	if (!sa && level >= LOG_LVL_INFO && !daemon_log_junk_allowed(d))
-		return;
-	log_msg((enum log_level)level, sa, "%s", msg);
+	pthread_mutex_lock(&d->lock);
+	if (sa || level < LOG_LVL_INFO || daemon_log_junk_allowed(d))
+		log_msg((enum log_level)level, sa, "%s", msg);
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* --keylog: one line per IKE SA in Wireshark's IKEv2 decryption table. */
 static void daemon_ike_keys(void *ctx, const uint8_t spi_i[8],
 			    const uint8_t spi_r[8], const struct keymat_ike *km)
 {
-	struct daemon *d = ctx;
+	struct daemon *d = ((struct worker *)ctx)->d;
 
+	pthread_mutex_lock(&d->lock);
 	if (d->keylog && keylog_write(d->keylog, spi_i, spi_r, km) != 0)
 		log_msg(LOG_LVL_ERR, NULL, "cannot write the key log %s",
 			d->opts->keylog);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static int daemon_open_keylog(struct daemon *d)
@@ -129,22 +136,6 @@ static int daemon_open_keylog(struct daemon *d)
 
 /* ---- addresses ----------------------------------------------------------- */
 
-static void daemon_to_engine(const struct sockaddr_storage *ss,
-			     struct engine_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = (uint8_t)ss->ss_family;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
-		memcpy(out->ip, &sin->sin_addr, 4);
-		out->port = ntohs(sin->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
-		memcpy(out->ip, &sin6->sin6_addr, 16);
-		out->port = ntohs(sin6->sin6_port);
-	}
-}
-
 static void daemon_from_engine(const struct engine_addr *a,
 			       struct sockaddr_storage *out)
 {
@@ -161,9 +152,9 @@ static void daemon_from_engine(const struct engine_addr *a,
 	}
 }
 
-static struct udp_sock *daemon_sock(struct daemon *d, int family, bool natt)
+static struct udp_sock *daemon_sock(struct worker *w, int family, bool natt)
 {
-	struct udp_sock *s = &d->socks[(family == AF_INET6) * 2 + natt];
+	struct udp_sock *s = &w->socks[(family == AF_INET6) * 2 + natt];
 
 	return s->fd >= 0 ? s : NULL;
 }
@@ -176,20 +167,21 @@ static const char *daemon_sa_name(struct daemon *d, uint32_t ike_id, char *buf,
 {
 	struct engine_ike_info info;
 
-	if (engine_ike_info(d->engine, ike_id, &info) == 0)
+	if (engine_ike_info(workers_engine_of(d, ike_id), ike_id, &info) == 0)
 		snprintf(buf, cap, "%s[%u]", info.conn, ike_id);
 	else
 		snprintf(buf, cap, "[%u]", ike_id);
 	return buf;
 }
 
-static void daemon_send(struct daemon *d, const struct engine_action *a)
+static void daemon_send(struct worker *w, const struct engine_action *a)
 {
+	struct daemon *d = w->d;
 	const struct engine_send *s = &a->u.send;
 	struct udp_sock *sock = daemon_sock(
-		d, s->remote.family, s->local.port == d->opts->natt_port);
+		w, s->remote.family, s->local.port == d->opts->natt_port);
 	struct sockaddr_storage local, remote;
-	uint8_t *out = d->buf;
+	uint8_t *out = w->buf;
 	size_t len = s->len;
 	char name[96];
 	int r;
@@ -200,7 +192,7 @@ static void daemon_send(struct daemon *d, const struct engine_action *a)
 			"retry");
 		return;
 	}
-	if (!sock || len + 4 > sizeof(d->buf)) {
+	if (!sock || len + 4 > sizeof(w->buf)) {
 		log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, 64),
 			"no socket for this address family; datagram dropped");
 		return;
@@ -239,7 +231,7 @@ static void daemon_kernel_failed(struct daemon *d, uint64_t now,
 	log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, sizeof(name)),
 		"kernel refused: %s", err->msg);
 	KB_PROBE3(kernel_error, name, a->ike_id, err->msg);
-	(void)engine_kernel_event(d->engine, now, &ev);
+	(void)engine_kernel_event(workers_engine_of(d, a->ike_id), now, &ev);
 }
 
 static void daemon_alloc_spi(struct daemon *d, uint64_t now,
@@ -414,9 +406,13 @@ static const char *daemon_event_name(enum engine_event_type t)
 /* The status line `systemctl status` shows. */
 static void daemon_status(struct daemon *d)
 {
-	size_t ike, child;
+	size_t ike = 0, child = 0;
 
-	ctl_count(d->engine, &ike, &child);
+	/* each worker's counts as its last run left them */
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		ike += atomic_load(&d->workers[i].n_ike);
+		child += atomic_load(&d->workers[i].n_child);
+	}
 	notify_status("%zu IKE SA%s, %zu CHILD SA%s", ike, ike == 1 ? "" : "s",
 		      child, child == 1 ? "" : "s");
 }
@@ -454,7 +450,7 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 	else
 		log_msg(LOG_LVL_NOTICE, name, "%s",
 			daemon_event_name(ev->type));
-	updown_event(d->updown, d->engine, a);
+	updown_event(d->updown, workers_engine_of(d, a->ike_id), a);
 	daemon_status(d);
 }
 
@@ -463,9 +459,9 @@ static void daemon_finish(struct daemon *d);
 /* Takes the engine's pending actions: a copy (datagrams included) so that
  * new actions the handlers cause (a refused SA makes the engine delete the
  * child) queue up for the next round instead of moving this list. */
-static struct engine_action *daemon_take_actions(struct daemon *d, size_t *n)
+static struct engine_action *daemon_take_actions(struct engine *e, size_t *n)
 {
-	const struct engine_action *acts = engine_actions(d->engine, n);
+	const struct engine_action *acts = engine_actions(e, n);
 	struct engine_action *copy;
 
 	if (!*n)
@@ -485,7 +481,7 @@ static struct engine_action *daemon_take_actions(struct daemon *d, size_t *n)
 	if (!copy)
 		log_msg(LOG_LVL_ERR, NULL, "out of memory: %zu actions lost",
 			*n);
-	engine_actions_clear(d->engine);
+	engine_actions_clear(e);
 	return copy;
 }
 
@@ -499,107 +495,136 @@ static void daemon_free_actions(struct engine_action *acts, size_t n)
 	free(acts);
 }
 
-/* Carries out every pending action, then re-arms the timer. */
-void daemon_run_actions(struct daemon *d, uint64_t now)
+/* An action for the control socket, from a worker while several run:
+ * its bookkeeping looks at SAs of every worker, which only the main
+ * thread may (worker.h), so it goes there. */
+struct daemon_deferred {
+	struct daemon_deferred *next;
+	struct engine_action a; /* SEND's buffer is never kept */
+	uint64_t now;
+};
+
+static void daemon_defer_ctl(struct daemon *d, const struct engine_action *a,
+			     uint64_t now)
 {
+	struct daemon_deferred *g;
+	uint64_t one = 1;
+
+	if (a->type != ENGINE_ACT_EVENT &&
+	    !(a->type == ENGINE_ACT_SA_ADD && a->u.sa.inbound))
+		return; /* nothing the control socket looks at */
+	if (!(g = calloc(1, sizeof(*g)))) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"out of memory: an SA event is missing on the control "
+			"socket");
+		return;
+	}
+	g->a = *a;
+	g->now = now;
+	if (d->deferred_tail)
+		d->deferred_tail->next = g;
+	else
+		d->deferred = g;
+	d->deferred_tail = g;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+		/* non-zero already: the main thread wakes */
+	}
+}
+
+/* The main thread (every lock held): the workers' deferred actions. */
+static void daemon_on_wake(void *ctx, int fd, uint32_t events)
+{
+	struct daemon *d = ctx;
+	struct daemon_deferred *g = d->deferred;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* a spurious wake-up */
+	}
+	d->deferred = d->deferred_tail = NULL;
+	while (g) {
+		struct daemon_deferred *next = g->next;
+
+		if (d->ctl)
+			ctl_engine_action(d->ctl, &g->a, g->now);
+		explicit_bzero(g, sizeof(*g)); /* SA_ADD carries keys */
+		free(g);
+		g = next;
+	}
+}
+
+/* One action other than SEND, under the daemon's lock (worker.h). */
+static void daemon_action(struct worker *w, const struct engine_action *a,
+			  uint64_t now)
+{
+	struct daemon *d = w->d;
+
+	pthread_mutex_lock(&d->lock);
+	switch (a->type) {
+	case ENGINE_ACT_SEND: break;
+	case ENGINE_ACT_ALLOC_SPI: daemon_alloc_spi(d, now, a); break;
+	case ENGINE_ACT_SA_ADD:
+	case ENGINE_ACT_SA_DEL: daemon_sa(d, now, a); break;
+	case ENGINE_ACT_POLICY_ADD:
+	case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
+	case ENGINE_ACT_EVENT: daemon_event(d, a); break;
+	case ENGINE_ACT_ADDR_ADD:
+	case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
+	case ENGINE_ACT_SA_MIGRATE: roam_migrate(d, a); break;
+	}
+	if (d->ctl && d->n_workers == 1)
+		ctl_engine_action(d->ctl, a, now);
+	else if (d->ctl)
+		daemon_defer_ctl(d, a, now);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Carries out every pending action of w's engine, then re-arms its timer
+ * (from any thread: loop.h). */
+void worker_run_actions(struct worker *w, uint64_t now)
+{
+	struct daemon *d = w->d;
+
 	for (int round = 0; round < 16; round++) {
 		size_t n;
-		struct engine_action *acts = daemon_take_actions(d, &n);
+		struct engine_action *acts = daemon_take_actions(w->engine, &n);
 
 		if (!acts)
 			break;
 		for (size_t i = 0; i < n; i++) {
-			const struct engine_action *a = &acts[i];
-
-			switch (a->type) {
-			case ENGINE_ACT_SEND: daemon_send(d, a); break;
-			case ENGINE_ACT_ALLOC_SPI:
-				daemon_alloc_spi(d, now, a);
-				break;
-			case ENGINE_ACT_SA_ADD:
-			case ENGINE_ACT_SA_DEL: daemon_sa(d, now, a); break;
-			case ENGINE_ACT_POLICY_ADD:
-			case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
-			case ENGINE_ACT_EVENT: daemon_event(d, a); break;
-			case ENGINE_ACT_ADDR_ADD:
-			case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
-			case ENGINE_ACT_SA_MIGRATE: roam_migrate(d, a); break;
-			}
-			if (d->ctl)
-				ctl_engine_action(d->ctl, a, now);
+			if (acts[i].type == ENGINE_ACT_SEND)
+				daemon_send(w, &acts[i]);
+			else
+				daemon_action(w, &acts[i], now);
 		}
 		daemon_free_actions(acts, n);
 	}
-	daemon_retired_collect(d, now, false);
-	if (d->stopping && !d->finished && engine_ike_count(d->engine) == 0) {
-		daemon_finish(d);
-		return;
-	}
-	uint64_t next = engine_next_deadline(d->engine);
-	if (d->stopping && d->stop_deadline < next)
-		next = d->stop_deadline;
-	(void)loop_set_deadline(d->loop, next == UINT64_MAX ? 0 : next);
+	atomic_store(&w->n_ike, engine_ike_count(w->engine));
+	atomic_store(&w->n_child, engine_child_count(w->engine));
+	uint64_t next = engine_next_deadline(w->engine);
+	(void)loop_set_deadline(w->loop, next == UINT64_MAX ? 0 : next);
+	(void)d;
+}
+
+/* Every worker's pending actions (the main thread, holding every lock). */
+void daemon_run_actions(struct daemon *d, uint64_t now)
+{
+	for (unsigned i = 0; i < d->n_workers; i++)
+		worker_run_actions(&d->workers[i], now);
+}
+
+/* IKE SAs of every worker (the main thread, holding every lock). */
+static size_t daemon_ike_count(const struct daemon *d)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < d->n_workers; i++)
+		n += engine_ike_count(d->workers[i].engine);
+	return n;
 }
 
 /* ---- events from the outside -------------------------------------------- */
-
-static void daemon_on_datagram(void *ctx, int fd, uint32_t events)
-{
-	struct daemon *d = ctx;
-	struct udp_sock *sock = NULL;
-	struct sockaddr_storage local, remote;
-	struct engine_addr l, r;
-
-	(void)events;
-	for (int i = 0; i < DAEMON_SOCKS; i++)
-		if (d->socks[i].fd == fd)
-			sock = &d->socks[i];
-	if (!sock)
-		return;
-	for (int budget = 0; budget < 64 && !d->finished; budget++) {
-		ssize_t n =
-			udp_recv(sock, d->buf, sizeof(d->buf), &local, &remote);
-		const uint8_t *p = d->buf;
-		char from[64];
-
-		if (n == -EAGAIN)
-			break;
-		if (n < 0) {
-			log_msg(LOG_LVL_WARNING, NULL,
-				"receiving on port %u: %s; datagram dropped",
-				sock->port, strerror((int)-n));
-			continue;
-		}
-		/* RFC 3948 §2.2: on 4500 IKE starts with a zero marker; the
-		 * kernel keeps ESP and keepalives for itself. */
-		if (sock->natt) {
-			if (n < 4 || p[0] | p[1] | p[2] | p[3]) {
-				KB_PROBE2(message_dropped,
-					  udp_addr_str(&remote, from,
-						       sizeof(from)),
-					  "no non-ESP marker");
-				log_msg(LOG_LVL_DEBUG, NULL,
-					"datagram from %s on port %u without "
-					"non-ESP marker dropped",
-					udp_addr_str(&remote, from,
-						     sizeof(from)),
-					sock->port);
-				continue;
-			}
-			p += 4;
-			n -= 4;
-		}
-		daemon_to_engine(&local, &l);
-		daemon_to_engine(&remote, &r);
-		uint64_t now = loop_now_ms();
-		int rc = engine_datagram(d->engine, now, &l, &r, p, (size_t)n);
-		udp_addr_str(&remote, from, sizeof(from));
-		KB_PROBE4(exchange_received, from, sock->port, n, rc);
-		if (rc < 0)
-			KB_PROBE2(message_dropped, from, engine_err_name(rc));
-		daemon_run_actions(d, now);
-	}
-}
 
 static void daemon_on_kernel_event(const struct kernel_event *kev, void *arg)
 {
@@ -613,8 +638,16 @@ static void daemon_on_kernel_event(const struct kernel_event *kev, void *arg)
 		return; /* another daemon's trap */
 	if (kev->type == KERNEL_EV_EXPIRE && !kev->u.expire.id.spi)
 		return; /* a larval SA nobody answered */
-	(void)engine_kernel_event(d->engine, now, &ev);
-	daemon_run_actions(d, now);
+	/* An ACQUIRE starts an SA as initiator, which worker 0 does; an
+	 * EXPIRE names an SPI, which one worker knows (or none: then worker
+	 * 0 logs it). */
+	struct worker *w = &d->workers[0];
+	for (unsigned i = 0; ev.type != ENGINE_KEV_ACQUIRE && i < d->n_workers;
+	     i++)
+		if (engine_child_spi_known(d->workers[i].engine, ev.spi))
+			w = &d->workers[i];
+	(void)engine_kernel_event(w->engine, now, &ev);
+	worker_run_actions(w, now);
 }
 
 /* The kernel's event queue overran: ACQUIREs and EXPIREs were lost.
@@ -638,10 +671,14 @@ static void daemon_kernel_resync(struct daemon *d)
 		resync_snap_free(&snap);
 		return;
 	}
-	if (!d->stopping)
-		resync_apply(d->engine, now, &snap, &res);
-	else
-		res = (struct resync_result){ 0 };
+	res = (struct resync_result){ 0 };
+	for (unsigned i = 0; !d->stopping && i < d->n_workers; i++) {
+		struct resync_result one;
+
+		resync_apply(d->workers[i].engine, now, &snap, &one);
+		res.expired += one.expired;
+		res.acquired += one.acquired;
+	}
 	log_msg(LOG_LVL_NOTICE, NULL,
 		"kernel re-read: %zu SAs and %u policies of keybridge; %u "
 		"CHILD SAs gone from the kernel are being deleted, %u pending "
@@ -695,19 +732,28 @@ static void daemon_finish(struct daemon *d)
 	loop_stop(d->loop);
 }
 
+/* The main thread's timer (the engines' are the workers'): replaced
+ * connection tables, and the end of a stop. */
 static void daemon_on_timer(void *ctx, uint64_t now)
 {
 	struct daemon *d = ctx;
+	size_t n = daemon_ike_count(d);
 
-	engine_timeout(d->engine, now);
-	daemon_run_actions(d, now);
+	daemon_retired_collect(d, now, false);
+	if (d->stopping && !d->finished && !n) {
+		daemon_finish(d);
+		return;
+	}
 	if (d->stopping && !d->finished && now >= d->stop_deadline) {
 		log_msg(LOG_LVL_WARNING, NULL,
 			"%zu IKE SAs not confirmed deleted by their peers "
 			"within %u ms; removing them anyway",
-			engine_ike_count(d->engine), d->opts->stop_timeout_ms);
+			n, d->opts->stop_timeout_ms);
 		daemon_finish(d);
+		return;
 	}
+	/* a stop ends when the last Delete is answered: looked at often */
+	(void)loop_set_deadline(d->loop, now + (d->stopping ? 20 : 1000));
 }
 
 /* SIGTERM: RFC 7296 §1.4.1 Delete for every IKE SA, then clean the kernel
@@ -715,7 +761,7 @@ static void daemon_on_timer(void *ctx, uint64_t now)
 static void daemon_stop(struct daemon *d)
 {
 	uint64_t now = loop_now_ms();
-	size_t n = engine_ike_count(d->engine);
+	size_t n = daemon_ike_count(d);
 	uint32_t *ids;
 
 	if (d->stopping)
@@ -723,14 +769,19 @@ static void daemon_stop(struct daemon *d)
 	d->stopping = true;
 	notify_stopping();
 	ids = calloc(n ? n : 1, sizeof(*ids));
-	n = ids ? engine_ike_list(d->engine, ids, n) : 0;
+	n = ids ? workers_ike_list(d, ids, n) : 0;
 	log_msg(LOG_LVL_NOTICE, NULL,
 		"stopping: deleting %zu IKE SAs with their peers", n);
 	for (size_t i = 0; i < n; i++)
-		(void)engine_terminate(d->engine, now, ids[i]);
+		(void)engine_terminate(workers_engine_of(d, ids[i]), now,
+				       ids[i]);
 	free(ids);
 	d->stop_deadline = now + d->opts->stop_timeout_ms;
 	daemon_run_actions(d, now);
+	if (!daemon_ike_count(d))
+		daemon_finish(d);
+	else
+		(void)loop_set_deadline(d->loop, now + 20);
 }
 
 static void daemon_on_signal(void *ctx, int signo)
@@ -798,7 +849,8 @@ void daemon_start_conn(struct daemon *d, size_t i, uint64_t now)
 		daemon_trap(d, c, false);
 	if (!(sa & KB_START_START) || names_wait(d, i))
 		return;
-	r = engine_initiate(d->engine, now, c->name, &ike_id);
+	/* SAs we initiate belong to worker 0 (doc/performance.md) */
+	r = engine_initiate(d->workers[0].engine, now, c->name, &ike_id);
 	if (r < 0)
 		log_msg(LOG_LVL_ERR, c->name, "cannot initiate: %s",
 			engine_err_name(r));
@@ -848,34 +900,6 @@ static int daemon_load(struct daemon *d)
 	config_free(cfg);
 	conf_diag_free(&diag);
 	return r;
-}
-
-static int daemon_open_sockets(struct daemon *d)
-{
-	static const int families[2] = { AF_INET, AF_INET6 };
-	int opened = 0;
-
-	for (int i = 0; i < DAEMON_SOCKS; i++) {
-		int family = families[i / 2];
-		bool natt = i % 2;
-		uint16_t port = natt ? d->opts->natt_port : d->opts->ike_port;
-		int r = udp_open(&d->socks[i], family, port, natt,
-				 d->kops->socket_bypass);
-
-		if (r < 0) {
-			log_msg(family == AF_INET ? LOG_LVL_ERR
-						  : LOG_LVL_WARNING,
-				NULL, "cannot open UDP port %u for %s: %s",
-				port, family == AF_INET ? "IPv4" : "IPv6",
-				strerror(-r));
-			continue;
-		}
-		if (loop_add_fd(d->loop, d->socks[i].fd, EPOLLIN,
-				daemon_on_datagram, d) < 0)
-			return -ENOMEM;
-		opened++;
-	}
-	return opened ? 0 : -EADDRNOTAVAIL;
 }
 
 /* One keybridged per network namespace (lock.h): taken before anything
@@ -977,10 +1001,15 @@ static void daemon_on_ctl(void *ctx, int fd, uint32_t events)
 	ctl_dispatch(((struct daemon *)ctx)->ctl);
 }
 
+/* The log hook: lines come from every thread (worker.h). */
 static void daemon_ctl_log(void *ctx, enum log_level level, const char *sa,
 			   const char *line)
 {
-	ctl_log(((struct daemon *)ctx)->ctl, (int)level, sa, line);
+	struct daemon *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	ctl_log(d->ctl, (int)level, sa, line);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void daemon_on_watchdog(void *ctx, int fd, uint32_t events)
@@ -995,7 +1024,8 @@ static int daemon_open_ctl(struct daemon *d)
 	struct ctl_host host = {
 		.ctx = d,
 		.version = d->opts->version,
-		.engine = d->engine,
+		.engines = d->engines,
+		.n_engines = d->n_workers,
 		.kops = d->kops,
 		.kernel = d->kernel,
 		.conns = daemon_ctl_conns,
@@ -1026,51 +1056,110 @@ static int daemon_open_ctl(struct daemon *d)
 static int daemon_source(void *ctx, const struct engine_addr *remote,
 			 struct engine_addr *local)
 {
-	struct daemon *d = ctx;
+	struct daemon *d = ((struct worker *)ctx)->d;
+	int r;
 
-	return roam_source(d->roam, remote, local);
+	pthread_mutex_lock(&d->lock);
+	r = roam_source(d->roam, remote, local);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+/* Each engine's share of the DoS limits (limits.h): a peer's handshakes
+ * spread over the workers, so each holds 1/n of what one engine would. */
+static void daemon_share_limits(const struct engine_settings *in, unsigned n,
+				struct engine_settings *out)
+{
+	struct engine_settings def;
+
+	engine_settings_defaults(&def);
+	*out = *in;
+#define DAEMON_SHARE(f) out->f = ((out->f ? out->f : def.f) + n - 1) / n;
+	DAEMON_SHARE(half_open_max)
+	DAEMON_SHARE(cookie_threshold)
+	DAEMON_SHARE(half_open_per_peer)
+	DAEMON_SHARE(invalid_spi_per_s)
+#undef DAEMON_SHARE
+}
+
+int daemon_worker_engine(struct worker *w)
+{
+	struct daemon *d = w->d;
+	struct engine_env env = { w, daemon_random, daemon_log, daemon_ike_keys,
+				  daemon_source };
+	struct engine_settings set;
+
+	daemon_share_limits(&d->opts->limits, d->n_workers, &set);
+	set.worker = w->idx;
+	set.n_workers = d->n_workers;
+	w->engine = engine_new(&env, &set, d->conns.conn, d->conns.n);
+	if (!w->engine ||
+	    engine_pools_replace(w->engine, d->conns.pools, d->conns.n_pools))
+		return -ENOMEM;
+	engine_set_realtime(w->engine, daemon_realtime);
+	d->engines[w->idx] = w->engine;
+	return 0;
+}
+
+/* How many workers: --workers, or 1 (doc/performance.md says why the
+ * default is not yet every CPU); refused where they cannot share what
+ * the configuration needs. */
+static int daemon_pick_workers(struct daemon *d)
+{
+	d->n_workers = worker_count(d->opts->workers ? d->opts->workers : 1);
+	if (d->n_workers > 1 && d->conns.n_pools) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"--workers %u: address pools are not shared between "
+			"workers yet (each would lease the same addresses); "
+			"run one worker (--workers 1) with pools",
+			d->n_workers);
+		return -EINVAL;
+	}
+	d->engines = calloc(d->n_workers, sizeof(*d->engines));
+	if (!d->engines)
+		return -ENOMEM;
+	log_msg(LOG_LVL_INFO, NULL, "%u worker%s", d->n_workers,
+		d->n_workers == 1 ? "" : "s");
+	return 0;
 }
 
 static int daemon_setup(struct daemon *d)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
-	struct engine_env env = { d, daemon_random, daemon_log, daemon_ike_keys,
-				  daemon_source };
 	char caps[256], limits[256];
 	int r;
 
 	d->watchdog_fd = -1;
-	for (int i = 0; i < DAEMON_SOCKS; i++)
-		d->socks[i].fd = -1;
 	d->lock_fd = -1;
-	/* The lock and the ports before the kernel: the start-up cleanup
-	 * (at the end) removes every keybridge SA and policy, which must
-	 * not happen to a running instance's (robustness bug 5). Then the
-	 * kernel: its capabilities decide which ESP transforms the
-	 * connections may offer. */
+	d->wake_fd = -1;
+	/* The lock first, and the ports before the start-up cleanup (at the
+	 * end), which removes every keybridge SA and policy and must not
+	 * happen to a running instance's (robustness bug 5). The kernel
+	 * before the configuration: its capabilities decide which ESP
+	 * transforms the connections may offer; the configuration before
+	 * the workers and their ports: it decides how many may run. */
 	if ((r = loop_new(&d->loop)) < 0 || (r = daemon_lock(d)) < 0 ||
 	    (r = daemon_pick_kernel(d)) < 0 ||
-	    (r = daemon_open_sockets(d)) < 0 ||
 	    (r = daemon_open_keylog(d)) < 0 ||
-	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0)
+	    (r = daemon_open_kernel(d)) < 0 || (r = daemon_load(d)) < 0 ||
+	    (r = daemon_pick_workers(d)) < 0 || (r = workers_open(d)) < 0)
 		return r;
-	d->engine =
-		engine_new(&env, &d->opts->limits, d->conns.conn, d->conns.n);
-	if (!d->engine ||
-	    engine_pools_replace(d->engine, d->conns.pools, d->conns.n_pools))
-		return -ENOMEM;
 	limits_describe(&d->opts->limits, limits, sizeof(limits));
-	log_msg(LOG_LVL_INFO, NULL, "limits: %s", limits);
-	engine_set_realtime(d->engine, daemon_realtime);
+	log_msg(LOG_LVL_INFO, NULL, "limits: %s%s", limits,
+		d->n_workers > 1 ? " (shared out between the workers)" : "");
 	if ((r = daemon_open_ctl(d)) < 0)
 		return r;
+	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->wake_fd < 0 || (r = loop_add_fd(d->loop, d->wake_fd, EPOLLIN,
+					       daemon_on_wake, d)) < 0)
+		return d->wake_fd < 0 ? -errno : r;
 	loop_set_timer(d->loop, daemon_on_timer, d);
 	if ((r = loop_set_signals(d->loop, signals, daemon_on_signal, d)) < 0)
 		return r;
 	/* BPF loads while CAP_BPF and CAP_PERFMON are still held. */
 	if ((r = usage_open(d, d->opts->bpf_mode, &d->usage)) < 0)
 		return r;
-	if ((r = roam_open(d, &d->roam)) < 0)
+	if ((r = roam_open(d, &d->roam)) < 0 || (r = workers_steer(d)) < 0)
 		return r;
 	if ((r = privs_drop()) < 0) {
 		log_msg(LOG_LVL_ERR, NULL, "cannot drop privileges: %s",
@@ -1092,6 +1181,7 @@ static int daemon_setup(struct daemon *d)
 
 static void daemon_teardown(struct daemon *d)
 {
+	workers_stop(d); /* no worker runs past here */
 	names_close(d);
 	updown_free(d->updown); /* down scripts still queued run first */
 	usage_close(d->usage);	/* detaches and unpins the BPF programs */
@@ -1100,12 +1190,20 @@ static void daemon_teardown(struct daemon *d)
 	ctl_free(d->ctl);
 	if (d->watchdog_fd >= 0)
 		close(d->watchdog_fd);
-	engine_free(d->engine);
+	workers_free(d);
+	free(d->engines);
+	if (d->wake_fd >= 0)
+		close(d->wake_fd);
+	while (d->deferred) {
+		struct daemon_deferred *next = d->deferred->next;
+
+		explicit_bzero(d->deferred, sizeof(*d->deferred));
+		free(d->deferred);
+		d->deferred = next;
+	}
 	keylog_close(d->keylog);
 	if (d->kernel)
 		d->kops->close(d->kernel);
-	for (int i = 0; i < DAEMON_SOCKS; i++)
-		udp_close(&d->socks[i]);
 	conns_free(&d->conns);
 	for (size_t i = 0; i < d->n_retired; i++)
 		conns_free(&d->retired[i]);
@@ -1118,11 +1216,17 @@ static void daemon_teardown(struct daemon *d)
 int daemon_main(const struct daemon_opts *opts)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
+	pthread_mutexattr_t attr;
 	int r, status = 1;
 
 	if (!d)
 		return 1;
 	d->opts = opts;
+	/* recursive: logging from code that holds it (worker.h) */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&d->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	log_init(NULL, (enum log_level)opts->log_level);
 	log_msg(LOG_LVL_NOTICE, NULL, "keybridged starting (kernel backend %s)",
 		opts->kernel ? opts->kernel : "xfrm");
@@ -1132,13 +1236,23 @@ int daemon_main(const struct daemon_opts *opts)
 			strerror(-r));
 		goto out;
 	}
+	/* still one thread: the connections start before the workers */
 	daemon_start_conns(d);
+	if ((r = workers_start(d)) < 0) {
+		log_msg(LOG_LVL_ERR, NULL, "cannot start the workers: %s",
+			strerror(-r));
+		goto out;
+	}
+	/* from now on the main thread's callbacks hold every lock */
+	loop_set_guard(d->loop, workers_lock_all, workers_unlock_all, d);
+	(void)loop_set_deadline(d->loop, loop_now_ms() + 1000);
 	notify_ready();
 	log_msg(LOG_LVL_NOTICE, NULL, "ready");
 	r = loop_run(d->loop);
 	status = r < 0 ? 1 : 0;
 out:
 	daemon_teardown(d);
+	pthread_mutex_destroy(&d->lock);
 	free(d);
 	return status;
 }

@@ -23,6 +23,7 @@ struct daemon_opts {
 	int bpf_mode;		    /* enum usage_mode_req: --bpf [auto] */
 	const char *vici_path;	    /* control socket (control/ctl.h) */
 	const char *version;	    /* what `version` answers */
+	unsigned workers;	    /* [1] --workers (io/worker.h); 0: 1 */
 	/* the engine's DoS limits (io/limits.h); 0: its default */
 	struct engine_settings limits;
 };

@@ -9,6 +9,8 @@
 #include "io/udp.h"
 #include "kernel/kernel.h"
 
+#include <pthread.h>
+
 enum { DAEMON_JUNK_PER_S = 10 };
 
 struct ctl;
@@ -18,19 +20,29 @@ struct loop;
 struct roam;
 struct usage;
 
-enum { DAEMON_SOCKS = 4, DAEMON_DGRAM_MAX = 65536 };
+struct worker;
+struct steer;
+struct daemon_deferred;
 
 struct daemon {
 	const struct daemon_opts *opts;
-	struct loop *loop;
-	struct udp_sock socks[DAEMON_SOCKS]; /* v4/500 v4/4500 v6/500 v6/4500 */
+	struct loop *loop; /* the main thread's (io/worker.h) */
+	/* everything but the engines, shared by the threads (worker.h) */
+	pthread_mutex_t lock;
+	struct worker *workers; /* each with an engine and IKE sockets */
+	unsigned n_workers;
+	struct engine **engines; /* workers[i].engine, for the ctl */
+	struct steer *steer;	 /* the SK_REUSEPORT program, or NULL */
+	/* actions for the control socket the workers left to the main
+	 * thread (daemon.c), under `lock`; wake_fd wakes the main thread */
+	struct daemon_deferred *deferred, *deferred_tail;
+	int wake_fd;
 	int lock_fd; /* one daemon per network namespace (lock.h) */
 	const struct kernel_ops *kops;
 	struct kernel *kernel;
 	struct kernel_caps caps;      /* what kops can install */
 	struct conns_opts conns_opts; /* caps for conns_build_next */
-	struct engine *engine;
-	uint32_t next_reqid; /* never reused, see conns_build_next */
+	uint32_t next_reqid;	      /* never reused, see conns_build_next */
 	struct conns conns;
 	struct conns *retired;	  /* tables replaced by reloads: SAs being */
 	size_t n_retired;	  /* deleted may still use their keys */
@@ -50,8 +62,11 @@ struct daemon {
 	bool stopping, finished;
 	uint64_t stop_deadline;
 	int exit_status;
-	uint8_t buf[DAEMON_DGRAM_MAX];
 };
+
+/* Creates worker w's engine (daemon.c): the connections of d->conns,
+ * d's limits shared out, SPIs and ids of its own. Returns 0 or -ENOMEM. */
+int daemon_worker_engine(struct worker *w);
 
 /* Carries out every pending engine action, then re-arms the timer. */
 void daemon_run_actions(struct daemon *d, uint64_t now);

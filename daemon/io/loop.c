@@ -28,6 +28,8 @@ struct loop {
 	void *timer_ctx;
 	loop_signal_fn signal_fn;
 	void *signal_ctx;
+	loop_guard_fn enter, leave; /* around every callback */
+	void *guard_ctx;
 	struct loop_watch watches[LOOP_MAX_FDS];
 };
 
@@ -120,6 +122,14 @@ int loop_del_fd(struct loop *l, int fd)
 	return -ENOENT;
 }
 
+void loop_set_guard(struct loop *l, loop_guard_fn enter, loop_guard_fn leave,
+		    void *ctx)
+{
+	l->enter = enter;
+	l->leave = leave;
+	l->guard_ctx = ctx;
+}
+
 void loop_set_timer(struct loop *l, loop_timer_fn fn, void *ctx)
 {
 	l->timer_fn = fn;
@@ -189,6 +199,8 @@ static void loop_dispatch(struct loop *l, const struct epoll_event *ev)
 {
 	int tag = ev->data.fd;
 
+	if (l->enter)
+		l->enter(l->guard_ctx);
 	if (tag == LOOP_TAG_TIMER)
 		loop_on_timer(l);
 	else if (tag == LOOP_TAG_SIGNAL)
@@ -196,6 +208,8 @@ static void loop_dispatch(struct loop *l, const struct epoll_event *ev)
 	else if (tag >= 0 && tag < LOOP_MAX_FDS && l->watches[tag].fd >= 0)
 		l->watches[tag].fn(l->watches[tag].ctx, l->watches[tag].fd,
 				   ev->events);
+	if (l->leave)
+		l->leave(l->guard_ctx);
 }
 
 int loop_run(struct loop *l)

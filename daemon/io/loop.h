@@ -1,6 +1,9 @@
-/* The daemon's one event loop: epoll over file descriptors, one timerfd
- * armed at the engine's next deadline, and a signalfd for the signals the
- * daemon handles. Single-threaded; callbacks run one at a time. */
+/* An event loop: epoll over file descriptors, one timerfd armed at the
+ * next deadline, and a signalfd for the signals the daemon handles. The
+ * daemon runs one on its main thread and one on each worker's thread
+ * (io/worker.h); a loop's callbacks run one at a time on its thread,
+ * between its guard's enter and leave. loop_set_deadline() may be called
+ * from any thread. */
 #ifndef KB_IO_LOOP_H
 #define KB_IO_LOOP_H
 
@@ -18,6 +21,9 @@ typedef void (*loop_timer_fn)(void *ctx, uint64_t now_ms);
 /* Called for each signal that arrives; `signo` is its number. */
 typedef void (*loop_signal_fn)(void *ctx, int signo);
 
+/* Called before and after every callback (locking, io/worker.h). */
+typedef void (*loop_guard_fn)(void *ctx);
+
 /* Creates a loop; `*out` is NULL on error. Returns 0 or -errno. */
 int loop_new(struct loop **out) __attribute__((warn_unused_result));
 
@@ -31,6 +37,10 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
 
 /* Stops watching `fd`; returns 0 or -errno. */
 int loop_del_fd(struct loop *l, int fd);
+
+/* Sets the functions run around every callback (either may be NULL). */
+void loop_set_guard(struct loop *l, loop_guard_fn enter, loop_guard_fn leave,
+		    void *ctx);
 
 /* Sets the timer callback, called once when the deadline passes. */
 void loop_set_timer(struct loop *l, loop_timer_fn fn, void *ctx);

@@ -6,6 +6,7 @@
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/resolve.h"
+#include "io/worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,8 +47,11 @@ static bool names_apply(struct daemon *d, size_t i,
 		return false;
 	names_addr_str(&c->remote, was, sizeof(was));
 	names_addr_str(&a->addr, now, sizeof(now));
-	if (engine_conn_set_remote(d->engine, c->name, &a->addr) < 0)
-		return false; /* not in the engine: a reload is under way */
+	/* every worker's engine has its copy of the connections */
+	for (unsigned w = 0; w < d->n_workers; w++)
+		if (engine_conn_set_remote(d->workers[w].engine, c->name,
+					   &a->addr) < 0)
+			return false; /* not there: a reload is under way */
 	c->remote.family = a->addr.family;
 	memcpy(c->remote.ip, a->addr.ip, sizeof(c->remote.ip));
 	c->remote_pending = false;

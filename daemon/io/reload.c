@@ -12,6 +12,7 @@
 #include "io/names.h"
 #include "io/notify.h"
 #include "io/updown.h"
+#include "io/worker.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -189,9 +190,12 @@ static bool reload_merge(struct daemon *d, struct conns *fresh,
 static int reload_apply(struct daemon *d, const struct reload_table *t,
 			uint64_t now)
 {
-	if (engine_conns_replace(d->engine, now, t->next.conn, t->keep,
-				 t->next.n) < 0)
-		return -1;
+	/* every worker's engine; one that fails keeps the old table while
+	 * the others have the new one: the reload is reported failed */
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if (engine_conns_replace(d->workers[i].engine, now,
+					 t->next.conn, t->keep, t->next.n) < 0)
+			return -1;
 	for (size_t j = 0; j < d->conns.n; j++) {
 		int i = conns_find(&t->next, d->conns.conn[j].name);
 
@@ -227,36 +231,45 @@ static void reload_retire(struct daemon *d)
 	r[d->n_retired++] = *cur;
 }
 
-/* True if the engine still refers to a key or certificate of `c`. */
+/* True if an engine still refers to a key or certificate of `c`. */
 static bool reload_keys_in_use(const struct daemon *d, const struct conns *c)
 {
-	for (size_t i = 0; i < c->n_keys; i++)
-		if (engine_auth_in_use(d->engine, c->keys[i]))
+	for (unsigned w = 0; w < d->n_workers; w++) {
+		const struct engine *e = d->workers[w].engine;
+
+		for (size_t i = 0; i < c->n_keys; i++)
+			if (engine_auth_in_use(e, c->keys[i]))
+				return true;
+		for (size_t i = 0; i < c->n_certs; i++)
+			if (engine_auth_in_use(e, c->certs[i]))
+				return true;
+		for (size_t i = 0; i < c->n_trusts; i++)
+			if (engine_auth_in_use(e, c->trusts[i]))
+				return true;
+		if ((c->eap_users && engine_auth_in_use(e, c->eap_users)) ||
+		    (c->psks.keys && engine_auth_in_use(e, c->psks.keys)))
 			return true;
-	for (size_t i = 0; i < c->n_certs; i++)
-		if (engine_auth_in_use(d->engine, c->certs[i]))
-			return true;
-	for (size_t i = 0; i < c->n_trusts; i++)
-		if (engine_auth_in_use(d->engine, c->trusts[i]))
-			return true;
-	if ((c->eap_users && engine_auth_in_use(d->engine, c->eap_users)) ||
-	    (c->psks.keys && engine_auth_in_use(d->engine, c->psks.keys)))
-		return true;
+	}
 	return false;
 }
 
 void daemon_retired_collect(struct daemon *d, uint64_t now, bool force)
 {
-	size_t n_ike = engine_ike_count(d->engine), kept = 0;
+	size_t n_ike = 0, kept = 0, n_engine_retired = 0;
 
-	if (!d->n_retired && !engine_retired_count(d->engine))
+	for (unsigned w = 0; w < d->n_workers; w++) {
+		n_ike += engine_ike_count(d->workers[w].engine);
+		n_engine_retired += engine_retired_count(d->workers[w].engine);
+	}
+	if (!d->n_retired && !n_engine_retired)
 		return;
 	if (!force && n_ike == d->retired_ike_count &&
 	    now - d->retired_checked < 1000)
 		return;
 	d->retired_checked = now;
 	d->retired_ike_count = n_ike;
-	(void)engine_retired_collect(d->engine);
+	for (unsigned w = 0; w < d->n_workers; w++)
+		(void)engine_retired_collect(d->workers[w].engine);
 	for (size_t i = 0; i < d->n_retired; i++) {
 		if (reload_keys_in_use(d, &d->retired[i]))
 			d->retired[kept++] = d->retired[i];
@@ -295,6 +308,13 @@ void daemon_reload(struct daemon *d)
 	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid,
 				    &d->conns_opts, &fresh, &diag) == 0)
 		reload_log_diag(&diag, &fresh);
+	if (cfg && fresh.n_pools && d->n_workers > 1) {
+		log_msg(LOG_LVL_ERR, NULL,
+			"reload cancelled: address pools are not shared "
+			"between workers yet; run one worker (--workers 1) "
+			"with pools; everything keeps running as it was");
+		goto out;
+	}
 	if (cfg && reload_has_global_errors(&diag)) {
 		log_msg(LOG_LVL_ERR, NULL,
 			"reload cancelled: the errors above "
@@ -317,10 +337,13 @@ void daemon_reload(struct daemon *d)
 	old_shunts = d->conns.shunts; /* replaced below, after the deletes */
 	memset(&d->conns.shunts, 0, sizeof(d->conns.shunts));
 	reload_retire(d);
-	if (engine_pools_replace(d->engine, fresh.pools, fresh.n_pools) < 0)
-		log_msg(LOG_LVL_ERR, NULL,
-			"address pools not reloaded (out of memory); the "
-			"previous ones stay");
+	for (unsigned w = 0; w < d->n_workers; w++)
+		if (engine_pools_replace(d->workers[w].engine, fresh.pools,
+					 fresh.n_pools) < 0)
+			log_msg(LOG_LVL_ERR, NULL,
+				"address pools not reloaded (out of memory); "
+				"the "
+				"previous ones stay");
 	if (updown_configure(d->updown, cfg) < 0)
 		log_msg(LOG_LVL_ERR, NULL,
 			"updown settings not reloaded (out of memory); the "

@@ -9,6 +9,7 @@
 #include "io/loop.h"
 #include "io/usage.h"
 #include "io/vip.h"
+#include "io/worker.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -159,7 +160,8 @@ static int roam_check_one(struct roam *r, uint64_t now,
 	memcpy(to.ip, rt.src.a.raw, kernel_addr_len(rt.src.family));
 	kernel_addr_str(&local, a, sizeof(a));
 	kernel_addr_str(&rt.src, b, sizeof(b));
-	e = engine_ike_move(d->engine, now, info->ike_id, &to);
+	e = engine_ike_move(workers_engine_of(d, info->ike_id), now,
+			    info->ike_id, &to);
 	if (e) {
 		log_msg(LOG_LVL_WARNING, name,
 			"MOBIKE: the peer %s is now reached from %s, not %s, "
@@ -179,7 +181,7 @@ static int roam_check_one(struct roam *r, uint64_t now,
 int roam_check(struct roam *r, uint64_t now)
 {
 	struct daemon *d = r->d;
-	size_t n = engine_ike_list(d->engine, NULL, 0), looked = 0;
+	size_t n = workers_ike_list(d, NULL, 0), looked = 0;
 	int refused = 0;
 	uint32_t *ids = calloc(n ? n : 1, sizeof(*ids));
 
@@ -188,11 +190,12 @@ int roam_check(struct roam *r, uint64_t now)
 			"MOBIKE: out of memory; address change not acted on");
 		return 1;
 	}
-	n = engine_ike_list(d->engine, ids, n);
+	n = workers_ike_list(d, ids, n);
 	for (size_t i = 0; i < n; i++) {
 		struct engine_ike_info info;
 
-		if (engine_ike_info(d->engine, ids[i], &info) != 0 ||
+		if (engine_ike_info(workers_engine_of(d, ids[i]), ids[i],
+				    &info) != 0 ||
 		    !info.initiator || !info.mobike ||
 		    info.state != ENGINE_IKE_ESTABLISHED)
 			continue;
@@ -329,7 +332,7 @@ static void roam_sa_name(struct daemon *d, uint32_t ike_id, char *buf,
 {
 	struct engine_ike_info info;
 
-	if (engine_ike_info(d->engine, ike_id, &info) == 0)
+	if (engine_ike_info(workers_engine_of(d, ike_id), ike_id, &info) == 0)
 		snprintf(buf, cap, "%s[%u]", info.conn, ike_id);
 	else
 		snprintf(buf, cap, "[%u]", ike_id);

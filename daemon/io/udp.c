@@ -54,9 +54,15 @@ static int udp_configure(struct udp_sock *s, udp_bypass_fn bypass)
 int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
 	     udp_bypass_fn bypass)
 {
+	return udp_open_shared(s, family, port, natt, bypass, false);
+}
+
+int udp_open_shared(struct udp_sock *s, int family, uint16_t port, bool natt,
+		    udp_bypass_fn bypass, bool reuseport)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int r;
+	int one = 1, r;
 
 	memset(&ss, 0, sizeof(ss));
 	*s = (struct udp_sock){ .fd = -1, .family = family, .natt = natt };
@@ -66,6 +72,9 @@ int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
 	if (s->fd < 0)
 		return -errno;
 	r = udp_configure(s, bypass);
+	if (!r && reuseport &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		r = -errno;
 	if (r)
 		goto fail;
 	ss.ss_family = (sa_family_t)family;

@@ -36,6 +36,14 @@ typedef int (*udp_bypass_fn)(int fd, int family);
 int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
 	     udp_bypass_fn bypass) __attribute__((warn_unused_result));
 
+/* The same, with SO_REUSEPORT when `reuseport`: one socket of a group
+ * that shares the port, one per worker (io/worker.h). Only processes of
+ * the same user may join such a group, and the daemon's lock (lock.h)
+ * keeps a second keybridged out. */
+int udp_open_shared(struct udp_sock *s, int family, uint16_t port, bool natt,
+		    udp_bypass_fn bypass, bool reuseport)
+	__attribute__((warn_unused_result));
+
 /* Closes the socket; safe on a socket that never opened. */
 void udp_close(struct udp_sock *s);
 

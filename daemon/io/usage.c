@@ -6,6 +6,7 @@
 #include "io/log.h"
 #include "io/loop.h"
 #include "io/probes.h"
+#include "io/worker.h"
 #include "kernel/bpf.h"
 
 #include <errno.h>
@@ -316,7 +317,8 @@ static void usage_sample(struct usage *u, struct usage_sa *s, uint64_t now)
 	s->sample_ms = now;
 	/* traffic from the peer is proof of life: no DPD while it flows */
 	if (s->inbound && s->last_used_ms > before)
-		(void)engine_esp_seen(u->d->engine, now, s->spi);
+		(void)engine_esp_seen(workers_engine_of_spi(u->d, s->spi), now,
+				      s->spi);
 }
 
 /* ---- acting on it -------------------------------------------------------- */
@@ -325,7 +327,8 @@ static void usage_sample(struct usage *u, struct usage_sa *s, uint64_t now)
 static int usage_child(struct daemon *d, const struct usage_sa *s,
 		       struct engine_child_info *c)
 {
-	for (uint32_t i = 0; engine_child_info(d->engine, s->ike_id, i, c) == 0;
+	for (uint32_t i = 0; engine_child_info(workers_engine_of(d, s->ike_id),
+					       s->ike_id, i, c) == 0;
 	     i++)
 		if (c->spi_in == s->spi || c->spi_out == s->spi)
 			return 0;
@@ -357,7 +360,8 @@ static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 	r = usage_child(d, s, &c);
 	if (r == 0)
 		usage_mark_asked(u, s, &c);
-	if (engine_ike_info(d->engine, s->ike_id, &info) == 0)
+	if (engine_ike_info(workers_engine_of(d, s->ike_id), s->ike_id,
+			    &info) == 0)
 		snprintf(name, sizeof(name), "%s[%u]", info.conn, s->ike_id);
 	else
 		snprintf(name, sizeof(name), "[%u]", s->ike_id);
@@ -365,7 +369,8 @@ static void usage_check(struct usage *u, struct usage_sa *s, uint64_t now)
 		s->spi, s->inbound ? "in" : "out");
 	KB_PROBE4(rekey_start, name, s->ike_id, s->spi, why);
 	if (r == 0)
-		r = engine_rekey_child(d->engine, now, s->ike_id, c.spi_in);
+		r = engine_rekey_child(workers_engine_of(d, s->ike_id), now,
+				       s->ike_id, c.spi_in);
 	if (r == -EBUSY)
 		log_msg(LOG_LVL_INFO, name,
 			"CHILD SA %08x is being rekeyed or deleted already",
@@ -412,7 +417,8 @@ static void usage_idle(struct usage *u, struct usage_sa *s, uint64_t now)
 	char name[64];
 
 	if (!s->inbound || s->closing || d->stopping ||
-	    engine_ike_info(d->engine, s->ike_id, &ike) < 0 ||
+	    engine_ike_info(workers_engine_of(d, s->ike_id), s->ike_id, &ike) <
+		    0 ||
 	    usage_child(d, s, &c) < 0)
 		return;
 	limit = usage_inactivity_ms(d, &ike, &c);
@@ -437,7 +443,8 @@ static void usage_idle(struct usage *u, struct usage_sa *s, uint64_t now)
 		"CHILD SA %08x/%08x carried no traffic for %" PRIu64
 		" s (inactivity = %" PRIu64 " s): closing it",
 		c.spi_in, c.spi_out, (now - last) / 1000, limit / 1000);
-	if (engine_terminate_child(d->engine, now, s->ike_id, c.spi_in) < 0) {
+	if (engine_terminate_child(workers_engine_of(d, s->ike_id), now,
+				   s->ike_id, c.spi_in) < 0) {
 		log_msg(LOG_LVL_WARNING, name,
 			"CHILD SA %08x could not be closed now; trying again "
 			"in %u ms",
