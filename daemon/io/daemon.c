@@ -17,6 +17,7 @@
 #include "io/loop.h"
 #include "io/names.h"
 #include "io/notify.h"
+#include "io/polshare.h"
 #include "io/privs.h"
 #include "io/probes.h"
 #include "io/resync.h"
@@ -376,6 +377,21 @@ static void daemon_policy(struct daemon *d, const struct engine_action *a)
 {
 	char name[64];
 
+	/* several workers: the kernel's policy goes with the last worker's
+	 * CHILD SA that uses it (polshare.h) */
+	if (d->n_workers > 1 && a->type == ENGINE_ACT_POLICY_ADD &&
+	    !polshare_add(&d->polshare, &a->u.policy))
+		log_msg(LOG_LVL_ERR, NULL,
+			"out of memory: a policy shared by several workers' "
+			"CHILD SAs may be removed with the first");
+	if (d->n_workers > 1 && a->type == ENGINE_ACT_POLICY_DEL &&
+	    !polshare_del(&d->polshare, &a->u.policy)) {
+		log_msg(LOG_LVL_DEBUG, NULL,
+			"keeping a policy of reqid %u: a CHILD SA of another "
+			"worker uses it",
+			a->u.policy.reqid);
+		return;
+	}
 	if (a->type == ENGINE_ACT_POLICY_DEL &&
 	    a->u.policy.dir == ENGINE_POL_OUT &&
 	    daemon_reqid_trapped(d, a->u.policy.reqid)) {
@@ -1192,6 +1208,7 @@ static void daemon_teardown(struct daemon *d)
 		close(d->watchdog_fd);
 	workers_free(d);
 	free(d->engines);
+	polshare_free(&d->polshare);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	while (d->deferred) {

@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "io/conns.h"
 #include "io/daemon.h"
+#include "io/polshare.h"
 #include "io/udp.h"
 #include "kernel/kernel.h"
 
@@ -31,8 +32,9 @@ struct daemon {
 	pthread_mutex_t lock;
 	struct worker *workers; /* each with an engine and IKE sockets */
 	unsigned n_workers;
-	struct engine **engines; /* workers[i].engine, for the ctl */
-	struct steer *steer;	 /* the SK_REUSEPORT program, or NULL */
+	struct engine **engines;  /* workers[i].engine, for the ctl */
+	struct steer *steer;	  /* the SK_REUSEPORT program, or NULL */
+	struct polshare polshare; /* policies of several workers' SAs */
 	/* actions for the control socket the workers left to the main
 	 * thread (daemon.c), under `lock`; wake_fd wakes the main thread */
 	struct daemon_deferred *deferred, *deferred_tail;
