@@ -59,6 +59,12 @@ struct engine_env {
 	 * (§2.23) and the kernel's SAs need the real one. 0 or -errno. */
 	int (*source)(void *ctx, const struct engine_addr *remote,
 		      struct engine_addr *local);
+	/* Optional: the peer of an IKE SA of connection `conn` sent
+	 * INITIAL_CONTACT (§2.4) and this engine removed that peer's older
+	 * IKE SAs; the daemon passes it to the engines of its other workers
+	 * (engine_initial_contact) with `peer`, an opaque value naming the
+	 * peer's authenticated identity. */
+	void (*initial_contact)(void *ctx, const char *conn, uint64_t peer);
 };
 
 /* One transform of a proposal: RFC 7296 §3.3.2 type and IANA ID; `keylen`
@@ -620,6 +626,19 @@ int engine_esp_seen(struct engine *e, uint64_t now_ms, uint32_t spi_in);
 /* True if one of the engine's CHILD SAs has `spi` (either direction):
  * which worker a kernel event about that SA is for (io/worker.h). */
 bool engine_child_spi_known(struct engine *e, uint32_t spi);
+
+/* Another engine's peer sent INITIAL_CONTACT (engine_env.initial_
+ * contact): removes this engine's established IKE SAs of connection
+ * `conn` with that peer whose id is below `before_id` (what
+ * engine_next_ike_id() said when the other engine saw it: the peer's
+ * newer IKE SAs stay), and their CHILD SAs, without telling the peer
+ * (it has forgotten them). Returns how many. */
+size_t engine_initial_contact(struct engine *e, uint64_t now_ms,
+			      const char *conn, uint64_t peer,
+			      uint32_t before_id);
+
+/* The id the engine's next IKE SA will have. */
+uint32_t engine_next_ike_id(const struct engine *e);
 
 /* A kernel event (see enum engine_kevent_type). */
 int engine_kernel_event(struct engine *e, uint64_t now_ms,

@@ -140,24 +140,56 @@ static const char *auth_peer_str(const struct ike_sa *sa, char *buf, size_t cap)
 	return buf;
 }
 
-void ike_auth_initial_contact(struct ike_sa *sa)
+/* Removes the peer's IKE SAs of `conn` but `except` and those with an
+ * id from `before_id` on (§2.4). */
+static size_t ike_auth_forget_peer(struct engine *e,
+				   const struct ike_sa *except,
+				   const char *conn, uint64_t peer,
+				   uint32_t before_id)
 {
 	struct ike_sa *s, *next;
+	size_t n = 0;
 
-	for (s = sa->e->sas; s; s = next) {
+	for (s = e->sas; s; s = next) {
 		next = s->next;
-		if (s == sa || !s->conn ||
-		    s->peer_id_hash != sa->peer_id_hash ||
-		    strcmp(s->conn->name, sa->conn->name) ||
+		if (s == except || s->id >= before_id || !s->conn ||
+		    s->peer_id_hash != peer || strcmp(s->conn->name, conn) ||
 		    (s->state != IKE_SA_ESTABLISHED &&
 		     s->state != IKE_SA_DELETING))
 			continue;
-		engine_log(sa->e, sa, 5,
+		engine_log(e, except ? except : s, 5,
 			   "peer sent INITIAL_CONTACT: removing its old IKE "
 			   "SA %s and its CHILD SAs",
 			   s->name);
 		ike_sa_destroy(s, 0);
+		n++;
 	}
+	return n;
+}
+
+void ike_auth_initial_contact(struct ike_sa *sa)
+{
+	struct engine *e = sa->e;
+
+	(void)ike_auth_forget_peer(e, sa, sa->conn->name, sa->peer_id_hash,
+				   UINT32_MAX);
+	/* the peer's older SAs may be in another worker's engine too */
+	if (e->env.initial_contact)
+		e->env.initial_contact(e->env.ctx, sa->conn->name,
+				       sa->peer_id_hash);
+}
+
+size_t engine_initial_contact(struct engine *e, uint64_t now_ms,
+			      const char *conn, uint64_t peer,
+			      uint32_t before_id)
+{
+	(void)now_ms;
+	return ike_auth_forget_peer(e, NULL, conn, peer, before_id);
+}
+
+uint32_t engine_next_ike_id(const struct engine *e)
+{
+	return e->next_id;
 }
 
 /* True if we have no other IKE SA with this connection's peer: then

@@ -27,6 +27,7 @@
 #include "io/usage.h"
 #include "io/vip.h"
 #include "io/worker.h"
+#include "kb_steer.h"
 #include "kernel/kernel.h"
 
 #include <errno.h>
@@ -518,13 +519,36 @@ struct daemon_deferred {
 	struct daemon_deferred *next;
 	struct engine_action a; /* SEND's buffer is never kept */
 	uint64_t now;
+	/* or, with `initial_contact`, a peer's INITIAL_CONTACT seen by
+	 * worker `from`, for the other workers' engines */
+	bool initial_contact;
+	unsigned from;
+	char conn[ENGINE_NAME_MAX];
+	uint64_t peer;
+	/* each worker's next IKE SA id then: the peer's IKE SAs made after
+	 * it came again have that id or a higher one, and stay */
+	uint32_t before[KB_STEER_MAX_WORKERS];
 };
+
+/* Queues `g` for the main thread (the daemon's lock held). */
+static void daemon_defer(struct daemon *d, struct daemon_deferred *g)
+{
+	uint64_t one = 1;
+
+	if (d->deferred_tail)
+		d->deferred_tail->next = g;
+	else
+		d->deferred = g;
+	d->deferred_tail = g;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+		/* non-zero already: the main thread wakes */
+	}
+}
 
 static void daemon_defer_ctl(struct daemon *d, const struct engine_action *a,
 			     uint64_t now)
 {
 	struct daemon_deferred *g;
-	uint64_t one = 1;
 
 	if (a->type != ENGINE_ACT_EVENT &&
 	    !(a->type == ENGINE_ACT_SA_ADD && a->u.sa.inbound))
@@ -537,13 +561,49 @@ static void daemon_defer_ctl(struct daemon *d, const struct engine_action *a,
 	}
 	g->a = *a;
 	g->now = now;
-	if (d->deferred_tail)
-		d->deferred_tail->next = g;
-	else
-		d->deferred = g;
-	d->deferred_tail = g;
-	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
-		/* non-zero already: the main thread wakes */
+	daemon_defer(d, g);
+}
+
+/* env.initial_contact (ctx: the worker): RFC 7296 §2.4 across workers. */
+static void daemon_initial_contact(void *ctx, const char *conn, uint64_t peer)
+{
+	struct worker *w = ctx;
+	struct daemon *d = w->d;
+	struct daemon_deferred *g;
+
+	if (d->n_workers == 1)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if ((g = calloc(1, sizeof(*g)))) {
+		g->initial_contact = true;
+		g->from = w->idx;
+		snprintf(g->conn, sizeof(g->conn), "%s", conn);
+		g->peer = peer;
+		for (unsigned i = 0; i < d->n_workers; i++)
+			g->before[i] = atomic_load(&d->workers[i].next_ike_id);
+		daemon_defer(d, g);
+	} else {
+		log_msg(LOG_LVL_ERR, conn,
+			"out of memory: INITIAL_CONTACT does not reach the "
+			"other workers' IKE SAs of this peer");
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The main thread: a peer's INITIAL_CONTACT, for the other workers. */
+static void daemon_initial_contact_all(struct daemon *d,
+				       const struct daemon_deferred *g)
+{
+	uint64_t now = loop_now_ms();
+
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct worker *w = &d->workers[i];
+
+		if (i == g->from ||
+		    !engine_initial_contact(w->engine, now, g->conn, g->peer,
+					    g->before[i]))
+			continue;
+		worker_run_actions(w, now);
 	}
 }
 
@@ -562,7 +622,9 @@ static void daemon_on_wake(void *ctx, int fd, uint32_t events)
 	while (g) {
 		struct daemon_deferred *next = g->next;
 
-		if (d->ctl)
+		if (g->initial_contact)
+			daemon_initial_contact_all(d, g);
+		else if (d->ctl)
 			ctl_engine_action(d->ctl, &g->a, g->now);
 		explicit_bzero(g, sizeof(*g)); /* SA_ADD carries keys */
 		free(g);
@@ -618,6 +680,7 @@ void worker_run_actions(struct worker *w, uint64_t now)
 	}
 	atomic_store(&w->n_ike, engine_ike_count(w->engine));
 	atomic_store(&w->n_child, engine_child_count(w->engine));
+	atomic_store(&w->next_ike_id, engine_next_ike_id(w->engine));
 	uint64_t next = engine_next_deadline(w->engine);
 	(void)loop_set_deadline(w->loop, next == UINT64_MAX ? 0 : next);
 	(void)d;
@@ -1101,8 +1164,12 @@ static void daemon_share_limits(const struct engine_settings *in, unsigned n,
 int daemon_worker_engine(struct worker *w)
 {
 	struct daemon *d = w->d;
-	struct engine_env env = { w, daemon_random, daemon_log, daemon_ike_keys,
-				  daemon_source };
+	struct engine_env env = { w,
+				  daemon_random,
+				  daemon_log,
+				  daemon_ike_keys,
+				  daemon_source,
+				  daemon_initial_contact };
 	struct engine_settings set;
 
 	daemon_share_limits(&d->opts->limits, d->n_workers, &set);
@@ -1113,6 +1180,7 @@ int daemon_worker_engine(struct worker *w)
 	    engine_pools_replace(w->engine, d->conns.pools, d->conns.n_pools))
 		return -ENOMEM;
 	engine_set_realtime(w->engine, daemon_realtime);
+	atomic_store(&w->next_ike_id, engine_next_ike_id(w->engine));
 	d->engines[w->idx] = w->engine;
 	return 0;
 }
@@ -1244,6 +1312,8 @@ int daemon_main(const struct daemon_opts *opts)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&d->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&d->gate, NULL);
+	pthread_cond_init(&d->gate_cv, NULL);
 	log_init(NULL, (enum log_level)opts->log_level);
 	log_msg(LOG_LVL_NOTICE, NULL, "keybridged starting (kernel backend %s)",
 		opts->kernel ? opts->kernel : "xfrm");
@@ -1270,6 +1340,8 @@ int daemon_main(const struct daemon_opts *opts)
 out:
 	daemon_teardown(d);
 	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->gate_cv);
+	pthread_mutex_destroy(&d->gate);
 	free(d);
 	return status;
 }

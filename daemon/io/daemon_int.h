@@ -11,6 +11,7 @@
 #include "kernel/kernel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 enum { DAEMON_JUNK_PER_S = 10 };
 
@@ -30,6 +31,10 @@ struct daemon {
 	struct loop *loop; /* the main thread's (io/worker.h) */
 	/* everything but the engines, shared by the threads (worker.h) */
 	pthread_mutex_t lock;
+	/* the main thread wants the workers' mutexes: they wait (worker.c) */
+	atomic_bool main_waits;
+	pthread_mutex_t gate;
+	pthread_cond_t gate_cv;
 	struct worker *workers; /* each with an engine and IKE sockets */
 	unsigned n_workers;
 	struct engine **engines;  /* workers[i].engine, for the ctl */

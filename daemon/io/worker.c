@@ -66,10 +66,16 @@ size_t workers_ike_list(const struct daemon *d, uint32_t *ids, size_t cap)
 	return n;
 }
 
+/* The main thread announces that it wants the workers' mutexes
+ * (d->main_waits) before it takes them, and each worker waits at its next
+ * callback until the main thread is done: mutexes are not fair, and a
+ * busy worker that takes its own again right after each callback would
+ * starve the main thread (the control socket, SIGTERM). */
 void workers_lock_all(void *ctx)
 {
 	struct daemon *d = ctx;
 
+	atomic_store(&d->main_waits, true);
 	for (unsigned i = 0; i < d->n_workers; i++)
 		pthread_mutex_lock(&d->workers[i].mu);
 	pthread_mutex_lock(&d->lock);
@@ -82,11 +88,24 @@ void workers_unlock_all(void *ctx)
 	pthread_mutex_unlock(&d->lock);
 	for (unsigned i = d->n_workers; i-- > 0;)
 		pthread_mutex_unlock(&d->workers[i].mu);
+	pthread_mutex_lock(&d->gate);
+	atomic_store(&d->main_waits, false);
+	pthread_cond_broadcast(&d->gate_cv);
+	pthread_mutex_unlock(&d->gate);
 }
 
 static void worker_enter(void *ctx)
 {
-	pthread_mutex_lock(&((struct worker *)ctx)->mu);
+	struct worker *w = ctx;
+	struct daemon *d = w->d;
+
+	if (atomic_load(&d->main_waits)) {
+		pthread_mutex_lock(&d->gate);
+		while (atomic_load(&d->main_waits))
+			pthread_cond_wait(&d->gate_cv, &d->gate);
+		pthread_mutex_unlock(&d->gate);
+	}
+	pthread_mutex_lock(&w->mu);
 }
 
 static void worker_leave(void *ctx)

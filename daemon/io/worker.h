@@ -61,6 +61,7 @@ struct worker {
 	atomic_ullong n_taken;	      /* handed to it by another worker */
 	atomic_ullong n_q_dropped;    /* its queue was full */
 	atomic_size_t n_ike, n_child; /* its engine's, after each run */
+	atomic_uint next_ike_id;      /* engine_next_ike_id(), likewise */
 	uint8_t buf[WORKER_DGRAM_MAX];
 };
 

@@ -136,6 +136,40 @@ TEST(workers_two_handing_over_without_bpf)
 	wk_run(false);
 }
 
+/* §2.4 INITIAL_CONTACT across workers: one peer (one identity) sets up
+ * an IKE SA, forgets it and comes again, eight times; each new IKE_SA_INIT
+ * goes to the worker its new SPIi hashes to, and the older IKE SA must go
+ * wherever it is. */
+TEST(workers_initial_contact_reaches_every_worker)
+{
+	struct du_peer a, b;
+	char out[512];
+	unsigned n, w0 = 0, w1 = 0, bad, used = 0;
+
+	du_link(&a, &b, false);
+	wk_conf(&b, false);
+	du_start(&b, "-l info --workers 2");
+	REQUIRE(du_log_wait(&b, "ready", 5000));
+	for (int i = 0; i < 8; i++) {
+		/* a fresh ike-load: its first IKE SA says INITIAL_CONTACT */
+		wk_load(&a, "-n 1 -c 1 --childless --id same-peer", out,
+			sizeof(out));
+		CHECK_STR(out, "1 0 0 0\n");
+		wk_status(&b, out, sizeof(out));
+		REQUIRE(sscanf(out, "%u %u %u %u", &n, &w0, &w1, &bad) == 4);
+		CHECK_EQ(n, 1u);
+		CHECK_EQ(bad, 0u);
+		used |= w0 ? 1u : 2u;
+	}
+	/* 2^-7 that all eight hashed to one worker: then nothing crossed */
+	if (used != 3)
+		test_note("all IKE SAs were in one worker this time");
+	CHECK_EQ(du_log_count(&b, "peer sent INITIAL_CONTACT"), 7);
+	CHECK(du_stop(&b, SIGTERM, 20000) == 0);
+	if (test_failed())
+		du_log_dump(&b);
+}
+
 /* Address pools are one per engine: several workers would lease the same
  * addresses, so they are refused, at start and at a reload. */
 TEST(workers_refuse_address_pools)
