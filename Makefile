@@ -174,7 +174,7 @@ bench: $(BENCH_BIN) all
 
 # keybridged and strongSwan's charon as responders side by side, driven by
 # tools/ike-load in network namespaces (doc/performance.md). Not in CI.
-bench-peers: all
+bench-peers: all $(BENCH_BIN)
 	$(Q)tools/bench-peers.sh $(abspath $(BUILD))
 
 # keybridged with one worker beside two (doc/performance.md, "Every

@@ -21,6 +21,10 @@
 # charon gets an IKE SA hash table sized for many SAs (its default of one
 # bucket makes every lookup walk all SAs).
 #
+# Beside keybridged's handshakes per CPU-second: the crypto ceiling, the
+# CPU time the crypto calls of one such handshake take the responder
+# (kbbench responder_psk_x25519_gcm128, run after keybridged's runs).
+#
 # KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64") and
 # KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds)
 # change the run. A benchmark: it prints figures and ratios, never a
@@ -211,6 +215,9 @@ bench() {
 }
 
 bench keybridged start_keybridged
+# the crypto of one such responder handshake alone, in CPU time, now
+KB_BENCH_CLOCK=cpu KB_BENCH_SECONDS=3 "$build/bench/kbbench" \
+	responder_psk_x25519_gcm128 >"$dir/ceiling.txt"
 bench charon start_charon
 
 python3 - "$dir" "$N" "${CHILD:+CHILD SA in IKE_AUTH}" "$PROPOSAL" <<'EOF'
@@ -246,6 +253,12 @@ row("latency max ms", lambda j: j["latency_ms"]["max"], "{:.2f}")
 row("responder CPU seconds", lambda j: j["cpu"], "{:.2f}")
 row("handshakes per responder CPU-s", lambda j: j["per_cpu"], "{:.0f}",
     True, "goal: keybridged >= 3x charon")
+# kbbench responder_psk_x25519_gcm128 (doc/performance.md)
+ceil = [float(l.split()[4]) for l in open(f"{d}/ceiling.txt")
+        if "responder crypto ceiling, handshakes/s" in l][0]
+kb = res["keybridged"]["per_cpu"]
+print(f"{'  crypto ceiling (kbbench, 1 core)':<34}{ceil:>12.0f}{'':>12}"
+      f"{kb / ceil:>8.2f}x  goal: keybridged >= 0.80 of the crypto ceiling")
 row("responder peak RSS MiB", lambda j: j["hwm"], "{:.1f}")
 row("  growth per IKE SA, bytes", lambda j: j["rss_per_sa"], "{:.0f}")
 row("ike-load CPU seconds", lambda j: j["load_cpu"], "{:.2f}")
