@@ -4,6 +4,7 @@
 #include "engine/ike_sa.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,10 @@ struct pool_lease {
 };
 
 struct pool {
+	/* Held around every use of the leases: with several workers, one
+	 * pool serves every worker's engine (engine_pools_share). */
+	pthread_mutex_t lock;
+	unsigned refs; /* engines holding it (changed with every lock held) */
 	struct engine_pool cfg;
 	uint64_t size;
 	uint64_t next_unused; /* no lease below this offset is missing */
@@ -83,6 +88,8 @@ struct pool *pool_new(const struct engine_pool *cfg)
 
 	if (!p)
 		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
+	p->refs = 1;
 	p->cfg = *cfg;
 	for (size_t i = n; i-- > 0;) {
 		int v = (int)cfg->last[i] - (int)cfg->first[i] - borrow;
@@ -104,8 +111,9 @@ struct pool *pool_new(const struct engine_pool *cfg)
 
 void pool_free(struct pool *p)
 {
-	if (!p)
+	if (!p || --p->refs)
 		return;
+	pthread_mutex_destroy(&p->lock);
 	free(p->leases);
 	free(p);
 }
@@ -160,8 +168,8 @@ static int pool_add(struct pool *p, uint64_t off, const struct engine_id *id)
 	return 0;
 }
 
-int pool_acquire(struct pool *p, const struct engine_id *id,
-		 const uint8_t *want, uint8_t out[16])
+static int pool_acquire_locked(struct pool *p, const struct engine_id *id,
+			       const uint8_t *want, uint8_t out[16])
 {
 	struct pool_lease *l, *oldest = NULL;
 	uint64_t off;
@@ -206,13 +214,27 @@ int pool_acquire(struct pool *p, const struct engine_id *id,
 	return 0;
 }
 
+int pool_acquire(struct pool *p, const struct engine_id *id,
+		 const uint8_t *want, uint8_t out[16])
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = pool_acquire_locked(p, id, want, out);
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
 void pool_release(struct pool *p, const uint8_t ip[16])
 {
 	uint64_t off = pool_off(p, ip);
-	struct pool_lease *l = off == UINT64_MAX ? NULL : pool_by_off(p, off);
+	struct pool_lease *l;
 
+	pthread_mutex_lock(&p->lock);
+	l = off == UINT64_MAX ? NULL : pool_by_off(p, off);
 	if (l && l->holds && !--l->holds)
 		l->released_at = ++p->seq;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* ---- the engine's table ---- */
@@ -284,6 +306,22 @@ fail:
 	return -ENG_ERR_NOMEM;
 }
 
+int engine_pools_share(struct engine *e, const struct engine *from)
+{
+	struct pool **t = calloc(from->n_pools ? from->n_pools : 1, sizeof(*t));
+
+	if (!t)
+		return -ENG_ERR_NOMEM;
+	for (size_t i = 0; i < from->n_pools; i++) {
+		t[i] = from->pools[i];
+		t[i]->refs++;
+	}
+	pool_table_free(e);
+	e->pools = t;
+	e->n_pools = from->n_pools;
+	return 0;
+}
+
 size_t engine_pool_count(const struct engine *e)
 {
 	return e->n_pools;
@@ -300,12 +338,14 @@ int engine_pool_info(const struct engine *e, size_t i,
 	memset(out, 0, sizeof(*out));
 	out->cfg = p->cfg;
 	out->size = p->size;
+	pthread_mutex_lock(&e->pools[i]->lock);
 	for (size_t k = 0; k < p->n; k++) {
 		if (p->leases[k].holds)
 			out->online++;
 		else
 			out->offline++;
 	}
+	pthread_mutex_unlock(&e->pools[i]->lock);
 	return 0;
 }
 
@@ -314,13 +354,19 @@ int engine_pool_lease(const struct engine *e, size_t i, size_t j,
 {
 	const struct pool *p;
 
-	if (i >= e->n_pools || j >= e->pools[i]->n)
+	if (i >= e->n_pools)
 		return -ENOENT;
 	p = e->pools[i];
+	pthread_mutex_lock(&e->pools[i]->lock);
+	if (j >= p->n) {
+		pthread_mutex_unlock(&e->pools[i]->lock);
+		return -ENOENT;
+	}
 	memset(out, 0, sizeof(*out));
 	out->family = p->cfg.family;
 	pool_addr(p, p->leases[j].off, out->ip);
 	out->id = p->leases[j].id;
 	out->online = p->leases[j].holds > 0;
+	pthread_mutex_unlock(&e->pools[i]->lock);
 	return 0;
 }

@@ -11,6 +11,12 @@
  * every address is online the pool is exhausted (the peer is answered
  * INTERNAL_ADDRESS_FAILURE, RFC 7296 §3.15.4).
  *
+ * With several workers (doc/performance.md, "Every core") one pool serves
+ * every worker's engine: worker 0's engine makes the pools
+ * (engine_pools_replace), the others share them (engine_pools_share), and
+ * each pool's lock guards its leases, so one identity holds one address
+ * whichever worker answers its IKE SAs.
+ *
  * Leases live in memory only: they do not survive a restart of the daemon,
  * as in strongSwan's in-memory pools.
  */
@@ -29,9 +35,10 @@
 
 struct pool;
 
-/* A pool for `cfg` (family and first <= last checked by the caller; a
+/* A pool for `cfg`, held by one engine (family and first <= last checked by the caller; a
  * range the wrong way round gives an empty pool). NULL on ENOMEM. */
 struct pool *pool_new(const struct engine_pool *cfg);
+/* One engine less holds `p`; the last frees it. */
 void pool_free(struct pool *p);
 
 const struct engine_pool *pool_cfg(const struct pool *p);
@@ -78,6 +85,15 @@ struct engine_pool_lease {
  * Returns 0 or -ENG_ERR_NOMEM (the old pools stay then). */
 int engine_pools_replace(struct engine *e, const struct engine_pool *pools,
 			 size_t n) __attribute__((warn_unused_result));
+
+/* Replaces e's pools with `from`'s own, shared: leases made through
+ * either engine are seen by both (several workers, one set of pools).
+ * Only while neither engine runs in another thread (the daemon holds
+ * every worker's lock); `from` is then the one engine_pools_replace
+ * updates, and every sharer shares again after it. Returns 0 or
+ * -ENG_ERR_NOMEM (e keeps its pools then). */
+int engine_pools_share(struct engine *e, const struct engine *from)
+	__attribute__((warn_unused_result));
 
 size_t engine_pool_count(const struct engine *e);
 

@@ -693,6 +693,19 @@ void daemon_run_actions(struct daemon *d, uint64_t now)
 		worker_run_actions(&d->workers[i], now);
 }
 
+/* The address pools of a (re)loaded configuration, in worker 0's engine
+ * and shared by the others' (the main thread, holding every lock). */
+int daemon_pools_replace(struct daemon *d, const struct engine_pool *pools,
+			 size_t n)
+{
+	int r = engine_pools_replace(d->workers[0].engine, pools, n);
+
+	for (unsigned i = 1; r == 0 && i < d->n_workers; i++)
+		r = engine_pools_share(d->workers[i].engine,
+				       d->workers[0].engine);
+	return r;
+}
+
 /* IKE SAs of every worker (the main thread, holding every lock). */
 static size_t daemon_ike_count(const struct daemon *d)
 {
@@ -1176,8 +1189,12 @@ int daemon_worker_engine(struct worker *w)
 	set.worker = w->idx;
 	set.n_workers = d->n_workers;
 	w->engine = engine_new(&env, &set, d->conns.conn, d->conns.n);
-	if (!w->engine ||
-	    engine_pools_replace(w->engine, d->conns.pools, d->conns.n_pools))
+	if (!w->engine)
+		return -ENOMEM;
+	/* one set of pools for every worker (pool.h): worker 0's */
+	if (w->idx == 0 ? engine_pools_replace(w->engine, d->conns.pools,
+					       d->conns.n_pools)
+			: engine_pools_share(w->engine, d->workers[0].engine))
 		return -ENOMEM;
 	engine_set_realtime(w->engine, daemon_realtime);
 	atomic_store(&w->next_ike_id, engine_next_ike_id(w->engine));
@@ -1191,14 +1208,6 @@ int daemon_worker_engine(struct worker *w)
 static int daemon_pick_workers(struct daemon *d)
 {
 	d->n_workers = worker_count(d->opts->workers ? d->opts->workers : 1);
-	if (d->n_workers > 1 && d->conns.n_pools) {
-		log_msg(LOG_LVL_ERR, NULL,
-			"--workers %u: address pools are not shared between "
-			"workers yet (each would lease the same addresses); "
-			"run one worker (--workers 1) with pools",
-			d->n_workers);
-		return -EINVAL;
-	}
 	d->engines = calloc(d->n_workers, sizeof(*d->engines));
 	if (!d->engines)
 		return -ENOMEM;

@@ -77,6 +77,8 @@ int daemon_worker_engine(struct worker *w);
 
 /* Carries out every pending engine action, then re-arms the timer. */
 void daemon_run_actions(struct daemon *d, uint64_t now);
+int daemon_pools_replace(struct daemon *d, const struct engine_pool *pools,
+			 size_t n);
 
 /* Installs (or with `remove`, deletes) the trap policies of a connection's
  * children (start_action = trap). */

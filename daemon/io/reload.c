@@ -308,13 +308,6 @@ void daemon_reload(struct daemon *d)
 	if (cfg && conns_build_next(cfg, &d->conns, &d->next_reqid,
 				    &d->conns_opts, &fresh, &diag) == 0)
 		reload_log_diag(&diag, &fresh);
-	if (cfg && fresh.n_pools && d->n_workers > 1) {
-		log_msg(LOG_LVL_ERR, NULL,
-			"reload cancelled: address pools are not shared "
-			"between workers yet; run one worker (--workers 1) "
-			"with pools; everything keeps running as it was");
-		goto out;
-	}
 	if (cfg && reload_has_global_errors(&diag)) {
 		log_msg(LOG_LVL_ERR, NULL,
 			"reload cancelled: the errors above "
@@ -337,13 +330,10 @@ void daemon_reload(struct daemon *d)
 	old_shunts = d->conns.shunts; /* replaced below, after the deletes */
 	memset(&d->conns.shunts, 0, sizeof(d->conns.shunts));
 	reload_retire(d);
-	for (unsigned w = 0; w < d->n_workers; w++)
-		if (engine_pools_replace(d->workers[w].engine, fresh.pools,
-					 fresh.n_pools) < 0)
-			log_msg(LOG_LVL_ERR, NULL,
-				"address pools not reloaded (out of memory); "
-				"the "
-				"previous ones stay");
+	if (daemon_pools_replace(d, fresh.pools, fresh.n_pools) < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"address pools not reloaded (out of memory); the "
+			"previous ones stay");
 	if (updown_configure(d->updown, cfg) < 0)
 		log_msg(LOG_LVL_ERR, NULL,
 			"updown settings not reloaded (out of memory); the "

@@ -623,3 +623,59 @@ TEST(engine_cp_pools_replaced_by_a_reload)
 	CHECK_EQ(engine_pool_count(h.b.e), 0);
 	harness_free(&h);
 }
+
+/* Several workers, one set of pools (pool.h): b1 and b2 stand for two
+ * workers' engines, b2 sharing b1's pools. An identity answered by
+ * either gets the one address it holds; another identity answered by b2
+ * does not get an address b1 leased; a reload of b1's pools, shared
+ * again, keeps the leases; and the pools outlive the engine that made
+ * them while another still holds them. */
+TEST(engine_cp_pools_shared_by_two_engines)
+{
+	struct harness h1, h2;
+	struct engine_pool p = test_pool4("10.3.0.1", "10.3.0.9");
+	struct engine_pool_lease l;
+
+	cp_setup(&h1, "10.3.0.1", "10.3.0.9");
+	cp_setup(&h2, "10.3.0.1", "10.3.0.9");
+	REQUIRE_EQ(engine_pools_share(h2.b.e, h1.b.e), 0);
+	CHECK_EQ(engine_pool_count(h2.b.e), 1);
+	harness_establish(&h1); /* a.example through b1 */
+	CHECK(harness_logged(&h1.b, "leased virtual address 10.3.0.1 from "
+				    "pool 'rw' to 'a.example'"));
+	cp_restart_a_as(&h2, "c.example"); /* through b2 */
+	harness_establish(&h2);
+	CHECK(harness_logged(&h2.b, "leased virtual address 10.3.0.2 from "
+				    "pool 'rw' to 'c.example'"));
+	cp_check_pool(&h1.b, 2, 0);
+	cp_check_pool(&h2.b, 2, 0);
+	/* a.example again, through b2: its address, held twice */
+	cp_restart_a_as(&h2, "a.example");
+	h2.a.n_k = 0;
+	cp_establish_again(&h2);
+	CHECK(harness_logged(&h2.b, "leased virtual address 10.3.0.1 from "
+				    "pool 'rw' to 'a.example'"));
+	/* the first a.example leaves b1: the lease is still online (b2) */
+	REQUIRE_EQ(engine_terminate(h1.a.e, h1.now, harness_ike_id(&h1.a)), 0);
+	harness_collect(&h1);
+	harness_run(&h1, 10);
+	CHECK_EQ(harness_state(&h1.b), ENGINE_IKE_NONE);
+	cp_check_pool(&h2.b, 2, 0);
+	/* a reload: b1 replaces (same range, another DNS server), b2 shares
+	 * again; the leases stay */
+	p.n_dns = 1;
+	p.dns[0] = ip4("10.3.0.54", 32);
+	REQUIRE_EQ(engine_pools_replace(h1.b.e, &p, 1), 0);
+	REQUIRE_EQ(engine_pools_share(h2.b.e, h1.b.e), 0);
+	cp_check_pool(&h2.b, 2, 0);
+	REQUIRE_EQ(engine_pool_lease(h2.b.e, 0, 1, &l), 0);
+	CHECK_MEM(l.ip, ip4("10.3.0.2", 32).ip, 4);
+	CHECK(l.online);
+	/* b1 goes first; b2's pool lives on (ASan would see a free) */
+	harness_free(&h1);
+	REQUIRE_EQ(engine_terminate(h2.a.e, h2.now, harness_ike_id(&h2.a)), 0);
+	harness_collect(&h2);
+	harness_run(&h2, 10);
+	cp_check_pool(&h2.b, 1, 1);
+	harness_free(&h2);
+}
