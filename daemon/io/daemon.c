@@ -767,7 +767,7 @@ static void daemon_kernel_resync(struct daemon *d)
 	for (unsigned i = 0; !d->stopping && i < d->n_workers; i++) {
 		struct resync_result one;
 
-		resync_apply(d->workers[i].engine, now, &snap, &one);
+		resync_apply(d->workers[i].engine, now, &snap, i == 0, &one);
 		res.expired += one.expired;
 		res.acquired += one.acquired;
 	}

@@ -172,9 +172,10 @@ static unsigned resync_acquired(struct engine *e, uint64_t now,
 }
 
 void resync_apply(struct engine *e, uint64_t now, const struct resync_snap *s,
-		  struct resync_result *out)
+		  bool acquires, struct resync_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->expired = resync_expired(e, now, s);
-	out->acquired = resync_acquired(e, now, s);
+	if (acquires)
+		out->acquired = resync_acquired(e, now, s);
 }

@@ -32,6 +32,7 @@
 #include "engine/engine.h"
 #include "kernel/kernel.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* One SA of keybridge's (our reqid range) as the kernel lists it. */
@@ -61,9 +62,12 @@ int resync_read(const struct kernel_ops *ops, struct kernel *k,
 	__attribute__((warn_unused_result));
 void resync_snap_free(struct resync_snap *s);
 
-/* Gives the engine the events `s` shows it missed (see above); the
- * engine's actions are left for the caller to carry out. */
+/* Gives the engine the events `s` shows it missed (see above): the hard
+ * EXPIREs of its own CHILD SAs, and with `acquires` the lost ACQUIREs
+ * (only to the engine that initiates: with several workers, worker 0's;
+ * each engine would start its own IKE SA otherwise). The engine's actions
+ * are left for the caller to carry out. */
 void resync_apply(struct engine *e, uint64_t now, const struct resync_snap *s,
-		  struct resync_result *out);
+		  bool acquires, struct resync_result *out);
 
 #endif

@@ -165,7 +165,7 @@ TEST(resync_overrun_replays_a_lost_acquire)
 	CHECK_EQ(larval_count(&snap, REQID_FILLER), 64);
 	CHECK_EQ(larval_count(&snap, REQID_A), 1);
 	CHECK_EQ(snap.n_policies, 2);
-	resync_apply(h.a.e, h.now, &snap, &res);
+	resync_apply(h.a.e, h.now, &snap, true, &res);
 	/* IKE_SA_INIT --> for a's connection; the filler's reqid is no
 	 * connection's and is ignored */
 	harness_collect(&h);
@@ -174,7 +174,7 @@ TEST(resync_overrun_replays_a_lost_acquire)
 	CHECK_EQ(engine_ike_count(h.a.e), 1);
 	CHECK_EQ(h.a.n_q, 1);
 	/* a second re-read (another overrun) starts nothing new */
-	resync_apply(h.a.e, h.now, &snap, &res);
+	resync_apply(h.a.e, h.now, &snap, true, &res);
 	harness_collect(&h);
 	CHECK_EQ(engine_ike_count(h.a.e), 1);
 	CHECK_EQ(h.a.n_q, 1);
@@ -267,7 +267,7 @@ TEST(resync_lost_hard_expire_deletes_the_child)
 
 	/* both there: nothing to do */
 	REQUIRE_EQ(resync_read(&kernel_xfrm_ops, k, &snap, &err), 0);
-	resync_apply(h.a.e, h.now, &snap, &res);
+	resync_apply(h.a.e, h.now, &snap, true, &res);
 	resync_snap_free(&snap);
 	harness_collect(&h);
 	CHECK_EQ(res.expired, 0);
@@ -281,7 +281,7 @@ TEST(resync_lost_hard_expire_deletes_the_child)
 	out.spi = c.spi_out;
 	REQUIRE_EQ(xfrm_sa_del((struct xfrm *)k, &out, &err), 0);
 	REQUIRE_EQ(resync_read(&kernel_xfrm_ops, k, &snap, &err), 0);
-	resync_apply(h.a.e, h.now, &snap, &res);
+	resync_apply(h.a.e, h.now, &snap, true, &res);
 	resync_snap_free(&snap);
 	CHECK_EQ(res.expired, 1);
 	/* INFORMATIONAL { D(ESP) } -->, <-- INFORMATIONAL { D(ESP) } */
