@@ -54,20 +54,53 @@ static int udp_configure(struct udp_sock *s, udp_bypass_fn bypass)
 int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
 	     udp_bypass_fn bypass)
 {
-	return udp_open_shared(s, family, port, natt, bypass, false);
+	return udp_open_shared(s, family, port, natt, bypass, false, false);
+}
+
+/* The wildcard address of `family` with `port`; its length. */
+static socklen_t udp_any(struct sockaddr_storage *ss, int family, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		return sizeof(struct sockaddr_in);
+	}
+	((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	return sizeof(struct sockaddr_in6);
+}
+
+/* 0 if no socket at all holds `port` (a bind without SO_REUSEPORT
+ * works), else -errno. */
+static int udp_port_free(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = udp_any(&ss, family, port);
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* as our sockets are: an IPv6 one does not hold the IPv4 port */
+	if (family == AF_INET6)
+		r = udp_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	if (!r && bind(fd, (struct sockaddr *)&ss, len) < 0)
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 int udp_open_shared(struct udp_sock *s, int family, uint16_t port, bool natt,
-		    udp_bypass_fn bypass, bool reuseport)
+		    udp_bypass_fn bypass, bool reuseport, bool first)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1, r;
 
-	memset(&ss, 0, sizeof(ss));
 	*s = (struct udp_sock){ .fd = -1, .family = family, .natt = natt };
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (reuseport && first && port && (r = udp_port_free(family, port)))
+		return r;
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -errno;
@@ -77,14 +110,7 @@ int udp_open_shared(struct udp_sock *s, int family, uint16_t port, bool natt,
 		r = -errno;
 	if (r)
 		goto fail;
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	}
+	len = udp_any(&ss, family, port);
 	if (bind(s->fd, (struct sockaddr *)&ss, len) < 0 ||
 	    getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0) {
 		r = -errno;

@@ -37,11 +37,13 @@ int udp_open(struct udp_sock *s, int family, uint16_t port, bool natt,
 	     udp_bypass_fn bypass) __attribute__((warn_unused_result));
 
 /* The same, with SO_REUSEPORT when `reuseport`: one socket of a group
- * that shares the port, one per worker (io/worker.h). Only processes of
- * the same user may join such a group, and the daemon's lock (lock.h)
- * keeps a second keybridged out. */
+ * that shares the port, one per worker (io/worker.h). Any process of the
+ * same user may join such a group, so the `first` socket of the group
+ * checks that nobody holds the port at all (a second keybridged started
+ * with another lock file would join the first one's group and take a
+ * share of its datagrams): -EADDRINUSE then, as without SO_REUSEPORT. */
 int udp_open_shared(struct udp_sock *s, int family, uint16_t port, bool natt,
-		    udp_bypass_fn bypass, bool reuseport)
+		    udp_bypass_fn bypass, bool reuseport, bool first)
 	__attribute__((warn_unused_result));
 
 /* Closes the socket; safe on a socket that never opened. */

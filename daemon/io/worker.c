@@ -315,9 +315,15 @@ static int worker_open_sockets(struct worker *w)
 		int family = families[i / 2];
 		bool natt = i % 2;
 		uint16_t port = natt ? d->opts->natt_port : d->opts->ike_port;
-		int r = udp_open_shared(&w->socks[i], family, port, natt,
-					d->kops->socket_bypass,
-					d->n_workers > 1);
+		int r;
+
+		/* where worker 0 could not bind, the port is someone else's:
+		 * a later worker would join that one's SO_REUSEPORT group */
+		if (w->idx > 0 && d->workers[0].socks[i].fd < 0)
+			continue;
+		r = udp_open_shared(&w->socks[i], family, port, natt,
+				    d->kops->socket_bypass, d->n_workers > 1,
+				    w->idx == 0);
 
 		if (r < 0) {
 			/* worker 0 says it; the others fail the same way */
