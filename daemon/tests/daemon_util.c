@@ -2,6 +2,7 @@
 #include "tests/daemon_util.h"
 #include "tests/test.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -189,12 +190,50 @@ static char *du_file_read(const struct du_peer *p, const char *name)
 	return buf;
 }
 
+/* The length of `needle` matched at `at`, or 0; "[#]" in the needle
+ * matches an SA id ("[" digits "]"). */
+static size_t du_match_at(const char *at, const char *needle)
+{
+	const char *h = at;
+
+	while (*needle) {
+		if (!strncmp(needle, "[#]", 3)) {
+			if (*h++ != '[' || !isdigit((unsigned char)*h))
+				return 0;
+			while (isdigit((unsigned char)*h))
+				h++;
+			if (*h++ != ']')
+				return 0;
+			needle += 3;
+		} else if (*h++ != *needle++) {
+			return 0;
+		}
+	}
+	return (size_t)(h - at);
+}
+
+/* The first match of `needle` in `text` (du_match_at), or NULL; its
+ * length in *len. */
+static const char *du_find(const char *text, const char *needle, size_t *len)
+{
+	if (!strstr(needle, "[#]")) {
+		*len = strlen(needle);
+		return strstr(text, needle);
+	}
+	for (; *text; text++)
+		if ((*len = du_match_at(text, needle)))
+			return text;
+	return NULL;
+}
+
 static bool du_file_wait(struct du_peer *p, const char *name,
 			 const char *needle, unsigned ms)
 {
+	size_t len;
+
 	ms = du_ms(ms);
 	for (unsigned waited = 0; waited <= ms; waited += 50) {
-		if (strstr(du_file_read(p, name), needle))
+		if (du_find(du_file_read(p, name), needle, &len))
 			return true;
 		usleep(50 * 1000);
 	}
@@ -203,7 +242,9 @@ static bool du_file_wait(struct du_peer *p, const char *name,
 
 bool du_log_has(struct du_peer *p, const char *needle)
 {
-	return strstr(du_file_read(p, "log"), needle) != NULL;
+	size_t len;
+
+	return du_find(du_file_read(p, "log"), needle, &len) != NULL;
 }
 
 bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
@@ -213,10 +254,11 @@ bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms)
 
 int du_log_count(struct du_peer *p, const char *needle)
 {
+	size_t len;
 	int n = 0;
 
-	for (const char *l = du_file_read(p, "log"); (l = strstr(l, needle));
-	     l += strlen(needle))
+	for (const char *l = du_file_read(p, "log");
+	     (l = du_find(l, needle, &len)); l += len)
 		n++;
 	return n;
 }

@@ -47,7 +47,11 @@ void du_start(struct du_peer *p, const char *extra_args);
  * inside the namespace with keybridged as its arguments. */
 void du_start_as(struct du_peer *p, const char *prefix, const char *extra_args);
 
-/* Waits up to `ms` for `needle` in the peer's log; true if it appeared. */
+/* Waits up to `ms` for `needle` in the peer's log; true if it appeared.
+ * In needles of du_log_wait, du_log_has, du_log_count and
+ * du_charon_log_wait, "[#]" stands for any SA id ("t[#]: IKE SA
+ * deleted"): with several workers the ids are not 1, 2, 3 … (each
+ * worker's are its index + 1, then the worker count apart). */
 bool du_log_wait(struct du_peer *p, const char *needle, unsigned ms);
 
 /* True if the peer's log contains `needle`. */

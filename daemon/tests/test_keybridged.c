@@ -575,7 +575,7 @@ TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
 	du_write_conf(&a, conf);
 	kill(a.pid, SIGHUP);
 	CHECK(du_log_wait(&a, "reloaded: 1 new, 0 changed, 1 unchanged", 5000));
-	CHECK(du_log_wait(&a, "u[2]: IKE SA established (initiator)", 10000));
+	CHECK(du_log_wait(&a, "u[#]: IKE SA established (initiator)", 10000));
 	CHECK_EQ(du_log_count(&a, "IKE SA established (initiator)"), 2);
 
 	/* an error in u: nothing is torn down */
@@ -593,8 +593,8 @@ TEST(keybridged_sighup_reload_adds_keeps_and_removes_connections)
 	du_write_conf(&a, conf);
 	kill(a.pid, SIGHUP);
 	CHECK(du_log_wait(&a, "u: removed from the configuration", 5000));
-	CHECK(du_log_wait(&b, "u[2]: IKE SA deleted", 5000));
-	CHECK_EQ(du_log_count(&b, "t[1]: IKE SA deleted"), 0);
+	CHECK(du_log_wait(&b, "u[#]: IKE SA deleted", 5000));
+	CHECK_EQ(du_log_count(&b, "t[#]: IKE SA deleted"), 0);
 	CHECK(du_alive(&a));
 	CHECK_EQ(du_stop(&a, SIGTERM, 15000), 0);
 	CHECK_EQ(du_stop(&b, SIGTERM, 15000), 0);

@@ -127,7 +127,7 @@ static void run(const char *password, bool right)
 					 "ERROR_AUTHENTICATION_FAILURE",
 					 5000));
 		CHECK(du_log_wait(&b,
-				  "rw[1]: IKE_AUTH with EAP failed for user "
+				  "rw[#]: IKE_AUTH with EAP failed for user "
 				  "'carol': the peer gave up "
 				  "(AUTHENTICATION_FAILED)",
 				  5000));
