@@ -61,7 +61,7 @@ static void usage(FILE *out)
 		"]\n"
 		"      --workers N|auto  threads, each with its own IKE SAs "
 		"and sockets,\n"
-		"                        auto: one per online CPU [1]\n"
+		"                        auto: one per online CPU [auto]\n"
 		"                        (doc/performance.md)\n"
 		"%s"
 		"  -V, --version         print the version\n"

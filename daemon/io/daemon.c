@@ -1202,12 +1202,10 @@ int daemon_worker_engine(struct worker *w)
 	return 0;
 }
 
-/* How many workers: --workers, or 1 (doc/performance.md says why the
- * default is not yet every CPU); refused where they cannot share what
- * the configuration needs. */
+/* How many workers: --workers, or one per online CPU. */
 static int daemon_pick_workers(struct daemon *d)
 {
-	d->n_workers = worker_count(d->opts->workers ? d->opts->workers : 1);
+	d->n_workers = worker_count(d->opts->workers);
 	d->engines = calloc(d->n_workers, sizeof(*d->engines));
 	if (!d->engines)
 		return -ENOMEM;
