@@ -9,8 +9,7 @@
  * unchanged. Seeds: fuzz/seeds/xfrm_*.bin (requests from ip xfrm and
  * events from the kernel, see daemon/tests/vectors/xfrm/) and
  * fuzz/seeds/rtnl_*.bin (what the kernel sent test_roam_msg.c). The
- * address parser of virtual IPs' cleanup (kernel/addr.h) runs too. */
-#include "kernel/addr.h"
+ * dump parsers of virtual IPs' cleanup have fuzz_rtnl.c. */
 #include "kernel/roam_msg.h"
 #include "kernel/xfrm_msg.h"
 
@@ -49,7 +48,6 @@ static int one(const struct nlmsghdr *nlh, void *arg)
 	struct kernel_policy p;
 	struct roam_event rev;
 	struct roam_route rt;
-	struct addr_entry ae;
 	char detail[64];
 	uint32_t seq;
 	int error, r;
@@ -70,11 +68,6 @@ static int one(const struct nlmsghdr *nlh, void *arg)
 	if (r == 0)
 		assert(rev.addr.family == 0 || rev.addr.family == rev.family);
 	assert(parse_result_ok(roam_msg_parse_route(nlh, &rt)));
-	/* keybridge's virtual addresses in an address dump (addr.h) */
-	r = addr_msg_parse(nlh, &ae);
-	assert(parse_result_ok(r));
-	if (r == 0)
-		assert(ae.prefix <= (ae.family == AF_INET ? 32 : 128));
 	return 0;
 }
 

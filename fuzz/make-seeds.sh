@@ -1,7 +1,9 @@
 #!/bin/sh
-# Regenerates fuzz/seeds/ (the committed seed corpus of both fuzz targets)
-# from the hand-built codec vectors and the charon capture: one binary file
-# per IKE message. Run from the repository root: fuzz/make-seeds.sh
+# Regenerates fuzz/seeds/ (the committed seed corpus of the fuzz targets)
+# from the hand-built codec vectors and the charon capture (one binary file
+# per IKE message), and the rtnetlink dumps of this machine's kernel. Run
+# from the repository root as root, after `make check` built the tests:
+# fuzz/make-seeds.sh
 set -eu
 out=fuzz/seeds
 mkdir -p "$out"
@@ -20,4 +22,14 @@ for cap in charon charon-rich; do
 		printf '%s' "$hex" | xxd -r -p >"$out/$cap-$i.bin"
 	done
 done
+# rtnetlink route and address dumps (fuzz_rtnl): each buffer recv() gave
+# the tests in a namespace holding keybridge's routes and addresses among
+# others (daemon/tests/rtnl_util.c writes them)
+kbtest=${KBTEST:-build/tests/kbtest}
+if [ ! -x "$kbtest" ]; then
+	echo "make-seeds: $kbtest missing: run make check first" >&2
+	exit 1
+fi
+KB_SEED_DIR=$PWD/$out KB_ROOT=$PWD KB_BUILD=$PWD/build "$kbtest" \
+	route_dump_finds_ours_in_the_kernel rtnl_talk_to_the_kernel
 ls "$out" | wc -l

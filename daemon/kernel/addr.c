@@ -1,6 +1,8 @@
 /* Interface addresses over rtnetlink; see addr.h. */
 #include "kernel/addr.h"
 
+#include "kernel/rtnl.h"
+
 #include <errno.h>
 #include <ifaddrs.h>
 #include <libmnl/libmnl.h>
@@ -10,8 +12,6 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 int addr_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
 		   uint32_t ifindex, uint8_t family, const uint8_t *ip,
@@ -23,15 +23,11 @@ int addr_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
 
 	if (!alen || prefix > alen * 8 || !ifindex)
 		return -EINVAL;
-	if (cap < ADDR_MSG_BUFSIZE)
+	nlh = rtnl_msg_start(
+		buf, cap, ADDR_MSG_BUFSIZE, add ? RTM_NEWADDR : RTM_DELADDR,
+		NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0), seq);
+	if (!nlh)
 		return -ENOSPC;
-	memset(buf, 0, ADDR_MSG_BUFSIZE);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	if (add)
-		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	nlh->nlmsg_seq = seq;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
 	ifa->ifa_prefixlen = prefix;
@@ -46,56 +42,17 @@ int addr_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
 	return (int)nlh->nlmsg_len;
 }
 
-/* Sends one request and waits for its ack; returns 0 or -errno. */
-static int addr_talk(struct mnl_socket *nl, const void *req, size_t len,
-		     uint32_t seq)
-{
-	uint8_t rbuf[8192];
-	unsigned portid = mnl_socket_get_portid(nl);
-	ssize_t got;
-
-	if (mnl_socket_sendto(nl, req, len) < 0)
-		return -errno;
-	while ((got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf))) > 0) {
-		int r = mnl_cb_run(rbuf, (size_t)got, seq, portid, NULL, NULL);
-
-		if (r <= MNL_CB_STOP)
-			return r < 0 ? -errno : 0;
-	}
-	return got < 0 ? -errno : -EIO;
-}
-
-static struct mnl_socket *addr_open(void)
-{
-	struct timeval tv = { .tv_sec = 5 };
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-
-	if (!nl)
-		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-		       sizeof(tv)) < 0) {
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 int addr_change(bool add, uint32_t ifindex, uint8_t family, const uint8_t *ip,
 		uint8_t prefix)
 {
 	uint8_t buf[ADDR_MSG_BUFSIZE];
-	struct mnl_socket *nl;
 	int len, r;
 
 	len = addr_msg_build(buf, sizeof(buf), add, 1, ifindex, family, ip,
 			     prefix);
 	if (len < 0)
 		return len;
-	if (!(nl = addr_open()))
-		return -errno;
-	r = addr_talk(nl, buf, (size_t)len, 1);
-	mnl_socket_close(nl);
+	r = rtnl_talk(buf, (size_t)len, NULL, NULL);
 	if ((add && r == -EEXIST) || (!add && r == -EADDRNOTAVAIL))
 		return 0;
 	return r;
@@ -189,38 +146,13 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
  * -errno. */
 static int addr_dump_ours(struct addr_found *f)
 {
-	static uint8_t rbuf[8192];
 	uint8_t req[64];
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
-	struct mnl_socket *nl = addr_open();
-	unsigned portid;
-	ssize_t got;
-	int r = 0;
+	int len = rtnl_msg_dump(req, sizeof(req), RTM_GETADDR, 2,
+				sizeof(struct ifaddrmsg));
 
-	if (!nl)
-		return -errno;
-	portid = mnl_socket_get_portid(nl);
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = 2;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_UNSPEC;
-	if (mnl_socket_sendto(nl, req, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	while ((got = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf))) > 0) {
-		r = mnl_cb_run(rbuf, (size_t)got, 2, portid, addr_dump_cb, f);
-		if (r <= MNL_CB_STOP)
-			break;
-	}
-	r = r < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-	return r;
+	if (len < 0)
+		return len;
+	return rtnl_talk(req, (size_t)len, addr_dump_cb, f);
 }
 
 int addr_flush_ours(void)

@@ -4,8 +4,8 @@
  *
  * Builders are pure, over a caller's buffer, as in xfrm_msg.h: they return
  * the message length or -ENOSPC/-EINVAL, and the tests compare their bytes
- * with what iproute2's `ip address add|del` sends (plus IFA_PROTO). One small
- * function owns the socket.
+ * with what iproute2's `ip address add|del` sends (plus IFA_PROTO).
+ * rtnl_talk() (rtnl.h) owns the socket.
  *
  * Ownership: every address keybridge adds carries IFA_PROTO
  * ADDR_PROTO_KEYBRIDGE (0x6b, "k"; Linux 6.1 and later keep it, newer
@@ -40,7 +40,7 @@ struct addr_entry {
 struct nlmsghdr;
 
 /* Parses one RTM_NEWADDR message (of a dump) whose length the caller
- * checked against its buffer: 0 and `out` filled for an address marked
+ * checked against its buffer (as rtnl_msg_run() does): 0 and `out` filled for an address marked
  * ADDR_PROTO_KEYBRIDGE, -ENOMSG for any other message or address,
  * -EBADMSG for a malformed one. */
 int addr_msg_parse(const struct nlmsghdr *nlh, struct addr_entry *out)

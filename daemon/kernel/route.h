@@ -11,8 +11,9 @@
  * as charon's 220 / 220). Routes carry protocol ROUTE_PROTO_KEYBRIDGE, so
  * what a crashed run left is found and removed at the next start.
  *
- * Builders are pure, over a caller's buffer (as addr.h); the functions
- * below them each use a fresh NETLINK_ROUTE socket. */
+ * Builders and the dump parser are pure, over a caller's buffer (as
+ * addr.h); the functions below them each use a fresh NETLINK_ROUTE socket
+ * (rtnl_talk). */
 #ifndef KB_KERNEL_ROUTE_H
 #define KB_KERNEL_ROUTE_H
 
@@ -38,6 +39,21 @@ int route_msg_build(void *buf, size_t cap, bool add, uint32_t seq,
  * ROUTE_TABLE_VIP" of `family`. */
 int route_msg_rule(void *buf, size_t cap, bool add, uint32_t seq,
 		   uint8_t family) __attribute__((warn_unused_result));
+
+/* A route keybridge added, as the kernel reports it in a dump. */
+struct route_entry {
+	uint8_t family, plen;
+	uint8_t dst[16];
+};
+
+struct nlmsghdr;
+
+/* Parses one RTM_NEWROUTE message of a dump (its length checked against
+ * the buffer, as rtnl_msg_run() does): 0 and `out` filled for a route of
+ * table ROUTE_TABLE_VIP with protocol ROUTE_PROTO_KEYBRIDGE, -ENOMSG for
+ * any other message or route, -EBADMSG for a malformed one. */
+int route_msg_parse(const struct nlmsghdr *nlh, struct route_entry *out)
+	__attribute__((warn_unused_result));
 
 /* Adds (or replaces) or removes one route as route_msg_build describes;
  * removing one that is gone is a success. 0 or -errno. */
