@@ -104,31 +104,34 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 
 int addr_msg_parse(const struct nlmsghdr *nlh, struct addr_entry *out)
 {
-	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
-	const struct ifaddrmsg *ifa;
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 }, *local;
+	struct ifaddrmsg ifa;
 	size_t alen;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return -ENOMSG;
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)))
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(ifa)))
 		return -EBADMSG;
-	ifa = mnl_nlmsg_get_payload(nlh);
-	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+	memcpy(&ifa, mnl_nlmsg_get_payload(nlh), sizeof(ifa));
+	if (ifa.ifa_family != AF_INET && ifa.ifa_family != AF_INET6)
 		return -ENOMSG;
-	alen = ifa->ifa_family == AF_INET ? 4 : 16;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+	alen = ifa.ifa_family == AF_INET ? 4 : 16;
+	if (mnl_attr_parse(nlh, sizeof(ifa), addr_attr_cb, tb) < 0)
 		return -EBADMSG;
 	if (!tb[IFA_PROTO] || mnl_attr_get_payload_len(tb[IFA_PROTO]) < 1 ||
 	    mnl_attr_get_u8(tb[IFA_PROTO]) != ADDR_PROTO_KEYBRIDGE)
 		return -ENOMSG;
-	if (!tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != alen ||
-	    ifa->ifa_prefixlen > alen * 8)
+	/* IFA_LOCAL is the address when it comes; IPv6 reports an address
+	 * without a peer in IFA_ADDRESS alone (rtnetlink(7)) */
+	local = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!local || mnl_attr_get_payload_len(local) != alen ||
+	    ifa.ifa_prefixlen > alen * 8)
 		return -EBADMSG;
 	memset(out, 0, sizeof(*out));
-	out->ifindex = ifa->ifa_index;
-	out->family = ifa->ifa_family;
-	out->prefix = ifa->ifa_prefixlen;
-	memcpy(out->ip, mnl_attr_get_payload(tb[IFA_LOCAL]), alen);
+	out->ifindex = ifa.ifa_index;
+	out->family = ifa.ifa_family;
+	out->prefix = ifa.ifa_prefixlen;
+	memcpy(out->ip, mnl_attr_get_payload(local), alen);
 	return 0;
 }
 

@@ -172,7 +172,7 @@ static int addr_seen_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* This machine's kernel: an address dump holds our virtual address
+/* This machine's kernel: an address dump holds our two virtual addresses
  * among the others (the fuzz seeds of addresses come from here), and the
  * kernel's refusals reach the caller as its errno. */
 TEST(rtnl_talk_to_the_kernel)
@@ -187,12 +187,15 @@ TEST(rtnl_talk_to_the_kernel)
 	test_netns_add_lo_addr("fd00::9/128");
 	inet_pton(AF_INET6, "fd00::7", v6);
 	REQUIRE_EQ(addr_change(true, lo, AF_INET, v4, 32), 0);
+	REQUIRE_EQ(addr_change(true, lo, AF_INET6, v6, 128), 0);
 	CHECK_GE(rtnl_util_dump(RTM_GETADDR, sizeof(struct ifaddrmsg),
 				"rtnl_dump_addr", addr_seen_cb, &s),
 		 1);
-	REQUIRE_EQ(s.n, 1);
+	REQUIRE_EQ(s.n, 2);
 	CHECK_EQ(s.a[0].family, AF_INET);
 	CHECK_MEM(s.a[0].ip, v4, 4);
+	CHECK_EQ(s.a[1].family, AF_INET6);
+	CHECK_MEM(s.a[1].ip, v6, 16);
 	CHECK_GE(s.other, 3); /* 127.0.0.1, ::1, 10.9.9.9, fd00::9 */
 	/* the same address again: the kernel's EEXIST (addr_change hides
 	 * it); a route to remove that is not there: ESRCH */
@@ -204,7 +207,10 @@ TEST(rtnl_talk_to_the_kernel)
 	REQUIRE_GE(len, 0);
 	CHECK_EQ(rtnl_talk(buf, (size_t)len, NULL, NULL), -ESRCH);
 	CHECK_EQ(rtnl_talk(buf, 8, NULL, NULL), -EINVAL);
-	/* a crash left it: the next start finds and removes it */
-	CHECK_EQ(addr_flush_ours(), 1);
+	/* a crash left both: the next start finds and removes both (IPv6
+	 * names the address in IFA_ADDRESS alone) */
+	CHECK_EQ(addr_ours_ifindex(AF_INET6, v6), lo);
+	CHECK_EQ(addr_flush_ours(), 2);
 	CHECK_EQ(addr_ours_ifindex(AF_INET, v4), 0);
+	CHECK_EQ(addr_ours_ifindex(AF_INET6, v6), 0);
 }
