@@ -6,6 +6,7 @@
 #include "config/conf_diag.h"
 #include "config/conf_tree.h"
 #include "config/config.h"
+#include "io/conns.h"
 #include "tests/test.h"
 
 #include <ftw.h>
@@ -81,6 +82,33 @@ static inline void cu_show(const struct conf_diag *d)
 {
 	for (size_t i = 0; i < d->count; i++)
 		test_note("%s", d->msgs[i]);
+}
+
+/* Writes `text` as dir/swanctl.conf, loads it as keybridged does and
+ * builds the connections into `out`: conns_build()'s result. */
+static inline int cu_build(const char *dir, const char *text, struct conns *out,
+			   struct conf_diag *d)
+{
+	char path[1024];
+	struct kb_config *cfg;
+	int r;
+
+	cu_write(dir, "swanctl.conf", text);
+	snprintf(path, sizeof(path), "%s/swanctl.conf", dir);
+	cfg = config_load_file(path, d);
+	REQUIRE(cfg != NULL);
+	r = conns_build(cfg, NULL, out, d);
+	config_free(cfg);
+	return r;
+}
+
+/* True if a message contains `needle`. */
+static inline bool cu_has(const struct conf_diag *d, const char *needle)
+{
+	for (size_t i = 0; i < d->count; i++)
+		if (strstr(d->msgs[i], needle))
+			return true;
+	return false;
 }
 
 /* Checks that one message is exactly `msg`. */

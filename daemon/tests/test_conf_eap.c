@@ -97,22 +97,6 @@ static char *make_dir(void)
 	return dir;
 }
 
-static int build(const char *dir, const char *text, struct conns *out,
-		 struct conf_diag *d)
-{
-	char path[1024];
-	struct kb_config *cfg;
-	int r;
-
-	cu_write(dir, "swanctl.conf", text);
-	snprintf(path, sizeof(path), "%s/swanctl.conf", dir);
-	cfg = config_load_file(path, d);
-	REQUIRE(cfg != NULL);
-	r = conns_build(cfg, NULL, out, d);
-	config_free(cfg);
-	return r;
-}
-
 TEST(conf_eap_users_reach_the_engine)
 {
 	char *dir = make_dir();
@@ -120,7 +104,7 @@ TEST(conf_eap_users_reach_the_engine)
 	struct conns c = { 0 };
 	uint8_t hash[16];
 
-	REQUIRE_EQ(build(dir, eap_conf, &c, &d), 0);
+	REQUIRE_EQ(cu_build(dir, eap_conf, &c, &d), 0);
 	if (conf_diag_errors(&d))
 		cu_show(&d);
 	REQUIRE_EQ(c.n, 1);
@@ -162,7 +146,7 @@ TEST(conf_eap_client)
 		 "%s/pubkey/moon.pub)",
 		 dir, dir, dir, dir, dir);
 	REQUIRE(system(cmd) == 0);
-	REQUIRE_EQ(build(dir, text, &c, &d), 0);
+	REQUIRE_EQ(cu_build(dir, text, &c, &d), 0);
 	if (conf_diag_errors(&d))
 		cu_show(&d);
 	REQUIRE_EQ(c.n, 1);
@@ -215,7 +199,7 @@ TEST(conf_eap_connection_errors)
 		struct conns c = { 0 };
 		bool found = false;
 
-		REQUIRE_EQ(build(dir, bad[i].text, &c, &d), 0);
+		REQUIRE_EQ(cu_build(dir, bad[i].text, &c, &d), 0);
 		for (size_t k = 0; k < d.count; k++)
 			found |= strstr(d.msgs[k], bad[i].msg) != NULL;
 		if (!found) {
