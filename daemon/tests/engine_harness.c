@@ -429,7 +429,7 @@ void harness_check_child_pair(const struct harness *h)
 }
 
 /* Runs IKE_SA_INIT and IKE_AUTH step by step with state assertions. */
-void harness_establish(struct harness *h)
+void harness_sa_init(struct harness *h)
 {
 	REQUIRE(harness_initiate(h));
 	CHECK_EQ(harness_state(&h->a), ENGINE_IKE_INIT_SENT);
@@ -439,6 +439,11 @@ void harness_establish(struct harness *h)
 	/* <-- HDR, SA, KEr, Nr, N(NAT_DETECTION_*), N(FRAG), N(SHA) */
 	REQUIRE_EQ(transmit(h, &h->b, &h->a, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h->a), ENGINE_IKE_AUTH_SENT);
+}
+
+void harness_establish(struct harness *h)
+{
+	harness_sa_init(h);
 	/* HDR, SK {IDi, AUTH, SA, TSi, TSr} --> */
 	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h->b), ENGINE_IKE_ESTABLISHED);

@@ -145,6 +145,10 @@ void harness_pair_default(struct harness *h);
  * tests of other timers). */
 void harness_no_lifetimes(struct harness *h);
 
+/* Initiates h->a's connection and runs IKE_SA_INIT message by message
+ * with state checks: a's IKE_AUTH request is the next datagram. */
+void harness_sa_init(struct harness *h);
+
 /* Runs IKE_SA_INIT and IKE_AUTH message by message with state checks. */
 void harness_establish(struct harness *h);
 

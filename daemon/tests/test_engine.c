@@ -100,10 +100,8 @@ TEST(engine_wrong_psk_fails_auth)
 	harness_pair_default(&h);
 	h.b.conn.psk[0] ^= 1;
 	harness_start(&h, NULL);
-	REQUIRE(harness_initiate(&h));
-	/* IKE_SA_INIT --> and <-- */
-	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
-	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	/* HDR, SA, KEi, Ni --> ; <-- HDR, SA, KEr, Nr */
+	harness_sa_init(&h);
 	/* HDR, SK {IDi, AUTH(wrong key), SA, TSi, TSr} --> */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
@@ -128,9 +126,8 @@ TEST(engine_wrong_id_fails_auth)
 	harness_pair_default(&h);
 	memcpy(h.a.conn.remote_auth.id.data, "c", 1); /* want c.example */
 	harness_start(&h, NULL);
-	REQUIRE(harness_initiate(&h));
-	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
-	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	/* HDR, SA, KEi, Ni --> ; <-- HDR, SA, KEr, Nr */
+	harness_sa_init(&h);
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	/* b is content: it authenticated a. */
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_ESTABLISHED);
@@ -155,9 +152,8 @@ TEST(engine_responder_rejects_unknown_id)
 	harness_pair_default(&h);
 	memcpy(h.a.conn.local_auth.id.data, "x", 1); /* a says x.example */
 	harness_start(&h, NULL);
-	REQUIRE(harness_initiate(&h));
-	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
-	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	/* HDR, SA, KEi, Ni --> ; <-- HDR, SA, KEr, Nr */
+	harness_sa_init(&h);
 	/* HDR, SK {IDi(x.example), AUTH, ...} --> no such peer */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);

@@ -5,6 +5,7 @@
  * server's refusals are also driven with crafted EAP messages straight
  * into its state machine (eap.c) once an SA waits in EAP. */
 #include "tests/engine_harness.h"
+#include "tests/sig_util.h"
 #include "tests/test.h"
 
 #include "crypto/auth.h"
@@ -16,41 +17,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-struct eap_keys {
-	struct auth_key *priv, *pub;
-};
-
-/* b's signing key and the public half a pins, loaded as the daemon
- * loads them. */
-static void keys_make(struct eap_keys *k)
-{
-	char kp[] = "/tmp/kb-eap-key-XXXXXX", pp[] = "/tmp/kb-eap-pub-XXXXXX";
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	FILE *f1 = fdopen(mkstemp(kp), "w"), *f2 = fdopen(mkstemp(pp), "w");
-
-	REQUIRE(pk && f1 && f2);
-	REQUIRE(PEM_write_PrivateKey(f1, pk, NULL, NULL, 0, NULL, NULL));
-	REQUIRE(PEM_write_PUBKEY(f2, pk));
-	fclose(f1);
-	fclose(f2);
-	REQUIRE_EQ(auth_key_load_private(kp, &k->priv), 0);
-	REQUIRE_EQ(auth_key_load_public(pp, &k->pub), 0);
-	unlink(kp);
-	unlink(pp);
-	EVP_PKEY_free(pk);
-}
-
-static void keys_free(struct eap_keys *k)
-{
-	auth_key_free(k->priv);
-	auth_key_free(k->pub);
-}
+/* b's signing key and the public half a pins; made by eap_pair(),
+ * freed by eap_done() */
+static struct su_keys keys;
 
 static struct engine_eap_user users[2];
 
@@ -65,38 +36,44 @@ static void user_set(struct engine_eap_user *u, const char *id,
 
 /* a: EAP client `me` with `password`; b: EAP server with carol and
  * a.example, identity rule `mode`; both engines started. */
-static void eap_pair(struct harness *h, struct eap_keys *k, const char *me,
-		     const char *password, enum engine_eap_id mode)
+static void eap_pair(struct harness *h, const char *me, const char *password,
+		     enum engine_eap_id mode)
 {
+	if (!keys.priv)
+		su_keys_make(&keys, "EC", "P-256");
 	harness_pair_default(h);
 	user_set(&users[0], "carol", "Ar3etTnp");
 	user_set(&users[1], "a.example", "fqdn-pass");
 	h->a.conn.local_auth.method = ENGINE_AUTH_EAP_MSCHAPV2;
 	user_set(&h->a.conn.eap_client, me, password);
 	h->a.conn.remote_auth.method = ENGINE_AUTH_PUBKEY;
-	h->a.conn.remote_auth.key = k->pub;
+	h->a.conn.remote_auth.key = keys.pub;
 	h->b.conn.local_auth.method = ENGINE_AUTH_PUBKEY;
-	h->b.conn.local_auth.key = k->priv;
+	h->b.conn.local_auth.key = keys.priv;
 	h->b.conn.remote_auth.method = ENGINE_AUTH_EAP_MSCHAPV2;
 	h->b.conn.eap_id_mode = mode;
 	h->b.conn.eap_users = users;
 	h->b.conn.n_eap_users = 2;
 }
 
-static void eap_start(struct harness *h, struct eap_keys *k, const char *me,
-		      const char *password, enum engine_eap_id mode)
+static void eap_start(struct harness *h, const char *me, const char *password,
+		      enum engine_eap_id mode)
 {
-	eap_pair(h, k, me, password, mode);
+	eap_pair(h, me, password, mode);
 	harness_start(h, NULL);
+}
+
+static void eap_done(struct harness *h)
+{
+	harness_free(h);
+	su_keys_free(&keys);
 }
 
 /* IKE_SA_INIT, then the first IKE_AUTH pair. */
 static void eap_begin(struct harness *h)
 {
-	REQUIRE(harness_initiate(h));
 	/* HDR, SA, KEi, Ni --> ; <-- HDR, SA, KEr, Nr */
-	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
-	REQUIRE_EQ(transmit(h, &h->b, &h->a, H_DELIVER), 0);
+	harness_sa_init(h);
 	/* HDR, SK {IDi, SA, TSi, TSr} -->   (no AUTH: EAP, §2.16) */
 	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h->b), ENGINE_IKE_EAP_R);
@@ -135,41 +112,33 @@ static void eap_established(struct harness *h, size_t rounds)
  * Challenge/Response, Success/ack, EAP-Success/AUTH. */
 TEST(engine_eap_ike_identity)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_start(&h, &k, "a.example", "fqdn-pass", ENGINE_EAP_ID_IKE);
+	eap_start(&h, "a.example", "fqdn-pass", ENGINE_EAP_ID_IKE);
 	eap_begin(&h);
 	eap_established(&h, 2);
 	CHECK(harness_logged(&h.b, "'a.example' gave the right password"));
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* eap_id = %any: EAP-Identity first, then carol's password. */
 TEST(engine_eap_identity_round)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_start(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+	eap_start(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 	eap_begin(&h);
 	eap_established(&h, 3);
 	CHECK(harness_logged(&h.b, "EAP: peer is 'carol'"));
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* eap_id = dave: carol is refused at her identity. */
 TEST(engine_eap_fixed_identity_refuses_another_user)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_pair(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_FIXED);
+	eap_pair(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_FIXED);
 	memcpy(h.b.conn.eap_id, "dave", 4);
 	h.b.conn.eap_id_len = 4;
 	harness_start(&h, NULL);
@@ -181,8 +150,7 @@ TEST(engine_eap_fixed_identity_refuses_another_user)
 	/* <-- HDR, SK {EAP(Failure), N(AUTHENTICATION_FAILED)} */
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* A wrong password, RFC 2759 §6 in EAP: the server says why in MS-CHAPv2
@@ -190,12 +158,10 @@ TEST(engine_eap_fixed_identity_refuses_another_user)
  * AUTHENTICATION_FAILED; neither side sends anything after. */
 TEST(engine_eap_wrong_password)
 {
-	struct eap_keys k;
 	struct harness h;
 	size_t sent;
 
-	keys_make(&k);
-	eap_start(&h, &k, "carol", "not her password", ENGINE_EAP_ID_ANY);
+	eap_start(&h, "carol", "not her password", ENGINE_EAP_ID_ANY);
 	eap_begin(&h);
 	/* Identity round */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
@@ -230,19 +196,16 @@ TEST(engine_eap_wrong_password)
 	/* §2.21.2: the server's SA is gone, nothing to tell it */
 	CHECK_EQ(h.a.n_sent, sent);
 	CHECK_EQ(h.a.n_q, 0);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* A user without an EAP secret gets the same MSCHAPv2 Failure as a wrong
  * password (user names cannot be probed), and the same end. */
 TEST(engine_eap_unknown_user_gets_mschapv2_failure)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_start(&h, &k, "mallory", "whatever", ENGINE_EAP_ID_ANY);
+	eap_start(&h, "mallory", "whatever", ENGINE_EAP_ID_ANY);
 	eap_begin(&h);
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0); /* Identity */
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0); /* Challenge */
@@ -256,8 +219,7 @@ TEST(engine_eap_unknown_user_gets_mschapv2_failure)
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0); /* EAP-Failure */
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* After its MSCHAPv2 Failure the server takes only the acknowledgement:
@@ -265,15 +227,13 @@ TEST(engine_eap_unknown_user_gets_mschapv2_failure)
 TEST(engine_eap_server_refuses_a_retry_it_did_not_offer)
 {
 	uint8_t in[96], out[EAP_MSG_MAX];
-	struct eap_keys k;
 	struct harness h;
 	struct ike_sa *sa;
 	struct eap_msg m;
 	size_t len;
 	long n;
 
-	keys_make(&k);
-	eap_start(&h, &k, "carol", "not her password", ENGINE_EAP_ID_ANY);
+	eap_start(&h, "carol", "not her password", ENGINE_EAP_ID_ANY);
 	eap_begin(&h);
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
@@ -296,8 +256,7 @@ TEST(engine_eap_server_refuses_a_retry_it_did_not_offer)
 	REQUIRE_EQ(eap_msg_decode(&m, out, len), 0);
 	CHECK_EQ(m.code, EAP_CODE_FAILURE);
 	CHECK(harness_logged(&h.b, "out of sequence"));
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* Our client against crafted server Failures: the error code and the
@@ -316,9 +275,7 @@ TEST(engine_eap_client_acknowledges_server_failure)
 		"(E=648, password expired)",
 		"(E=-1, unknown error)",
 	};
-	struct eap_keys k;
 
-	keys_make(&k);
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		struct eap_ms ms = { .op = EAP_MS_FAILURE, .ms_id = 7 };
 		uint8_t in[128], out[EAP_MSG_MAX];
@@ -327,7 +284,7 @@ TEST(engine_eap_client_acknowledges_server_failure)
 		struct eap_msg m;
 		size_t len, n;
 
-		eap_start(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+		eap_start(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 		eap_begin(&h);
 		sa = ike_sa_by_id(h.a.e, harness_ike_id(&h.a));
 		REQUIRE(sa && sa->eap_i);
@@ -364,7 +321,7 @@ TEST(engine_eap_client_acknowledges_server_failure)
 			 -ENG_ERR_PEER);
 		harness_free(&h);
 	}
-	keys_free(&k);
+	su_keys_free(&keys);
 }
 
 /* A lost response in the middle of the rounds: a retransmits its
@@ -372,11 +329,9 @@ TEST(engine_eap_client_acknowledges_server_failure)
  * exchange goes on. */
 TEST(engine_eap_lost_response_is_retransmitted)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_start(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+	eap_start(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 	eap_begin(&h);
 	/* HDR, SK {EAP(Identity)} --> ; <-- response lost */
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
@@ -387,31 +342,26 @@ TEST(engine_eap_lost_response_is_retransmitted)
 	CHECK(harness_logged(&h.b, "retransmitted IKE_AUTH request 2"));
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	eap_established(&h, 2);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* b's connection wants a signature: an EAP client is refused at once. */
 TEST(engine_eap_client_refused_by_non_eap_responder)
 {
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_pair(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+	eap_pair(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 	h.b.conn.remote_auth.method = ENGINE_AUTH_PSK;
 	harness_start(&h, NULL);
-	REQUIRE(harness_initiate(&h));
-	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
-	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
+	/* HDR, SA, KEi, Ni --> ; <-- HDR, SA, KEr, Nr */
+	harness_sa_init(&h);
 	REQUIRE_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.b), ENGINE_IKE_NONE);
 	CHECK(harness_logged(&h.b, "no AUTH: EAP"));
 	REQUIRE_EQ(transmit(&h, &h.b, &h.a, H_DELIVER), 0);
 	CHECK_EQ(harness_state(&h.a), ENGINE_IKE_NONE);
 	CHECK(harness_logged(&h.a, "AUTHENTICATION_FAILED"));
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* Crafted EAP messages into b's server once it waits for carol's
@@ -435,10 +385,8 @@ TEST(engine_eap_server_refuses_out_of_sequence_messages)
 		/* an empty identity */
 		{ "02 00 0005 01", "identity of 0 bytes" },
 	};
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t in[64], out[EAP_MSG_MAX];
 		struct ike_sa *sa;
@@ -446,7 +394,7 @@ TEST(engine_eap_server_refuses_out_of_sequence_messages)
 		size_t len;
 		long n;
 
-		eap_start(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+		eap_start(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 		eap_begin(&h);
 		sa = ike_sa_by_id(h.b.e, harness_ike_id(&h.b));
 		REQUIRE(sa && sa->eap);
@@ -465,7 +413,7 @@ TEST(engine_eap_server_refuses_out_of_sequence_messages)
 				  bad[i].why);
 		harness_free(&h);
 	}
-	keys_free(&k);
+	su_keys_free(&keys);
 }
 
 /* ---- a road warrior's virtual address with EAP ---- */
@@ -473,13 +421,13 @@ TEST(engine_eap_server_refuses_out_of_sequence_messages)
 /* a: carol or dave with an IPv4 address as IKE identity (as Windows
  * sends), asking for an IPv4 address; b leases from pool "rw"
  * 10.3.0.1-10.3.0.4 to any identity and asks for the EAP identity. */
-static void eap_rw_start(struct harness *h, struct eap_keys *k, const char *me,
+static void eap_rw_start(struct harness *h, const char *me,
 			 const char *password)
 {
 	struct engine_pool pool = { .family = AF_INET };
 	struct engine_id *id;
 
-	eap_pair(h, k, me, password, ENGINE_EAP_ID_ANY);
+	eap_pair(h, me, password, ENGINE_EAP_ID_ANY);
 	user_set(&users[1], "dave", "dave's pass");
 	id = &h->a.conn.local_auth.id;
 	memset(id, 0, sizeof(*id));
@@ -526,11 +474,9 @@ static void eap_rw_lease(struct harness *h, size_t j, const char *ip,
 TEST(engine_eap_lease_keyed_by_eap_identity)
 {
 	struct engine_pool_lease l;
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_rw_start(&h, &k, "carol", "Ar3etTnp");
+	eap_rw_start(&h, "carol", "Ar3etTnp");
 	/* IDi(192.0.2.1), CP(CFG_REQUEST) -->; EAP-Identity, Challenge,
 	 * Success rounds; AUTH(MSK) --> <-- AUTH(MSK), CP(CFG_REPLY) */
 	eap_begin(&h);
@@ -559,8 +505,7 @@ TEST(engine_eap_lease_keyed_by_eap_identity)
 	CHECK(harness_logged(&h.a, "peer assigned virtual address 10.3.0.1"));
 	eap_rw_lease(&h, 0, "10.3.0.1", "carol", true);
 	CHECK_EQ(engine_pool_lease(h.b.e, 0, 2, &l), -ENOENT);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }
 
 /* An SA in EAP rounds is half-open (its peer proved nothing yet): with
@@ -570,11 +515,9 @@ TEST(engine_eap_rounds_count_against_half_open_per_peer)
 {
 	struct engine_settings set = { .cookie_threshold = 1000,
 				       .half_open_per_peer = 2 };
-	struct eap_keys k;
 	struct harness h;
 
-	keys_make(&k);
-	eap_pair(&h, &k, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
+	eap_pair(&h, "carol", "Ar3etTnp", ENGINE_EAP_ID_ANY);
 	harness_start(&h, &set);
 	for (int i = 0; i < 2; i++) {
 		REQUIRE(harness_initiate(&h));
@@ -593,6 +536,5 @@ TEST(engine_eap_rounds_count_against_half_open_per_peer)
 	CHECK_EQ(transmit(&h, &h.a, &h.b, H_DELIVER), -ENG_ERR_BUSY);
 	CHECK(harness_logged(&h.b, "one address holds half_open_per_peer"));
 	CHECK_EQ(engine_half_open_count(h.b.e), 2);
-	harness_free(&h);
-	keys_free(&k);
+	eap_done(&h);
 }

@@ -3,69 +3,24 @@
  * local round says, and a peer whose AUTH breaks the remote round's rules
  * is refused with a line naming what it used and what was allowed. */
 #include "tests/engine_harness.h"
+#include "tests/sig_util.h"
 #include "tests/test.h"
 
 #include "crypto/auth.h"
 #include "ike_iana.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-struct rule_keys {
-	struct auth_key *priv, *pub;
-};
-
-/* An RSA key pair of `bits`, through PEM files as the daemon loads them. */
-static void rule_keys_make(struct rule_keys *k, unsigned bits)
-{
-	char priv[] = "/tmp/kb-rule-key-XXXXXX";
-	char pub[] = "/tmp/kb-rule-pub-XXXXXX";
-	int fd1 = mkstemp(priv), fd2 = mkstemp(pub);
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-	FILE *f1, *f2;
-
-	REQUIRE(fd1 >= 0 && fd2 >= 0 && pk);
-	f1 = fdopen(fd1, "w");
-	f2 = fdopen(fd2, "w");
-	REQUIRE(f1 && f2);
-	REQUIRE(PEM_write_PrivateKey(f1, pk, NULL, NULL, 0, NULL, NULL));
-	REQUIRE(PEM_write_PUBKEY(f2, pk));
-	fclose(f1);
-	fclose(f2);
-	EVP_PKEY_free(pk);
-	REQUIRE_EQ(auth_key_load_private(priv, &k->priv), 0);
-	REQUIRE_EQ(auth_key_load_public(pub, &k->pub), 0);
-	unlink(priv);
-	unlink(pub);
-}
-
-static void rule_keys_free(struct rule_keys *k)
-{
-	auth_key_free(k->priv);
-	auth_key_free(k->pub);
-}
-
-static struct rule_keys ka, kb;
+static struct su_keys ka, kb;
 
 static void rule_pair(struct harness *h)
 {
 	if (!ka.priv) {
-		rule_keys_make(&ka, 2048);
-		rule_keys_make(&kb, 2048);
+		su_keys_make(&ka, "RSA", NULL); /* 2048 bits */
+		su_keys_make(&kb, "RSA", NULL);
 	}
-	harness_pair_default(h);
-	h->a.conn.local_auth.method = ENGINE_AUTH_PUBKEY;
-	h->a.conn.remote_auth.method = ENGINE_AUTH_PUBKEY;
-	h->b.conn.local_auth.method = ENGINE_AUTH_PUBKEY;
-	h->b.conn.remote_auth.method = ENGINE_AUTH_PUBKEY;
-	h->a.conn.local_auth.key = ka.priv;
-	h->a.conn.remote_auth.key = kb.pub;
-	h->b.conn.local_auth.key = kb.priv;
-	h->b.conn.remote_auth.key = ka.pub;
+	su_pair(h, &ka, &kb);
 }
 
 /* Runs IKE_SA_INIT and IKE_AUTH; true if both sides came up. */
@@ -85,10 +40,8 @@ static void rule_done(struct harness *h)
 		test_note("b:\n%s", h->b.log ? h->b.log : "");
 	}
 	harness_free(h);
-	rule_keys_free(&ka);
-	rule_keys_free(&kb);
-	memset(&ka, 0, sizeof(ka));
-	memset(&kb, 0, sizeof(kb));
+	su_keys_free(&ka);
+	su_keys_free(&kb);
 }
 
 /* rsa/pss-sha384 on both sides: a signs RSASSA-PSS with SHA2-384, b
