@@ -1,4 +1,5 @@
 #!/bin/bash
+# kmod-timeout: 600
 # keybridged --workers 2 as the responder of six ESP tunnels from
 # strongSwan's charon, on Debian's kernel (doc/performance.md, "Every
 # core"): the SK_REUSEPORT program steering in a stock kernel, CHILD SAs
@@ -121,7 +122,7 @@ assert_eq "SAs in $NS1 (a pair a tunnel)" $((2 * T)) "$(xfrm_count "$NS1" state)
 step "charon restarts and comes again: INITIAL_CONTACT reaches either worker"
 for n in "${_kb_pids[@]}"; do
 	[ "$n" = "${_kb_daemon[$NS1]}" ] && continue
-	kill "$n" 2>/dev/null && wait "$n" 2>/dev/null
+	kill -KILL "$n" 2>/dev/null && { wait "$n" 2>/dev/null || true; }
 done
 _kb_pids=("${_kb_daemon[$NS1]}")
 n2 ip xfrm state flush
