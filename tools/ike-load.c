@@ -13,9 +13,12 @@
  * at the same concurrency and the rekeys are measured the same way.
  *
  * Each concurrency slot owns an engine with one connection whose identity
- * is PREFIX-<slot>; an engine whose SAs are all established is replaced
- * after LOAD_RECYCLE of them (without --rekey), so ike-load's own cost per
- * handshake does not grow with TOTAL. Kernel work (SPIs, ESP SAs,
+ * is PREFIX-<n>, n counting the engines made; an engine whose SAs are all
+ * established is replaced after LOAD_RECYCLE of them (without --rekey), so
+ * ike-load's own cost per handshake does not grow with TOTAL. A new engine
+ * sends INITIAL_CONTACT (RFC 7296 §2.4) with its first IKE SA: under the
+ * old engine's identity that would make the responder delete the IKE SAs
+ * the old engine set up, hence an identity of its own. Kernel work (SPIs, ESP SAs,
  * policies) is not carried out: ike-load only speaks IKE. Exit status: 0
  * if every handshake (and rekey) succeeded, 1 if any failed, 2 on a usage
  * error.
@@ -107,6 +110,7 @@ struct load {
 	unsigned long retransmits, stray, child_failed, child_down, cookies;
 	struct load_reason child_reasons[LOAD_MAX_REASONS];
 	size_t n_child_reasons;
+	unsigned n_engines; /* made so far: the next engine's identity */
 	uint8_t buf[65536];
 };
 
@@ -435,7 +439,7 @@ static void load_slot_engine(struct load *l, struct load_slot *s)
 				  .log = load_log };
 	struct engine_id *id = &l->conn.local_auth.id;
 	int n = snprintf((char *)id->data, sizeof(id->data), "%s-%u",
-			 l->o.id_prefix, s->idx);
+			 l->o.id_prefix, l->n_engines++);
 
 	id->type = ID_FQDN;
 	id->len = (uint16_t)(n < (int)sizeof(id->data) ? n
@@ -831,8 +835,8 @@ static void load_usage(FILE *f)
 		"([v6addr]:port)\n"
 		"  --local     source address (default: the route's)\n"
 		"  --psk       pre-shared key (text)\n"
-		"  --id        our identities are PREFIX-<slot> (default "
-		"ike-load)\n"
+		"  --id        our identities are PREFIX-<n>, one per 256 "
+		"IKE SAs (default ike-load)\n"
 		"  -n          IKE SAs to set up (default 1000)\n"
 		"  -c          handshakes in flight at most (default 16)\n"
 		"  -r          new handshakes per second at most (default: no "
