@@ -8,6 +8,7 @@
 #   make kmod-check K=10-esp-sanity   run only the matching kmod tests
 #   make kmod-shell a shell in that guest, for writing and debugging them
 #   make bench-peers  keybridged beside charon under ike-load's handshakes
+#   make bench-peers-guest  the same with CHILD SAs installed, in the guest
 #   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
 #   make fuzz-smoke the same for 20 s each (what CI runs)
 #   make fuzz-long  a campaign of FUZZ_EXECS (10^8) over every target, niced
@@ -74,7 +75,7 @@ BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 .PHONY: all deps check check-valgrind bench bench-workers format format-check clean demo install kmod-check \
-        kmod-shell fuzz fuzz-smoke fuzz-long bench-peers
+        kmod-shell fuzz fuzz-smoke fuzz-long bench-peers bench-peers-guest
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -209,6 +210,19 @@ kmod-check: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 kmod-shell: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) \
 	    KB_KMOD_CACHE=$(KB_KMOD_CACHE) kmod-tests/host/run.sh --shell $(K)
+
+# bench-peers with a CHILD SA in every IKE_AUTH, both responders installing
+# its SAs: in the kmod guest (real ESP), kmod-tests/bench-peers-guest.sh.
+# Not in CI; ~15 minutes under TCG (doc/performance.md).
+bench-peers-guest: all
+	$(Q)echo "bench-peers-guest: booting the kmod guest (TCG; minutes); log: $(BUILD)/kmod/out/bench-peers-guest.log"
+	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) KB_KMOD_GUESTS=1 \
+	    KB_KMOD_MEM=$${KB_KMOD_MEM:-2048} KB_KMOD_CACHE=$(KB_KMOD_CACHE) \
+	    kmod-tests/host/run.sh bench-peers-guest >$(BUILD)/bench-peers-guest.run 2>&1; \
+	status=$$?; \
+	cat $(BUILD)/kmod/out/bench-peers-guest.log 2>/dev/null || true; \
+	tail -n 3 $(BUILD)/bench-peers-guest.run; \
+	exit $$status
 
 # ---- fuzz: libFuzzer targets ------------------------------------------------
 # Every fuzz/*.c is one target, linked with the library sources compiled by

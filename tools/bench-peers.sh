@@ -25,10 +25,17 @@
 # CPU time the crypto calls of one such handshake take the responder
 # (kbbench responder_psk_x25519_gcm128, run after keybridged's runs).
 #
-# KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64") and
-# KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds)
-# change the run. A benchmark: it prints figures and ratios, never a
-# verdict on them. Usage: bench-peers.sh [BUILD_DIR]
+# With CHILD SAs the kernel's SAs in kbbench-b are counted after each full
+# run ("SAs in the kernel", 2 per CHILD SA) and flushed after each
+# responder (killed, it leaves them behind); fewer SAs than the CHILD SAs
+# established need is said loudly and the exit status is 1 (on a kernel
+# without ESP, always). make bench-peers-guest runs this in the kmod guest.
+#
+# KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64"),
+# KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds) and
+# KB_BENCH_LOGS (a directory that gets the responders' logs) change the
+# run. A benchmark: it prints figures and ratios, never a verdict on them.
+# Usage: bench-peers.sh [BUILD_DIR]
 set -euo pipefail
 
 build=$(cd "${1:-${KB_BUILD:-build}}" && pwd)
@@ -37,6 +44,7 @@ SWEEP_N=${KB_BENCH_SWEEP_N:-2000}
 CONCS=${KB_BENCH_CONC:-4 8 16 32 64}
 CHILD=${KB_BENCH_CHILD:-}
 KEYBRIDGED=${KB_BENCH_KEYBRIDGED:-$build/bin/keybridged}
+LOGS=${KB_BENCH_LOGS:-}
 PROPOSAL=aes128gcm16-prfsha256-x25519
 PSK="keybridge bench-peers secret"
 A=kbbench-a B=kbbench-b
@@ -49,10 +57,15 @@ stop_responder() {
 		wait "$pid" 2>/dev/null || true
 	fi
 	pid=
+	if [ -n "$CHILD" ]; then
+		ip -n $B xfrm state flush
+		ip -n $B xfrm policy flush
+	fi
 }
 
 cleanup() {
 	stop_responder
+	[ -z "$LOGS" ] || cp "$dir"/*.log "$dir"/*.json "$dir"/*.err "$LOGS/" 2>/dev/null || true
 	ip netns del $A 2>/dev/null || true
 	ip netns del $B 2>/dev/null || true
 	rm -rf "$dir"
@@ -167,6 +180,18 @@ start_charon() {
 	wait_port_500
 }
 
+# kernel_sas: "SAS ALL POLICIES" in kbbench-b: SAs with keys, all SAs (with
+# SPIs allocated and not used), policies (without the IKE sockets' bypass
+# ones, which have no selector). Only counts leave ip: no key is kept.
+kernel_sas() {
+	local sas all pols
+	sas=$(ip -n $B xfrm state | grep -c '^[[:space:]]*\(aead\|enc\) ' || true)
+	all=$(ip -n $B xfrm state | grep -c '^src ' || true)
+	pols=$(ip -n $B xfrm policy |
+		awk '/^src/ { n++ } /^\tsocket / { n-- } END { print n + 0 }')
+	echo "$sas $all $pols"
+}
+
 # cpu_ticks, hwm_kib: of the running responder
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; }
@@ -211,6 +236,7 @@ bench() {
 	run_load "$name" "$best_c" "$N"
 	echo "$best_c $(( $(cpu_ticks) - t0 )) $(getconf CLK_TCK) $h0 $(hwm_kib)" \
 		>"$dir/$name.responder"
+	kernel_sas >"$dir/$name.kernel"
 	stop_responder
 }
 
@@ -223,6 +249,7 @@ bench charon start_charon
 python3 - "$dir" "$N" "${CHILD:+CHILD SA in IKE_AUTH}" "$PROPOSAL" <<'EOF'
 import json, sys
 d, n, child, proposal = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+status = 0
 rows, peers = [], ("keybridged", "charon")
 res = {}
 for p in peers:
@@ -233,6 +260,8 @@ for p in peers:
     j["rss_per_sa"] = (int(h1) - int(h0)) * 1024 / max(j["ok"], 1)
     j["per_cpu"] = j["ok"] / cpu if cpu else 0
     j["load_cpu"] = float(open(f"{d}/{p}.load-cpu").read())
+    j["sas"], j["all_sas"], j["pols"] = map(int, open(f"{d}/{p}.kernel").read().split())
+    j["refused"] = sum(j["child_sa_failures"].values())
     res[p] = j
 
 def row(label, key, fmt="{:.1f}", ratio=True, goal=""):
@@ -265,7 +294,22 @@ row("ike-load CPU seconds", lambda j: j["load_cpu"], "{:.2f}")
 row("failed handshakes", lambda j: j["failed"], "{:d}", False)
 row("retransmits", lambda j: j["retransmits"], "{:d}", False)
 row("COOKIE restarts", lambda j: j["cookies"], "{:d}", False)
+if child:
+    row("CHILD SAs refused or failed", lambda j: j["refused"], "{:d}", False)
+    row("SAs in the kernel (2 per CHILD SA)", lambda j: j["sas"], "{:d}", False)
+    row("  expected: 2 per IKE SA", lambda j: 2 * j["ok"], "{:d}", False)
+    row("  all, with unused SPIs", lambda j: j["all_sas"], "{:d}", False)
+    row("policies in the kernel", lambda j: j["pols"], "{:d}", False)
 for p in peers:
     if res[p]["failures"]:
         print(f"{p} failures: {res[p]['failures']}")
+    if child and res[p]["child_sa_failures"]:
+        print(f"{p} CHILD SA failures: {res[p]['child_sa_failures']}")
+    want = 2 * res[p]["ok"]
+    if child and res[p]["sas"] < want:
+        print(f"bench-peers: *** {p}: {res[p]['ok']} IKE SAs with a CHILD SA "
+              f"asked for, but only {res[p]['sas']} SAs in the kernel "
+              f"(expected {want}): CHILD SAs were not installed ***")
+        status = 1
+sys.exit(status)
 EOF

@@ -18,7 +18,8 @@
 # Environment: KB_ROOT, KB_BUILD (absolute), KB_KMOD_CACHE (kernel cache,
 # /var/cache/keybridge-kmod), KB_KMOD_TIMEOUT (whole guest, s),
 # KB_KMOD_TEST_TIMEOUT (one test, s), KB_KMOD_MEM (MiB per guest),
-# KB_KMOD_GUESTS (guests side by side).
+# KB_KMOD_GUESTS (guests side by side); every KB_BENCH_* variable is
+# passed on to the guest.
 set -euo pipefail
 : "${KB_ROOT:?}" "${KB_BUILD:?}"
 # Generous: other jobs may share the CPUs, and TCG has no KVM to lean on.
@@ -52,11 +53,18 @@ if [ "${1:-}" = --shell ]; then
 	[ -t 0 ] || die "--shell needs a terminal on stdin"
 fi
 
-# Select the tests.
+# Select the tests. Benchmarks (kmod-tests/bench-*.sh, run by make
+# bench-peers-guest) are no tests: they run only when named exactly.
 tests=()
-for f in "$here"/[0-9][0-9]-*.sh; do
+for f in "$here"/[0-9][0-9]-*.sh "$here"/bench-*.sh; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f" .sh)
+	if [[ $name == bench-* ]]; then
+		for pat in "$@"; do
+			[ "$pat" = "$name" ] && tests+=("$name") && break
+		done
+		continue
+	fi
 	if [ $# -eq 0 ] && [ $shell = 0 ]; then
 		tests+=("$name")
 		continue
@@ -123,6 +131,10 @@ export KB_ROOT='$KB_ROOT' KB_BUILD='$KB_BUILD' KB_OUT='$out' KB_GUEST=$g
 export KVER='$kver' KB_MODDIR='$kdir/lib/modules/$kver'
 export KB_TESTS='${share[g]# }' KB_TEST_TIMEOUT='$timeout_one' KB_SHELL=$shell
 EOF
+	# the benchmarks' sizes (KB_BENCH_N=500 make bench-peers-guest)
+	for v in $(compgen -e | grep '^KB_BENCH_' || true); do
+		printf 'export %s=%q\n' "$v" "${!v}"
+	done >>"$work/kb.$g.env"
 	"$here/host/mkinitramfs.sh" "$kver" "$work/initramfs.$g.cpio" "$work/kb.$g.env"
 done
 
