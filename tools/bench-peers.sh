@@ -118,8 +118,10 @@ secrets {
 }
 EOF
 
-# charon as a benchmark responder: no logging, the same DoS limits as
-# keybridged's defaults, its own /run and vici socket.
+# charon as a benchmark responder: no logging but its kernel interface's
+# errors (level 1: an SA or policy the kernel refused, nothing per SA that
+# went in), the same DoS limits as keybridged's defaults, its own /run and
+# vici socket.
 cat >"$dir/strongswan.conf" <<EOF
 charon {
   load_modular = yes
@@ -139,6 +141,15 @@ charon {
   syslog {
     daemon {
       default = -1
+    }
+  }
+  filelog {
+    knl {
+      path = $dir/charon-knl.log
+      append = no
+      flush_line = yes
+      default = -1
+      knl = 1
     }
   }
 }
@@ -310,6 +321,9 @@ for p in peers:
         print(f"bench-peers: *** {p}: {res[p]['ok']} IKE SAs with a CHILD SA "
               f"asked for, but only {res[p]['sas']} SAs in the kernel "
               f"(expected {want}): CHILD SAs were not installed ***")
+        log = {"keybridged": "keybridged.log", "charon": "charon-knl.log"}[p]
+        for line in open(f"{d}/{log}", errors="replace").readlines()[:5]:
+            print(f"  {log}: {line.rstrip()}")
         status = 1
 sys.exit(status)
 EOF
