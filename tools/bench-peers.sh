@@ -307,6 +307,8 @@ row("retransmits", lambda j: j["retransmits"], "{:d}", False)
 row("COOKIE restarts", lambda j: j["cookies"], "{:d}", False)
 if child:
     row("CHILD SAs refused or failed", lambda j: j["refused"], "{:d}", False)
+    row("CHILD SAs deleted by the responder", lambda j: j["child_sa_deleted"],
+        "{:d}", False)
     row("SAs in the kernel (2 per CHILD SA)", lambda j: j["sas"], "{:d}", False)
     row("  expected: 2 per IKE SA", lambda j: 2 * j["ok"], "{:d}", False)
     row("  all, with unused SPIs", lambda j: j["all_sas"], "{:d}", False)
