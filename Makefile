@@ -213,7 +213,7 @@ kmod-shell: all $(TEST_BIN) $(BENCH_BIN) $(KMOD_HELPERS)
 
 # bench-peers with a CHILD SA in every IKE_AUTH, both responders installing
 # its SAs: in the kmod guest (real ESP), kmod-tests/bench-peers-guest.sh.
-# Not in CI; ~15 minutes under TCG (doc/performance.md).
+# Not in CI; about 10 minutes under TCG (doc/performance.md).
 bench-peers-guest: all $(BENCH_BIN)
 	$(Q)echo "bench-peers-guest: booting the kmod guest (TCG; minutes); log: $(BUILD)/kmod/out/bench-peers-guest.log"
 	$(Q)KB_BUILD=$(abspath $(BUILD)) KB_ROOT=$(CURDIR) KB_KMOD_GUESTS=1 \

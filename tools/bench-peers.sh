@@ -32,8 +32,9 @@
 # without ESP, always). make bench-peers-guest runs this in the kmod guest.
 #
 # KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64"),
-# KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds) and
-# KB_BENCH_LOGS (a directory that gets the responders' logs) change the
+# KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds),
+# KB_BENCH_RETRANSMIT (ike-load's first retransmission timeout, 2000 ms)
+# and KB_BENCH_LOGS (a directory that gets the responders' logs) change the
 # run. A benchmark: it prints figures and ratios, never a verdict on them.
 # Usage: bench-peers.sh [BUILD_DIR]
 set -euo pipefail
@@ -45,6 +46,7 @@ CONCS=${KB_BENCH_CONC:-4 8 16 32 64}
 CHILD=${KB_BENCH_CHILD:-}
 KEYBRIDGED=${KB_BENCH_KEYBRIDGED:-$build/bin/keybridged}
 LOGS=${KB_BENCH_LOGS:-}
+RTX=${KB_BENCH_RETRANSMIT:-2000}
 PROPOSAL=aes128gcm16-prfsha256-x25519
 PSK="keybridge bench-peers secret"
 A=kbbench-a B=kbbench-b
@@ -219,7 +221,7 @@ run_load() {
 	TIMEFORMAT='%U %S'
 	{ time ip netns exec $A "$build/bin/ike-load" --peer 192.0.2.2 \
 		--psk "$PSK" --ike $PROPOSAL --esp aes128gcm16 $childless \
-		-n "$3" -c "$2" --json >"$dir/$1.json" 2>"$dir/$1.err" || true; } \
+		--retransmit "$RTX" -n "$3" -c "$2" --json >"$dir/$1.json" 2>"$dir/$1.err" || true; } \
 		2>"$dir/$1.load-time"
 	awk '{ print $1 + $2 }' "$dir/$1.load-time" >"$dir/$1.load-cpu"
 }
