@@ -11,6 +11,7 @@
 #include "engine/pool.h"
 #include "ike_iana.h"
 #include "io/conns.h"
+#include "io/kbatch.h"
 #include "io/limits.h"
 #include "io/lock.h"
 #include "io/log.h"
@@ -258,103 +259,6 @@ static void daemon_alloc_spi(struct daemon *d, uint64_t now,
 				     &err);
 }
 
-/* One request through the backend; failures go back to the engine.
- * Returns 0 if the kernel did it. */
-static int daemon_apply(struct daemon *d, uint64_t now,
-			const struct engine_action *a, struct kernel_req *req,
-			uint32_t spi)
-{
-	char name[64];
-
-	if (d->kops->apply(d->kernel, req, 1) == 0)
-		return 0;
-	if (a->type == ENGINE_ACT_SA_ADD) {
-		daemon_kernel_failed(d, now, a, ENGINE_KEV_SA_FAILED, spi,
-				     &req->err);
-		return -1;
-	}
-	/* Removing what is already gone, or a policy conflict: logged, the
-	 * engine's view stays authoritative. */
-	log_msg(LOG_LVL_WARNING,
-		daemon_sa_name(d, a->ike_id, name, sizeof(name)), "kernel: %s",
-		req->err.msg);
-	KB_PROBE3(kernel_error, name, a->ike_id, req->err.msg);
-	return -1;
-}
-
-static void daemon_sa(struct daemon *d, uint64_t now,
-		      const struct engine_action *a)
-{
-	struct kernel_req req = { 0 };
-	struct kernel_sa sa;
-	bool in = a->u.sa.inbound;
-	char name[64];
-
-	engine_sa_to_kernel(&a->u.sa, &sa);
-	if (a->type == ENGINE_ACT_SA_DEL) {
-		req.type = KERNEL_REQ_SA_DEL;
-		req.o.sa_id = &sa.id;
-	} else {
-		/* An inbound SA fills the larval SA ALLOCSPI created. */
-		req.type = a->u.sa.inbound ? KERNEL_REQ_SA_UPDATE
-					   : KERNEL_REQ_SA_ADD;
-		req.o.sa = &sa;
-	}
-	if (daemon_apply(d, now, a, &req, a->u.sa.spi) == 0 ||
-	    a->type == ENGINE_ACT_SA_DEL) {
-		daemon_sa_name(d, a->ike_id, name, sizeof(name));
-		if (a->type == ENGINE_ACT_SA_DEL) {
-			usage_sa_deleted(d->usage, &sa.id);
-			KB_PROBE4(child_sa_deleted, name, a->ike_id,
-				  a->u.sa.spi, in);
-		} else {
-			usage_sa_added(d->usage, a->ike_id, &sa, in);
-			KB_PROBE4(child_sa_installed, name, a->ike_id,
-				  a->u.sa.spi, in);
-		}
-	}
-	kernel_sa_wipe(&sa);
-}
-
-/* A policy action becomes one kernel policy per pair of prefixes of its
- * selectors, installed (or removed) in one batch. */
-static void daemon_policy_apply(struct daemon *d, const struct engine_action *a)
-{
-	enum { MAX = 64 };
-	struct kernel_policy *p = calloc(MAX, sizeof(*p));
-	struct kernel_req *reqs = calloc(MAX, sizeof(*reqs));
-	int n = p && reqs ? engine_policy_to_kernel(&a->u.policy,
-						    &d->policy_seq, p, MAX)
-			  : -ENOMEM;
-	char name[64];
-
-	if (n < 0) {
-		log_msg(LOG_LVL_ERR,
-			daemon_sa_name(d, a->ike_id, name, sizeof(name)),
-			"policy not installed: %s", strerror(-n));
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		if (a->type == ENGINE_ACT_POLICY_ADD) {
-			reqs[i].type = KERNEL_REQ_POLICY_UPDATE; /* a trap */
-		} else {
-			reqs[i].type = KERNEL_REQ_POLICY_DEL;
-			p[i].index = 0; /* by selector: indexes are per add */
-		}
-		reqs[i].o.policy = &p[i];
-	}
-	if (n && d->kops->apply(d->kernel, reqs, (size_t)n) < 0)
-		for (int i = 0; i < n; i++)
-			if (reqs[i].err.code)
-				log_msg(LOG_LVL_WARNING,
-					daemon_sa_name(d, a->ike_id, name,
-						       sizeof(name)),
-					"kernel: %s", reqs[i].err.msg);
-out:
-	free(p);
-	free(reqs);
-}
-
 /* True if `reqid` is a child of a connection with start_action = trap. */
 static bool daemon_reqid_trapped(const struct daemon *d, uint32_t reqid)
 {
@@ -370,14 +274,12 @@ static bool daemon_reqid_trapped(const struct daemon *d, uint32_t reqid)
 	return false;
 }
 
-/* Policy actions of the engine. When a trapped child goes, its outbound
- * policy stays: it is the trap (XFRM keeps one policy per selector and
- * direction), and without it traffic would leave in clear text instead of
- * raising an ACQUIRE. */
-static void daemon_policy(struct daemon *d, const struct engine_action *a)
+/* Policy actions of the engine: true when the kernel's policy stays as
+ * it is. When a trapped child goes, its outbound policy stays: it is the
+ * trap (XFRM keeps one policy per selector and direction), and without it
+ * traffic would leave in clear text instead of raising an ACQUIRE. */
+static bool daemon_policy_held(struct daemon *d, const struct engine_action *a)
 {
-	char name[64];
-
 	/* several workers: the kernel's policy goes with the last worker's
 	 * CHILD SA that uses it (polshare.h) */
 	if (d->n_workers > 1 && a->type == ENGINE_ACT_POLICY_ADD &&
@@ -391,7 +293,7 @@ static void daemon_policy(struct daemon *d, const struct engine_action *a)
 			"keeping a policy of reqid %u: a CHILD SA of another "
 			"worker uses it",
 			a->u.policy.reqid);
-		return;
+		return true;
 	}
 	if (a->type == ENGINE_ACT_POLICY_DEL &&
 	    a->u.policy.dir == ENGINE_POL_OUT &&
@@ -399,10 +301,77 @@ static void daemon_policy(struct daemon *d, const struct engine_action *a)
 		log_msg(LOG_LVL_DEBUG, NULL,
 			"keeping the outbound policy of reqid %u as its trap",
 			a->u.policy.reqid);
+		return true;
+	}
+	return false;
+}
+
+/* A policy action's outcome: each of its kernel policies the kernel
+ * refused (a removal of what is gone, a conflict) is logged; the engine's
+ * view stays authoritative. */
+static void daemon_policy_outcome(struct daemon *d, size_t i)
+{
+	const struct kbatch *b = &d->kbatch;
+	const struct kbatch_item *it = &b->item[i];
+	char name[64];
+
+	if (it->err) {
+		log_msg(LOG_LVL_ERR,
+			daemon_sa_name(d, it->a->ike_id, name, sizeof(name)),
+			"policy not installed: %s", strerror(-it->err));
 		return;
 	}
-	daemon_policy_apply(d, a);
-	vip_policy(daemon_sa_name(d, a->ike_id, name, sizeof(name)), a);
+	for (size_t j = 0; j < it->n; j++)
+		if (b->req[it->first + j].err.code)
+			log_msg(LOG_LVL_WARNING,
+				daemon_sa_name(d, it->a->ike_id, name,
+					       sizeof(name)),
+				"kernel: %s", b->req[it->first + j].err.msg);
+}
+
+/* An SA action's outcome: a refused SA goes back to the engine, which
+ * deletes that CHILD SA; a refused removal (already gone) is logged. */
+static void daemon_sa_outcome(struct daemon *d, uint64_t now, size_t i)
+{
+	const struct kbatch *b = &d->kbatch;
+	const struct kbatch_item *it = &b->item[i];
+	const struct engine_action *a = it->a;
+	const struct kernel_err *err = kbatch_item_err(b, i);
+	struct kernel_err own;
+	struct kernel_sa tmp;
+	const struct kernel_sa *sa = &b->sa[it->obj];
+	bool in = a->u.sa.inbound;
+	char name[64];
+
+	if (it->err) { /* out of memory: no copy, nothing sent */
+		engine_sa_to_kernel(&a->u.sa, &tmp);
+		sa = &tmp;
+		err = &own;
+		kernel_err_set(&own, it->err,
+			       a->type == ENGINE_ACT_SA_DEL ? "remove the SA"
+							    : "install the SA",
+			       NULL);
+	}
+	if (err && a->type == ENGINE_ACT_SA_ADD) {
+		daemon_kernel_failed(d, now, a, ENGINE_KEV_SA_FAILED,
+				     a->u.sa.spi, err);
+		goto out;
+	}
+	daemon_sa_name(d, a->ike_id, name, sizeof(name));
+	if (err) {
+		log_msg(LOG_LVL_WARNING, name, "kernel: %s", err->msg);
+		KB_PROBE3(kernel_error, name, a->ike_id, err->msg);
+	}
+	if (a->type == ENGINE_ACT_SA_DEL) {
+		usage_sa_deleted(d->usage, &sa->id);
+		KB_PROBE4(child_sa_deleted, name, a->ike_id, a->u.sa.spi, in);
+	} else {
+		usage_sa_added(d->usage, a->ike_id, sa, in);
+		KB_PROBE4(child_sa_installed, name, a->ike_id, a->u.sa.spi, in);
+	}
+out:
+	if (sa == &tmp)
+		kernel_sa_wipe(&tmp);
 }
 
 static const char *daemon_event_name(enum engine_event_type t)
@@ -632,7 +601,72 @@ static void daemon_on_wake(void *ctx, int fd, uint32_t events)
 	}
 }
 
-/* One action other than SEND, under the daemon's lock (worker.h). */
+/* What the control socket hears of action `a` (the daemon's lock held). */
+static void daemon_action_ctl(struct daemon *d, const struct engine_action *a,
+			      uint64_t now)
+{
+	if (d->ctl && d->n_workers == 1)
+		ctl_engine_action(d->ctl, a, now);
+	else if (d->ctl)
+		daemon_defer_ctl(d, a, now);
+}
+
+/* The SA and policy actions acts[0..n), collected up to an action that
+ * must see them in the kernel, go in one kops->apply() (kbatch.h) in the
+ * engine's order; then each one's outcome, as if it had gone alone. */
+static void daemon_kernel_batch(struct daemon *d,
+				const struct engine_action *acts, size_t n,
+				uint64_t now)
+{
+	struct kbatch *b = &d->kbatch;
+
+	if (!n)
+		return;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < n; i++) {
+		const struct engine_action *a = &acts[i];
+		bool pol = a->type == ENGINE_ACT_POLICY_ADD ||
+			   a->type == ENGINE_ACT_POLICY_DEL;
+		bool held = pol && daemon_policy_held(d, a);
+
+		if (kbatch_add(b, a, &d->policy_seq, held) == 0)
+			continue;
+		log_msg(LOG_LVL_ERR, NULL,
+			"out of memory: a kernel action of IKE SA %u is lost",
+			a->ike_id);
+		if (a->type == ENGINE_ACT_SA_ADD) { /* the engine must know */
+			struct engine_kevent ev = {
+				.type = ENGINE_KEV_SA_FAILED,
+				.spi = a->u.sa.spi,
+				.proto = PROTO_ESP
+			};
+
+			(void)engine_kernel_event(
+				workers_engine_of(d, a->ike_id), now, &ev);
+		}
+	}
+	(void)kbatch_apply(b, d->kops, d->kernel);
+	for (size_t i = 0; i < b->n_item; i++) {
+		const struct engine_action *a = b->item[i].a;
+		char name[64];
+
+		if (a->type == ENGINE_ACT_SA_ADD ||
+		    a->type == ENGINE_ACT_SA_DEL) {
+			daemon_sa_outcome(d, now, i);
+		} else if (!b->item[i].held) {
+			daemon_policy_outcome(d, i);
+			vip_policy(daemon_sa_name(d, a->ike_id, name,
+						  sizeof(name)),
+				   a);
+		}
+		daemon_action_ctl(d, a, now);
+	}
+	kbatch_reset(b);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* One action other than SEND and the kernel's batched ones, under the
+ * daemon's lock (worker.h). */
 static void daemon_action(struct worker *w, const struct engine_action *a,
 			  uint64_t now)
 {
@@ -640,42 +674,45 @@ static void daemon_action(struct worker *w, const struct engine_action *a,
 
 	pthread_mutex_lock(&d->lock);
 	switch (a->type) {
-	case ENGINE_ACT_SEND: break;
-	case ENGINE_ACT_ALLOC_SPI: daemon_alloc_spi(d, now, a); break;
+	case ENGINE_ACT_SEND:
 	case ENGINE_ACT_SA_ADD:
-	case ENGINE_ACT_SA_DEL: daemon_sa(d, now, a); break;
+	case ENGINE_ACT_SA_DEL:
 	case ENGINE_ACT_POLICY_ADD:
-	case ENGINE_ACT_POLICY_DEL: daemon_policy(d, a); break;
+	case ENGINE_ACT_POLICY_DEL: break; /* worker_run_actions() */
+	case ENGINE_ACT_ALLOC_SPI: daemon_alloc_spi(d, now, a); break;
 	case ENGINE_ACT_EVENT: daemon_event(d, a); break;
 	case ENGINE_ACT_ADDR_ADD:
 	case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
 	case ENGINE_ACT_SA_MIGRATE: roam_migrate(d, a); break;
 	}
-	if (d->ctl && d->n_workers == 1)
-		ctl_engine_action(d->ctl, a, now);
-	else if (d->ctl)
-		daemon_defer_ctl(d, a, now);
+	daemon_action_ctl(d, a, now);
 	pthread_mutex_unlock(&d->lock);
 }
 
 /* Carries out every pending action of w's engine, then re-arms its timer
- * (from any thread: loop.h). */
+ * (from any thread: loop.h). SA and policy actions wait in a batch until
+ * an action that must see them in the kernel (kbatch_takes()). */
 void worker_run_actions(struct worker *w, uint64_t now)
 {
 	struct daemon *d = w->d;
 
 	for (int round = 0; round < 16; round++) {
-		size_t n;
+		size_t n, first = 0;
 		struct engine_action *acts = daemon_take_actions(w->engine, &n);
 
 		if (!acts)
 			break;
 		for (size_t i = 0; i < n; i++) {
+			if (kbatch_takes(acts[i].type))
+				continue;
+			daemon_kernel_batch(d, acts + first, i - first, now);
+			first = i + 1;
 			if (acts[i].type == ENGINE_ACT_SEND)
 				daemon_send(w, &acts[i]);
 			else
 				daemon_action(w, &acts[i], now);
 		}
+		daemon_kernel_batch(d, acts + first, n - first, now);
 		daemon_free_actions(acts, n);
 	}
 	atomic_store(&w->n_ike, engine_ike_count(w->engine));
@@ -683,7 +720,6 @@ void worker_run_actions(struct worker *w, uint64_t now)
 	atomic_store(&w->next_ike_id, engine_next_ike_id(w->engine));
 	uint64_t next = engine_next_deadline(w->engine);
 	(void)loop_set_deadline(w->loop, next == UINT64_MAX ? 0 : next);
-	(void)d;
 }
 
 /* Every worker's pending actions (the main thread, holding every lock). */
@@ -898,12 +934,30 @@ static void daemon_on_signal(void *ctx, int signo)
  * connection's children; the first packet's ACQUIRE starts the tunnel. */
 void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove)
 {
+	struct kbatch *b = &d->kbatch;
+	struct engine_action *acts;
+	size_t n = 0;
+
+	for (unsigned k = 0; k < c->n_children; k++)
+		n += (size_t)c->children[k].n_local_ts *
+		     c->children[k].n_remote_ts;
+	if (!(acts = calloc(n ? n : 1, sizeof(*acts)))) {
+		log_msg(LOG_LVL_ERR, c->name,
+			"out of memory: trap policies not %s",
+			remove ? "removed" : "installed");
+		return;
+	}
+	n = 0;
 	for (unsigned k = 0; k < c->n_children; k++) {
 		const struct engine_child_cfg *ch = &c->children[k];
 
 		for (unsigned i = 0; i < ch->n_local_ts; i++)
 			for (unsigned j = 0; j < ch->n_remote_ts; j++) {
-				struct engine_policy p = {
+				struct engine_action *a = &acts[n++];
+
+				a->type = remove ? ENGINE_ACT_POLICY_DEL
+						 : ENGINE_ACT_POLICY_ADD;
+				a->u.policy = (struct engine_policy){
 					.src = ch->local_ts[i],
 					.dst = ch->remote_ts[j],
 					.dir = ENGINE_POL_OUT,
@@ -915,19 +969,25 @@ void daemon_trap(struct daemon *d, const struct engine_conn *c, bool remove)
 					.mark = ch->mark_out,
 					.if_id = ch->if_id_out,
 				};
-				struct engine_action a = {
-					.type = remove ? ENGINE_ACT_POLICY_DEL
-						       : ENGINE_ACT_POLICY_ADD,
-				};
-
-				a.u.policy = p;
-				daemon_policy_apply(d, &a);
 			}
-		if (!remove)
-			log_msg(LOG_LVL_NOTICE, c->name,
-				"child %s trapped: waiting for traffic",
-				ch->name);
 	}
+	/* every trap policy of the connection in one batch */
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < n; i++)
+		if (kbatch_add(b, &acts[i], &d->policy_seq, false) < 0)
+			log_msg(LOG_LVL_ERR, c->name,
+				"out of memory: a trap policy is not %s",
+				remove ? "removed" : "installed");
+	(void)kbatch_apply(b, d->kops, d->kernel);
+	for (size_t i = 0; i < b->n_item; i++)
+		daemon_policy_outcome(d, i);
+	kbatch_reset(b);
+	pthread_mutex_unlock(&d->lock);
+	free(acts);
+	for (unsigned k = 0; !remove && k < c->n_children; k++)
+		log_msg(LOG_LVL_NOTICE, c->name,
+			"child %s trapped: waiting for traffic",
+			c->children[k].name);
 }
 
 void daemon_start_conn(struct daemon *d, size_t i, uint64_t now)
@@ -1284,6 +1344,12 @@ static void daemon_teardown(struct daemon *d)
 	workers_free(d);
 	free(d->engines);
 	polshare_free(&d->polshare);
+	if (d->kbatch.n_applies)
+		log_msg(LOG_LVL_INFO, NULL,
+			"kernel: %lu SA and policy requests went in %lu "
+			"batches",
+			d->kbatch.n_requests, d->kbatch.n_applies);
+	kbatch_free(&d->kbatch);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	while (d->deferred) {

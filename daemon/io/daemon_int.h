@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "io/conns.h"
 #include "io/daemon.h"
+#include "io/kbatch.h"
 #include "io/polshare.h"
 #include "io/udp.h"
 #include "kernel/kernel.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct engine **engines;  /* workers[i].engine, for the ctl */
 	struct steer *steer;	  /* the SK_REUSEPORT program, or NULL */
 	struct polshare polshare; /* policies of several workers' SAs */
+	struct kbatch kbatch;	  /* SA and policy actions (kbatch.h) */
 	/* actions for the control socket the workers left to the main
 	 * thread (daemon.c), under `lock`; wake_fd wakes the main thread */
 	struct daemon_deferred *deferred, *deferred_tail;
