@@ -1,0 +1,321 @@
+/* One CHILD SA's kernel work, as keybridged carries it out, batched per
+ * engine call (io/kbatch.c) beside one request per action (what it did
+ * before): round trips to the kernel per CHILD SA and CHILD SAs per
+ * second, installed and removed.
+ *
+ * A tunnel CHILD SA as its responder installs it is the engine's actions
+ * ALLOC_SPI, SA_ADD in, SA_ADD out, POLICY_ADD out, in and fwd, then the
+ * SEND of the answer; its removal SA_DEL in and out and POLICY_DEL out,
+ * in and fwd. Both runs walk those lists as worker_run_actions() does:
+ * "batched" hands the SA and policy actions between two other actions to
+ * one kernel_ops.apply(), "one by one" each to its own; ALLOC_SPI is a
+ * round trip of its own in both.
+ *
+ * Everything happens in a child process in a private network namespace.
+ * Without ESP (the build host) the SAs cannot be installed: the figures
+ * are then for ALLOC_SPI and the three policies only (the removal takes
+ * the larval SA ALLOC_SPI made), and say so; the
+ * whole CHILD SA runs in the kmod guest (make kmod-check K=21-xfrm-bench).
+ * $KB_BENCH_XFRM_N sets the number of CHILD SAs (default 2000); each
+ * figure is the best of three runs. KB_BENCH_CLOCK=cpu counts the
+ * process's CPU time, which includes the kernel's work on the requests
+ * (XFRM handles them in the sender's sendmsg()), not the waits of a
+ * loaded machine.
+ */
+#include "bench/bench.h"
+#include "engine/engine.h"
+#include "ike_iana.h"
+#include "io/kbatch.h"
+#include "kernel/xfrm.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KB_ACTS 7 /* per CHILD SA: install or removal, then a barrier */
+
+struct kb_run {
+	const struct kernel_ops *ops;
+	struct kernel *k;
+	struct xfrm *x;
+	struct kbatch b;
+	uint32_t seq;
+	bool sas; /* ESP here: the SAs too */
+	unsigned n;
+	struct engine_action act[KB_ACTS];
+	unsigned failed;
+};
+
+static struct engine_addr kb_addr(uint8_t b3, uint8_t b4)
+{
+	struct engine_addr a = { .family = AF_INET, .ip = { 192, 0, b3, b4 } };
+	return a;
+}
+
+/* 10.x.y.0/24 for CHILD SA i on our side, 10.200+x.y.0/24 on the peer's */
+static struct engine_ts kb_ts(unsigned i, bool peer)
+{
+	struct engine_ts t = { .type = TS_IPV4_ADDR_RANGE, .port_hi = 65535 };
+
+	t.start[0] = t.end[0] = 10;
+	t.start[1] = t.end[1] = (uint8_t)(i / 250 + (peer ? 200 : 0));
+	t.start[2] = t.end[2] = (uint8_t)(i % 250);
+	t.end[3] = 255;
+	return t;
+}
+
+static void kb_policy(struct engine_action *a, unsigned i, bool add,
+		      enum engine_policy_dir dir)
+{
+	bool out = dir == ENGINE_POL_OUT;
+
+	a->type = add ? ENGINE_ACT_POLICY_ADD : ENGINE_ACT_POLICY_DEL;
+	a->u.policy = (struct engine_policy){
+		.src = kb_ts(i, !out),
+		.dst = kb_ts(i, out),
+		.dir = dir,
+		.mode = ENGINE_MODE_TUNNEL,
+		.reqid = KERNEL_REQID_MIN + i % 0x10000,
+		.tmpl_src = kb_addr(2, out ? 1 : 2),
+		.tmpl_dst = kb_addr(2, out ? 2 : 1),
+	};
+}
+
+static void kb_sa(struct engine_action *a, unsigned i, bool add, bool in)
+{
+	struct engine_sa *s = &a->u.sa;
+
+	a->type = add ? ENGINE_ACT_SA_ADD : ENGINE_ACT_SA_DEL;
+	memset(s, 0, sizeof(*s));
+	s->src = kb_addr(2, in ? 2 : 1);
+	s->dst = kb_addr(2, in ? 1 : 2);
+	s->spi = (in ? 0x10000000u : 0x20000000u) + i;
+	s->proto = PROTO_ESP;
+	s->mode = ENGINE_MODE_TUNNEL;
+	s->reqid = KERNEL_REQID_MIN + i % 0x10000;
+	s->inbound = in;
+	s->encr = ENCR_AES_GCM_16;
+	s->encr_keylen = 128;
+	s->integ = AUTH_NONE;
+	s->icv_len = 16;
+	s->enc_key_len = 20;
+	memset(s->enc_key, 0x5a, 20);
+	s->replay_window = 32;
+}
+
+/* CHILD SA i's actions: ALLOC_SPI (install only), its SAs (with ESP),
+ * three policies, and a SEND that closes the run. */
+static unsigned kb_actions(struct kb_run *r, unsigned i, bool add)
+{
+	unsigned n = 0;
+
+	memset(r->act, 0, sizeof(r->act));
+	if (add) {
+		struct engine_action *a = &r->act[n++];
+
+		a->type = ENGINE_ACT_ALLOC_SPI;
+		a->u.spi = (struct engine_spi){ .spi = 0x10000000u + i,
+						.proto = PROTO_ESP,
+						.reqid = KERNEL_REQID_MIN +
+							 i % 0x10000,
+						.src = kb_addr(2, 2),
+						.dst = kb_addr(2, 1) };
+	}
+	if (r->sas || !add) /* without ESP: the larval SA goes */
+		kb_sa(&r->act[n++], i, add, true);
+	if (r->sas)
+		kb_sa(&r->act[n++], i, add, false);
+	kb_policy(&r->act[n++], i, add, ENGINE_POL_OUT);
+	kb_policy(&r->act[n++], i, add, ENGINE_POL_IN);
+	kb_policy(&r->act[n++], i, add, ENGINE_POL_FWD);
+	r->act[n++].type = ENGINE_ACT_SEND;
+	return n;
+}
+
+static void kb_flush(struct kb_run *r)
+{
+	size_t failed = kbatch_apply(&r->b, r->ops, r->k);
+
+	for (size_t i = 0; failed && !r->failed && i < r->b.n_req; i++)
+		if (r->b.req[i].err.code)
+			fprintf(stderr, "bench_kbatch: %s\n",
+				r->b.req[i].err.msg);
+	r->failed += (unsigned)failed;
+	kbatch_reset(&r->b);
+}
+
+static void kb_alloc_spi(struct kb_run *r, const struct engine_spi *s)
+{
+	struct kernel_sa_id id = { .proto = KERNEL_PROTO_ESP };
+	struct kernel_err err;
+	uint32_t got;
+
+	id.src.family = id.dst.family = AF_INET;
+	memcpy(id.src.a.v4, s->src.ip, 4);
+	memcpy(id.dst.a.v4, s->dst.ip, 4);
+	if (r->ops->spi_alloc(r->k, &id, s->reqid, 0, s->spi, s->spi, &got,
+			      &err) &&
+	    !r->failed++)
+		fprintf(stderr, "bench_kbatch: %s\n", err.msg);
+}
+
+/* Walks the actions as worker_run_actions() does; `batched` false hands
+ * each SA and policy action to the kernel alone. */
+static void kb_walk(struct kb_run *r, unsigned n, bool batched)
+{
+	for (unsigned j = 0; j < n; j++) {
+		const struct engine_action *a = &r->act[j];
+
+		if (kbatch_takes(a->type)) {
+			if (kbatch_add(&r->b, a, &r->seq, false))
+				r->failed++;
+			if (!batched)
+				kb_flush(r);
+			continue;
+		}
+		kb_flush(r); /* what this action must see */
+		if (a->type == ENGINE_ACT_ALLOC_SPI)
+			kb_alloc_spi(r, &a->u.spi);
+	}
+	kb_flush(r);
+}
+
+struct kb_figures {
+	double secs;
+	double trips; /* per CHILD SA */
+};
+
+static struct kb_figures kb_phase(struct kb_run *r, bool add, bool batched)
+{
+	unsigned long sends = xfrm_sends(r->x);
+	uint64_t t0 = bench_now_ns();
+	struct kb_figures f;
+
+	for (unsigned i = 0; i < r->n; i++)
+		kb_walk(r, kb_actions(r, i, add), batched);
+	f.secs = (double)(bench_now_ns() - t0) / 1e9;
+	f.trips = (double)(xfrm_sends(r->x) - sends) / r->n;
+	return f;
+}
+
+static bool kb_have_esp(struct kb_run *r)
+{
+	struct engine_action a = { 0 };
+	bool ok;
+
+	kb_sa(&a, 60000, true, false);
+	if (kbatch_add(&r->b, &a, &r->seq, false))
+		return false;
+	(void)kbatch_apply(&r->b, r->ops, r->k);
+	ok = !kbatch_item_err(&r->b, 0);
+	kbatch_reset(&r->b);
+	if (ok) {
+		a.type = ENGINE_ACT_SA_DEL;
+		if (kbatch_add(&r->b, &a, &r->seq, false) == 0)
+			kb_flush(r);
+	}
+	explicit_bzero(&a, sizeof(a));
+	return ok;
+}
+
+static double kb_rate(unsigned n, double secs)
+{
+	return secs > 0 ? n / secs : 0;
+}
+
+/* The best of three of each, one by one and batched taking turns: the
+ * machine is shared, and the kernel's cost grows with what it holds. */
+static void kb_best(struct kb_run *r, struct kb_figures f[4])
+{
+	for (int round = 0; round < 3; round++)
+		for (int m = 0; m < 2; m++) {
+			struct kb_figures add = kb_phase(r, true, m == 1);
+			struct kb_figures del = kb_phase(r, false, m == 1);
+
+			if (!round || add.secs < f[2 * m].secs)
+				f[2 * m] = add;
+			if (!round || del.secs < f[2 * m + 1].secs)
+				f[2 * m + 1] = del;
+		}
+}
+
+static void kb_report(struct kb_run *r)
+{
+	const char *what =
+		r->sas ? "CHILD SA" : "CHILD SA without SAs (no ESP)";
+	struct kb_figures f[4], add_1, del_1, add_b, del_b;
+	char line[128];
+
+	kb_best(r, f);
+	add_1 = f[0];
+	del_1 = f[1];
+	add_b = f[2];
+	del_b = f[3];
+
+	if (r->failed) {
+		bench_report_alone("kernel work per CHILD SA", r->failed,
+				   "requests failed",
+				   "see the kernel's errors");
+		return;
+	}
+	printf("%u tunnel CHILD SAs as their responder installs them: "
+	       "ALLOC_SPI, %s3 policies\n",
+	       r->n, r->sas ? "2 SAs, " : "no ESP here: no SAs, ");
+	snprintf(line, sizeof(line), "%s installed: round trips each", what);
+	bench_report(line, add_b.trips, add_1.trips, "one by one",
+		     "round trips", false);
+	snprintf(line, sizeof(line), "%s installed, batched", what);
+	bench_report(line, kb_rate(r->n, add_b.secs), kb_rate(r->n, add_1.secs),
+		     "one by one", "CHILD SAs/s", true);
+	snprintf(line, sizeof(line), "%s removed: round trips each", what);
+	bench_report(line, del_b.trips, del_1.trips, "one by one",
+		     "round trips", false);
+	snprintf(line, sizeof(line), "%s removed, batched", what);
+	bench_report(line, kb_rate(r->n, del_b.secs), kb_rate(r->n, del_1.secs),
+		     "one by one", "CHILD SAs/s", true);
+}
+
+static void kb_child(void)
+{
+	const char *env = getenv("KB_BENCH_XFRM_N");
+	struct kb_run r = { .seq = 1, .n = env ? (unsigned)atoi(env) : 2000 };
+	struct kernel_err err;
+
+	if (r.n == 0 || r.n > 50000)
+		r.n = 2000;
+	if (unshare(CLONE_NEWNET) < 0) {
+		bench_report_alone("kernel work per CHILD SA", 0, "",
+				   "cannot unshare a netns");
+		return;
+	}
+	if (xfrm_open(&r.x, false, &err)) {
+		bench_report_alone("kernel work per CHILD SA", 0, "", err.msg);
+		return;
+	}
+	r.ops = kernel_backend("xfrm");
+	r.k = (struct kernel *)r.x; /* what the xfrm ops' open returns */
+	r.sas = kb_have_esp(&r);
+	kb_report(&r);
+	kbatch_free(&r.b);
+	explicit_bzero(r.act, sizeof(r.act));
+	xfrm_close(r.x);
+}
+
+BENCH(xfrm_child_sa_kernel_work)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		kb_child();
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+}
