@@ -7,9 +7,10 @@
  * ALLOC_SPI, SA_ADD in, SA_ADD out, POLICY_ADD out, in and fwd, then the
  * SEND of the answer; its removal SA_DEL in and out and POLICY_DEL out,
  * in and fwd. Both runs walk those lists as worker_run_actions() does:
- * "batched" hands the SA and policy actions between two other actions to
- * one kernel_ops.apply(), "one by one" each to its own; ALLOC_SPI is a
- * round trip of its own in both.
+ * "batched" hands the SPI, SA and policy actions before the SEND to one
+ * kernel_ops.apply(), "one by one" each to its own (as keybridged did
+ * before: ALLOC_SPI through kernel_ops.spi_alloc, each SA and policy
+ * action through its own apply()).
  *
  * Everything happens in a child process in a private network namespace.
  * Without ESP (the build host) the SAs cannot be installed: the figures
@@ -147,21 +148,6 @@ static void kb_flush(struct kb_run *r)
 	kbatch_reset(&r->b);
 }
 
-static void kb_alloc_spi(struct kb_run *r, const struct engine_spi *s)
-{
-	struct kernel_sa_id id = { .proto = KERNEL_PROTO_ESP };
-	struct kernel_err err;
-	uint32_t got;
-
-	id.src.family = id.dst.family = AF_INET;
-	memcpy(id.src.a.v4, s->src.ip, 4);
-	memcpy(id.dst.a.v4, s->dst.ip, 4);
-	if (r->ops->spi_alloc(r->k, &id, s->reqid, 0, s->spi, s->spi, &got,
-			      &err) &&
-	    !r->failed++)
-		fprintf(stderr, "bench_kbatch: %s\n", err.msg);
-}
-
 /* Walks the actions as worker_run_actions() does; `batched` false hands
  * each SA and policy action to the kernel alone. */
 static void kb_walk(struct kb_run *r, unsigned n, bool batched)
@@ -176,9 +162,7 @@ static void kb_walk(struct kb_run *r, unsigned n, bool batched)
 				kb_flush(r);
 			continue;
 		}
-		kb_flush(r); /* what this action must see */
-		if (a->type == ENGINE_ACT_ALLOC_SPI)
-			kb_alloc_spi(r, &a->u.spi);
+		kb_flush(r); /* what this action (the SEND) must see */
 	}
 	kb_flush(r);
 }

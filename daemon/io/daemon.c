@@ -237,28 +237,6 @@ static void daemon_kernel_failed(struct daemon *d, uint64_t now,
 	(void)engine_kernel_event(workers_engine_of(d, a->ike_id), now, &ev);
 }
 
-static void daemon_alloc_spi(struct daemon *d, uint64_t now,
-			     const struct engine_action *a)
-{
-	const struct engine_spi *s = &a->u.spi;
-	struct kernel_sa_id id;
-	struct kernel_err err = { 0 };
-	uint32_t got = 0;
-
-	struct engine_sa larval = {
-		.src = s->src, .dst = s->dst, .spi = s->spi, .proto = PROTO_ESP
-	};
-	struct kernel_sa k;
-
-	engine_sa_to_kernel(&larval, &k);
-	id = k.id;
-	if (d->kops->spi_alloc(d->kernel, &id, s->reqid, 0, s->spi, s->spi,
-			       &got, &err) < 0 ||
-	    got != s->spi)
-		daemon_kernel_failed(d, now, a, ENGINE_KEV_SPI_FAILED, s->spi,
-				     &err);
-}
-
 /* True if `reqid` is a child of a connection with start_action = trap. */
 static bool daemon_reqid_trapped(const struct daemon *d, uint32_t reqid)
 {
@@ -601,6 +579,23 @@ static void daemon_on_wake(void *ctx, int fd, uint32_t events)
 	}
 }
 
+/* An ALLOC_SPI's outcome: an SPI the kernel did not reserve goes back to
+ * the engine, which gives up that CHILD SA. */
+static void daemon_spi_outcome(struct daemon *d, uint64_t now, size_t i)
+{
+	const struct kbatch_item *it = &d->kbatch.item[i];
+	const struct kernel_err *err = kbatch_item_err(&d->kbatch, i);
+	struct kernel_err own;
+
+	if (it->err) { /* out of memory: nothing sent */
+		kernel_err_set(&own, it->err, "allocate an SPI", NULL);
+		err = &own;
+	}
+	if (err)
+		daemon_kernel_failed(d, now, it->a, ENGINE_KEV_SPI_FAILED,
+				     it->a->u.spi.spi, err);
+}
+
 /* What the control socket hears of action `a` (the daemon's lock held). */
 static void daemon_action_ctl(struct daemon *d, const struct engine_action *a,
 			      uint64_t now)
@@ -611,9 +606,9 @@ static void daemon_action_ctl(struct daemon *d, const struct engine_action *a,
 		daemon_defer_ctl(d, a, now);
 }
 
-/* The SA and policy actions acts[0..n), collected up to an action that
- * must see them in the kernel, go in one kops->apply() (kbatch.h) in the
- * engine's order; then each one's outcome, as if it had gone alone. */
+/* The SPI, SA and policy actions acts[0..n), collected up to an action
+ * that must see them in the kernel, go in one kops->apply() (kbatch.h) in
+ * the engine's order; then each one's outcome, as if it had gone alone. */
 static void daemon_kernel_batch(struct daemon *d,
 				const struct engine_action *acts, size_t n,
 				uint64_t now)
@@ -650,8 +645,10 @@ static void daemon_kernel_batch(struct daemon *d,
 		const struct engine_action *a = b->item[i].a;
 		char name[64];
 
-		if (a->type == ENGINE_ACT_SA_ADD ||
-		    a->type == ENGINE_ACT_SA_DEL) {
+		if (a->type == ENGINE_ACT_ALLOC_SPI) {
+			daemon_spi_outcome(d, now, i);
+		} else if (a->type == ENGINE_ACT_SA_ADD ||
+			   a->type == ENGINE_ACT_SA_DEL) {
 			daemon_sa_outcome(d, now, i);
 		} else if (!b->item[i].held) {
 			daemon_policy_outcome(d, i);
@@ -665,8 +662,8 @@ static void daemon_kernel_batch(struct daemon *d,
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* One action other than SEND and the kernel's batched ones, under the
- * daemon's lock (worker.h). */
+/* One action other than SEND and the kernel's batched ones (kbatch.h),
+ * under the daemon's lock (worker.h). */
 static void daemon_action(struct worker *w, const struct engine_action *a,
 			  uint64_t now)
 {
@@ -675,11 +672,11 @@ static void daemon_action(struct worker *w, const struct engine_action *a,
 	pthread_mutex_lock(&d->lock);
 	switch (a->type) {
 	case ENGINE_ACT_SEND:
+	case ENGINE_ACT_ALLOC_SPI:
 	case ENGINE_ACT_SA_ADD:
 	case ENGINE_ACT_SA_DEL:
 	case ENGINE_ACT_POLICY_ADD:
 	case ENGINE_ACT_POLICY_DEL: break; /* worker_run_actions() */
-	case ENGINE_ACT_ALLOC_SPI: daemon_alloc_spi(d, now, a); break;
 	case ENGINE_ACT_EVENT: daemon_event(d, a); break;
 	case ENGINE_ACT_ADDR_ADD:
 	case ENGINE_ACT_ADDR_DEL: vip_action(a); break;
@@ -690,8 +687,8 @@ static void daemon_action(struct worker *w, const struct engine_action *a,
 }
 
 /* Carries out every pending action of w's engine, then re-arms its timer
- * (from any thread: loop.h). SA and policy actions wait in a batch until
- * an action that must see them in the kernel (kbatch_takes()). */
+ * (from any thread: loop.h). SPI, SA and policy actions wait in a batch
+ * until an action that must see them in the kernel (kbatch_takes()). */
 void worker_run_actions(struct worker *w, uint64_t now)
 {
 	struct daemon *d = w->d;

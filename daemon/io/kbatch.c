@@ -2,15 +2,18 @@
 #include "io/kbatch.h"
 
 #include "engine/engine_kernel.h"
+#include "ike_iana.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 bool kbatch_takes(enum engine_action_type type)
 {
-	return type == ENGINE_ACT_SA_ADD || type == ENGINE_ACT_SA_DEL ||
-	       type == ENGINE_ACT_POLICY_ADD || type == ENGINE_ACT_POLICY_DEL;
+	return type == ENGINE_ACT_ALLOC_SPI || type == ENGINE_ACT_SA_ADD ||
+	       type == ENGINE_ACT_SA_DEL || type == ENGINE_ACT_POLICY_ADD ||
+	       type == ENGINE_ACT_POLICY_DEL;
 }
 
 /* Room for `more` elements of `size` after `n` in *v (capacity *cap). */
@@ -61,6 +64,36 @@ static int kbatch_add_sa(struct kbatch *b, struct kbatch_item *it)
 	return 0;
 }
 
+/* XFRM ALLOCSPI with min = max: the engine picked the SPI (engine.h). */
+static int kbatch_add_spi(struct kbatch *b, struct kbatch_item *it)
+{
+	const struct engine_spi *s = &it->a->u.spi;
+	struct engine_sa larval = {
+		.src = s->src, .dst = s->dst, .spi = s->spi, .proto = PROTO_ESP
+	};
+	struct kernel_spi_req *r;
+	struct kernel_sa k;
+	struct kernel_req *q;
+
+	if (!kbatch_room((void **)&b->spi, &b->cap_spi, b->n_spi, 1,
+			 sizeof(*b->spi)) ||
+	    !kbatch_room((void **)&b->req, &b->cap_req, b->n_req, 1,
+			 sizeof(*b->req)))
+		return -ENOMEM;
+	engine_sa_to_kernel(&larval, &k);
+	it->obj = b->n_spi++;
+	r = &b->spi[it->obj];
+	*r = (struct kernel_spi_req){
+		.id = k.id, .reqid = s->reqid, .min = s->spi, .max = s->spi
+	};
+	kernel_sa_wipe(&k);
+	q = &b->req[b->n_req++];
+	memset(q, 0, sizeof(*q));
+	q->type = KERNEL_REQ_SPI_ALLOC;
+	it->n = 1;
+	return 0;
+}
+
 static int kbatch_add_policy(struct kbatch *b, struct kbatch_item *it,
 			     uint32_t *policy_seq)
 {
@@ -106,7 +139,9 @@ int kbatch_add(struct kbatch *b, const struct engine_action *a,
 	*it = (struct kbatch_item){ .a = a, .first = b->n_req, .held = held };
 	if (held)
 		return 0;
-	if (a->type == ENGINE_ACT_SA_ADD || a->type == ENGINE_ACT_SA_DEL)
+	if (a->type == ENGINE_ACT_ALLOC_SPI)
+		it->err = kbatch_add_spi(b, it);
+	else if (a->type == ENGINE_ACT_SA_ADD || a->type == ENGINE_ACT_SA_DEL)
 		it->err = kbatch_add_sa(b, it);
 	else if (a->type == ENGINE_ACT_POLICY_ADD ||
 		 a->type == ENGINE_ACT_POLICY_DEL)
@@ -132,7 +167,9 @@ size_t kbatch_apply(struct kbatch *b, const struct kernel_ops *ops,
 		for (size_t j = 0; j < it->n; j++) {
 			struct kernel_req *q = &b->req[it->first + j];
 
-			if (q->type == KERNEL_REQ_SA_DEL)
+			if (q->type == KERNEL_REQ_SPI_ALLOC)
+				q->o.spi = &b->spi[it->obj];
+			else if (q->type == KERNEL_REQ_SA_DEL)
 				q->o.sa_id = &b->sa[it->obj].id;
 			else if (q->type == KERNEL_REQ_SA_ADD ||
 				 q->type == KERNEL_REQ_SA_UPDATE)
@@ -145,11 +182,30 @@ size_t kbatch_apply(struct kbatch *b, const struct kernel_ops *ops,
 		return 0;
 	b->n_applies++;
 	b->n_requests += b->n_req;
-	if (ops->apply(k, b->req, b->n_req) == 0)
-		return 0;
-	for (size_t i = 0; i < b->n_req; i++)
-		failed += b->req[i].err.code != 0;
-	return failed;
+	int r = ops->apply(k, b->req, b->n_req);
+
+	for (size_t i = 0; i < b->n_req; i++) {
+		struct kernel_req *q = &b->req[i];
+
+		if (q->type == KERNEL_REQ_SPI_ALLOC && !q->err.code &&
+		    q->o.spi->got != q->o.spi->min) {
+			char what[KERNEL_ERR_MAX / 2];
+
+			kernel_sa_describe(&q->o.spi->id, q->o.spi->reqid, what,
+					   sizeof(what));
+			snprintf(q->err.msg, sizeof(q->err.msg),
+				 "allocate SPI 0x%x for %s: the kernel gave "
+				 "0x%x",
+				 q->o.spi->min, what, q->o.spi->got);
+			q->err.code = -EADDRINUSE;
+		}
+		failed += q->err.code != 0;
+	}
+	/* the backend failed as a whole (out of memory): none went */
+	for (size_t i = 0; r < 0 && !failed && i < b->n_req; i++)
+		kernel_err_set(&b->req[i].err, r, "kernel batch not sent",
+			       NULL);
+	return r < 0 && !failed ? b->n_req : failed;
 }
 
 const struct kernel_err *kbatch_item_err(const struct kbatch *b, size_t i)
@@ -166,7 +222,7 @@ void kbatch_reset(struct kbatch *b)
 {
 	for (size_t i = 0; i < b->n_sa; i++)
 		kernel_sa_wipe(&b->sa[i]);
-	b->n_item = b->n_req = b->n_sa = b->n_pol = 0;
+	b->n_item = b->n_req = b->n_sa = b->n_pol = b->n_spi = 0;
 }
 
 void kbatch_free(struct kbatch *b)
@@ -176,9 +232,11 @@ void kbatch_free(struct kbatch *b)
 	free(b->req);
 	free(b->sa);
 	free(b->pol);
+	free(b->spi);
+	b->spi = NULL;
 	b->item = NULL;
 	b->req = NULL;
 	b->sa = NULL;
 	b->pol = NULL;
-	b->cap_item = b->cap_req = b->cap_sa = b->cap_pol = 0;
+	b->cap_item = b->cap_req = b->cap_sa = b->cap_pol = b->cap_spi = 0;
 }

@@ -364,7 +364,20 @@ enum kernel_req_type {
 	KERNEL_REQ_POLICY_ADD,	  /* add; -EEXIST if present */
 	KERNEL_REQ_POLICY_UPDATE, /* add or replace */
 	KERNEL_REQ_POLICY_DEL,
-	KERNEL_REQ_MIGRATE, /* move a policy and its SA (kernel_migrate) */
+	KERNEL_REQ_MIGRATE,   /* move a policy and its SA (kernel_migrate) */
+	KERNEL_REQ_SPI_ALLOC, /* reserve an inbound SPI (kernel_spi_req) */
+};
+
+/* kernel_ops.spi_alloc as a request of a batch: reserves an SPI in
+ * [min, max] for an inbound SA from `id.src` to `id.dst` (`id.spi`
+ * ignored) with a larval SA that a later SA_UPDATE of the same batch or
+ * another fills; the backend puts the SPI it got in `got`. */
+struct kernel_spi_req {
+	struct kernel_sa_id id;
+	uint32_t reqid;
+	uint32_t seq; /* an ACQUIRE's seq, or 0 */
+	uint32_t min, max;
+	uint32_t got; /* filled in on success */
 };
 
 /* Moves one policy and the SA its template names to new outer addresses
@@ -401,6 +414,7 @@ struct kernel_req {
 						       dir, mark, if_id or
 						       index) */
 		const struct kernel_migrate *migrate; /* MIGRATE */
+		struct kernel_spi_req *spi;	      /* SPI_ALLOC */
 	} o;
 	struct kernel_err err;
 };

@@ -342,6 +342,15 @@ static void pfkey_one(struct pfkey *k, struct kernel_req *q)
 			       NULL);
 		return;
 	}
+	if (q->type == KERNEL_REQ_SPI_ALLOC) {
+		struct kernel_spi_req *s = q->o.spi;
+
+		/* the larval SA's mode is replaced by SADB_UPDATE's */
+		(void)pfkey_spi_alloc(k, &s->id, KERNEL_MODE_TRANSPORT,
+				      s->reqid, s->seq, s->min, s->max, &s->got,
+				      &q->err);
+		return;
+	}
 	r = req_build(k, q, seq, &type);
 	if (r < 0) {
 		req_refused(q, r);

@@ -264,11 +264,13 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 		[KERNEL_REQ_POLICY_UPDATE] = "update",
 		[KERNEL_REQ_POLICY_DEL] = "delete",
 		[KERNEL_REQ_MIGRATE] = "migrate",
+		[KERNEL_REQ_SPI_ALLOC] = "allocate",
 	};
 	char obj[KERNEL_ERR_MAX - 32];
-	const char *v = q->type <= KERNEL_REQ_MIGRATE && verb[q->type]
-				? verb[q->type]
-				: "request";
+	const char *v =
+		q->type < sizeof(verb) / sizeof(verb[0]) && verb[q->type]
+			? verb[q->type]
+			: "request";
 
 	if (!q->o.sa) {
 		snprintf(buf, len, "%s (no object given)", v);
@@ -291,6 +293,16 @@ static void req_what(const struct kernel_req *q, char *buf, size_t len)
 	case KERNEL_REQ_MIGRATE:
 		kernel_migrate_describe(q->o.migrate, obj, sizeof(obj));
 		break;
+	case KERNEL_REQ_SPI_ALLOC: {
+		/* as xfrm_spi_alloc() says it */
+		char sa[KERNEL_ERR_MAX - 64];
+
+		kernel_sa_describe(&q->o.spi->id, q->o.spi->reqid, sa,
+				   sizeof(sa));
+		snprintf(obj, sizeof(obj), "SPI 0x%x-0x%x for %s",
+			 q->o.spi->min, q->o.spi->max, sa);
+		break;
+	}
 	default: snprintf(obj, sizeof(obj), "of unknown type %u", q->type);
 	}
 	snprintf(buf, len, "%s %s", v, obj);
@@ -316,6 +328,12 @@ static int req_build(const struct kernel_req *q, void *buf, size_t cap,
 		return xfrm_msg_policy_del(buf, cap, seq, q->o.policy);
 	case KERNEL_REQ_MIGRATE:
 		return xfrm_msg_migrate(buf, cap, seq, q->o.migrate);
+	case KERNEL_REQ_SPI_ALLOC:
+		/* the larval SA's mode does not matter: UPDSA sets it */
+		return xfrm_msg_spi_alloc(buf, cap, seq, &q->o.spi->id,
+					  KERNEL_MODE_TRANSPORT,
+					  q->o.spi->reqid, q->o.spi->seq,
+					  q->o.spi->min, q->o.spi->max);
 	}
 	return -EINVAL;
 }
@@ -374,6 +392,17 @@ static int apply_ack(const struct nlmsghdr *nlh, size_t idx, void *arg)
 	int error;
 
 	c->answered[idx] = 1;
+	if (q->type == KERNEL_REQ_SPI_ALLOC && nlh->nlmsg_type != NLMSG_ERROR) {
+		/* ALLOCSPI answers with the larval SA, not an ack */
+		struct kernel_sa_id id;
+		struct kernel_sa_stats stats;
+
+		if (xfrm_msg_parse_sa(nlh, &id, &stats, NULL))
+			req_fail(q, -EBADMSG, "unexpected reply");
+		else
+			q->o.spi->got = id.spi;
+		return 0;
+	}
 	if (xfrm_msg_parse_ack(nlh, &error, &seq, detail, sizeof(detail))) {
 		req_fail(q, -EBADMSG, "unexpected reply");
 		return 0;
