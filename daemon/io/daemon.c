@@ -1343,7 +1343,7 @@ static void daemon_teardown(struct daemon *d)
 	polshare_free(&d->polshare);
 	if (d->kbatch.n_applies)
 		log_msg(LOG_LVL_INFO, NULL,
-			"kernel: %lu SA and policy requests went in %lu "
+			"kernel: %lu SPI, SA and policy requests went in %lu "
 			"batches",
 			d->kbatch.n_requests, d->kbatch.n_applies);
 	kbatch_free(&d->kbatch);

@@ -385,7 +385,9 @@ TEST(kbatch_daemon_refused_sas_reported_each)
 	REQUIRE((fp = fopen(log, "r")) != NULL);
 	while (fgets(log, sizeof(log), fp))
 		if ((at = strstr(log, "kernel: ")) &&
-		    sscanf(at, "kernel: %lu SA and policy requests went in %lu",
+		    sscanf(at,
+			   "kernel: %lu SPI, SA and policy requests went in "
+			   "%lu",
 			   &reqs, &batches) == 2)
 			break;
 	fclose(fp);
