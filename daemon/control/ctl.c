@@ -188,6 +188,7 @@ void ctl_free(struct ctl *c)
 	for (size_t i = 0; i < c->n_ikes; i++)
 		free(c->ikes[i].remote_id);
 	free(c->ikes);
+	ctl_idx_free(&c->ike_idx);
 	free(c->children);
 	free(c->scratch);
 	free(c->path);

@@ -6,6 +6,7 @@
 #define KB_CONTROL_CTL_INT_H
 
 #include "control/ctl.h"
+#include "control/ctl_idx.h"
 #include "control/vici.h"
 #include "engine/engine.h"
 
@@ -115,6 +116,7 @@ struct ctl {
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	struct ctl_ike *ikes;
 	size_t n_ikes, cap_ikes;
+	struct ctl_idx ike_idx; /* ike_id -> position in ikes */
 	struct ctl_child *children;
 	size_t n_children, cap_children;
 	struct ctl_client *capture; /* gets every control-log line now */

@@ -161,9 +161,11 @@ const char *ctl_id_str(const struct engine_id *id, char *out, size_t cap)
 
 struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create)
 {
-	for (size_t i = 0; i < c->n_ikes; i++)
-		if (c->ikes[i].ike_id == ike_id)
-			return &c->ikes[i];
+	size_t i;
+
+	/* an index: this runs for every engine event, with every SA */
+	if (ctl_idx_get(&c->ike_idx, ike_id, &i))
+		return &c->ikes[i];
 	if (!create)
 		return NULL;
 	if (c->n_ikes == c->cap_ikes) {
@@ -175,6 +177,8 @@ struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create)
 		c->ikes = p;
 		c->cap_ikes = cap;
 	}
+	if (ctl_idx_put(&c->ike_idx, ike_id, c->n_ikes))
+		return NULL;
 	memset(&c->ikes[c->n_ikes], 0, sizeof(c->ikes[0]));
 	c->ikes[c->n_ikes].ike_id = ike_id;
 	return &c->ikes[c->n_ikes++];
@@ -182,12 +186,16 @@ struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create)
 
 void ctl_ike_forget(struct ctl *c, uint32_t ike_id)
 {
-	for (size_t i = 0; i < c->n_ikes; i++)
-		if (c->ikes[i].ike_id == ike_id) {
-			free(c->ikes[i].remote_id);
-			c->ikes[i] = c->ikes[--c->n_ikes];
-			return;
-		}
+	size_t i;
+
+	if (!ctl_idx_get(&c->ike_idx, ike_id, &i))
+		return;
+	free(c->ikes[i].remote_id);
+	ctl_idx_del(&c->ike_idx, ike_id);
+	c->ikes[i] = c->ikes[--c->n_ikes];
+	/* the last record moved to i (a key it has: cannot fail) */
+	if (i < c->n_ikes)
+		(void)!ctl_idx_put(&c->ike_idx, c->ikes[i].ike_id, i);
 }
 
 struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
