@@ -526,11 +526,17 @@ void ctl_timer_arm(struct ctl *c)
 		    (!next || cl->wait.deadline < next))
 			next = cl->wait.deadline;
 	}
+	/* this runs after every engine event: no system call when the
+	 * deadline stays (usually none) */
+	if (c->timer_armed && c->timer_deadline == next)
+		return;
 	if (next) {
 		its.it_value.tv_sec = (time_t)(next / 1000);
 		its.it_value.tv_nsec = (long)(next % 1000) * 1000000 + 1;
 	}
-	timerfd_settime(c->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	c->timer_armed = timerfd_settime(c->timer_fd, TFD_TIMER_ABSTIME, &its,
+					 NULL) == 0;
+	c->timer_deadline = next;
 }
 
 void ctl_dispatch(struct ctl *c)
@@ -546,6 +552,7 @@ void ctl_dispatch(struct ctl *c)
 		} else if (tag == CTL_TAG_TIMER) {
 			uint64_t exp;
 
+			c->timer_armed = false; /* fired, or about to */
 			if (read(c->timer_fd, &exp, sizeof(exp)) > 0)
 				ctl_cmd_on_timer(c, ctl_now_ms());
 		} else if (tag >= CTL_TAG_CLIENT &&

@@ -110,7 +110,9 @@ struct ctl {
 	struct ctl_host host;
 	char *path;
 	int epfd, listen_fd, timer_fd;
-	gid_t group; /* who may read: the socket's group */
+	uint64_t timer_deadline; /* what timer_fd holds (0: none) … */
+	bool timer_armed;	 /* … if this is true */
+	gid_t group;		 /* who may read: the socket's group */
 	time_t started;
 	uint64_t started_ms;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];

@@ -200,13 +200,20 @@ void engine_actions_clear(struct engine *e)
 	e->n_act = 0;
 }
 
+bool engine_log_enabled(const struct engine *e, int level)
+{
+	return e->env.log &&
+	       (!e->env.log_enabled || e->env.log_enabled(e->env.ctx, level));
+}
+
 void engine_log(struct engine *e, const struct ike_sa *sa, int level,
 		const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 
-	if (!e->env.log || (sa && !dos_log_allowed(e, sa, level)))
+	if (!engine_log_enabled(e, level) ||
+	    (sa && !dos_log_allowed(e, sa, level)))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

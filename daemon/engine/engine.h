@@ -65,6 +65,10 @@ struct engine_env {
 	 * (engine_initial_contact) with `peer`, an opaque value naming the
 	 * peer's authenticated identity. */
 	void (*initial_contact)(void *ctx, const char *conn, uint64_t peer);
+	/* Optional (NULL: every level is): true if a line of syslog level
+	 * `level` would be written; the engine formats no line that would
+	 * not (a handshake has several at notice and info). */
+	bool (*log_enabled)(void *ctx, int level);
 };
 
 /* One transform of a proposal: RFC 7296 §3.3.2 type and IANA ID; `keylen`

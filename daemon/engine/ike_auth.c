@@ -669,14 +669,15 @@ static int auth_finish_r(struct ike_sa *sa, uint64_t now,
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5,
-		   "IKE SA established (responder)%s%s%s%s; peer "
-		   "authenticated as %s",
-		   msk ? ", peer authenticated with EAP-MSCHAPv2" : "",
-		   sa->childless ? ", childless (RFC 6023)" : "",
-		   child_err ? ", CHILD SA refused: " : "",
-		   child_err ? engine_err_name(child_err) : "",
-		   auth_peer_str(sa, who, sizeof(who)));
+	if (engine_log_enabled(sa->e, 5))
+		engine_log(sa->e, sa, 5,
+			   "IKE SA established (responder)%s%s%s%s; peer "
+			   "authenticated as %s",
+			   msk ? ", peer authenticated with EAP-MSCHAPv2" : "",
+			   sa->childless ? ", childless (RFC 6023)" : "",
+			   child_err ? ", CHILD SA refused: " : "",
+			   child_err ? engine_err_name(child_err) : "",
+			   auth_peer_str(sa, who, sizeof(who)));
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);
@@ -1040,13 +1041,14 @@ static int auth_finish_i(struct ike_sa *sa, uint64_t now,
 	if (ike_msg_find_notify(m, N_INITIAL_CONTACT))
 		ike_auth_initial_contact(sa);
 	ike_sa_established(sa, now);
-	engine_log(sa->e, sa, 5,
-		   "IKE SA established (initiator)%s%s%s; peer authenticated "
-		   "as %s",
-		   eap ? ", authenticated with EAP-MSCHAPv2" : "",
-		   child_err ? ", CHILD SA failed: " : "",
-		   child_err ? engine_err_name(child_err) : "",
-		   auth_peer_str(sa, who, sizeof(who)));
+	if (engine_log_enabled(sa->e, 5))
+		engine_log(sa->e, sa, 5,
+			   "IKE SA established (initiator)%s%s%s; peer "
+			   "authenticated as %s",
+			   eap ? ", authenticated with EAP-MSCHAPv2" : "",
+			   child_err ? ", CHILD SA failed: " : "",
+			   child_err ? engine_err_name(child_err) : "",
+			   auth_peer_str(sa, who, sizeof(who)));
 	engine_event(sa->e, sa, ENGINE_EV_IKE_UP, 0);
 	if (child_err)
 		engine_event(sa->e, sa, ENGINE_EV_CHILD_FAILED, child_err);

@@ -297,6 +297,10 @@ void engine_retired_free(struct engine *e);
 struct engine_action *engine_push(struct engine *e, enum engine_action_type t,
 				  uint32_t ike_id);
 
+/* True if a line of `level` would be written: for lines whose arguments
+ * cost something to build. */
+bool engine_log_enabled(const struct engine *e, int level);
+
 /* Logs a line about `sa` (may be NULL) through env. */
 void engine_log(struct engine *e, const struct ike_sa *sa, int level,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -655,8 +655,9 @@ int ike_sa_init_process_i(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		sa->remote.port = IKE_NATT_PORT;
 		sa->natt = true;
 	}
-	engine_log(sa->e, sa, 6, "IKE_SA_INIT done with %s",
-		   proposal_str(&sa->alg, alg, sizeof(alg)));
+	if (engine_log_enabled(sa->e, 6))
+		engine_log(sa->e, sa, 6, "IKE_SA_INIT done with %s",
+			   proposal_str(&sa->alg, alg, sizeof(alg)));
 	if ((err = ike_auth_build_i(sa, now)))
 		goto fail;
 	return 0;

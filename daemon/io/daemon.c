@@ -97,6 +97,13 @@ static bool daemon_log_junk_allowed(struct daemon *d)
 }
 
 /* env.log of every worker's engine (ctx: the worker). */
+/* The level is set before the workers start: no lock needed. */
+static bool daemon_log_enabled(void *ctx, int level)
+{
+	(void)ctx;
+	return log_enabled((enum log_level)level);
+}
+
 static void daemon_log(void *ctx, int level, const char *sa, const char *msg)
 {
 	struct daemon *d = ((struct worker *)ctx)->d;
@@ -211,8 +218,9 @@ static void daemon_send(struct worker *w, const struct engine_action *a)
 	daemon_from_engine(&s->local, &local);
 	daemon_from_engine(&s->remote, &remote);
 	r = udp_send(sock, out, len, &local, &remote);
-	KB_PROBE3(exchange_sent, a->ike_id,
-		  udp_addr_str(&remote, name + 64, 32), len);
+	if (KB_PROBE_ON(exchange_sent))
+		KB_PROBE3(exchange_sent, a->ike_id,
+			  udp_addr_str(&remote, name + 64, 32), len);
 	if (r)
 		log_msg(LOG_LVL_WARNING, daemon_sa_name(d, a->ike_id, name, 64),
 			"sending %zu bytes to %s failed: %s; retransmission "
@@ -1239,7 +1247,8 @@ int daemon_worker_engine(struct worker *w)
 				  daemon_log,
 				  daemon_ike_keys,
 				  daemon_source,
-				  daemon_initial_contact };
+				  daemon_initial_contact,
+				  daemon_log_enabled };
 	struct engine_settings set;
 
 	daemon_share_limits(&d->opts->limits, d->n_workers, &set);

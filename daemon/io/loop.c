@@ -29,6 +29,10 @@ struct loop {
 	loop_signal_fn signal_fn;
 	void *signal_ctx;
 	loop_guard_fn enter, leave; /* around every callback */
+	/* the deadline the timerfd holds (0: none), valid while `armed`:
+	 * setting the same one again costs no system call */
+	uint64_t deadline;
+	bool armed;
 	void *guard_ctx;
 	struct loop_watch watches[LOOP_MAX_FDS];
 };
@@ -140,6 +144,9 @@ int loop_set_deadline(struct loop *l, uint64_t deadline_ms)
 {
 	struct itimerspec its;
 
+	/* most datagrams leave the earliest deadline where it was */
+	if (l->armed && l->deadline == deadline_ms)
+		return 0;
 	memset(&its, 0, sizeof(its));
 	if (deadline_ms) {
 		/* An absolute time of zero would disarm: a deadline already
@@ -149,8 +156,12 @@ int loop_set_deadline(struct loop *l, uint64_t deadline_ms)
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;
 	}
-	if (timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+	if (timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		l->armed = false;
 		return -errno;
+	}
+	l->deadline = deadline_ms;
+	l->armed = true;
 	return 0;
 }
 
@@ -181,7 +192,8 @@ static void loop_on_timer(struct loop *l)
 	uint64_t expirations;
 
 	if (read(l->timerfd, &expirations, sizeof(expirations)) < 0)
-		return; /* spurious wake-up: nothing expired */
+		return;	  /* spurious wake-up: nothing expired */
+	l->armed = false; /* it fired: the same deadline must be set again */
 	if (l->timer_fn)
 		l->timer_fn(l->timer_ctx, loop_now_ms());
 }

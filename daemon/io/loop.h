@@ -3,7 +3,7 @@
  * daemon runs one on its main thread and one on each worker's thread
  * (io/worker.h); a loop's callbacks run one at a time on its thread,
  * between its guard's enter and leave. loop_set_deadline() may be called
- * from any thread. */
+ * from any thread, one at a time for a loop (the worker's lock). */
 #ifndef KB_IO_LOOP_H
 #define KB_IO_LOOP_H
 
@@ -46,7 +46,8 @@ void loop_set_guard(struct loop *l, loop_guard_fn enter, loop_guard_fn leave,
 void loop_set_timer(struct loop *l, loop_timer_fn fn, void *ctx);
 
 /* Arms the timer for `deadline_ms` on the loop_now_ms() clock; 0 disarms.
- * A deadline already past fires on the next iteration. */
+ * A deadline already past fires on the next iteration. The deadline armed
+ * already costs nothing. */
 int loop_set_deadline(struct loop *l, uint64_t deadline_ms);
 
 /* Blocks `signals` (terminated by 0) for the process and delivers them

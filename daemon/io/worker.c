@@ -157,10 +157,12 @@ static void worker_deliver(struct worker *w, const uint8_t *p, size_t n,
 	worker_to_engine(local, &l);
 	worker_to_engine(remote, &r);
 	rc = engine_datagram(w->engine, now, &l, &r, p, n);
-	udp_addr_str(remote, from, sizeof(from));
-	KB_PROBE4(exchange_received, from, port, n, rc);
-	if (rc < 0)
-		KB_PROBE2(message_dropped, from, engine_err_name(rc));
+	if (KB_PROBE_ON(exchange_received) || KB_PROBE_ON(message_dropped)) {
+		udp_addr_str(remote, from, sizeof(from));
+		KB_PROBE4(exchange_received, from, port, n, rc);
+		if (rc < 0)
+			KB_PROBE2(message_dropped, from, engine_err_name(rc));
+	}
 	worker_run_actions(w, now);
 }
 

@@ -39,9 +39,20 @@ static int harness_random(void *ctx, void *buf, size_t len)
 	return 0;
 }
 
+/* env.log_enabled: levels up to log_max, or all */
+static bool harness_log_enabled(void *ctx, int level)
+{
+	const struct hpeer *p = ctx;
+
+	return !p->log_max || level <= p->log_max;
+}
+
 static void harness_log(void *ctx, int level, const char *sa, const char *msg)
 {
 	struct hpeer *p = ctx;
+
+	if (!harness_log_enabled(ctx, level))
+		p->n_log_unwanted++;
 	char line[768];
 	int n = snprintf(line, sizeof(line), "%s: <%d> %s%s%s\n", p->name,
 			 level, sa ? sa : "", sa ? ": " : "", msg);
@@ -136,6 +147,7 @@ void harness_start_peer_b(struct harness *h)
 {
 	struct engine_env env = { .random = harness_random,
 				  .log = harness_log,
+				  .log_enabled = harness_log_enabled,
 				  .ctx = &h->b };
 
 	h->b.e = engine_new(&env, NULL, &h->b.conn, 1);
@@ -148,6 +160,7 @@ void harness_restart_b_with(struct harness *h, const struct engine_conn *conns,
 {
 	struct engine_env env = { .random = harness_random,
 				  .log = harness_log,
+				  .log_enabled = harness_log_enabled,
 				  .ctx = &h->b };
 
 	engine_free(h->b.e);
@@ -160,6 +173,7 @@ void harness_restart_a_with(struct harness *h, const struct engine_conn *c)
 {
 	struct engine_env env = { .random = harness_random,
 				  .log = harness_log,
+				  .log_enabled = harness_log_enabled,
 				  .ctx = &h->a };
 
 	engine_free(h->a.e);
@@ -174,6 +188,7 @@ void harness_restart_a_conns(struct harness *h, const struct engine_conn *conns,
 {
 	struct engine_env env = { .random = harness_random,
 				  .log = harness_log,
+				  .log_enabled = harness_log_enabled,
 				  .ctx = &h->a };
 
 	engine_free(h->a.e);
@@ -191,7 +206,8 @@ void harness_start_with(struct harness *h, const struct engine_settings *set_a,
 			const struct engine_settings *set_b)
 {
 	struct engine_env env = { .random = harness_random,
-				  .log = harness_log };
+				  .log = harness_log,
+				  .log_enabled = harness_log_enabled };
 
 	h->a.name = "a";
 	h->b.name = "b";

@@ -42,6 +42,8 @@ struct hpeer {
 	uint64_t rng;
 	char *log; /* every log line, '\n'-separated */
 	size_t log_len, log_cap;
+	int log_max;	       /* levels above are not wanted (0: all are) */
+	size_t n_log_unwanted; /* lines the engine sent above log_max */
 };
 
 struct harness {

@@ -51,6 +51,32 @@ TEST(engine_psk_x25519_gcm_establishes)
 	harness_free(&h);
 }
 
+/* A host that writes warnings only (env.log_enabled) gets no line above
+ * them: the engine does not format the notice and info lines of a
+ * handshake for nothing. With every level wanted the same handshake logs
+ * them. */
+TEST(engine_formats_no_line_the_host_does_not_want)
+{
+	for (int max = 4; max <= 7; max += 3) {
+		struct harness h = { 0 };
+
+		harness_conn(&h.a.conn, true, ENCR_AES_GCM_16, 128, 0,
+			     PRF_HMAC_SHA2_256, KE_CURVE25519);
+		harness_conn(&h.b.conn, false, ENCR_AES_GCM_16, 128, 0,
+			     PRF_HMAC_SHA2_256, KE_CURVE25519);
+		h.a.log_max = h.b.log_max = max;
+		harness_start(&h, NULL);
+		harness_establish(&h);
+		CHECK_EQ(h.a.n_log_unwanted, 0);
+		CHECK_EQ(h.b.n_log_unwanted, 0);
+		CHECK_EQ(harness_logged(&h.b, "IKE SA established (responder)"),
+			 max >= 5);
+		CHECK_EQ(harness_logged(&h.a, "IKE_SA_INIT done with"),
+			 max >= 6);
+		harness_free(&h);
+	}
+}
+
 /* One successful exchange per KE method and ENCR family (PSK). */
 TEST(engine_psk_suites_establish)
 {

@@ -79,6 +79,33 @@ TEST(loop_past_deadline_fires_at_once)
 	loop_free(s.l);
 }
 
+/* Setting the deadline already armed makes no system call (loop.c keeps
+ * it); once the timer fired, the same deadline set again must arm it
+ * again, and a deadline moved away and back must still fire. */
+TEST(loop_same_deadline_again_fires_again)
+{
+	struct seen s = { 0 };
+	uint64_t at = loop_now_ms() + 20;
+
+	REQUIRE_EQ(loop_new(&s.l), 0);
+	loop_set_timer(s.l, on_timer, &s);
+	REQUIRE_EQ(loop_set_deadline(s.l, at), 0);
+	REQUIRE_EQ(loop_set_deadline(s.l, at), 0);
+	REQUIRE_EQ(loop_run(s.l), 0);
+	CHECK_EQ(s.timers, 1);
+	REQUIRE_EQ(loop_set_deadline(s.l, at), 0); /* past now: at once */
+	REQUIRE_EQ(loop_run(s.l), 0);
+	CHECK_EQ(s.timers, 2);
+	at = loop_now_ms() + 20;
+	REQUIRE_EQ(loop_set_deadline(s.l, at), 0);
+	REQUIRE_EQ(loop_set_deadline(s.l, 0), 0);
+	REQUIRE_EQ(loop_set_deadline(s.l, at), 0);
+	REQUIRE_EQ(loop_run(s.l), 0);
+	CHECK_EQ(s.timers, 3);
+	CHECK_GE(s.fired_at, at);
+	loop_free(s.l);
+}
+
 static void on_signal(void *ctx, int signo)
 {
 	struct seen *s = ctx;
