@@ -27,6 +27,7 @@
 #include "bench/bench.h"
 
 #include "crypto/auth.h"
+#include "crypto/crypto.h"
 #include "crypto/ke.h"
 #include "crypto/keymat.h"
 #include "crypto/skp.h"
@@ -39,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* The IKE header and the SK payload header: the SK payload is the first
  * one in an IKE_AUTH message (§3.14). */
@@ -51,20 +51,8 @@ static const char rb_id_r[] = "responder.bench", rb_id_i[] = "ike-load-0";
 /* As keybridged's engine environment gets its random bytes. */
 static int rb_getrandom(void *ctx, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-
 	(void)ctx;
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return crypto_getrandom(buf, len);
 }
 
 static int rb_random(void *ctx, void *buf, size_t len)

@@ -4,6 +4,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <errno.h>
+#include <stdint.h>
+#include <sys/random.h>
+
 const char *crypto_err_name(int err)
 {
 	switch (err) {
@@ -43,4 +47,21 @@ int crypto_random(void *out, size_t len)
 	if (len > (size_t)INT32_MAX)
 		return CRYPTO_E_ARG;
 	return RAND_bytes(out, (int)len) == 1 ? 0 : CRYPTO_E_INTERNAL;
+}
+
+int crypto_getrandom(void *out, size_t len)
+{
+	uint8_t *p = out;
+
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

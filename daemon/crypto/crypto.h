@@ -99,4 +99,8 @@ int crypto_equal(const void *a, const void *b, size_t len);
  * CRYPTO_E_INTERNAL. */
 int crypto_random(void *out, size_t len) __attribute__((warn_unused_result));
 
+/* Fills `len` bytes from the kernel's getrandom(2), retrying after a
+ * signal (the daemon's SPIs, nonces and jitter); 0 or -errno. */
+int crypto_getrandom(void *out, size_t len) __attribute__((warn_unused_result));
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "control/ctl.h"
+#include "crypto/crypto.h"
 #include "crypto/keylog.h"
 #include "engine/engine.h"
 #include "engine/engine_err.h"
@@ -40,7 +41,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,19 +48,8 @@
 
 static int daemon_random(void *ctx, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-
 	(void)ctx;
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return crypto_getrandom(buf, len);
 }
 
 /* Wall-clock time for certificate validity periods only; every timer uses
