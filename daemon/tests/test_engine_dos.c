@@ -191,6 +191,10 @@ TEST(engine_half_open_bytes_bounded)
 			     suites[k].integ, suites[k].prf, suites[k].ke);
 		harness_start(&h, NULL);
 		dos_requests(&h, reqs, lens, padded, plens);
+		/* a first round fills OpenSSL's one-time caches (method
+		 * stores, key templates): what each SA keeps is measured
+		 * in the second */
+		(void)dos_half_open_bytes(&h, reqs, lens, &n);
 		per = dos_half_open_bytes(&h, reqs, lens, &n);
 		CHECK_EQ(n, (size_t)DOS_REQS);
 		/* struct ike_sa, the request and our response */
