@@ -323,15 +323,19 @@ static void load_send(struct load *l, const struct engine_send *s)
 {
 	struct udp_sock *sock = load_sock_for(l, s->local.port);
 	struct sockaddr_storage local, remote;
+	const uint8_t *p = s->buf;
 	size_t off = s->non_esp_marker ? 4 : 0;
 
 	if (!sock || !s->buf || s->len + off > sizeof(l->buf))
-		return;		/* the engine retransmits; the count shows it */
-	memset(l->buf, 0, off); /* RFC 3948 §2.2 non-ESP marker */
-	memcpy(l->buf + off, s->buf, s->len);
+		return; /* the engine retransmits; the count shows it */
+	if (off) {
+		memset(l->buf, 0, off); /* RFC 3948 §2.2 non-ESP marker */
+		memcpy(l->buf + off, s->buf, s->len);
+		p = l->buf;
+	}
 	load_to_ss(&s->local, &local);
 	load_to_ss(&s->remote, &remote);
-	(void)udp_send(sock, l->buf, s->len + off, &local, &remote);
+	(void)udp_send(sock, p, s->len + off, &local, &remote);
 }
 
 static void load_slot_done(struct load_slot *s)
@@ -415,14 +419,28 @@ static void load_actions(struct load *l, struct load_slot *s)
 
 /* ---- slots ---------------------------------------------------------------- */
 
+/* getrandom() as keybridged's daemon_random: RAND_bytes (crypto_random)
+ * costs three times as much a call, its getpid() included, and ike-load
+ * takes three per handshake (SPI, Ni, rekey jitter) on the machine of
+ * the responder it measures. */
 static int load_random(void *ctx, void *buf, size_t len)
 {
 	(void)ctx;
-	return crypto_random(buf, len);
+	return crypto_getrandom(buf, len);
 }
 
-/* Keeps the engine's first warning (level 4 and more urgent) so a failure can
- * say what the peer refused with. */
+/* Only the slot's first warning (level 4 and more urgent) is kept: the
+ * engine formats no other line (a handshake has several at notice and
+ * info, and their proposals and identities as text). */
+static bool load_log_enabled(void *ctx, int level)
+{
+	const struct load_slot *s = ctx;
+
+	return level <= 4 && !s->warn[0];
+}
+
+/* Keeps the engine's first warning so a failure can say what the peer
+ * refused with. */
 static void load_log(void *ctx, int level, const char *sa, const char *msg)
 {
 	struct load_slot *s = ctx;
@@ -436,7 +454,8 @@ static void load_slot_engine(struct load *l, struct load_slot *s)
 {
 	struct engine_env env = { .ctx = s,
 				  .random = load_random,
-				  .log = load_log };
+				  .log = load_log,
+				  .log_enabled = load_log_enabled };
 	struct engine_id *id = &l->conn.local_auth.id;
 	int n = snprintf((char *)id->data, sizeof(id->data), "%s-%u",
 			 l->o.id_prefix, l->n_engines++);
