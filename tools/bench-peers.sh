@@ -39,7 +39,9 @@
 # run. A benchmark: it prints figures and ratios, never a verdict on them.
 # Usage: bench-peers.sh [BUILD_DIR]
 set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
 
+bench_name=bench-peers
 build=$(cd "${1:-${KB_BUILD:-build}}" && pwd)
 N=${KB_BENCH_N:-20000}
 SWEEP_N=${KB_BENCH_SWEEP_N:-2000}
@@ -69,57 +71,19 @@ stop_responder() {
 cleanup() {
 	stop_responder
 	[ -z "$LOGS" ] || cp "$dir"/*.log "$dir"/*.json "$dir"/*.err "$LOGS/" 2>/dev/null || true
-	ip netns del $A 2>/dev/null || true
-	ip netns del $B 2>/dev/null || true
+	bench_netns_del
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
-for tool in "$build/bin/ike-load" "$KEYBRIDGED"; do
-	[ -x "$tool" ] || { echo "bench-peers: no $tool (run make)" >&2; exit 1; }
-done
+bench_need "$build/bin/ike-load" "$KEYBRIDGED"
 if [ ! -x /usr/lib/ipsec/charon ] || ! command -v swanctl >/dev/null; then
 	echo "bench-peers: strongSwan's charon and swanctl are needed (make deps)" >&2
 	exit 1
 fi
 
-ip netns del $A 2>/dev/null || true
-ip netns del $B 2>/dev/null || true
-ip netns add $A
-ip netns add $B
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip link add kbbench0 netns $A type veth peer name kbbench1 netns $B
-ip -n $A addr add 192.0.2.1/24 dev kbbench0
-ip -n $B addr add 192.0.2.2/24 dev kbbench1
-ip -n $A link set kbbench0 up
-ip -n $B link set kbbench1 up
-
-cat >"$dir/swanctl.conf" <<EOF
-connections {
-  bench {
-    remote_addrs = %any
-    proposals = $PROPOSAL
-    local {
-      auth = psk
-      id = responder.bench
-    }
-    remote {
-      auth = psk
-    }
-    children {
-      c {
-        esp_proposals = aes128gcm16
-      }
-    }
-  }
-}
-secrets {
-  ike-bench {
-    secret = "$PSK"
-  }
-}
-EOF
+bench_netns kbbench
+bench_swanctl_conf "$dir/swanctl.conf"
 
 # charon as a benchmark responder: no logging but its kernel interface's
 # errors (level 1: an SA or policy the kernel refused, nothing per SA that
@@ -159,20 +123,11 @@ charon {
 }
 EOF
 
-wait_port_500() {
-	for _ in $(seq 100); do
-		ip netns exec $B ss -Huln 'sport = :500' | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "bench-peers: the responder did not open port 500" >&2
-	exit 1
-}
-
 start_keybridged() {
 	ip netns exec $B "$KEYBRIDGED" -c "$dir/swanctl.conf" --vici "$dir/kb.vici" \
 		-l warning >"$dir/keybridged.log" 2>&1 &
 	pid=$!
-	wait_port_500
+	bench_wait_port_500 "$dir/keybridged.log"
 }
 
 start_charon() {
@@ -192,7 +147,7 @@ start_charon() {
 		cat "$dir/swanctl.log" >&2
 		exit 1
 	}
-	wait_port_500
+	bench_wait_port_500 "$dir/charon.log"
 }
 
 # kernel_sas: "SAS ALL POLICIES" in kbbench-b: SAs with keys, all SAs (with
@@ -207,29 +162,11 @@ kernel_sas() {
 	echo "$sas $all $pols"
 }
 
-# cpu_ticks, rss_kib, hwm_kib: of the running responder. The growth per
+# rss_kib, hwm_kib: of the running responder. The growth per
 # IKE SA comes from VmRSS: a start-up peak above what the SAs later need
 # (keybridged's, with its BPF programs) hides them from VmHWM.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; }
-
-# run_load NAME CONC TOTAL: ike-load's JSON into $dir/NAME.json, its CPU
-# seconds into $dir/NAME.load-cpu
-run_load() {
-	local childless=--childless
-	[ -n "$CHILD" ] && childless=
-	TIMEFORMAT='%U %S'
-	{ time ip netns exec $A "$build/bin/ike-load" --peer 192.0.2.2 \
-		--psk "$PSK" --ike $PROPOSAL --esp aes128gcm16 $childless \
-		--retransmit "$RTX" -n "$3" -c "$2" --json >"$dir/$1.json" 2>"$dir/$1.err" || true; } \
-		2>"$dir/$1.load-time"
-	awk '{ print $1 + $2 }' "$dir/$1.load-time" >"$dir/$1.load-cpu"
-}
-
-rate_of() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["handshakes_per_second"])' "$1"
-}
 
 # bench NAME START_FN: the sweep, then the full run
 bench() {

@@ -7,8 +7,9 @@
 #   │ ike-load (initiators)    │          │ keybridged --workers 1, 2    │
 #   └──────────────────────────┘          └──────────────────────────────┘
 #
-# The same swanctl.conf as make bench-peers (PSK, aes128gcm16-prfsha256-
-# x25519, any peer), childless IKE SAs (RFC 6023). For each worker count,
+# The same swanctl.conf as make bench-peers (tools/bench-lib.sh: PSK,
+# aes128gcm16-prfsha256-x25519, any peer), childless IKE SAs (RFC 6023),
+# the same ike-load runs. For each worker count,
 # KB_BENCH_N handshakes (4000) at each concurrency of KB_BENCH_CONC
 # ("8 16 32"), each on a fresh responder; the best rate of each count is
 # compared, with the responder's CPU seconds (all threads); a line says
@@ -18,11 +19,14 @@
 # and after is printed: the machine is shared. A benchmark: it prints
 # figures and the ratio, never a verdict. Usage: bench-workers.sh [BUILD]
 set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
 
+bench_name=bench-workers
 build=$(cd "${1:-${KB_BUILD:-build}}" && pwd)
 N=${KB_BENCH_N:-4000}
 CONCS=${KB_BENCH_CONC:-8 16 32}
 WORKERS=${KB_BENCH_WORKERS:-1 2}
+CHILD= RTX=2000
 PROPOSAL=aes128gcm16-prfsha256-x25519
 PSK="keybridge bench-workers secret"
 A=kbwork-a B=kbwork-b
@@ -41,48 +45,14 @@ stop_responder() {
 
 cleanup() {
 	stop_responder
-	ip netns del $A 2>/dev/null || true
-	ip netns del $B 2>/dev/null || true
+	bench_netns_del
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
-for tool in "$build/bin/ike-load" "$build/bin/keybridged"; do
-	[ -x "$tool" ] || { echo "bench-workers: no $tool (run make)" >&2; exit 1; }
-done
-
-ip netns del $A 2>/dev/null || true
-ip netns del $B 2>/dev/null || true
-ip netns add $A
-ip netns add $B
-ip -n $A link set lo up
-ip -n $B link set lo up
-ip link add kbwork0 netns $A type veth peer name kbwork1 netns $B
-ip -n $A addr add 192.0.2.1/24 dev kbwork0
-ip -n $B addr add 192.0.2.2/24 dev kbwork1
-ip -n $A link set kbwork0 up
-ip -n $B link set kbwork1 up
-
-cat >"$dir/swanctl.conf" <<EOF
-connections {
-  bench {
-    remote_addrs = %any
-    proposals = $PROPOSAL
-    local {
-      auth = psk
-      id = responder.bench
-    }
-    remote {
-      auth = psk
-    }
-  }
-}
-secrets {
-  ike-bench {
-    secret = "$PSK"
-  }
-}
-EOF
+bench_need "$build/bin/ike-load" "$build/bin/keybridged"
+bench_netns kbwork
+bench_swanctl_conf "$dir/swanctl.conf"
 
 # start_keybridged WORKERS: BPF on (auto) for the steering program;
 # warnings only, as make bench-peers
@@ -91,16 +61,8 @@ start_keybridged() {
 		--vici "$dir/kb.vici" --lock-file "$dir/kb.lock" \
 		--workers "$1" -l warning >"$dir/kb-$1.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		ip netns exec $B ss -Huln 'sport = :500' | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "bench-workers: keybridged did not start:" >&2
-	cat "$dir/kb-$1.log" >&2
-	exit 1
+	bench_wait_port_500 "$dir/kb-$1.log"
 }
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for w in $WORKERS; do
@@ -108,9 +70,7 @@ for w in $WORKERS; do
 	for c in $CONCS; do
 		start_keybridged "$w"
 		t0=$(cpu_ticks)
-		ip netns exec $A "$build/bin/ike-load" --peer 192.0.2.2 \
-			--psk "$PSK" --ike $PROPOSAL --childless -n "$N" \
-			-c "$c" --json >"$dir/w$w-c$c.json" 2>/dev/null || true
+		run_load "w$w-c$c" "$c" "$N"
 		echo "$(( $(cpu_ticks) - t0 )) $(getconf CLK_TCK)" \
 			>"$dir/w$w-c$c.cpu"
 		stop_responder
@@ -118,7 +78,7 @@ for w in $WORKERS; do
 			echo "bench-workers: datagrams not steered by the kernel:" >&2
 			grep 'not steered' "$dir/kb-$w.log" >&2
 		fi
-		printf ' c=%s %.0f/s' "$c" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["handshakes_per_second"])' "$dir/w$w-c$c.json")"
+		printf ' c=%s %.0f/s' "$c" "$(rate_of "$dir/w$w-c$c.json")"
 	done
 	echo
 done
