@@ -2,6 +2,7 @@
 #include "engine/ike_sa.h"
 
 #include "crypto/crypto.h"
+#include "engine/dos_share.h"
 #include "engine/exchange.h"
 #include "engine/pool.h"
 #include "kb_steer.h"
@@ -104,7 +105,9 @@ struct engine *engine_new(const struct engine_env *env,
 	hashtab_init(&e->child_out, ENGINE_INDEX_START);
 	/* the one message every datagram is decoded into (exchange.c) */
 	if (timers_new(e) || timers_reserve(e, ENGINE_INDEX_START) ||
-	    !(e->rx_msg = malloc(sizeof(*e->rx_msg)))) {
+	    !(e->rx_msg = malloc(sizeof(*e->rx_msg))) ||
+	    dos_share_engine_init(e)) {
+		free(e->rx_msg);
 		timers_free(e);
 		hashtab_free(&e->by_spi);
 		hashtab_free(&e->by_init);
@@ -129,6 +132,7 @@ void engine_free(struct engine *e)
 		return;
 	while (e->sas)
 		ike_sa_free(e->sas);
+	dos_share_engine_free(e);
 	hashtab_free(&e->by_spi);
 	hashtab_free(&e->by_init);
 	hashtab_free(&e->by_id);

@@ -5,6 +5,7 @@
 #include "crypto/ke.h"
 #include "crypto/skp.h"
 #include "engine/cp.h"
+#include "engine/dos_share.h"
 #include "engine/eap.h"
 #include "engine/ident.h"
 
@@ -102,28 +103,18 @@ static bool ike_sa_half_open(const struct ike_sa *sa)
 	       (sa->state == IKE_SA_INIT_R || sa->state == IKE_SA_EAP_R);
 }
 
-/* The half-open SAs are also on a list of their own, so the per-peer
- * bound walks them only, not every SA (ike_sa_init.c). */
+/* Counted in the engine (its status) and in the counts its limits use,
+ * which may be every worker's (dos_share.h). */
 static void ike_sa_half_open_link(struct ike_sa *sa)
 {
-	struct engine *e = sa->e;
-
-	e->n_half_open++;
-	sa->ho_next = e->half_open;
-	e->half_open = sa;
+	sa->e->n_half_open++;
+	dos_sa_count(sa);
 }
 
-/* A walk, but a short one: there are at most half_open_max, and the SA
- * leaving is usually the newest (its IKE_AUTH came). */
 static void ike_sa_half_open_unlink(struct ike_sa *sa)
 {
 	sa->e->n_half_open--;
-	for (struct ike_sa **pp = &sa->e->half_open; *pp; pp = &(*pp)->ho_next)
-		if (*pp == sa) {
-			*pp = sa->ho_next;
-			break;
-		}
-	sa->ho_next = NULL;
+	dos_sa_uncount(sa);
 }
 
 struct ike_sa *ike_sa_new(struct engine *e, const struct engine_conn *conn,

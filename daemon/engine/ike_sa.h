@@ -150,7 +150,7 @@ struct ike_sa {
 	bool init_indexed;
 	uint32_t tslot;		/* timers.c: touched or parked */
 	struct heap_node timer; /* timers.c: key = rtx_deadline() */
-	struct ike_sa *ho_next; /* e->half_open */
+	uint32_t ho_peer; /* its address's dos_share slot while half-open */
 	struct engine *e;
 	uint32_t id;
 	uint32_t timer_gen;		/* timers.c: last run that visited it */
@@ -235,6 +235,7 @@ struct ike_sa {
 };
 
 struct engine_retired;
+struct dos_share;
 
 struct engine {
 	struct engine_env env;
@@ -243,7 +244,7 @@ struct engine {
 	struct engine_conn *conns;
 	size_t n_conns;
 	struct ike_sa *sas;	      /* all, newest first */
-	struct ike_sa *half_open;     /* responders' SAs before IKE_AUTH */
+	struct dos_share *dos;	      /* half-open counts (dos_share.h) */
 	struct hashtab by_spi;	      /* IKE SAs by our SPI */
 	struct hashtab by_init;	      /* responders' SAs by (SPIi, peer) */
 	struct hashtab by_id;	      /* IKE SAs by id */
@@ -271,8 +272,11 @@ struct engine {
 	bool cookie_ready;
 
 	/* one-second windows: unprotected answers and limit warnings */
-	uint64_t invalid_spi_window, half_open_warn_window;
-	uint32_t invalid_spi_sent, half_open_warn_dropped;
+	uint64_t half_open_warn_window;
+	uint32_t half_open_warn_dropped;
+	/* init_admit's holds on the dos_share, until its IKE SA exists */
+	bool dos_held;
+	uint32_t dos_held_peer;
 	/* the time of the latest entry point that gave one (dos.c) */
 	uint64_t now_ms;
 	uint64_t dos_log_window;

@@ -10,6 +10,7 @@
 #include "crypto/auth.h"
 #include "crypto/ke.h"
 #include "crypto/skp.h"
+#include "engine/dos_share.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -200,33 +201,30 @@ static void init_warn_limit(struct engine *e, uint64_t now, const char *why)
 		return;
 	}
 	engine_log(e, NULL, 4,
-		   "IKE_SA_INIT dropped: %s (%zu half-open SAs; %u more "
+		   "IKE_SA_INIT dropped: %s (%u half-open SAs; %u more "
 		   "dropped in the last second)",
-		   why, e->n_half_open, e->half_open_warn_dropped);
+		   why, dos_half_open_total(e), e->half_open_warn_dropped);
 	e->half_open_warn_window = now;
 	e->half_open_warn_dropped = 0;
 }
 
 /* The per-address bound (half_open_per_peer): true if `remote` holds
- * fewer half-open SAs. */
+ * fewer half-open SAs, in every worker; then it holds one more. */
 static bool init_peer_admit(struct engine *e, uint64_t now,
 			    const struct engine_addr *remote)
 {
-	uint32_t n = 0;
-
-	for (const struct ike_sa *s = e->half_open; s; s = s->ho_next)
-		if (dos_half_open(s) &&
-		    ike_sa_addr_eq(&s->remote, remote, false) &&
-		    ++n >= e->set.half_open_per_peer) {
-			init_warn_limit(e, now,
-					"one address holds half_open_per_peer "
-					"half-open SAs");
-			return false;
-		}
-	return true;
+	if (dos_hold_peer(e, remote, e->set.half_open_per_peer))
+		return true;
+	dos_hold_drop(e);
+	init_warn_limit(e, now,
+			"one address holds half_open_per_peer half-open SAs");
+	return false;
 }
 
-/* §2.6 and the half-open bound: true if the request may create state. */
+/* §2.6 and the half-open bounds: true if the request may create state,
+ * which then holds its place in the counts (dos_share.h: every worker's
+ * half-open SAs, and taking a place is one atomic step, so the limits
+ * hold exactly whichever worker a request reaches). */
 static bool init_admit(struct engine *e, uint64_t now,
 		       const struct engine_addr *local,
 		       const struct engine_addr *remote,
@@ -235,15 +233,19 @@ static bool init_admit(struct engine *e, uint64_t now,
 	uint8_t cookie[64];
 	size_t len;
 
-	if (e->n_half_open >= e->set.half_open_max) {
+	if (dos_half_open_total(e) >= e->set.half_open_max) {
 		init_warn_limit(e, now, "half-open SAs reached the limit");
 		return false;
 	}
-	if (e->n_half_open < e->set.cookie_threshold)
+	if (dos_hold(e, e->set.cookie_threshold))
 		return init_peer_admit(e, now, remote);
 	cookie_maybe_rotate(e, now);
-	if (cookie_verify(e, m, remote))
-		return init_peer_admit(e, now, remote);
+	if (cookie_verify(e, m, remote)) {
+		if (dos_hold(e, e->set.half_open_max))
+			return init_peer_admit(e, now, remote);
+		init_warn_limit(e, now, "half-open SAs reached the limit");
+		return false;
+	}
 	if (ike_msg_find_notify(m, N_COOKIE))
 		engine_log(e, NULL, 5,
 			   "IKE_SA_INIT with a wrong or stale "
@@ -471,10 +473,10 @@ static void init_request_again_r(struct ike_sa *sa, const struct ike_msg *m)
 		   "AUTH will cover the repeated request");
 }
 
-int ike_sa_init_process_r(struct engine *e, uint64_t now,
-			  const struct engine_addr *local,
-			  const struct engine_addr *remote,
-			  const struct ike_msg *m)
+static int init_respond(struct engine *e, uint64_t now,
+			const struct engine_addr *local,
+			const struct engine_addr *remote,
+			const struct ike_msg *m)
 {
 	const struct engine_conn *c;
 	struct proposal_chosen chosen;
@@ -531,6 +533,18 @@ int ike_sa_init_process_r(struct engine *e, uint64_t now,
 	ike_sa_ke_free(sa);
 	engine_log(e, sa, 6, "IKE_SA_INIT answered, waiting for IKE_AUTH");
 	return 0;
+}
+
+int ike_sa_init_process_r(struct engine *e, uint64_t now,
+			  const struct engine_addr *local,
+			  const struct engine_addr *remote,
+			  const struct ike_msg *m)
+{
+	int err = init_respond(e, now, local, remote, m);
+
+	/* what init_admit held and no SA took (the request failed later) */
+	dos_hold_drop(e);
+	return err;
 }
 
 /* COOKIE or INVALID_KE_PAYLOAD: start over with what the responder asked

@@ -8,6 +8,8 @@
  */
 #include "engine/exchange.h"
 
+#include "engine/dos_share.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,11 +285,7 @@ void informational_invalid_spi(struct engine *e, uint64_t now,
 		return;
 	/* §2.21.4 says SHOULD answer, and also to rate-limit: spoofed
 	 * requests must not turn us into a reflector. */
-	if (now >= e->invalid_spi_window + 1000) {
-		e->invalid_spi_window = now;
-		e->invalid_spi_sent = 0;
-	}
-	if (e->invalid_spi_sent++ >= e->set.invalid_spi_per_s)
+	if (!dos_invalid_spi_allowed(e, now)) /* every worker's answers */
 		return;
 	engine_log(e, NULL, 6,
 		   "%s request for unknown IKE SA %016llx_i "

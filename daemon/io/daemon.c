@@ -6,6 +6,7 @@
 #include "control/ctl.h"
 #include "crypto/crypto.h"
 #include "crypto/keylog.h"
+#include "engine/dos_share.h"
 #include "engine/engine.h"
 #include "engine/engine_err.h"
 #include "engine/engine_kernel.h"
@@ -1211,23 +1212,6 @@ static int daemon_source(void *ctx, const struct engine_addr *remote,
 	return r;
 }
 
-/* Each engine's share of the DoS limits (limits.h): a peer's handshakes
- * spread over the workers, so each holds 1/n of what one engine would. */
-static void daemon_share_limits(const struct engine_settings *in, unsigned n,
-				struct engine_settings *out)
-{
-	struct engine_settings def;
-
-	engine_settings_defaults(&def);
-	*out = *in;
-#define DAEMON_SHARE(f) out->f = ((out->f ? out->f : def.f) + n - 1) / n;
-	DAEMON_SHARE(half_open_max)
-	DAEMON_SHARE(cookie_threshold)
-	DAEMON_SHARE(half_open_per_peer)
-	DAEMON_SHARE(invalid_spi_per_s)
-#undef DAEMON_SHARE
-}
-
 int daemon_worker_engine(struct worker *w)
 {
 	struct daemon *d = w->d;
@@ -1238,13 +1222,16 @@ int daemon_worker_engine(struct worker *w)
 				  daemon_source,
 				  daemon_initial_contact,
 				  daemon_log_enabled };
-	struct engine_settings set;
+	struct engine_settings set = d->opts->limits;
 
-	daemon_share_limits(&d->opts->limits, d->n_workers, &set);
 	set.worker = w->idx;
 	set.n_workers = d->n_workers;
 	w->engine = engine_new(&env, &set, d->conns.conn, d->conns.n);
 	if (!w->engine)
+		return -ENOMEM;
+	/* the DoS limits are the daemon's: every worker's engine counts
+	 * half-open SAs in worker 0's counts (dos_share.h) */
+	if (w->idx && dos_share_join(w->engine, d->workers[0].engine))
 		return -ENOMEM;
 	/* one set of pools for every worker (pool.h): worker 0's */
 	if (w->idx == 0 ? engine_pools_replace(w->engine, d->conns.pools,
@@ -1292,7 +1279,7 @@ static int daemon_setup(struct daemon *d)
 		return r;
 	limits_describe(&d->opts->limits, limits, sizeof(limits));
 	log_msg(LOG_LVL_INFO, NULL, "limits: %s%s", limits,
-		d->n_workers > 1 ? " (shared out between the workers)" : "");
+		d->n_workers > 1 ? " (for all workers together)" : "");
 	if ((r = daemon_open_ctl(d)) < 0)
 		return r;
 	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
