@@ -108,22 +108,32 @@ int ident_psk(const struct engine_conn *c, const struct engine_id *me,
 int ident_peer_set(struct ike_sa *sa, uint8_t type, const uint8_t *data,
 		   size_t len, const uint8_t *eap, size_t eap_len)
 {
-	struct ike_peer *p = sa->peer;
+	struct ike_peer *p;
 
-	if (!p && !(p = sa->peer = calloc(1, sizeof(*p))))
-		return -ENG_ERR_NOMEM;
 	/* the decoder and the EAP server bound both to ENGINE_ID_MAX */
-	if (len > sizeof(p->id.data))
-		len = sizeof(p->id.data);
-	if (eap_len > sizeof(p->eap))
-		eap_len = sizeof(p->eap);
-	p->id.type = type;
-	p->id.len = (uint16_t)len;
-	memcpy(p->id.data, data, len);
-	p->eap_len = (uint16_t)(eap ? eap_len : 0);
-	if (eap)
-		memcpy(p->eap, eap, eap_len);
+	if (len > ENGINE_ID_MAX)
+		len = ENGINE_ID_MAX;
+	if (!eap || eap_len > ENGINE_ID_MAX)
+		eap_len = eap ? ENGINE_ID_MAX : 0;
+	if (!(p = calloc(1, sizeof(*p) + len + eap_len)))
+		return -ENG_ERR_NOMEM;
+	p->type = type;
+	p->len = (uint16_t)len;
+	p->eap_len = (uint16_t)eap_len;
+	if (len)
+		memcpy(p->data, data, len);
+	if (eap_len)
+		memcpy(p->data + len, eap, eap_len);
+	ident_peer_free(sa);
+	sa->peer = p;
 	return 0;
+}
+
+void ident_peer_id(const struct ike_peer *p, struct engine_id *out)
+{
+	out->type = p->type;
+	out->len = p->len;
+	memcpy(out->data, p->data, p->len);
 }
 
 int ident_peer_inherit(const struct ike_sa *old, struct ike_sa *n)
@@ -132,15 +142,17 @@ int ident_peer_inherit(const struct ike_sa *old, struct ike_sa *n)
 
 	if (!p)
 		return 0;
-	return ident_peer_set(n, p->id.type, p->id.data, p->id.len,
-			      p->eap_len ? p->eap : NULL, p->eap_len);
+	return ident_peer_set(n, p->type, p->data, p->len,
+			      p->eap_len ? ident_peer_eap(p) : NULL,
+			      p->eap_len);
 }
 
 void ident_peer_free(struct ike_sa *sa)
 {
 	if (!sa->peer)
 		return;
-	crypto_wipe(sa->peer, sizeof(*sa->peer));
+	crypto_wipe(sa->peer,
+		    sizeof(*sa->peer) + sa->peer->len + sa->peer->eap_len);
 	free(sa->peer);
 	sa->peer = NULL;
 }
@@ -156,9 +168,10 @@ int engine_ike_ids(const struct engine *e, uint32_t ike_id,
 	if (sa->conn)
 		out->local = sa->conn->local_auth.id;
 	if (sa->peer) {
-		out->remote = sa->peer->id;
+		ident_peer_id(sa->peer, &out->remote);
 		out->remote_eap_len = sa->peer->eap_len;
-		memcpy(out->remote_eap, sa->peer->eap, sa->peer->eap_len);
+		memcpy(out->remote_eap, ident_peer_eap(sa->peer),
+		       sa->peer->eap_len);
 	}
 	return 0;
 }

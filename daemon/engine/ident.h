@@ -40,12 +40,24 @@ int ident_psk(const struct engine_conn *c, const struct engine_id *me,
 	      const char **name);
 
 /* What an IKE SA keeps of its peer once it authenticated (a half-open SA
- * holds none of it): its ID as proved, and its EAP identity. */
+ * holds none of it): its ID as proved, and its EAP identity, in one block
+ * allocated at their lengths (a few dozen bytes for a usual identity,
+ * where two ENGINE_ID_MAX arrays took 518 per IKE SA). */
 struct ike_peer {
-	struct engine_id id;
-	uint16_t eap_len;
-	uint8_t eap[ENGINE_ID_MAX];
+	uint8_t type;	  /* the ID payload's type */
+	uint16_t len;	  /* ID data: data[0 .. len) */
+	uint16_t eap_len; /* EAP identity: data[len .. len + eap_len) */
+	uint8_t data[];
 };
+
+/* The peer's ID as an engine_id, copied to *out. */
+void ident_peer_id(const struct ike_peer *p, struct engine_id *out);
+
+/* The peer's EAP identity (eap_len bytes; none if 0). */
+static inline const uint8_t *ident_peer_eap(const struct ike_peer *p)
+{
+	return p->data + p->len;
+}
 
 /* Records what the peer of `sa` proved: its ID payload's type and data,
  * and the EAP identity (`eap`, `eap_len`; NULL for none). 0 or

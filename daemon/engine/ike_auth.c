@@ -81,11 +81,16 @@ static int auth_psk(struct ike_sa *sa, const struct engine_id *peer,
 		    const uint8_t **key, size_t *len, const char **name)
 {
 	const struct engine_id *me = &sa->conn->local_auth.id;
+	struct engine_id proved;
 	char a[160], b[160];
 	int err;
 
-	if (!peer)
-		peer = sa->peer ? &sa->peer->id : &sa->conn->remote_auth.id;
+	if (!peer && sa->peer) {
+		ident_peer_id(sa->peer, &proved);
+		peer = &proved;
+	} else if (!peer) {
+		peer = &sa->conn->remote_auth.id;
+	}
 	err = ident_psk(sa->conn, me, peer, key, len, name);
 	if (err)
 		engine_log(
@@ -130,9 +135,9 @@ static const char *auth_peer_str(const struct ike_sa *sa, char *buf, size_t cap)
 		snprintf(buf, cap, "(unknown)");
 		return buf;
 	}
-	auth_id_str(p->id.type, p->id.data, p->id.len, id, sizeof(id));
+	auth_id_str(p->type, p->data, p->len, id, sizeof(id));
 	if (p->eap_len)
-		auth_id_str(ID_RFC822_ADDR, p->eap, p->eap_len, eap,
+		auth_id_str(ID_RFC822_ADDR, ident_peer_eap(p), p->eap_len, eap,
 			    sizeof(eap)); /* text, control bytes as ? */
 	snprintf(buf, cap, "'%s'%s%s%s", id,
 		 p->eap_len ? " with EAP identity '" : "",

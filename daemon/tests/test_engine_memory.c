@@ -7,6 +7,7 @@
 #include "tests/engine_harness.h"
 #include "tests/test.h"
 
+#include "engine/ident.h"
 #include "engine/ike_sa.h"
 
 /* The only IKE SA of `p`, with the setup state gone. */
@@ -22,6 +23,22 @@ static struct ike_sa *lean_sa(const struct hpeer *p)
 	CHECK(sa->prf && sa->d_len == 32);
 	CHECK(!sa->init_req && !sa->init_resp && !sa->ke);
 	return sa;
+}
+
+/* `sa` keeps the identity `from` proved, in a record of its length
+ * (ident.h): the header and the ID bytes, no EAP identity. */
+static void check_peer(const struct ike_sa *sa, const struct hpeer *from)
+{
+	const struct engine_id *want = &from->conn.local_auth.id;
+	struct engine_id got;
+
+	REQUIRE(sa->peer);
+	REQUIRE(want->len > 0);
+	ident_peer_id(sa->peer, &got);
+	CHECK_EQ(got.type, want->type);
+	CHECK_EQ(got.len, want->len);
+	CHECK_MEM(got.data, want->data, want->len);
+	CHECK_EQ(sa->peer->eap_len, 0);
 }
 
 static void settle(struct harness *h, unsigned s)
@@ -44,6 +61,8 @@ TEST(engine_established_sa_keeps_no_setup_state)
 	harness_establish(&h);
 	a = lean_sa(&h.a);
 	b = lean_sa(&h.b);
+	check_peer(a, &h.b);
+	check_peer(b, &h.a);
 	/* the CHILD SA of IKE_AUTH replaces nothing: no nonces kept */
 	REQUIRE(a->children && b->children);
 	CHECK(!a->children->ni && !a->children->nr);
@@ -77,6 +96,8 @@ TEST(engine_established_sa_keeps_no_setup_state)
 	REQUIRE_EQ(engine_ike_count(h.b.e), 1u);
 	a = lean_sa(&h.a);
 	b = lean_sa(&h.b);
+	check_peer(a, &h.b); /* inherited (ident_peer_inherit) */
+	check_peer(b, &h.a);
 	CHECK_MEM(a->sk_d, b->sk_d, a->d_len);
 	/* the new SK_d and SK_e/SK_a work: a CHILD SA rekey over it */
 	REQUIRE_EQ(engine_rekey_child(h.a.e, h.now, harness_ike_id(&h.a),
