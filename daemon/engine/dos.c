@@ -8,6 +8,8 @@
  * an operator who logs at debug asked for everything. */
 #include "engine/ike_sa.h"
 
+#include "engine/dos_share.h"
+
 #include <stdio.h>
 
 enum { DOS_LOG_PER_S = 10 };
@@ -30,7 +32,6 @@ bool dos_log_allowed(struct engine *e, const struct ike_sa *sa, int level)
 	if (e->now_ms >= e->dos_log_window + 1000) {
 		left_out = e->dos_log_left_out;
 		e->dos_log_window = e->now_ms;
-		e->dos_log_n = 0;
 		e->dos_log_left_out = 0;
 		if (left_out && e->env.log) {
 			snprintf(line, sizeof(line),
@@ -41,10 +42,10 @@ bool dos_log_allowed(struct engine *e, const struct ike_sa *sa, int level)
 			e->env.log(e->env.ctx, 5, NULL, line);
 		}
 	}
-	if (e->dos_log_n < DOS_LOG_PER_S) {
-		e->dos_log_n++;
+	/* the allowance is the daemon's: every worker's lines together
+	 * (dos_share.h); the left-out count is this engine's */
+	if (dos_log_line_allowed(e, DOS_LOG_PER_S))
 		return true;
-	}
 	e->dos_log_left_out++;
 	return false;
 }

@@ -28,7 +28,7 @@ struct dos_peer {
 
 struct dos_share {
 	_Atomic uint32_t half_open;
-	_Atomic uint64_t rate; /* dos_share_rate: window start, count */
+	_Atomic uint64_t rate[DOS_RATES]; /* window start, count */
 	_Atomic uint32_t refs;
 	uint64_t key;
 	pthread_mutex_t mu; /* guards what follows */
@@ -44,7 +44,8 @@ struct dos_share *dos_share_new(uint64_t key)
 	if (!s)
 		return NULL;
 	atomic_init(&s->half_open, 0);
-	atomic_init(&s->rate, 0);
+	for (int i = 0; i < DOS_RATES; i++)
+		atomic_init(&s->rate[i], 0);
 	atomic_init(&s->refs, 1);
 	s->key = key;
 	pthread_mutex_init(&s->mu, NULL);
@@ -251,9 +252,11 @@ uint32_t dos_share_peers(struct dos_share *s)
 /* One word, so that the window and its count change together: the
  * window's start in ms (the low 40 bits of the clock: 34 years; a start
  * that lies ahead after the wrap opens a new window) and the count. */
-bool dos_share_rate(struct dos_share *s, uint64_t now_ms, uint32_t per_s)
+bool dos_share_rate(struct dos_share *s, enum dos_rate which, uint64_t now_ms,
+		    uint32_t per_s)
 {
-	uint64_t t = now_ms & DOS_RATE_T_MASK, old = atomic_load(&s->rate), nw;
+	_Atomic uint64_t *rate = &s->rate[which];
+	uint64_t t = now_ms & DOS_RATE_T_MASK, old = atomic_load(rate), nw;
 
 	if (!per_s)
 		return false;
@@ -267,7 +270,7 @@ bool dos_share_rate(struct dos_share *s, uint64_t now_ms, uint32_t per_s)
 			return false;
 		else
 			nw = old + 1;
-	} while (!atomic_compare_exchange_weak(&s->rate, &old, nw));
+	} while (!atomic_compare_exchange_weak(rate, &old, nw));
 	return true;
 }
 
@@ -353,5 +356,11 @@ void dos_sa_uncount(struct ike_sa *sa)
 
 bool dos_invalid_spi_allowed(struct engine *e, uint64_t now)
 {
-	return dos_share_rate(e->dos, now, e->set.invalid_spi_per_s);
+	return dos_share_rate(e->dos, DOS_RATE_INVALID_SPI, now,
+			      e->set.invalid_spi_per_s);
+}
+
+bool dos_log_line_allowed(struct engine *e, uint32_t per_s)
+{
+	return dos_share_rate(e->dos, DOS_RATE_LOG, e->now_ms, per_s);
 }

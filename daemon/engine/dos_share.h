@@ -24,6 +24,8 @@
  *  - Unprotected INVALID_IKE_SPI answers a second (§2.21.4): they exist
  *    so that we are no reflector, which is about what the host sends,
  *    whichever worker read the request: one atomic window and count.
+ *    Log lines about half-open IKE SAs (dos.c) the same way: the log is
+ *    the daemon's.
  *
  * The COOKIE secret stays per engine: a request and its COOKIE retry
  * reach the same worker (include/kb_steer.h). */
@@ -72,10 +74,15 @@ uint32_t dos_share_peer_count(struct dos_share *s,
 /* Addresses in the table now (each holds at least one). */
 uint32_t dos_share_peers(struct dos_share *s);
 
-/* True if one more unprotected answer fits into the second that started
- * with the first answer at least 1000 ms before `now_ms` (monotonic, the
- * same clock for every holder), at most `per_s` a second. */
-bool dos_share_rate(struct dos_share *s, uint64_t now_ms, uint32_t per_s);
+/* What is counted a second: unprotected INVALID_IKE_SPI answers, and
+ * log lines about half-open IKE SAs (dos.c). */
+enum dos_rate { DOS_RATE_INVALID_SPI, DOS_RATE_LOG, DOS_RATES };
+
+/* True if one more of `which` fits into the second that started with the
+ * first one at least 1000 ms before `now_ms` (monotonic, the same clock
+ * for every holder), at most `per_s` a second. */
+bool dos_share_rate(struct dos_share *s, enum dos_rate which, uint64_t now_ms,
+		    uint32_t per_s);
 
 /* ---- the engine's side (one engine: one thread at a time) ---- */
 
@@ -114,5 +121,8 @@ void dos_sa_uncount(struct ike_sa *sa);
 /* True if an unprotected INVALID_IKE_SPI answer may go out now (the
  * rate counted across the engines sharing `e`'s counts). */
 bool dos_invalid_spi_allowed(struct engine *e, uint64_t now);
+/* True if a line about a half-open IKE SA may be logged now, at most
+ * `per_s` a second across the engines sharing `e`'s counts. */
+bool dos_log_line_allowed(struct engine *e, uint32_t per_s);
 
 #endif

@@ -280,7 +280,7 @@ struct engine {
 	/* the time of the latest entry point that gave one (dos.c) */
 	uint64_t now_ms;
 	uint64_t dos_log_window;
-	uint32_t dos_log_n, dos_log_left_out;
+	uint32_t dos_log_left_out;
 
 	/* connection tables replaced by reloads (reload.c) */
 	struct engine_retired *retired;

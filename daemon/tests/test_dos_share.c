@@ -169,19 +169,27 @@ TEST(dos_share_rate_one_second_windows)
 
 	REQUIRE(s);
 	for (int i = 0; i < 3; i++)
-		CHECK(dos_share_rate(s, 5000 + (uint64_t)i, 3));
-	CHECK(!dos_share_rate(s, 5500, 3));
-	CHECK(!dos_share_rate(s, 5999, 3));
-	CHECK(dos_share_rate(s, 6000, 3));
-	CHECK(dos_share_rate(s, 6999, 3));
-	CHECK(dos_share_rate(s, 6999, 3));
-	CHECK(!dos_share_rate(s, 6999, 3));
-	CHECK(dos_share_rate(s, 100, 3)); /* behind the window: a new one */
-	CHECK(!dos_share_rate(s, 100, 0));
+		CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI,
+				     5000 + (uint64_t)i, 3));
+	CHECK(!dos_share_rate(s, DOS_RATE_INVALID_SPI, 5500, 3));
+	CHECK(!dos_share_rate(s, DOS_RATE_INVALID_SPI, 5999, 3));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI, 6000, 3));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI, 6999, 3));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI, 6999, 3));
+	CHECK(!dos_share_rate(s, DOS_RATE_INVALID_SPI, 6999, 3));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI, 100,
+			     3)); /* behind the window: a new one */
+	CHECK(!dos_share_rate(s, DOS_RATE_INVALID_SPI, 100, 0));
+	/* the log lines have a window of their own */
+	CHECK(dos_share_rate(s, DOS_RATE_LOG, 100, 1));
+	CHECK(!dos_share_rate(s, DOS_RATE_LOG, 100, 1));
 	/* a clock beyond 40 bits of ms still gets windows */
-	CHECK(dos_share_rate(s, (UINT64_C(1) << 41) + 10, 1));
-	CHECK(!dos_share_rate(s, (UINT64_C(1) << 41) + 20, 1));
-	CHECK(dos_share_rate(s, (UINT64_C(1) << 41) + 1010, 1));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI, (UINT64_C(1) << 41) + 10,
+			     1));
+	CHECK(!dos_share_rate(s, DOS_RATE_INVALID_SPI, (UINT64_C(1) << 41) + 20,
+			      1));
+	CHECK(dos_share_rate(s, DOS_RATE_INVALID_SPI,
+			     (UINT64_C(1) << 41) + 1010, 1));
 	dos_share_put(s);
 }
 
@@ -209,7 +217,7 @@ static void *ds_race_run(void *arg)
 			r->held++;
 		if ((r->slots[i] = dos_share_peer_hold(r->s, &one, 3000)))
 			r->peer_held++;
-		if (dos_share_rate(r->s, 42000, 1000))
+		if (dos_share_rate(r->s, DOS_RATE_INVALID_SPI, 42000, 1000))
 			r->answers++;
 	}
 	/* then churn: addresses of its own come and go while the others'
@@ -456,6 +464,72 @@ TEST(engine_dos_two_engines_one_invalid_spi_rate)
 	CHECK_EQ(h1.b.n_q, 15u);
 	CHECK_EQ(h2.b.n_q, 5u);
 	free(m);
+	harness_free(&h1);
+	harness_free(&h2);
+}
+
+static size_t ds_lines(const char *log, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = log; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Forged IKE_AUTH requests on a half-open SA of b's and one of b2's: ten
+ * lines a second about half-open IKE SAs reach the log from both
+ * together (dos.c), each engine counts the lines it left out. */
+static void ds_forge(struct harness *h, uint8_t **forged, struct hpkt **auth)
+{
+	harness_initiate(h);
+	/* IKE_SA_INIT --> <-- */
+	REQUIRE_EQ(transmit(h, &h->a, &h->b, H_DELIVER), 0);
+	REQUIRE_EQ(transmit(h, &h->b, &h->a, H_DELIVER), 0);
+	harness_collect(h);
+	REQUIRE_EQ(h->a.n_q, 1u); /* IKE_AUTH, not delivered */
+	*auth = &h->a.q[0];
+	REQUIRE((*forged = malloc((*auth)->len)));
+	memcpy(*forged, (*auth)->buf, (*auth)->len);
+	(*forged)[(*auth)->len - 1] ^= 0x55; /* its ICV */
+}
+
+TEST(engine_dos_two_engines_one_log_allowance)
+{
+	struct harness h1 = { 0 }, h2 = { 0 };
+	struct hpkt *auth1, *auth2;
+	uint8_t *forged1, *forged2;
+
+	ds_pair(&h1, NULL, false);
+	ds_pair(&h2, NULL, false);
+	REQUIRE_EQ(dos_share_join(h2.b.e, h1.b.e), 0);
+	h2.now = h1.now; /* one clock, as the workers' */
+	/* "IKE_SA_INIT answered" twice: two of the ten lines */
+	ds_forge(&h1, &forged1, &auth1);
+	ds_forge(&h2, &forged2, &auth2);
+	for (int i = 0; i < 50; i++) {
+		CHECK(engine_datagram(h1.b.e, h1.now, &auth1->dst, &auth1->src,
+				      forged1, auth1->len) < 0);
+		CHECK(engine_datagram(h2.b.e, h2.now, &auth2->dst, &auth2->src,
+				      forged2, auth2->len) < 0);
+	}
+	CHECK_EQ(ds_lines(h1.b.log, "IKE_AUTH request dropped") +
+			 ds_lines(h2.b.log, "IKE_AUTH request dropped"),
+		 8u);
+	h1.now += 1000;
+	h2.now += 1000;
+	CHECK(engine_datagram(h1.b.e, h1.now, &auth1->dst, &auth1->src, forged1,
+			      auth1->len) < 0);
+	CHECK(engine_datagram(h2.b.e, h2.now, &auth2->dst, &auth2->src, forged2,
+			      auth2->len) < 0);
+	/* 100 forged requests, 8 logged (4 each): 46 left out by each */
+	CHECK(harness_logged(&h1.b, "46 lines about half-open IKE SAs"));
+	CHECK(harness_logged(&h2.b, "46 lines about half-open IKE SAs"));
+	CHECK_EQ(ds_lines(h1.b.log, "IKE_AUTH request dropped") +
+			 ds_lines(h2.b.log, "IKE_AUTH request dropped"),
+		 10u);
+	free(forged1);
+	free(forged2);
 	harness_free(&h1);
 	harness_free(&h2);
 }
