@@ -4,7 +4,8 @@
  *   --half-open-max N       --cookie-threshold N    --half-open-per-peer N
  *   --half-open-timeout S   --invalid-spi-rate N
  *
- * They are daemon-wide, not per connection, so they live on the command
+ * They are daemon-wide, not per connection or per worker (the workers'
+ * engines count in one engine/dos_share.h), so they live on the command
  * line (or the systemd unit's KEYBRIDGED_OPTS) rather than in
  * swanctl.conf, which has no place for daemon settings; a change needs a
  * restart. strongSwan keeps the same kind of settings in strongswan.conf
