@@ -19,6 +19,7 @@
 #include "crypto/skp.h"
 #include "engine/cp.h"
 #include "engine/ident.h"
+#include "engine/peer_idx.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -597,7 +598,7 @@ static struct ike_sa *cc_new_ike(struct ike_sa *old, bool initiator,
 	n->nat_local = old->nat_local;
 	n->nat_remote = old->nat_remote;
 	n->peer_frag = old->peer_frag;
-	n->peer_id_hash = old->peer_id_hash;
+	peer_idx_set(n, old->peer_id_hash);
 	if (ident_peer_inherit(old, n)) {
 		ike_sa_free(n);
 		return NULL;

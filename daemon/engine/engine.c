@@ -103,6 +103,7 @@ struct engine *engine_new(const struct engine_env *env,
 	hashtab_init(&e->by_id, ENGINE_INDEX_START);
 	hashtab_init(&e->child_in, ENGINE_INDEX_START);
 	hashtab_init(&e->child_out, ENGINE_INDEX_START);
+	hashtab_init(&e->by_peer, 0); /* allocates at the first IKE_AUTH */
 	/* the one message every datagram is decoded into (exchange.c) */
 	if (timers_new(e) || timers_reserve(e, ENGINE_INDEX_START) ||
 	    !(e->rx_msg = malloc(sizeof(*e->rx_msg))) ||
@@ -138,6 +139,7 @@ void engine_free(struct engine *e)
 	hashtab_free(&e->by_id);
 	hashtab_free(&e->child_in);
 	hashtab_free(&e->child_out);
+	hashtab_free(&e->by_peer);
 	timers_free(e);
 	free(e->rx_msg);
 	if (e->rx_plain) {

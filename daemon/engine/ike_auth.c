@@ -15,6 +15,7 @@
 #include "engine/eap.h"
 #include "engine/eap_msg.h"
 #include "engine/ident.h"
+#include "engine/peer_idx.h"
 #include "engine/ts.h"
 
 #include <stdio.h>
@@ -119,7 +120,7 @@ static uint64_t auth_id_hash(const struct ike_pl_id *id)
 static int auth_proved(struct ike_sa *sa, const struct ike_pl_id *id,
 		       const uint8_t *eap, size_t eap_len)
 {
-	sa->peer_id_hash = auth_id_hash(id);
+	peer_idx_set(sa, auth_id_hash(id));
 	return ident_peer_set(sa, id->type, id->data.ptr, id->data.len, eap,
 			      eap_len);
 }
@@ -146,7 +147,8 @@ static const char *auth_peer_str(const struct ike_sa *sa, char *buf, size_t cap)
 }
 
 /* Removes the peer's IKE SAs of `conn` but `except` and those with an
- * id from `before_id` on (§2.4). */
+ * id from `before_id` on (§2.4): only the SAs filed under its identity
+ * (peer_idx.h) are looked at, whatever the number of SAs. */
 static size_t ike_auth_forget_peer(struct engine *e,
 				   const struct ike_sa *except,
 				   const char *conn, uint64_t peer,
@@ -155,10 +157,10 @@ static size_t ike_auth_forget_peer(struct engine *e,
 	struct ike_sa *s, *next;
 	size_t n = 0;
 
-	for (s = e->sas; s; s = next) {
-		next = s->next;
+	for (s = peer_idx_first(e, peer); s; s = next) {
+		next = peer_idx_next(s);
 		if (s == except || s->id >= before_id || !s->conn ||
-		    s->peer_id_hash != peer || strcmp(s->conn->name, conn) ||
+		    strcmp(s->conn->name, conn) ||
 		    (s->state != IKE_SA_ESTABLISHED &&
 		     s->state != IKE_SA_DELETING))
 			continue;
@@ -799,7 +801,7 @@ static int auth_eap_start_r(struct ike_sa *sa, uint64_t now,
 		return auth_fail_r(sa, r, -ENG_ERR_ID);
 	memcpy(s->idi, id->body.ptr, id->body.len);
 	s->idi_len = (uint16_t)id->body.len;
-	sa->peer_id_hash = auth_id_hash(&id->u.id);
+	peer_idx_set(sa, auth_id_hash(&id->u.id));
 	if ((err = auth_eap_keep_first(s, m)) ||
 	    (err = eap_r_start(sa, s, id->u.id.data.ptr, id->u.id.data.len, eap,
 			       sizeof(eap), &eap_len)))

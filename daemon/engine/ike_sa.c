@@ -8,6 +8,7 @@
 #include "engine/dos_share.h"
 #include "engine/eap.h"
 #include "engine/ident.h"
+#include "engine/peer_idx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,7 @@ void ike_sa_free(struct ike_sa *sa)
 	hashtab_del(&e->by_id, &sa->id_node);
 	if (sa->init_indexed)
 		hashtab_del(&e->by_init, &sa->init_node);
+	peer_idx_del(sa);
 	timers_forget(sa);
 	if (ike_sa_half_open(sa))
 		ike_sa_half_open_unlink(sa);

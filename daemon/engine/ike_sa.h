@@ -147,7 +147,8 @@ struct ike_sa {
 	struct hashtab_node spi_node;  /* e->by_spi: our own SPI */
 	struct hashtab_node init_node; /* e->by_init: (SPIi, peer), responder */
 	struct hashtab_node id_node;   /* e->by_id */
-	bool init_indexed;
+	struct hashtab_node peer_node; /* e->by_peer (peer_idx.h) */
+	bool init_indexed, peer_indexed;
 	uint32_t tslot;		/* timers.c: touched or parked */
 	struct heap_node timer; /* timers.c: key = rtx_deadline() */
 	uint32_t ho_peer; /* its address's dos_share slot while half-open */
@@ -248,6 +249,7 @@ struct engine {
 	struct hashtab by_spi;	      /* IKE SAs by our SPI */
 	struct hashtab by_init;	      /* responders' SAs by (SPIi, peer) */
 	struct hashtab by_id;	      /* IKE SAs by id */
+	struct hashtab by_peer;	      /* by peer_id_hash (peer_idx.h) */
 	struct hashtab child_in;      /* linked CHILD SAs by inbound SPI */
 	struct hashtab child_out;     /* and by outbound SPI */
 	struct engine_timers *timers; /* timers.c */
