@@ -30,7 +30,6 @@
 #include "io/usage.h"
 #include "io/vip.h"
 #include "io/worker.h"
-#include "kb_steer.h"
 #include "kernel/kernel.h"
 
 #include <errno.h>
@@ -464,15 +463,6 @@ struct daemon_deferred {
 	struct daemon_deferred *next;
 	struct engine_action a; /* SEND's buffer is never kept */
 	uint64_t now;
-	/* or, with `initial_contact`, a peer's INITIAL_CONTACT seen by
-	 * worker `from`, for the other workers' engines */
-	bool initial_contact;
-	unsigned from;
-	char conn[ENGINE_NAME_MAX];
-	uint64_t peer;
-	/* each worker's next IKE SA id then: the peer's IKE SAs made after
-	 * it came again have that id or a higher one, and stay */
-	uint32_t before[KB_STEER_MAX_WORKERS];
 };
 
 /* Queues `g` for the main thread (the daemon's lock held). */
@@ -509,47 +499,18 @@ static void daemon_defer_ctl(struct daemon *d, const struct engine_action *a,
 	daemon_defer(d, g);
 }
 
-/* env.initial_contact (ctx: the worker): RFC 7296 §2.4 across workers. */
+/* env.initial_contact (ctx: the worker): RFC 7296 §2.4 across workers.
+ * Each other worker's own thread looks for the peer's older IKE SAs in
+ * its engine (worker_initial_contact): the main thread, which would stop
+ * every worker to do it, is not involved. */
 static void daemon_initial_contact(void *ctx, const char *conn, uint64_t peer)
 {
 	struct worker *w = ctx;
 	struct daemon *d = w->d;
-	struct daemon_deferred *g;
 
-	if (d->n_workers == 1)
-		return;
-	pthread_mutex_lock(&d->lock);
-	if ((g = calloc(1, sizeof(*g)))) {
-		g->initial_contact = true;
-		g->from = w->idx;
-		snprintf(g->conn, sizeof(g->conn), "%s", conn);
-		g->peer = peer;
-		for (unsigned i = 0; i < d->n_workers; i++)
-			g->before[i] = atomic_load(&d->workers[i].next_ike_id);
-		daemon_defer(d, g);
-	} else {
-		log_msg(LOG_LVL_ERR, conn,
-			"out of memory: INITIAL_CONTACT does not reach the "
-			"other workers' IKE SAs of this peer");
-	}
-	pthread_mutex_unlock(&d->lock);
-}
-
-/* The main thread: a peer's INITIAL_CONTACT, for the other workers. */
-static void daemon_initial_contact_all(struct daemon *d,
-				       const struct daemon_deferred *g)
-{
-	uint64_t now = loop_now_ms();
-
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		struct worker *w = &d->workers[i];
-
-		if (i == g->from ||
-		    !engine_initial_contact(w->engine, now, g->conn, g->peer,
-					    g->before[i]))
-			continue;
-		worker_run_actions(w, now);
-	}
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if (i != w->idx)
+			worker_initial_contact(&d->workers[i], conn, peer);
 }
 
 /* The main thread (every lock held): the workers' deferred actions. */
@@ -567,9 +528,7 @@ static void daemon_on_wake(void *ctx, int fd, uint32_t events)
 	while (g) {
 		struct daemon_deferred *next = g->next;
 
-		if (g->initial_contact)
-			daemon_initial_contact_all(d, g);
-		else if (d->ctl)
+		if (d->ctl)
 			ctl_engine_action(d->ctl, &g->a, g->now);
 		explicit_bzero(g, sizeof(*g)); /* SA_ADD carries keys */
 		free(g);

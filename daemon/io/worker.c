@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -20,11 +21,17 @@
 #include <unistd.h>
 
 /* A datagram read by one worker for another (no steering program, or
- * before it was attached). */
+ * before it was attached); or, with `initial_contact`, a peer's
+ * INITIAL_CONTACT another worker took, for this worker's IKE SAs of that
+ * peer (worker_initial_contact). */
 struct worker_dgram {
 	struct worker_dgram *next;
 	struct sockaddr_storage local, remote;
 	uint16_t port; /* the local port it arrived on */
+	bool initial_contact;
+	char conn[ENGINE_NAME_MAX];
+	uint64_t peer;
+	uint32_t before_id;
 	size_t len;
 	uint8_t data[];
 };
@@ -166,6 +173,34 @@ static void worker_deliver(struct worker *w, const uint8_t *p, size_t n,
 	worker_run_actions(w, now);
 }
 
+/* Appends `g` to w's queue and wakes w if the queue was empty (its
+ * wake-up takes the whole queue). INITIAL_CONTACT is never dropped:
+ * false only if a datagram found the queue full. */
+static bool worker_enqueue(struct worker *w, struct worker_dgram *g)
+{
+	uint64_t one = 1;
+	bool was_empty;
+
+	g->next = NULL;
+	pthread_mutex_lock(&w->q_mu);
+	if (!g->initial_contact && w->q_len >= WORKER_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->q_mu);
+		return false;
+	}
+	was_empty = !w->q_head;
+	if (w->q_tail)
+		w->q_tail->next = g;
+	else
+		w->q_head = g;
+	w->q_tail = g;
+	w->q_len++;
+	pthread_mutex_unlock(&w->q_mu);
+	if (was_empty && write(w->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is non-zero already: it wakes */
+	}
+	return true;
+}
+
 /* Queues a copy of the datagram for worker `to` and wakes it. */
 static void worker_hand_over(struct worker *from, struct worker *to,
 			     const uint8_t *p, size_t n,
@@ -174,37 +209,41 @@ static void worker_hand_over(struct worker *from, struct worker *to,
 			     uint16_t port)
 {
 	struct worker_dgram *g = malloc(sizeof(*g) + n);
-	uint64_t one = 1;
-	bool full;
 
 	if (!g)
 		return; /* the peer retransmits */
-	g->next = NULL;
 	g->local = *local;
 	g->remote = *remote;
 	g->port = port;
+	g->initial_contact = false;
 	g->len = n;
 	memcpy(g->data, p, n);
-	pthread_mutex_lock(&to->q_mu);
-	full = to->q_len >= WORKER_QUEUE_MAX;
-	if (!full) {
-		if (to->q_tail)
-			to->q_tail->next = g;
-		else
-			to->q_head = g;
-		to->q_tail = g;
-		to->q_len++;
-	}
-	pthread_mutex_unlock(&to->q_mu);
-	if (full) {
+	if (!worker_enqueue(to, g)) {
 		free(g);
 		atomic_fetch_add(&to->n_q_dropped, 1);
 		return;
 	}
 	atomic_fetch_add(&from->n_handed, 1);
-	if (write(to->wake_fd, &one, sizeof(one)) < 0) {
-		/* the counter is non-zero already: it wakes */
+}
+
+void worker_initial_contact(struct worker *to, const char *conn, uint64_t peer)
+{
+	struct worker_dgram *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		log_msg(LOG_LVL_ERR, conn,
+			"out of memory: INITIAL_CONTACT does not reach worker "
+			"%u's IKE SAs of this peer",
+			to->idx);
+		return;
 	}
+	g->initial_contact = true;
+	snprintf(g->conn, sizeof(g->conn), "%s", conn);
+	g->peer = peer;
+	/* the peer's IKE SAs `to` makes from now on have this id or a
+	 * higher one, and stay */
+	g->before_id = atomic_load(&to->next_ike_id);
+	(void)worker_enqueue(to, g);
 }
 
 static struct udp_sock *worker_sock_of(struct worker *w, int fd)
@@ -265,7 +304,8 @@ static void worker_on_datagram(void *ctx, int fd, uint32_t events)
 	}
 }
 
-/* Datagrams handed over by other workers, or the order to stop. */
+/* Datagrams and INITIAL_CONTACTs handed over by other workers, or the
+ * order to stop. */
 static void worker_on_wake(void *ctx, int fd, uint32_t events)
 {
 	struct worker *w = ctx;
@@ -288,10 +328,20 @@ static void worker_on_wake(void *ctx, int fd, uint32_t events)
 	while (g) {
 		struct worker_dgram *next = g->next;
 
-		atomic_fetch_add(&w->n_taken, 1);
-		if (!w->d->finished)
+		if (!g->initial_contact)
+			atomic_fetch_add(&w->n_taken, 1);
+		if (w->d->finished) {
+			/* stopping: nothing more is carried out */
+		} else if (g->initial_contact) {
+			uint64_t now = loop_now_ms();
+
+			if (engine_initial_contact(w->engine, now, g->conn,
+						   g->peer, g->before_id))
+				worker_run_actions(w, now);
+		} else {
 			worker_deliver(w, g->data, g->len, &g->local,
 				       &g->remote, g->port);
+		}
 		free(g);
 		g = next;
 	}

@@ -105,6 +105,13 @@ struct engine *workers_engine_of_spi(const struct daemon *d, uint32_t spi);
  * there are (engine_ike_list over all). The main thread only. */
 size_t workers_ike_list(const struct daemon *d, uint32_t *ids, size_t cap);
 
+/* RFC 7296 §2.4 across workers: another worker took an INITIAL_CONTACT
+ * from `peer` (engine_initial_contact's opaque identity) in connection
+ * `conn`; queues it for `to`, whose own thread removes its older IKE SAs
+ * of that peer (those made before this call stay), without the main
+ * thread and without stopping any other worker. */
+void worker_initial_contact(struct worker *to, const char *conn, uint64_t peer);
+
 /* Carries out every pending action of worker `w`'s engine (daemon.c),
  * with w's mutex held. */
 void worker_run_actions(struct worker *w, uint64_t now);
