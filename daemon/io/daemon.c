@@ -465,16 +465,19 @@ struct daemon_deferred {
 	uint64_t now;
 };
 
-/* Queues `g` for the main thread (the daemon's lock held). */
+/* Queues `g` for the main thread (the daemon's lock held). Only the
+ * first entry of an empty queue wakes it: daemon_on_wake() takes the
+ * whole queue, and while it runs (every lock held) nothing is queued. */
 static void daemon_defer(struct daemon *d, struct daemon_deferred *g)
 {
 	uint64_t one = 1;
 
-	if (d->deferred_tail)
+	if (d->deferred_tail) {
 		d->deferred_tail->next = g;
-	else
-		d->deferred = g;
-	d->deferred_tail = g;
+		d->deferred_tail = g;
+		return; /* the main thread is woken already */
+	}
+	d->deferred = d->deferred_tail = g;
 	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
 		/* non-zero already: the main thread wakes */
 	}
