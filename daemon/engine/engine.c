@@ -148,6 +148,7 @@ void engine_free(struct engine *e)
 	}
 	engine_actions_clear(e);
 	free(e->act);
+	free(e->act_spare.a); /* wiped by engine_actions_done() */
 	if (e->conns) {
 		crypto_wipe(e->conns, e->n_conns * sizeof(*e->conns));
 		free(e->conns);

@@ -659,6 +659,20 @@ uint64_t engine_next_deadline(const struct engine *e);
 const struct engine_action *engine_actions(const struct engine *e, size_t *n);
 void engine_actions_clear(struct engine *e);
 
+/* The pending actions handed to the caller as they are, datagrams
+ * included, with no copy (engine_actions.c). */
+struct engine_action_list {
+	struct engine_action *a; /* oldest first */
+	size_t n, cap;
+};
+/* Takes the pending actions into `l`; false (and `l` empty) if there are
+ * none. Actions the engine adds while the caller holds `l` (a refused
+ * SA_ADD makes it delete the CHILD SA) queue for the next take. */
+bool engine_actions_take(struct engine *e, struct engine_action_list *l);
+/* Gives `l` back once carried out: datagrams freed, keys wiped; its
+ * memory serves a later take. */
+void engine_actions_done(struct engine *e, struct engine_action_list *l);
+
 /* State of an IKE SA for status displays and tests. */
 enum engine_ike_state {
 	ENGINE_IKE_NONE = 0, /* no such SA */

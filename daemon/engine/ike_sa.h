@@ -262,6 +262,7 @@ struct engine {
 
 	struct engine_action *act;
 	size_t n_act, cap_act;
+	struct engine_action_list act_spare; /* engine_actions.c */
 
 	uint8_t window_notify[4]; /* our SET_WINDOW_SIZE data (window.c) */
 	/* addresses of the datagram being handled (MOBIKE needs them) */

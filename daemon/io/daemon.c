@@ -180,8 +180,7 @@ static void daemon_send(struct worker *w, const struct engine_action *a)
 	struct udp_sock *sock = daemon_sock(
 		w, s->remote.family, s->local.port == d->opts->natt_port);
 	struct sockaddr_storage local, remote;
-	uint8_t *out = w->buf;
-	size_t len = s->len;
+	size_t len = s->len + (s->non_esp_marker ? 4 : 0);
 	char name[96];
 	int r;
 
@@ -191,22 +190,16 @@ static void daemon_send(struct worker *w, const struct engine_action *a)
 			"retry");
 		return;
 	}
-	if (!sock || len + 4 > sizeof(w->buf)) {
+	if (!sock || len > WORKER_DGRAM_MAX) {
 		log_msg(LOG_LVL_ERR, daemon_sa_name(d, a->ike_id, name, 64),
 			"no socket for this address family; datagram dropped");
 		return;
 	}
-	/* RFC 3948 §2.2: IKE on the ESP-in-UDP port has a zero marker. */
-	if (s->non_esp_marker) {
-		memset(out, 0, 4);
-		memcpy(out + 4, s->buf, len);
-		len += 4;
-	} else {
-		memcpy(out, s->buf, len);
-	}
 	daemon_from_engine(&s->local, &local);
 	daemon_from_engine(&s->remote, &remote);
-	r = udp_send(sock, out, len, &local, &remote);
+	/* RFC 3948 §2.2: IKE on the ESP-in-UDP port has a zero marker. */
+	r = udp_send_ike(sock, s->non_esp_marker, s->buf, s->len, &local,
+			 &remote);
 	if (KB_PROBE_ON(exchange_sent))
 		KB_PROBE3(exchange_sent, a->ike_id,
 			  udp_addr_str(&remote, name + 64, 32), len);
@@ -417,45 +410,6 @@ static void daemon_event(struct daemon *d, const struct engine_action *a)
 
 static void daemon_finish(struct daemon *d);
 
-/* Takes the engine's pending actions: a copy (datagrams included) so that
- * new actions the handlers cause (a refused SA makes the engine delete the
- * child) queue up for the next round instead of moving this list. */
-static struct engine_action *daemon_take_actions(struct engine *e, size_t *n)
-{
-	const struct engine_action *acts = engine_actions(e, n);
-	struct engine_action *copy;
-
-	if (!*n)
-		return NULL;
-	copy = calloc(*n, sizeof(*copy));
-	for (size_t i = 0; copy && i < *n; i++) {
-		copy[i] = acts[i];
-		if (acts[i].type != ENGINE_ACT_SEND)
-			continue;
-		copy[i].u.send.buf = malloc(acts[i].u.send.len);
-		if (copy[i].u.send.buf)
-			memcpy(copy[i].u.send.buf, acts[i].u.send.buf,
-			       acts[i].u.send.len);
-		else
-			copy[i].u.send.len = 0; /* dropped, see daemon_send */
-	}
-	if (!copy)
-		log_msg(LOG_LVL_ERR, NULL, "out of memory: %zu actions lost",
-			*n);
-	engine_actions_clear(e);
-	return copy;
-}
-
-static void daemon_free_actions(struct engine_action *acts, size_t n)
-{
-	for (size_t i = 0; acts && i < n; i++)
-		if (acts[i].type == ENGINE_ACT_SEND)
-			free(acts[i].u.send.buf);
-	if (acts)
-		explicit_bzero(acts, n * sizeof(*acts));
-	free(acts);
-}
-
 /* An action for the control socket, from a worker while several run:
  * its bookkeeping looks at SAs of every worker, which only the main
  * thread may (worker.h), so it goes there. */
@@ -654,11 +608,17 @@ void worker_run_actions(struct worker *w, uint64_t now)
 	struct daemon *d = w->d;
 
 	for (int round = 0; round < 16; round++) {
+		/* taken, not copied: new actions the handlers cause (a
+		 * refused SA makes the engine delete the child) queue up for
+		 * the next round instead of moving this list */
+		struct engine_action_list l;
+		const struct engine_action *acts;
 		size_t n, first = 0;
-		struct engine_action *acts = daemon_take_actions(w->engine, &n);
 
-		if (!acts)
+		if (!engine_actions_take(w->engine, &l))
 			break;
+		acts = l.a;
+		n = l.n;
 		for (size_t i = 0; i < n; i++) {
 			if (kbatch_takes(acts[i].type))
 				continue;
@@ -670,7 +630,7 @@ void worker_run_actions(struct worker *w, uint64_t now)
 				daemon_action(w, &acts[i], now);
 		}
 		daemon_kernel_batch(d, acts + first, n - first, now);
-		daemon_free_actions(acts, n);
+		engine_actions_done(w->engine, &l);
 	}
 	atomic_store(&w->n_ike, engine_ike_count(w->engine));
 	atomic_store(&w->n_child, engine_child_count(w->engine));

@@ -243,15 +243,26 @@ int udp_send(struct udp_sock *s, const void *buf, size_t len,
 	     const struct sockaddr_storage *local,
 	     const struct sockaddr_storage *remote)
 {
+	return udp_send_ike(s, false, buf, len, local, remote);
+}
+
+int udp_send_ike(struct udp_sock *s, bool marker, const void *buf, size_t len,
+		 const struct sockaddr_storage *local,
+		 const struct sockaddr_storage *remote)
+{
+	static const uint8_t zero[4];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)zero, .iov_len = sizeof(zero) },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
 	struct msghdr mh = {
 		.msg_name = (void *)remote,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
+		.msg_iov = marker ? iov : iov + 1,
+		.msg_iovlen = marker ? 2 : 1,
 	};
 
 	if (remote->ss_family != s->family)

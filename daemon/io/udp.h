@@ -62,6 +62,11 @@ ssize_t udp_recv(struct udp_sock *s, void *buf, size_t cap,
 int udp_send(struct udp_sock *s, const void *buf, size_t len,
 	     const struct sockaddr_storage *local,
 	     const struct sockaddr_storage *remote);
+/* The same with a zero non-ESP marker (RFC 3948 §2.2) before the
+ * bytes when `marker` is set, put in front by the kernel (no copy). */
+int udp_send_ike(struct udp_sock *s, bool marker, const void *buf, size_t len,
+		 const struct sockaddr_storage *local,
+		 const struct sockaddr_storage *remote);
 
 /* Formats an address as "192.0.2.1[500]" / "2001:db8::1[4500]". */
 const char *udp_addr_str(const struct sockaddr_storage *ss, char *out,
