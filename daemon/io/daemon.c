@@ -40,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -413,28 +413,36 @@ static void daemon_finish(struct daemon *d);
 /* An action for the control socket, from a worker while several run:
  * its bookkeeping looks at SAs of every worker, which only the main
  * thread may (worker.h), so it goes there. */
+enum { DAEMON_DEFER_MS = 2 }; /* longest wait of a deferred action */
+
 struct daemon_deferred {
 	struct daemon_deferred *next;
 	struct engine_action a; /* SEND's buffer is never kept */
 	uint64_t now;
 };
 
-/* Queues `g` for the main thread (the daemon's lock held). Only the
- * first entry of an empty queue wakes it: daemon_on_wake() takes the
- * whole queue, and while it runs (every lock held) nothing is queued. */
+/* Queues `g` for the main thread (the daemon's lock held). The first
+ * entry of an empty queue arms the main thread's wake-up timer
+ * DAEMON_DEFER_MS ahead: it then takes what came meanwhile in one go,
+ * stopping the workers once for all of it instead of once per event
+ * (doc/performance.md). Any earlier callback of the main thread (a
+ * control request) takes the queue first (daemon_main_enter). */
 static void daemon_defer(struct daemon *d, struct daemon_deferred *g)
 {
-	uint64_t one = 1;
+	struct itimerspec its = { .it_value = { .tv_nsec = DAEMON_DEFER_MS *
+							   1000000L } };
 
 	if (d->deferred_tail) {
 		d->deferred_tail->next = g;
 		d->deferred_tail = g;
-		return; /* the main thread is woken already */
+		return; /* the timer is armed already */
 	}
 	d->deferred = d->deferred_tail = g;
-	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
-		/* non-zero already: the main thread wakes */
-	}
+	if (timerfd_settime(d->wake_fd, 0, &its, NULL) < 0)
+		log_msg(LOG_LVL_ERR, NULL,
+			"arming the control events' timer: %s; they wait for "
+			"the next control request or second",
+			strerror(errno));
 }
 
 static void daemon_defer_ctl(struct daemon *d, const struct engine_action *a,
@@ -471,16 +479,10 @@ static void daemon_initial_contact(void *ctx, const char *conn, uint64_t peer)
 }
 
 /* The main thread (every lock held): the workers' deferred actions. */
-static void daemon_on_wake(void *ctx, int fd, uint32_t events)
+static void daemon_deferred_run(struct daemon *d)
 {
-	struct daemon *d = ctx;
 	struct daemon_deferred *g = d->deferred;
-	uint64_t v;
 
-	(void)events;
-	if (read(fd, &v, sizeof(v)) < 0) {
-		/* a spurious wake-up */
-	}
 	d->deferred = d->deferred_tail = NULL;
 	while (g) {
 		struct daemon_deferred *next = g->next;
@@ -491,6 +493,30 @@ static void daemon_on_wake(void *ctx, int fd, uint32_t events)
 		free(g);
 		g = next;
 	}
+}
+
+/* The deferred actions' timer fired (daemon_defer). */
+static void daemon_on_wake(void *ctx, int fd, uint32_t events)
+{
+	uint64_t v;
+
+	(void)ctx;
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* a spurious wake-up: daemon_main_enter() took the queue */
+	}
+}
+
+/* The main thread's guard: every lock (workers_lock_all), then what the
+ * workers left for it, so that whatever the callback shows a control
+ * client (`ipsec status`) has every event that came before. */
+static void daemon_main_enter(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	workers_lock_all(d);
+	if (d->deferred)
+		daemon_deferred_run(d);
 }
 
 /* An ALLOC_SPI's outcome: an SPI the kernel did not reserve goes back to
@@ -1204,7 +1230,8 @@ static int daemon_setup(struct daemon *d)
 		d->n_workers > 1 ? " (for all workers together)" : "");
 	if ((r = daemon_open_ctl(d)) < 0)
 		return r;
-	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->wake_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->wake_fd < 0 || (r = loop_add_fd(d->loop, d->wake_fd, EPOLLIN,
 					       daemon_on_wake, d)) < 0)
 		return d->wake_fd < 0 ? -errno : r;
@@ -1308,7 +1335,7 @@ int daemon_main(const struct daemon_opts *opts)
 		goto out;
 	}
 	/* from now on the main thread's callbacks hold every lock */
-	loop_set_guard(d->loop, workers_lock_all, workers_unlock_all, d);
+	loop_set_guard(d->loop, daemon_main_enter, workers_unlock_all, d);
 	(void)loop_set_deadline(d->loop, loop_now_ms() + 1000);
 	notify_ready();
 	log_msg(LOG_LVL_NOTICE, NULL, "ready");

@@ -43,7 +43,8 @@ struct daemon {
 	struct polshare polshare; /* policies of several workers' SAs */
 	struct kbatch kbatch;	  /* SA and policy actions (kbatch.h) */
 	/* actions for the control socket the workers left to the main
-	 * thread (daemon.c), under `lock`; wake_fd wakes the main thread */
+	 * thread (daemon.c), under `lock`; wake_fd, a timerfd, wakes the
+	 * main thread for them */
 	struct daemon_deferred *deferred, *deferred_tail;
 	int wake_fd;
 	int lock_fd; /* one daemon per network namespace (lock.h) */
