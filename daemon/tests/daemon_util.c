@@ -94,6 +94,69 @@ void du_write_conf(struct du_peer *p, const char *conf)
 	fclose(f);
 }
 
+/* "    key = value\n", or nothing without a value (into a static
+ * buffer, one of two). */
+static const char *du_conf_line(const char *indent, const char *key,
+				const char *value)
+{
+	static char buf[2][160];
+	static int slot;
+	char *s = buf[slot++ % 2];
+
+	if (!value)
+		return "";
+	snprintf(s, sizeof(buf[0]), "%s%s = %s\n", indent, key, value);
+	return s;
+}
+
+void du_psk_conf_text(char *conf, size_t cap, const struct du_peer *p,
+		      const struct du_peer *peer, bool is_a,
+		      const struct du_psk *o)
+{
+	int n = snprintf(
+		conf, cap,
+		"connections {\n"
+		"  t {\n"
+		"    local_addrs = %s\n"
+		"    remote_addrs = %s\n"
+		"%s"
+		"    local {\n      auth = psk\n      id = %c.example.org\n"
+		"    }\n"
+		"    remote {\n      auth = psk\n      id = %c.example.org\n"
+		"    }\n"
+		"    children {\n"
+		"      c {\n"
+		"        local_ts = 10.%d.0.0/24\n"
+		"        remote_ts = 10.%d.0.0/24\n"
+		"%s"
+		"        start_action = %s\n"
+		"      }\n"
+		"    }\n"
+		"  }\n"
+		"}\n"
+		"secrets {\n"
+		"  ike-t {\n    id-a = a.example.org\n"
+		"    id-b = b.example.org\n"
+		"    secret = \"%s\"\n  }\n"
+		"}\n",
+		p->addr, peer->addr,
+		du_conf_line("    ", "proposals", o->proposals),
+		is_a ? 'a' : 'b', is_a ? 'b' : 'a', is_a ? 1 : 2, is_a ? 2 : 1,
+		du_conf_line("        ", "esp_proposals", o->esp_proposals),
+		is_a ? "start" : "none", o->secret);
+
+	REQUIRE(n > 0 && (size_t)n < cap);
+}
+
+void du_psk_conf(struct du_peer *p, const struct du_peer *peer, bool is_a,
+		 const struct du_psk *o)
+{
+	char conf[2048];
+
+	du_psk_conf_text(conf, sizeof(conf), p, peer, is_a, o);
+	du_write_conf(p, conf);
+}
+
 /* Runs `cmd` with /bin/sh as the peer's daemon process. */
 static void du_spawn(struct du_peer *p, const char *cmd)
 {

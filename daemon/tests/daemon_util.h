@@ -5,6 +5,7 @@
 #define KB_TESTS_DAEMON_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct du_peer {
@@ -21,6 +22,28 @@ void du_link(struct du_peer *a, struct du_peer *b, bool ipv6);
 
 /* Writes `conf` as the peer's swanctl.conf. */
 void du_write_conf(struct du_peer *p, const char *conf);
+
+/* What the daemon tests' PSK tunnels differ in; a NULL proposal leaves
+ * its line out (the daemon's defaults). */
+struct du_psk {
+	const char *secret;
+	const char *proposals;	   /* IKE, e.g. aes128gcm16-prfsha256-x25519 */
+	const char *esp_proposals; /* of CHILD SA "c" */
+};
+
+/* The two-daemon PSK tunnel of the daemon tests, as side `p` of du_link
+ * sees it (`is_a`: side a, which starts it): connection "t" from p->addr
+ * to peer->addr, identities a.example.org and b.example.org, CHILD SA "c"
+ * between 10.1.0.0/24 (a) and 10.2.0.0/24 (b), start_action = start on
+ * a and none on b. Into `conf`, for a test to change it or give it to
+ * charon (du_start_charon). */
+void du_psk_conf_text(char *conf, size_t cap, const struct du_peer *p,
+		      const struct du_peer *peer, bool is_a,
+		      const struct du_psk *o);
+
+/* The same, written as p's swanctl.conf. */
+void du_psk_conf(struct du_peer *p, const struct du_peer *peer, bool is_a,
+		 const struct du_psk *o);
 
 /* The daemon command the tests run: $KB_DAEMON (make check sets the
  * ASan/UBSan build) or build/bin/keybridged, behind $KB_DAEMON_WRAP if set

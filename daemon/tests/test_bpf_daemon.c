@@ -20,29 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static void conf(struct du_peer *p, const struct du_peer *peer, bool is_a)
-{
-	char c[2048];
-
-	snprintf(c, sizeof(c),
-		 "connections {\n  t {\n    local_addrs = %s\n"
-		 "    remote_addrs = %s\n"
-		 "    proposals = aes128gcm16-prfsha256-x25519\n"
-		 "    local {\n      auth = psk\n      id = %c.example.org\n"
-		 "    }\n    remote {\n      auth = psk\n"
-		 "      id = %c.example.org\n    }\n"
-		 "    children {\n      c {\n"
-		 "        local_ts = 10.%d.0.0/24\n"
-		 "        remote_ts = 10.%d.0.0/24\n"
-		 "        esp_proposals = aes128gcm16\n"
-		 "        start_action = %s\n      }\n    }\n  }\n}\n"
-		 "secrets {\n  ike-t {\n    id-a = a.example.org\n"
-		 "    id-b = b.example.org\n    secret = \"bpf test psk\"\n"
-		 "  }\n}\n",
-		 p->addr, peer->addr, is_a ? 'a' : 'b', is_a ? 'b' : 'a',
-		 is_a ? 1 : 2, is_a ? 2 : 1, is_a ? "start" : "none");
-	du_write_conf(p, c);
-}
+/* Both daemons' tunnel (daemon_util.h); a starts it. */
+static const struct du_psk bpf_psk = {
+	.secret = "bpf test psk",
+	.proposals = "aes128gcm16-prfsha256-x25519",
+	.esp_proposals = "aes128gcm16",
+};
 
 /* Runs a shell command, returns its first output line in a static buffer
  * ("" if none) and its status in *status. */
@@ -87,8 +70,8 @@ TEST(keybridged_bpf_tc_pinned_while_running_gone_after_stop)
 	int st;
 
 	du_link(&a, &b, false);
-	conf(&a, &b, true);
-	conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &bpf_psk);
+	du_psk_conf(&b, &a, false, &bpf_psk);
 	du_start(&b, NULL);
 	tc_mode_or_skip(&b);
 	du_start(&a, NULL);
@@ -167,7 +150,7 @@ TEST(keybridged_bpf_restart_replaces_pins_and_filters)
 	char log[128];
 
 	du_link(&a, &b, false);
-	conf(&b, &a, false);
+	du_psk_conf(&b, &a, false, &bpf_psk);
 	du_start(&b, NULL);
 	tc_mode_or_skip(&b);
 	/* killed: its tc filters stay on the veth */
@@ -200,8 +183,8 @@ TEST(keybridged_bpf_refused_falls_back_to_polling)
 	struct du_peer a, b;
 
 	du_link(&a, &b, false);
-	conf(&a, &b, true);
-	conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &bpf_psk);
+	du_psk_conf(&b, &a, false, &bpf_psk);
 	/* Without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN nothing loads. */
 	du_start_as(&b, "setpriv --bounding-set -bpf,-perfmon,-sys_admin",
 		    NULL);
@@ -225,7 +208,7 @@ TEST(keybridged_bpf_fentry_refused_here_falls_back_once)
 	struct du_peer a, b;
 
 	du_link(&a, &b, false);
-	conf(&b, &a, false);
+	du_psk_conf(&b, &a, false, &bpf_psk);
 	du_start(&b, "--bpf fentry");
 	REQUIRE(du_log_wait(&b, "SA usage:", 5000));
 	if (du_log_has(&b, "SA usage: BPF fentry"))
@@ -327,8 +310,8 @@ TEST(keybridged_usdt_probes_seen_by_bpftrace)
 				  names[i], o);
 	}
 	du_link(&a, &b, false);
-	conf(&a, &b, true);
-	conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &bpf_psk);
+	du_psk_conf(&b, &a, false, &bpf_psk);
 	du_start(&b, "--bpf off");
 	REQUIRE(du_log_wait(&b, "ready", 5000));
 	snprintf(out, sizeof(out), "%s/bpftrace.out", b.dir);

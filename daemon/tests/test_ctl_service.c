@@ -19,26 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static void conf(struct du_peer *p, const struct du_peer *peer, bool is_a)
-{
-	char c[2048];
-
-	snprintf(c, sizeof(c),
-		 "connections {\n  t {\n    local_addrs = %s\n"
-		 "    remote_addrs = %s\n"
-		 "    local {\n      auth = psk\n      id = %c.example.org\n"
-		 "    }\n    remote {\n      auth = psk\n"
-		 "      id = %c.example.org\n    }\n"
-		 "    children {\n      c {\n        local_ts = 10.%d.0.0/24\n"
-		 "        remote_ts = 10.%d.0.0/24\n"
-		 "        start_action = %s\n      }\n    }\n  }\n}\n"
-		 "secrets {\n  ike-t {\n    id-a = a.example.org\n"
-		 "    id-b = b.example.org\n    secret = \"service test\"\n"
-		 "  }\n}\n",
-		 p->addr, peer->addr, is_a ? 'a' : 'b', is_a ? 'b' : 'a',
-		 is_a ? 1 : 2, is_a ? 2 : 1, is_a ? "start" : "none");
-	du_write_conf(p, c);
-}
+/* Both daemons' tunnel (daemon_util.h); a starts it. */
+static const struct du_psk svc_psk = {
+	.secret = "service test",
+};
 
 /* A line "Key:\tvalue" of /proc/PID/status. */
 static bool proc_status(pid_t pid, const char *key, char *out, size_t cap)
@@ -77,8 +61,8 @@ TEST(ctl_service_runs_as_a_user_with_two_capabilities)
 	if (system("command -v setpriv >/dev/null") != 0)
 		test_skip("setpriv (util-linux) is missing");
 	du_link(&a, &b, false);
-	conf(&a, &b, true);
-	conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &svc_psk);
+	du_psk_conf(&b, &a, false, &svc_psk);
 	/* its directory (control socket) belongs to the user */
 	REQUIRE_EQ(chown(b.dir, 65534, 65534), 0);
 	/* systemd's RuntimeDirectory= gives the user /run/keybridge; here
@@ -132,8 +116,8 @@ TEST(ctl_service_pings_the_watchdog_and_keeps_a_status_line)
 	struct timespec t0, t;
 
 	du_link(&a, &b, false);
-	conf(&a, &b, true);
-	conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &svc_psk);
+	du_psk_conf(&b, &a, false, &svc_psk);
 	snprintf(path, sizeof(path), "%s/notify", b.dir);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

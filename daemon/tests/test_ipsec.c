@@ -16,28 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void conf(struct du_peer *p, const struct du_peer *peer, bool is_a)
-{
-	char c[2048];
-
-	snprintf(
-		c, sizeof(c),
-		"connections {\n  t {\n    local_addrs = %s\n"
-		"    remote_addrs = %s\n"
-		"    proposals = aes128gcm16-prfsha256-ecp256\n"
-		"    local {\n      auth = psk\n      id = %c.example.org\n"
-		"    }\n    remote {\n      auth = psk\n"
-		"      id = %c.example.org\n    }\n"
-		"    children {\n      c {\n        local_ts = 10.%d.0.0/24\n"
-		"        remote_ts = 10.%d.0.0/24\n"
-		"        start_action = %s\n      }\n    }\n  }\n}\n"
-		"secrets {\n  ike-t {\n    id-a = a.example.org\n"
-		"    id-b = b.example.org\n    secret = \"ipsec test secret\"\n"
-		"  }\n}\n",
-		p->addr, peer->addr, is_a ? 'a' : 'b', is_a ? 'b' : 'a',
-		is_a ? 1 : 2, is_a ? 2 : 1, is_a ? "start" : "none");
-	du_write_conf(p, c);
-}
+/* Both daemons' tunnel (daemon_util.h); a starts it. */
+static const struct du_psk ipsec_psk = {
+	.secret = "ipsec test secret",
+	.proposals = "aes128gcm16-prfsha256-ecp256",
+};
 
 /* Runs `prefix ipsec ARGS` against peer `p`; output and errors in `out`. */
 static int ipsec(const struct du_peer *p, const char *prefix, const char *args,
@@ -58,8 +41,8 @@ static int ipsec(const struct du_peer *p, const char *prefix, const char *args,
 static void up_pair(struct du_peer *a, struct du_peer *b)
 {
 	du_link(a, b, false);
-	conf(a, b, true);
-	conf(b, a, false);
+	du_psk_conf(a, b, true, &ipsec_psk);
+	du_psk_conf(b, a, false, &ipsec_psk);
 	du_start(b, NULL);
 	REQUIRE(du_log_wait(b, "ready", 5000));
 	du_start(a, NULL);
@@ -196,7 +179,7 @@ TEST(ipsec_exit_status_without_daemon_or_permission)
 	/* nothing listens */
 	CHECK_EQ(ipsec(&a, NULL, "status", out, sizeof(out)), 3);
 	CHECK(strstr(out, "keybridged is not running"));
-	conf(&b, &a, false);
+	du_psk_conf(&b, &a, false, &ipsec_psk);
 	du_start(&b, NULL);
 	REQUIRE(du_log_wait(&b, "ready", 5000));
 	CHECK_EQ(ipsec(&b,

@@ -35,40 +35,16 @@ TEST(keybridged_version_and_bad_options)
 	CHECK(strstr(out, "unknown log level 'loud'") != NULL);
 }
 
-/* A PSK connection as seen from one side; a is "a.example.org" with
- * 10.1.0.0/24 behind it, b the same with 2. */
+/* The daemon tests' PSK tunnel (daemon_util.h) with secret `psk`: a is
+ * "a.example.org" with 10.1.0.0/24 behind it, b the same with 2. */
 static void psk_conf(char *conf, size_t cap, const struct du_peer *p,
 		     const struct du_peer *peer, bool is_a, const char *psk)
 {
-	char me = is_a ? 'a' : 'b', other = is_a ? 'b' : 'a';
+	const struct du_psk o = { .secret = psk,
+				  .proposals = "aes256gcm16-prfsha256-x25519",
+				  .esp_proposals = "aes128gcm16" };
 
-	snprintf(conf, cap,
-		 "connections {\n"
-		 "  t {\n"
-		 "    local_addrs = %s\n"
-		 "    remote_addrs = %s\n"
-		 "    proposals = aes256gcm16-prfsha256-x25519\n"
-		 "    local {\n      auth = psk\n      id = %c.example.org\n   "
-		 " }\n"
-		 "    remote {\n      auth = psk\n      id = %c.example.org\n  "
-		 "  }\n"
-		 "    children {\n"
-		 "      c {\n"
-		 "        local_ts = 10.%d.0.0/24\n"
-		 "        remote_ts = 10.%d.0.0/24\n"
-		 "        esp_proposals = aes128gcm16\n"
-		 "        start_action = %s\n"
-		 "      }\n"
-		 "    }\n"
-		 "  }\n"
-		 "}\n"
-		 "secrets {\n"
-		 "  ike-t {\n    id-a = a.example.org\n    id-b = "
-		 "b.example.org\n"
-		 "    secret = \"%s\"\n  }\n"
-		 "}\n",
-		 p->addr, peer->addr, me, other, is_a ? 1 : 2, is_a ? 2 : 1,
-		 is_a ? "start" : "none", psk);
+	du_psk_conf_text(conf, cap, p, peer, is_a, &o);
 }
 
 static void write_psk_conf(struct du_peer *p, const struct du_peer *peer,
