@@ -29,6 +29,7 @@
 #include "ike_iana.h"
 #include "io/kbatch.h"
 #include "kernel/xfrm.h"
+#include "tests/kbatch_util.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -51,88 +52,44 @@ struct kb_run {
 	unsigned failed;
 };
 
-static struct engine_addr kb_addr(uint8_t b3, uint8_t b4)
+/* CHILD SA i: 10.x.y.0/24 (192.0.2.1, us) <-> 10.200+x.y.0/24 (192.0.2.2),
+ * x.y = i / 250 . i % 250 */
+static struct ku_child kb_child_sa(unsigned i)
 {
-	struct engine_addr a = { .family = AF_INET, .ip = { 192, 0, b3, b4 } };
-	return a;
+	uint8_t x = (uint8_t)(i / 250), y = (uint8_t)(i % 250);
+
+	return (struct ku_child){ .us = ku_addr(1),
+				  .peer = ku_addr(2),
+				  .ts_us = ku_ts(x, y),
+				  .ts_peer = ku_ts((uint8_t)(200 + x), y),
+				  .reqid = KERNEL_REQID_MIN + i % 0x10000 };
 }
 
-/* 10.x.y.0/24 for CHILD SA i on our side, 10.200+x.y.0/24 on the peer's */
-static struct engine_ts kb_ts(unsigned i, bool peer)
-{
-	struct engine_ts t = { .type = TS_IPV4_ADDR_RANGE, .port_hi = 65535 };
-
-	t.start[0] = t.end[0] = 10;
-	t.start[1] = t.end[1] = (uint8_t)(i / 250 + (peer ? 200 : 0));
-	t.start[2] = t.end[2] = (uint8_t)(i % 250);
-	t.end[3] = 255;
-	return t;
-}
-
-static void kb_policy(struct engine_action *a, unsigned i, bool add,
-		      enum engine_policy_dir dir)
-{
-	bool out = dir == ENGINE_POL_OUT;
-
-	a->type = add ? ENGINE_ACT_POLICY_ADD : ENGINE_ACT_POLICY_DEL;
-	a->u.policy = (struct engine_policy){
-		.src = kb_ts(i, !out),
-		.dst = kb_ts(i, out),
-		.dir = dir,
-		.mode = ENGINE_MODE_TUNNEL,
-		.reqid = KERNEL_REQID_MIN + i % 0x10000,
-		.tmpl_src = kb_addr(2, out ? 1 : 2),
-		.tmpl_dst = kb_addr(2, out ? 2 : 1),
-	};
-}
-
+/* The inbound SA of CHILD SA i, or its outbound one. */
 static void kb_sa(struct engine_action *a, unsigned i, bool add, bool in)
 {
-	struct engine_sa *s = &a->u.sa;
+	struct ku_child c = kb_child_sa(i);
 
-	a->type = add ? ENGINE_ACT_SA_ADD : ENGINE_ACT_SA_DEL;
-	memset(s, 0, sizeof(*s));
-	s->src = kb_addr(2, in ? 2 : 1);
-	s->dst = kb_addr(2, in ? 1 : 2);
-	s->spi = (in ? 0x10000000u : 0x20000000u) + i;
-	s->proto = PROTO_ESP;
-	s->mode = ENGINE_MODE_TUNNEL;
-	s->reqid = KERNEL_REQID_MIN + i % 0x10000;
-	s->inbound = in;
-	s->encr = ENCR_AES_GCM_16;
-	s->encr_keylen = 128;
-	s->integ = AUTH_NONE;
-	s->icv_len = 16;
-	s->enc_key_len = 20;
-	memset(s->enc_key, 0x5a, 20);
-	s->replay_window = 32;
+	ku_sa(a, &c, add, in, (in ? 0x10000000u : 0x20000000u) + i);
 }
 
 /* CHILD SA i's actions: ALLOC_SPI (install only), its SAs (with ESP),
  * three policies, and a SEND that closes the run. */
 static unsigned kb_actions(struct kb_run *r, unsigned i, bool add)
 {
+	struct ku_child c = kb_child_sa(i);
 	unsigned n = 0;
 
 	memset(r->act, 0, sizeof(r->act));
-	if (add) {
-		struct engine_action *a = &r->act[n++];
-
-		a->type = ENGINE_ACT_ALLOC_SPI;
-		a->u.spi = (struct engine_spi){ .spi = 0x10000000u + i,
-						.proto = PROTO_ESP,
-						.reqid = KERNEL_REQID_MIN +
-							 i % 0x10000,
-						.src = kb_addr(2, 2),
-						.dst = kb_addr(2, 1) };
-	}
+	if (add) /* the inbound SA's SPI */
+		ku_spi(&r->act[n++], &c, 0x10000000u + i);
 	if (r->sas || !add) /* without ESP: the larval SA goes */
 		kb_sa(&r->act[n++], i, add, true);
 	if (r->sas)
 		kb_sa(&r->act[n++], i, add, false);
-	kb_policy(&r->act[n++], i, add, ENGINE_POL_OUT);
-	kb_policy(&r->act[n++], i, add, ENGINE_POL_IN);
-	kb_policy(&r->act[n++], i, add, ENGINE_POL_FWD);
+	ku_policy(&r->act[n++], &c, add, ENGINE_POL_OUT);
+	ku_policy(&r->act[n++], &c, add, ENGINE_POL_IN);
+	ku_policy(&r->act[n++], &c, add, ENGINE_POL_FWD);
 	r->act[n++].type = ENGINE_ACT_SEND;
 	return n;
 }

@@ -12,11 +12,12 @@
 #include "ike_iana.h"
 #include "io/kbatch.h"
 #include "tests/daemon_util.h"
+#include "tests/kbatch_util.h"
 #include "tests/test.h"
 #include "tests/test_xfrm_util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,87 +58,47 @@ static void kb_close(struct kb_fixture *f)
 	explicit_bzero(f->a, sizeof(f->a));
 }
 
-static struct engine_addr kb_addr(const char *s)
+/* The CHILD SA 10.1.0.0/24 (192.0.2.1, us) <-> 10.2.0.0/24 (192.0.2.2) */
+static struct ku_child kb_child(uint32_t reqid)
 {
-	struct engine_addr a = { .family = AF_INET };
-
-	REQUIRE_EQ(inet_pton(AF_INET, s, a.ip), 1);
-	return a;
+	return (struct ku_child){ .us = ku_addr(1),
+				  .peer = ku_addr(2),
+				  .ts_us = ku_ts(1, 0),
+				  .ts_peer = ku_ts(2, 0),
+				  .reqid = reqid };
 }
 
-/* 10.N.0.0/24, any protocol and port */
-static struct engine_ts kb_ts(unsigned n)
+/* The fixture's next action (kbatch reads no IKE SA id: 0 here). */
+static struct engine_action *kb_slot(struct kb_fixture *f)
 {
-	struct engine_ts t = { .type = TS_IPV4_ADDR_RANGE, .port_hi = 65535 };
-
-	t.start[0] = t.end[0] = 10;
-	t.start[1] = t.end[1] = (uint8_t)n;
-	t.end[3] = 255;
-	return t;
+	REQUIRE(f->n < sizeof(f->a) / sizeof(f->a[0]));
+	return &f->a[f->n++];
 }
 
-/* A tunnel policy of the CHILD SA 10.1.0.0/24 (192.0.2.1) <->
- * 10.2.0.0/24 (192.0.2.2), as seen from 192.0.2.1. */
 static struct engine_action *kb_policy(struct kb_fixture *f, bool add,
 				       enum engine_policy_dir dir)
 {
-	struct engine_action *a = memset(&f->a[f->n++], 0, sizeof(f->a[0]));
-	bool out = dir == ENGINE_POL_OUT;
+	struct ku_child c = kb_child(REQID);
 
-	a->type = add ? ENGINE_ACT_POLICY_ADD : ENGINE_ACT_POLICY_DEL;
-	a->ike_id = 1;
-	a->u.policy = (struct engine_policy){
-		.src = kb_ts(out ? 1 : 2),
-		.dst = kb_ts(out ? 2 : 1),
-		.dir = dir,
-		.mode = ENGINE_MODE_TUNNEL,
-		.reqid = REQID,
-		.tmpl_src = kb_addr(out ? "192.0.2.1" : "192.0.2.2"),
-		.tmpl_dst = kb_addr(out ? "192.0.2.2" : "192.0.2.1"),
-	};
-	return a;
+	return ku_policy(kb_slot(f), &c, add, dir);
 }
 
-/* An AES-GCM-16 tunnel SA, inbound (192.0.2.2 -> .1) or outbound. */
+/* An inbound SA (192.0.2.2 -> .1) or an outbound one. */
 static struct engine_action *kb_sa(struct kb_fixture *f, bool add, bool in,
 				   uint32_t spi)
 {
-	struct engine_action *a = memset(&f->a[f->n++], 0, sizeof(f->a[0]));
-	struct engine_sa *s = &a->u.sa;
+	struct ku_child c = kb_child(REQID);
 
-	a->type = add ? ENGINE_ACT_SA_ADD : ENGINE_ACT_SA_DEL;
-	a->ike_id = 1;
-	s->src = kb_addr(in ? "192.0.2.2" : "192.0.2.1");
-	s->dst = kb_addr(in ? "192.0.2.1" : "192.0.2.2");
-	s->spi = spi;
-	s->proto = PROTO_ESP;
-	s->mode = ENGINE_MODE_TUNNEL;
-	s->reqid = REQID;
-	s->inbound = in;
-	s->encr = ENCR_AES_GCM_16;
-	s->encr_keylen = 128;
-	s->integ = AUTH_NONE;
-	s->icv_len = 16;
-	s->enc_key_len = 20;
-	memset(s->enc_key, 0x5a, 20);
-	s->replay_window = 32;
-	return a;
+	return ku_sa(kb_slot(f), &c, add, in, spi);
 }
 
 /* ALLOC_SPI of `spi` for an inbound SA 192.0.2.2 -> .1 with `reqid`. */
 static struct engine_action *kb_spi(struct kb_fixture *f, uint32_t spi,
 				    uint32_t reqid)
 {
-	struct engine_action *a = memset(&f->a[f->n++], 0, sizeof(f->a[0]));
+	struct ku_child c = kb_child(reqid);
 
-	a->type = ENGINE_ACT_ALLOC_SPI;
-	a->ike_id = 1;
-	a->u.spi = (struct engine_spi){ .spi = spi,
-					.proto = PROTO_ESP,
-					.reqid = reqid,
-					.src = kb_addr("192.0.2.2"),
-					.dst = kb_addr("192.0.2.1") };
-	return a;
+	return ku_spi(kb_slot(f), &c, spi);
 }
 
 static void kb_add_all(struct kb_fixture *f)
@@ -319,40 +280,11 @@ TEST(xfrm_esp_kbatch_child_sa_refusals_stay_per_sa)
 }
 
 /* A tunnel 10.1.0.0/24 (a) <-> 10.2.0.0/24 (b); a starts it. */
-static void kb_conf(struct du_peer *p, const struct du_peer *peer, bool is_a)
-{
-	char conf[2048];
-
-	snprintf(conf, sizeof(conf),
-		 "connections {\n"
-		 "  t {\n"
-		 "    local_addrs = %s\n"
-		 "    remote_addrs = %s\n"
-		 "    proposals = aes128gcm16-prfsha256-x25519\n"
-		 "    local {\n      auth = psk\n      id = %c.example.org\n"
-		 "    }\n"
-		 "    remote {\n      auth = psk\n      id = %c.example.org\n"
-		 "    }\n"
-		 "    children {\n"
-		 "      c {\n"
-		 "        local_ts = 10.%d.0.0/24\n"
-		 "        remote_ts = 10.%d.0.0/24\n"
-		 "        esp_proposals = aes128gcm16\n"
-		 "        start_action = %s\n"
-		 "      }\n"
-		 "    }\n"
-		 "  }\n"
-		 "}\n"
-		 "secrets {\n"
-		 "  ike-t {\n    id-a = a.example.org\n"
-		 "    id-b = b.example.org\n"
-		 "    secret = \"kbatch: a shared secret of some length\"\n"
-		 "  }\n"
-		 "}\n",
-		 p->addr, peer->addr, is_a ? 'a' : 'b', is_a ? 'b' : 'a',
-		 is_a ? 1 : 2, is_a ? 2 : 1, is_a ? "start" : "none");
-	du_write_conf(p, conf);
-}
+static const struct du_psk kb_psk = {
+	.secret = "kbatch: a shared secret of some length",
+	.proposals = "aes128gcm16-prfsha256-x25519",
+	.esp_proposals = "aes128gcm16",
+};
 
 /* Two daemons, a tunnel CHILD SA, no ESP on this host: the responder's
  * SPI, two SAs and three policies go to the kernel in one batch, the kernel
@@ -368,8 +300,8 @@ TEST(kbatch_daemon_refused_sas_reported_each)
 	FILE *fp;
 
 	du_link(&a, &b, false);
-	kb_conf(&a, &b, true);
-	kb_conf(&b, &a, false);
+	du_psk_conf(&a, &b, true, &kb_psk);
+	du_psk_conf(&b, &a, false, &kb_psk);
 	du_start(&b, "-l info");
 	REQUIRE(du_log_wait(&b, "ready", du_ms(5000)));
 	du_start(&a, "-l info");
