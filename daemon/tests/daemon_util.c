@@ -67,18 +67,24 @@ void du_link(struct du_peer *a, struct du_peer *b, bool ipv6)
 	du_registry[0] = *a;
 	du_registry[1] = *b;
 	atexit(du_cleanup);
+	/* The names carry the pid of this test's process (each test runs
+	 * in its own, test_main.c), so no other live test has them: what
+	 * exists by these names was left by a killed test that had the same
+	 * pid, and would make "ip netns add" fail. */
 	snprintf(cmd, sizeof(cmd),
-		 "set -e; mkdir -p %s %s; ip netns add %s; ip netns add %s; "
+		 "set -e; ip netns del %s 2>/dev/null || true; "
+		 "ip netns del %s 2>/dev/null || true; "
+		 "mkdir -p %s %s; ip netns add %s; ip netns add %s; "
 		 "ip -n %s link set lo up; ip -n %s link set lo up; "
 		 "ip link add kbd%d-a netns %s type veth peer name kbd%d-b "
 		 "netns %s; "
 		 "ip -n %s addr add %s/%d dev kbd%d-a %s; "
 		 "ip -n %s addr add %s/%d dev kbd%d-b %s; "
 		 "ip -n %s link set kbd%d-a up; ip -n %s link set kbd%d-b up",
-		 a->dir, b->dir, a->ns, b->ns, a->ns, b->ns, id, a->ns, id,
-		 b->ns, a->ns, a->addr, ipv6 ? 64 : 24, id, ipv6 ? "nodad" : "",
-		 b->ns, b->addr, ipv6 ? 64 : 24, id, ipv6 ? "nodad" : "", a->ns,
-		 id, b->ns, id);
+		 a->ns, b->ns, a->dir, b->dir, a->ns, b->ns, a->ns, b->ns, id,
+		 a->ns, id, b->ns, a->ns, a->addr, ipv6 ? 64 : 24, id,
+		 ipv6 ? "nodad" : "", b->ns, b->addr, ipv6 ? 64 : 24, id,
+		 ipv6 ? "nodad" : "", a->ns, id, b->ns, id);
 	du_run(cmd);
 }
 
