@@ -194,19 +194,6 @@ const struct engine_action *engine_actions(const struct engine *e, size_t *n)
 	return e->act;
 }
 
-void engine_actions_clear(struct engine *e)
-{
-	for (size_t i = 0; i < e->n_act; i++) {
-		struct engine_action *a = &e->act[i];
-
-		if (a->type == ENGINE_ACT_SEND)
-			free(a->u.send.buf);
-		else if (a->type == ENGINE_ACT_SA_ADD)
-			crypto_wipe(&a->u.sa, sizeof(a->u.sa));
-	}
-	e->n_act = 0;
-}
-
 bool engine_log_enabled(const struct engine *e, int level)
 {
 	return e->env.log &&

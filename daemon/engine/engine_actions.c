@@ -11,6 +11,25 @@
 
 #include <stdlib.h>
 
+/* What carried-out actions own: a datagram's buffer, an SA's keys. */
+static void actions_release(struct engine_action *act, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct engine_action *a = &act[i];
+
+		if (a->type == ENGINE_ACT_SEND)
+			free(a->u.send.buf);
+		else if (a->type == ENGINE_ACT_SA_ADD)
+			crypto_wipe(&a->u.sa, sizeof(a->u.sa));
+	}
+}
+
+void engine_actions_clear(struct engine *e)
+{
+	actions_release(e->act, e->n_act);
+	e->n_act = 0;
+}
+
 bool engine_actions_take(struct engine *e, struct engine_action_list *l)
 {
 	if (!e->n_act) {
@@ -27,14 +46,7 @@ bool engine_actions_take(struct engine *e, struct engine_action_list *l)
 
 void engine_actions_done(struct engine *e, struct engine_action_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		struct engine_action *a = &l->a[i];
-
-		if (a->type == ENGINE_ACT_SEND)
-			free(a->u.send.buf);
-		else if (a->type == ENGINE_ACT_SA_ADD)
-			crypto_wipe(&a->u.sa, sizeof(a->u.sa));
-	}
+	actions_release(l->a, l->n);
 	if (!e->act) { /* nothing added since the take: fill it next */
 		e->act = l->a;
 		e->cap_act = l->cap;

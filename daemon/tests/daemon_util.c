@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +99,31 @@ void du_write_conf(struct du_peer *p, const char *conf)
 	REQUIRE(f != NULL);
 	fputs(conf, f);
 	fclose(f);
+}
+
+void du_any_peer_psk_conf(struct du_peer *p, const char *psk)
+{
+	char conf[1024];
+
+	snprintf(conf, sizeof(conf),
+		 "connections {\n"
+		 "  any {\n"
+		 "    remote_addrs = %%any\n    mobike = no\n"
+		 "    proposals = aes128gcm16-prfsha256-x25519\n"
+		 "    local {\n      auth = psk\n      id = responder.example\n"
+		 "    }\n"
+		 "    remote {\n      auth = psk\n    }\n"
+		 "  }\n"
+		 "}\n"
+		 "secrets {\n  ike-any {\n    secret = \"%s\"\n  }\n}\n",
+		 psk);
+	du_write_conf(p, conf);
+}
+
+int du_random(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
 /* "    key = value\n", or nothing without a value (into a static

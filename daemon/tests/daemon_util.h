@@ -31,6 +31,14 @@ struct du_psk {
 	const char *esp_proposals; /* of CHILD SA "c" */
 };
 
+/* Writes p's swanctl.conf for a responder to any peer with pre-shared
+ * key `psk`: connection "any", aes128gcm16-prfsha256-x25519, our id
+ * responder.example, no MOBIKE; childless IKE SAs are welcome. */
+void du_any_peer_psk_conf(struct du_peer *p, const char *psk);
+
+/* engine_env.random for the engines a test runs itself: getrandom(). */
+int du_random(void *ctx, void *buf, size_t len);
+
 /* The two-daemon PSK tunnel of the daemon tests, as side `p` of du_link
  * sees it (`is_a`: side a, which starts it): connection "t" from p->addr
  * to peer->addr, identities a.example.org and b.example.org, CHILD SA "c"

@@ -57,12 +57,6 @@ static uint64_t flood_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int flood_random(void *ctx, void *buf, size_t len)
-{
-	(void)ctx;
-	return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
-}
-
 /* What the flooding process did, written to a file for the test. */
 struct flood_stats {
 	unsigned long spoofed, spoof_errors;
@@ -176,7 +170,7 @@ static int flood_spoof(struct flood_atk *k, int raw)
 static void flood_run(const char *ns, const char *out, volatile int *stop)
 {
 	struct engine_conn c;
-	struct engine_env env = { .random = flood_random };
+	struct engine_env env = { .random = du_random };
 	struct flood_atk k = { 0 };
 	struct sockaddr_in me = { .sin_family = AF_INET,
 				  .sin_port = htons(500) };
@@ -315,26 +309,6 @@ static int flood_log_lines(struct du_peer *p)
 	return atoi(out);
 }
 
-/* A responder for any peer with a PSK, childless IKE SAs welcome. */
-static void flood_conf(struct du_peer *b)
-{
-	char conf[1024];
-
-	snprintf(conf, sizeof(conf),
-		 "connections {\n"
-		 "  load {\n"
-		 "    remote_addrs = %%any\n"
-		 "    proposals = aes128gcm16-prfsha256-x25519\n"
-		 "    local {\n      auth = psk\n      id = responder.example\n"
-		 "    }\n"
-		 "    remote {\n      auth = psk\n    }\n"
-		 "  }\n"
-		 "}\n"
-		 "secrets {\n  ike-load {\n    secret = \"%s\"\n  }\n}\n",
-		 flood_psk);
-	du_write_conf(b, conf);
-}
-
 /* The legitimate initiators: FLOOD_LEGIT_PEERS ike-load processes, one per
  * address, all at once; each must set up FLOOD_LEGIT_EACH IKE SAs. Sums
  * up their JSON as "ok failed retransmits max-latency-ms" into `out`. */
@@ -393,7 +367,7 @@ TEST(flood_spoofed_and_cookie_attacker_legit_peers_get_in)
 		 "ip -n %2$s route add 10.77.0.0/16 via 192.0.2.1",
 		 a.ns, b.ns, (int)getpid());
 	REQUIRE(system(cmd) == 0);
-	flood_conf(&b);
+	du_any_peer_psk_conf(&b, flood_psk);
 	/* The build machines are shared: at nice -10 the daemon gets its
 	 * CPU even while other jobs load them (its CPU time is printed).
 	 * ASan's quarantine of freed memory (256 MB) would show as RSS: 4 MB

@@ -54,31 +54,6 @@ struct wd_req {
 	unsigned worker; /* the worker that answered */
 };
 
-static int wd_random(void *ctx, void *buf, size_t len)
-{
-	(void)ctx;
-	return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
-}
-
-static void wd_conf(struct du_peer *b)
-{
-	char conf[1024];
-
-	snprintf(conf, sizeof(conf),
-		 "connections {\n"
-		 "  any {\n"
-		 "    remote_addrs = %%any\n    mobike = no\n"
-		 "    proposals = aes128gcm16-prfsha256-x25519\n"
-		 "    local {\n      auth = psk\n      id = responder.example\n"
-		 "    }\n"
-		 "    remote {\n      auth = psk\n    }\n"
-		 "  }\n"
-		 "}\n"
-		 "secrets {\n  ike-any {\n    secret = \"%s\"\n  }\n}\n",
-		 wd_psk);
-	du_write_conf(b, conf);
-}
-
 /* A UDP socket in namespace `ns` on `ip` port 500; the test process
  * itself stays where it is. */
 static void wd_peer_open(struct wd_peer *p, const char *ns, const char *ip)
@@ -86,7 +61,7 @@ static void wd_peer_open(struct wd_peer *p, const char *ns, const char *ip)
 	struct sockaddr_in me = { .sin_family = AF_INET,
 				  .sin_port = htons(500) };
 	struct engine_conn c;
-	struct engine_env env = { .random = wd_random };
+	struct engine_env env = { .random = du_random };
 	const struct engine_action *act;
 	struct engine *e;
 	int self = open("/proc/self/ns/net", O_RDONLY);
@@ -202,7 +177,7 @@ TEST(workers_dos_cookie_threshold_and_maximum_daemon_wide)
 
 	memset(r, 0, sizeof(r));
 	du_link(&a, &b, false);
-	wd_conf(&b);
+	du_any_peer_psk_conf(&b, wd_psk);
 	du_start(&b, "-l info --workers 2 --cookie-threshold 6 "
 		     "--half-open-max 9 --half-open-per-peer 9");
 	REQUIRE(du_log_wait(&b, "ready", du_ms(5000)));
@@ -251,7 +226,7 @@ TEST(workers_dos_half_open_per_peer_across_workers)
 	snprintf(cmd, sizeof(cmd), "ip -n %s addr add 192.0.2.3/24 dev %s",
 		 a.ns, a.ns);
 	REQUIRE(system(cmd) == 0);
-	wd_conf(&b);
+	du_any_peer_psk_conf(&b, wd_psk);
 	du_start(&b, "-l info --workers 2 --cookie-threshold 50 "
 		     "--half-open-per-peer 4 --half-open-timeout 2");
 	REQUIRE(du_log_wait(&b, "ready", du_ms(5000)));
