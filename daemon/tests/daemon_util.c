@@ -16,6 +16,8 @@
 /* What cleanup at exit must remove: copies, because the tests' peers live
  * on their stacks. */
 static struct du_peer du_registry[2];
+/* du_registry[i]'s log was shown (du_log_dump): not again at exit */
+static bool du_dumped[2];
 
 static struct du_peer *du_registered(const struct du_peer *p)
 {
@@ -25,6 +27,9 @@ static struct du_peer *du_registered(const struct du_peer *p)
 	return NULL;
 }
 
+/* At exit, also after a REQUIRE gave up: a failed test shows the log of
+ * each daemon it ran that it did not show itself, since the daemon
+ * that looks fine is often the one that went wrong first. */
 static void du_cleanup(void)
 {
 	char cmd[512];
@@ -38,6 +43,8 @@ static void du_cleanup(void)
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, NULL, 0);
 		}
+		if (test_failed() && !du_dumped[i])
+			du_log_dump(p);
 		snprintf(cmd, sizeof(cmd),
 			 "ip netns del %s 2>/dev/null; rm -rf %s", p->ns,
 			 p->dir);
@@ -67,6 +74,7 @@ void du_link(struct du_peer *a, struct du_peer *b, bool ipv6)
 	snprintf(b->addr, sizeof(b->addr), ipv6 ? "2001:db8::2" : "192.0.2.2");
 	du_registry[0] = *a;
 	du_registry[1] = *b;
+	du_dumped[0] = du_dumped[1] = false;
 	atexit(du_cleanup);
 	/* The names carry the pid of this test's process (each test runs
 	 * in its own, test_main.c), so no other live test has them: what
@@ -363,6 +371,8 @@ void du_log_dump(struct du_peer *p)
 	char *log = du_file_read(p, "log"), *save = NULL;
 	char path[128], cmd[256];
 
+	if (du_registered(p))
+		du_dumped[du_registered(p) - du_registry] = true;
 	snprintf(path, sizeof(path), "%s/charon.log", p->dir);
 	if (access(path, F_OK) == 0) {
 		snprintf(cmd, sizeof(cmd), "sed 's/^/    charon: /' %s", path);

@@ -91,7 +91,9 @@ bool du_log_has(struct du_peer *p, const char *needle);
 /* How many times `needle` occurs in the peer's log. */
 int du_log_count(struct du_peer *p, const char *needle);
 
-/* Prints the peer's log as test notes (for failures). */
+/* Prints the peer's log as test notes (for failures). A failed test
+ * that ran daemons (du_link) shows, at exit, the logs it did not show
+ * itself: calling this is only needed to show a log earlier. */
 void du_log_dump(struct du_peer *p);
 
 /* Sends `sig` and waits up to `ms` for exit; returns the exit status, -1
