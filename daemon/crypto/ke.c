@@ -23,6 +23,9 @@ struct ke {
 	/* X25519/X448: our public value, kept here since pkey's may be the
 	 * placeholder ke_new_ecx() imported it with */
 	uint8_t ecx_pub[KE_ECX_MAX];
+	/* X25519/X448: ke_new_ecx()'s derive context, set up for our key,
+	 * which ke_derive() takes (and frees) instead of a new one */
+	EVP_PKEY_CTX *dctx;
 };
 
 static const char *ke_algo(const struct xform_ke *x)
@@ -115,6 +118,70 @@ static void ecx_clamp(uint8_t *k, size_t len)
 	}
 }
 
+/* Per thread: what OpenSSL 3.0 makes slowly and each exchange can share.
+ * - import: an X25519 and an X448 context set up for EVP_PKEY_fromdata(),
+ *   which every key pair of ke_new_ecx() goes through (a new context
+ *   fetches the key management by name each time).
+ * - peer: a peer key of each ECP/ECX group, made from its template once;
+ *   each exchange sets its peer's public value into it. Making a new
+ *   EVP_PKEY costs a walk of OpenSSL's whole name map (to find the key
+ *   type's legacy method) and a copy. Whoever takes it (ke_derive,
+ *   ke_check_peer) releases it before returning, so no one holds it when
+ *   it changes. */
+#define KE_TEMPLATES 8
+struct ke_tls {
+	bool registered; /* with ke_tls_key, for the destructor */
+	EVP_PKEY_CTX *import[2];
+	EVP_PKEY *peer[KE_TEMPLATES];
+};
+
+static _Thread_local struct ke_tls ke_tls;
+static pthread_key_t ke_tls_key;
+static pthread_once_t ke_tls_once = PTHREAD_ONCE_INIT;
+
+static void ke_tls_free(void *arg)
+{
+	struct ke_tls *t = arg;
+
+	for (size_t i = 0; i < 2; i++)
+		EVP_PKEY_CTX_free(t->import[i]);
+	for (size_t i = 0; i < KE_TEMPLATES; i++)
+		EVP_PKEY_free(t->peer[i]);
+	*t = (struct ke_tls){ 0 };
+}
+
+static void ke_tls_key_make(void)
+{
+	(void)pthread_key_create(&ke_tls_key, ke_tls_free);
+}
+
+/* The thread's shared objects, registered for freeing at thread exit. */
+static struct ke_tls *ke_tls_get(void)
+{
+	struct ke_tls *t = &ke_tls;
+
+	if (!t->registered) {
+		(void)pthread_once(&ke_tls_once, ke_tls_key_make);
+		t->registered = pthread_setspecific(ke_tls_key, t) == 0;
+	}
+	return t;
+}
+
+/* The thread's fromdata context for X25519 or X448, or NULL. */
+static EVP_PKEY_CTX *ke_import_ctx(const struct xform_ke *x)
+{
+	EVP_PKEY_CTX **ctx =
+		&ke_tls_get()->import[x->pub_len == KE_ECX_MAX ? 1 : 0];
+
+	if (!*ctx &&
+	    (*ctx = EVP_PKEY_CTX_new_from_name(NULL, x->group, NULL)) &&
+	    EVP_PKEY_fromdata_init(*ctx) <= 0) {
+		EVP_PKEY_CTX_free(*ctx);
+		*ctx = NULL;
+	}
+	return *ctx;
+}
+
 /* An EVP_PKEY holding private scalar `priv` and public value `pub`,
  * taken as given (OpenSSL 3.0 does not check that they match). */
 static EVP_PKEY *ecx_import(const struct xform_ke *x, uint8_t *priv,
@@ -127,13 +194,12 @@ static EVP_PKEY *ecx_import(const struct xform_ke *x, uint8_t *priv,
 						  (void *)pub, x->pub_len),
 		OSSL_PARAM_construct_end(),
 	};
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, x->group, NULL);
+	EVP_PKEY_CTX *ctx = ke_import_ctx(x);
 	EVP_PKEY *pkey = NULL;
 
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	if (!ctx ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
 		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
 	return pkey;
 }
 
@@ -165,6 +231,8 @@ static int ke_new_ecx(const struct xform_ke *x, struct ke **out)
 	    EVP_PKEY_derive_set_peer_ex(ctx, base, 0) <= 0 ||
 	    EVP_PKEY_derive(ctx, ke->ecx_pub, &n) <= 0 || n != x->pub_len)
 		goto out;
+	ke->dctx = ctx;
+	ctx = NULL;
 	*out = ke;
 	ke = NULL;
 	rc = 0;
@@ -301,6 +369,7 @@ void ke_free(struct ke *ke)
 {
 	if (!ke)
 		return;
+	EVP_PKEY_CTX_free(ke->dctx);
 	EVP_PKEY_free(ke->pkey);
 	crypto_wipe(ke, sizeof(*ke));
 	free(ke);
@@ -374,7 +443,6 @@ static int ke_check_modp(const struct xform_ke *x, const uint8_t *peer,
  * copy of one with the peer's point set, which skips the name lookups and
  * group construction that importing from scratch costs (a third of a
  * P-256 exchange). */
-#define KE_TEMPLATES 8
 static EVP_PKEY *templates[KE_TEMPLATES];
 static pthread_once_t templates_once = PTHREAD_ONCE_INIT;
 
@@ -408,26 +476,29 @@ static void templates_init(void)
 }
 
 /* A key of `x`'s group with public value `enc` (SEC 1 point for ECP, the
- * raw u-coordinate for ECX), or NULL. OpenSSL refuses ECP coordinates
- * >= p and points off the curve when setting it (RFC 6989 §2.3). */
+ * raw u-coordinate for ECX), or NULL; the caller frees its reference.
+ * OpenSSL refuses ECP coordinates >= p and points off the curve when
+ * setting it (RFC 6989 §2.3). */
 static EVP_PKEY *ke_peer_from_template(const struct xform_ke *x,
 				       const uint8_t *enc, size_t len)
 {
 	const struct xform_ke *t;
-	EVP_PKEY *pkey;
+	EVP_PKEY **slot;
 	size_t n;
 
 	pthread_once(&templates_once, templates_init);
 	t = xform_ke_table(&n);
 	if (x < t || x >= t + n || x - t >= KE_TEMPLATES || !templates[x - t])
 		return NULL;
-	pkey = EVP_PKEY_dup(templates[x - t]);
-	if (pkey && EVP_PKEY_set1_encoded_public_key(pkey, enc, len) != 1) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
+	slot = &ke_tls_get()->peer[x - t];
+	if (!*slot)
+		*slot = EVP_PKEY_dup(templates[x - t]);
+	if (!*slot || EVP_PKEY_set1_encoded_public_key(*slot, enc, len) != 1 ||
+	    !EVP_PKEY_up_ref(*slot)) {
 		ERR_clear_error();
+		return NULL;
 	}
-	return pkey;
+	return *slot;
 }
 
 /* Imports a peer public value; NULL when it is not a valid element. */
@@ -506,8 +577,14 @@ int ke_derive(struct ke *ke, const uint8_t *peer, size_t len,
 	if (rc)
 		return rc;
 	rc = CRYPTO_E_INTERNAL;
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ke->pkey, NULL);
-	if (!ctx || EVP_PKEY_derive_init(ctx) <= 0)
+	/* the context ke_new_ecx() left, or a new one (MODP, ECP, a second
+	 * derive); freed below, so that no context keeps the thread's peer
+	 * key (ke_peer_slot) beyond this call */
+	ctx = ke->dctx;
+	ke->dctx = NULL;
+	if (!ctx &&
+	    (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ke->pkey, NULL)) ||
+	     EVP_PKEY_derive_init(ctx) <= 0))
 		goto out;
 	/* §2.14: g^ir padded with zeros to the length of the prime */
 	if (x->kind == XFORM_KE_MODP && EVP_PKEY_CTX_set_dh_pad(ctx, 1) <= 0)

@@ -220,8 +220,9 @@ int skp_new(const struct keymat_ike *km, bool initiator, struct skp **out)
 	sk->integ = integ;
 	sk->id = skp_next_id++;
 	/* A random start keeps AEAD IVs unique even if a caller ever made two
-	 * skp objects from the same keys. */
-	if (crypto_random(&sk->next_iv, sizeof(sk->next_iv))) {
+	 * skp objects from the same keys; from getrandom(), as the engine's
+	 * SPIs and nonces, without OpenSSL's DRBG and its locks. */
+	if (crypto_getrandom(&sk->next_iv, sizeof(sk->next_iv))) {
 		free(sk);
 		return CRYPTO_E_INTERNAL;
 	}

@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 struct ke_vector {
 	const char *source;
@@ -403,4 +404,89 @@ TEST(crypto_ke_fuzz_random_peer_values)
 	}
 	test_note("%u random peer values accepted, %u refused", ok, refused);
 	CHECK_GT(refused, 0);
+}
+
+/* One exchange of group `id` between two fresh keys: 1 if both sides
+ * derive the same secret. */
+static int ke_agree(unsigned id)
+{
+	uint8_t pa[KE_PUB_MAX], pb[KE_PUB_MAX];
+	struct ke *a = NULL, *b = NULL;
+	struct ke_secret sa, sb;
+	size_t la, lb;
+	int ok = ke_new(id, &a) == 0 && ke_new(id, &b) == 0 &&
+		 ke_public(a, pa, sizeof(pa), &la) == 0 &&
+		 ke_public(b, pb, sizeof(pb), &lb) == 0 &&
+		 ke_derive(a, pb, lb, &sa) == 0 &&
+		 ke_derive(b, pa, la, &sb) == 0 && sa.len == sb.len &&
+		 memcmp(sa.buf, sb.buf, sa.len) == 0;
+
+	ke_secret_wipe(&sa);
+	ke_secret_wipe(&sb);
+	ke_free(a);
+	ke_free(b);
+	return ok;
+}
+
+/* ke.c keeps one peer key per group and thread and sets each peer's
+ * value into it, and hands ke_new()'s derive context to ke_derive(): a
+ * refused peer value (off the curve, all-zero result) leaves nothing
+ * behind for the next exchange on the thread, and a key whose first
+ * derive was refused derives again. */
+TEST(crypto_ke_refused_peer_value_leaves_nothing_behind)
+{
+	static const unsigned ids[] = { KE_ECP_256, KE_CURVE25519 };
+
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t pa[KE_PUB_MAX], pb[KE_PUB_MAX], bad[KE_PUB_MAX] = { 0 };
+		struct ke *a = NULL, *b = NULL;
+		struct ke_secret sa, sb;
+		size_t la, lb;
+
+		REQUIRE_EQ(ke_new(ids[i], &a), 0);
+		REQUIRE_EQ(ke_new(ids[i], &b), 0);
+		REQUIRE_EQ(ke_public(a, pa, sizeof(pa), &la), 0);
+		REQUIRE_EQ(ke_public(b, pb, sizeof(pb), &lb), 0);
+		memcpy(bad, pb, lb);
+		bad[lb - 1] ^= 1; /* ECP: off the curve */
+		if (ids[i] == KE_CURVE25519)
+			memset(bad, 0, lb); /* u = 0: an all-zero secret */
+		CHECK_NE(ke_derive(a, bad, lb, &sa), 0);
+		if (ids[i] ==
+		    KE_ECP_256) /* X25519's u = 0 is refused at derive */
+			CHECK_EQ(ke_check_peer(ids[i], bad, lb),
+				 CRYPTO_E_KE_POINT);
+		REQUIRE_EQ(ke_derive(a, pb, lb, &sa), 0);
+		REQUIRE_EQ(ke_derive(b, pa, la, &sb), 0);
+		CHECK_EQ(sa.len, sb.len);
+		CHECK_MEM(sa.buf, sb.buf, sa.len);
+		CHECK_EQ(ke_check_peer(ids[i], pa, la), 0);
+		CHECK(ke_agree(ids[i]));
+		ke_free(a);
+		ke_free(b);
+	}
+}
+
+static void *ke_thread(void *p)
+{
+	unsigned *ok = p;
+
+	for (int i = 0; i < 50; i++)
+		*ok += (unsigned)ke_agree(i % 2 ? KE_CURVE25519 : KE_ECP_256);
+	return NULL;
+}
+
+/* Workers exchange keys at once, each with its own peer keys and import
+ * contexts (freed when the thread ends: ASan's leak check). */
+TEST(crypto_ke_threads_exchange_at_once)
+{
+	pthread_t t[3];
+	unsigned ok[3] = { 0 };
+
+	for (size_t i = 0; i < 3; i++)
+		REQUIRE_EQ(pthread_create(&t[i], NULL, ke_thread, &ok[i]), 0);
+	for (size_t i = 0; i < 3; i++) {
+		REQUIRE_EQ(pthread_join(t[i], NULL), 0);
+		CHECK_EQ(ok[i], 50);
+	}
 }
