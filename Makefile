@@ -9,6 +9,7 @@
 #   make kmod-shell a shell in that guest, for writing and debugging them
 #   make bench-peers  keybridged beside charon under ike-load's handshakes
 #   make bench-peers-guest  the same with CHILD SAs installed, in the guest
+#   make bench-instructions  both responders' instructions per handshake
 #   make fuzz       run every libFuzzer target in fuzz/ for FUZZ_SECONDS (60)
 #   make fuzz-smoke the same for 20 s each (what CI runs)
 #   make fuzz-long  a campaign of FUZZ_EXECS (10^8) over every target, niced
@@ -75,7 +76,8 @@ BPF_CFLAGS = -target bpf -mcpu=v3 -O2 -g -Wall -Werror -MMD -MP \
              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 .PHONY: all deps check check-valgrind bench bench-workers format format-check clean demo install kmod-check \
-        kmod-shell fuzz fuzz-smoke fuzz-long bench-peers bench-peers-guest
+        kmod-shell fuzz fuzz-smoke fuzz-long bench-peers bench-peers-guest \
+        bench-instructions
 all: $(DAEMON) $(TOOLS)
 
 deps: $(DEPS_STAMP)
@@ -182,6 +184,11 @@ bench-peers: all $(BENCH_BIN)
 # core"), driven by ike-load in network namespaces. Not in CI.
 bench-workers: all
 	$(Q)tools/bench-workers.sh $(abspath $(BUILD))
+
+# keybridged and charon under callgrind: user-space instructions per
+# handshake, beside the crypto ceiling's (tools/bench-instructions.sh)
+bench-instructions: all $(BENCH_BIN)
+	$(Q)tools/bench-instructions.sh $(abspath $(BUILD))
 
 # ---- kmod-check: tests against a real data plane ---------------------------
 # This machine's kernel has no ESP, no PF_KEY and refuses fentry, so these

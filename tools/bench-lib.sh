@@ -75,9 +75,10 @@ EOF
 }
 
 # bench_wait_port_500 [LOG]: until the responder in $B listens on UDP 500
-# (5 s at most; then LOG, if given, is shown and the benchmark stops)
+# (WAIT_S, 5 s, at most; then LOG, if given, is shown and the benchmark
+# stops)
 bench_wait_port_500() {
-	for _ in $(seq 100); do
+	for _ in $(seq $((${WAIT_S:-5} * 20))); do
 		ip netns exec "$B" ss -Huln 'sport = :500' | grep -q . && return 0
 		sleep 0.05
 	done
@@ -105,4 +106,70 @@ run_load() {
 # rate_of JSON: the handshakes per second of one run_load
 rate_of() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["handshakes_per_second"])' "$1"
+}
+
+# bench_charon_conf FILE KNL_LOG: strongswan.conf for charon as a benchmark
+# responder: no logging but its kernel interface's errors into KNL_LOG
+# (level 1: an SA or policy the kernel refused, nothing per SA that went
+# in), the same DoS limits as keybridged's defaults, an IKE SA hash table
+# sized for many SAs (its default of one bucket makes every lookup walk
+# all SAs), its vici socket in $dir.
+bench_charon_conf() {
+	cat >"$1" <<EOC
+charon {
+  load_modular = yes
+  install_routes = no
+  install_virtual_ip = no
+  routing_table = 0
+  cookie_threshold = 30
+  cookie_threshold_ip = 30
+  block_threshold = 1000
+  ikesa_table_size = 4096
+  ikesa_table_segments = 16
+  plugins {
+    include /etc/strongswan.d/charon/*.conf
+    vici {
+      socket = unix://$dir/charon.vici
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+  filelog {
+    knl {
+      path = $2
+      append = no
+      flush_line = yes
+      default = -1
+      knl = 1
+    }
+  }
+}
+EOC
+}
+
+# bench_start_charon [WRAPPER...]: charon in $B (run by WRAPPER, e.g.
+# valgrind, if given) with $dir/strongswan.conf, a /run of its own ($dir/run)
+# and $dir/swanctl.conf loaded; pid is charon's. WAIT_S (5) bounds the wait
+# for its vici socket.
+bench_start_charon() {
+	rm -f "$dir/charon.vici"
+	mkdir -p "$dir/run"
+	# ip netns exec, unshare and sh all exec: $! is charon's pid
+	ip netns exec "$B" unshare -m sh -c "mount --bind $dir/run /run && \
+		STRONGSWAN_CONF=$dir/strongswan.conf exec $* /usr/lib/ipsec/charon" \
+		>"$dir/charon.log" 2>&1 &
+	pid=$!
+	for _ in $(seq $((${WAIT_S:-5} * 20))); do
+		[ -S "$dir/charon.vici" ] && break
+		sleep 0.05
+	done
+	swanctl --load-all --file "$dir/swanctl.conf" \
+		--uri "unix://$dir/charon.vici" >"$dir/swanctl.log" 2>&1 || {
+		cat "$dir/swanctl.log" "$dir/charon.log" >&2
+		exit 1
+	}
+	bench_wait_port_500 "$dir/charon.log"
 }

@@ -85,43 +85,7 @@ fi
 bench_netns kbbench
 bench_swanctl_conf "$dir/swanctl.conf"
 
-# charon as a benchmark responder: no logging but its kernel interface's
-# errors (level 1: an SA or policy the kernel refused, nothing per SA that
-# went in), the same DoS limits as keybridged's defaults, its own /run and
-# vici socket.
-cat >"$dir/strongswan.conf" <<EOF
-charon {
-  load_modular = yes
-  install_routes = no
-  install_virtual_ip = no
-  routing_table = 0
-  cookie_threshold = 30
-  cookie_threshold_ip = 30
-  block_threshold = 1000
-  ikesa_table_size = 4096
-  ikesa_table_segments = 16
-  plugins {
-    include /etc/strongswan.d/charon/*.conf
-    vici {
-      socket = unix://$dir/charon.vici
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  filelog {
-    knl {
-      path = $dir/charon-knl.log
-      append = no
-      flush_line = yes
-      default = -1
-      knl = 1
-    }
-  }
-}
-EOF
+bench_charon_conf "$dir/strongswan.conf" "$dir/charon-knl.log"
 
 start_keybridged() {
 	ip netns exec $B "$KEYBRIDGED" -c "$dir/swanctl.conf" --vici "$dir/kb.vici" \
@@ -131,23 +95,7 @@ start_keybridged() {
 }
 
 start_charon() {
-	rm -f "$dir/charon.vici"
-	mkdir -p "$dir/run"
-	# ip netns exec, unshare and sh all exec: $! is charon's pid
-	ip netns exec $B unshare -m sh -c "mount --bind $dir/run /run && \
-		STRONGSWAN_CONF=$dir/strongswan.conf exec /usr/lib/ipsec/charon" \
-		>"$dir/charon.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 100); do
-		[ -S "$dir/charon.vici" ] && break
-		sleep 0.05
-	done
-	swanctl --load-all --file "$dir/swanctl.conf" \
-		--uri "unix://$dir/charon.vici" >"$dir/swanctl.log" 2>&1 || {
-		cat "$dir/swanctl.log" >&2
-		exit 1
-	}
-	bench_wait_port_500 "$dir/charon.log"
+	bench_start_charon
 }
 
 # kernel_sas: "SAS ALL POLICIES" in kbbench-b: SAs with keys, all SAs (with
