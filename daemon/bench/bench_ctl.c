@@ -257,7 +257,8 @@ BENCH(ctl_child_events)
 		snprintf(what, sizeof(what), "%zu CHILD SAs: events per cycle",
 			 n);
 		bench_report_alone(what, (double)s.events / (double)s.cycles,
-				   "count", "SA_ADD in + EVENTs: up, rekey, down");
+				   "count",
+				   "SA_ADD in + EVENTs: up, rekey, down");
 	}
 	if (s.failures)
 		bench_report_alone("engine errors", (double)s.failures, "count",

@@ -190,6 +190,8 @@ void ctl_free(struct ctl *c)
 	free(c->ikes);
 	ctl_idx_free(&c->ike_idx);
 	free(c->children);
+	ctl_idx_free(&c->child_idx);
+	ctl_idx_free(&c->child_head);
 	free(c->scratch);
 	free(c->path);
 	free(c);

@@ -412,13 +412,10 @@ static void ctl_stream_one(struct ctl *c, struct ctl_client *cl, uint32_t id,
 	vici_section(&w, ike->info.conn);
 	ctl_sa_write_ike(c, &w, ike, now);
 	vici_section(&w, "child-sas");
-	for (size_t k = 0; k < c->n_children; k++) {
-		const struct ctl_child *ch = &c->children[k];
-
-		if (ch->ike_id == id && ch->have_info &&
-		    ctl_child_matches(s, ch))
+	for (const struct ctl_child *ch = ctl_child_first(c, id); ch;
+	     ch = ctl_child_next(c, ch))
+		if (ch->have_info && ctl_child_matches(s, ch))
 			ctl_sa_write_child(c, &w, ike, ch, now);
-	}
 	vici_section_end(&w);
 	vici_section_end(&w);
 	ctl_finish(c, cl, &w, at);
@@ -443,23 +440,25 @@ void ctl_stream_fill(struct ctl *c, struct ctl_client *cl)
  * event), so that the records stay bounded by the SAs that exist. */
 static void ctl_prune(struct ctl *c, const uint32_t *ids, size_t n)
 {
+	struct ctl_idx live = { 0 };
+	size_t pos;
+
+	for (size_t k = 0; k < n; k++)
+		if (ctl_idx_put(&live, ids[k], k)) {
+			ctl_idx_free(&live);
+			return; /* no memory: prune another time */
+		}
 	for (size_t i = 0; i < c->n_ikes;) {
 		uint32_t id = c->ikes[i].ike_id;
-		bool live = false;
 
-		for (size_t k = 0; k < n && !live; k++)
-			live = ids[k] == id;
-		if (live) {
+		if (ctl_idx_get(&live, id, &pos)) {
 			i++;
 			continue;
 		}
-		for (size_t k = 0; k < c->n_children;)
-			if (c->children[k].ike_id == id)
-				ctl_child_forget(c, &c->children[k]);
-			else
-				k++;
+		ctl_children_forget(c, id);
 		ctl_ike_forget(c, id); /* moves the last one to i */
 	}
+	ctl_idx_free(&live);
 }
 
 static void ctl_cmd_list_sas(struct ctl *c, struct ctl_client *cl,
@@ -596,19 +595,6 @@ static void ctl_cmd_initiate(struct ctl *c, struct ctl_client *cl,
 	c->host.run_actions(c->host.ctx, now);
 }
 
-/* The IKE SA and inbound SPI of CHILD SA `uid`; false if unknown. */
-static bool ctl_child_by_uid(struct ctl *c, uint32_t uid, uint32_t *ike_id,
-			     uint32_t *spi_in)
-{
-	for (size_t i = 0; i < c->n_children; i++)
-		if (c->children[i].uid == uid) {
-			*ike_id = c->children[i].ike_id;
-			*spi_in = c->children[i].spi_in;
-			return true;
-		}
-	return false;
-}
-
 /* terminate child=NAME or child-id=N: deletes one CHILD SA. */
 static void ctl_terminate_child(struct ctl *c, struct ctl_client *cl,
 				const struct ctl_req *r, const char *child,
@@ -620,12 +606,15 @@ static void ctl_terminate_child(struct ctl *c, struct ctl_client *cl,
 
 	for (size_t i = 0; i < c->n_ikes && !uid; i++)
 		ctl_sa_sync(c, c->ikes[i].ike_id, now);
+	/* once per command: a walk over every record (names repeat) */
 	for (size_t i = 0; i < c->n_children && !found; i++) {
 		const struct ctl_child *ch = &c->children[i];
 
 		if (ch->have_info &&
 		    (uid ? ch->uid == uid : strcmp(ch->name, child) == 0)) {
-			found = ctl_child_by_uid(c, ch->uid, &ike_id, &spi);
+			found = true;
+			ike_id = ch->ike_id;
+			spi = ch->spi_in;
 			found_uid = ch->uid;
 		}
 	}
@@ -863,46 +852,72 @@ static void ctl_fill_updown(struct ctl *c, struct wr *w, const void *arg)
 	vici_section_end(w);
 }
 
-/* The IKE SA that now holds the CHILD SA with inbound SPI `spi` (an IKE
- * rekey moves them), 0 if none. */
-static uint32_t ctl_child_holder(struct ctl *c, uint32_t spi)
+/* The IKE SA of IKE SA `id`'s engine that now holds the CHILD SA with
+ * inbound SPI `spi` (an IKE rekey moves them, within one engine), 0 if
+ * none. A walk over that engine's SAs: only for a CHILD SA that left `id`
+ * while the engine still knows its SPI (ctl_children_diff). */
+static uint32_t ctl_child_holder(struct ctl *c, uint32_t id, uint32_t spi)
 {
-	size_t n;
-	uint32_t *ids = ctl_ike_ids(c, NULL, &n), found = 0;
+	struct engine *e = ctl_engine(c, id);
+	size_t n = engine_ike_count(e);
+	uint32_t *ids = calloc(n ? n : 1, sizeof(*ids)), found = 0;
 	struct engine_child_info info;
 
+	if (!ids)
+		return 0;
+	n = engine_ike_list(e, ids, n);
 	for (size_t i = 0; i < n && !found; i++)
 		for (uint32_t k = 0;
-		     !found && engine_child_info(ctl_engine(c, ids[i]), ids[i],
-						 k, &info) == 0;
-		     k++)
+		     !found && engine_child_info(e, ids[i], k, &info) == 0; k++)
 			if (info.spi_in == spi)
 				found = ids[i];
 	free(ids);
 	return found;
 }
 
+/* The inbound SPIs of IKE SA `id`'s CHILD SAs in the engine: their number;
+ * `*out` is `buf` (`cap` of them) or malloc'd (NULL: out of memory). */
+static size_t ctl_engine_spis(struct ctl *c, uint32_t id, uint32_t *buf,
+			      size_t cap, uint32_t **out)
+{
+	struct engine_ike_info ike;
+	struct engine_child_info info;
+	size_t n = 0;
+
+	*out = buf;
+	if (engine_ike_info(ctl_engine(c, id), id, &ike) < 0)
+		return 0;
+	if (ike.n_children > cap &&
+	    !(*out = calloc(ike.n_children, sizeof(**out))))
+		return 0;
+	for (uint32_t k = 0;
+	     n < ike.n_children &&
+	     engine_child_info(ctl_engine(c, id), id, k, &info) == 0;
+	     k++)
+		(*out)[n++] = info.spi_in;
+	return n;
+}
+
 /* Children of IKE SA `id` the engine no longer has: child-updown down,
  * then forgotten (unless another IKE SA took them over). New ones:
- * child-updown up. */
+ * child-updown up. Only the records of `id` are visited. */
 static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 {
 	struct ctl_ike *ike = ctl_ike_get(c, id, false);
+	uint32_t buf[32], *spis, next_spi;
+	size_t n;
+	struct ctl_child *ch;
 
-	for (size_t i = 0; ike && i < c->n_children;) {
-		struct ctl_child *ch = &c->children[i];
-		struct engine_child_info info;
+	if (!ike)
+		return;
+	n = ctl_engine_spis(c, id, buf, sizeof(buf) / sizeof(buf[0]), &spis);
+	if (!spis)
+		return; /* out of memory: another event will do */
+	for (ch = ctl_child_first(c, id); ch;) {
 		bool present = false;
 
-		if (ch->ike_id != id) {
-			i++;
-			continue;
-		}
-		for (uint32_t k = 0;
-		     !present &&
-		     engine_child_info(ctl_engine(c, id), id, k, &info) == 0;
-		     k++)
-			present = info.spi_in == ch->spi_in;
+		for (size_t k = 0; k < n && !present; k++)
+			present = spis[k] == ch->spi_in;
 		if (present && !ch->announced && ch->have_info) {
 			struct ctl_updown u = { ike, ch, true, now };
 
@@ -911,23 +926,46 @@ static void ctl_children_diff(struct ctl *c, uint32_t id, uint64_t now)
 				  ctl_fill_updown, &u);
 		}
 		if (present) {
-			i++;
+			ch = ctl_child_next(c, ch);
 			continue;
 		}
-		uint32_t holder = ctl_child_holder(c, ch->spi_in);
+		/* the next one by its key: moving or forgetting this one
+		 * may move records */
+		next_spi = ch->next != CTL_CHILD_NONE
+				   ? c->children[ch->next].spi_in
+				   : 0;
+		bool last = ch->next == CTL_CHILD_NONE;
+		/* The engine still knowing the SPI is rare (an IKE rekey
+		 * took it over, and this event came before its
+		 * IKE_REKEYED): only then look for its new IKE SA. */
+		uint32_t spi = ch->spi_in,
+			 holder = engine_child_spi_known(ctl_engine(c, id), spi)
+					  ? ctl_child_holder(c, id, spi)
+					  : 0;
 		if (holder) {
-			ch->ike_id = holder; /* moved by an IKE rekey */
-			i++;
-			continue;
-		}
-		if (ch->announced && !ch->rekey_announced) {
-			struct ctl_updown u = { ike, ch, false, now };
+			/* the older record stays (ctl_children_move) */
+			struct ctl_child *dup =
+				ctl_child_get(c, holder, spi, false);
 
-			ctl_raise(c, CTL_EV_CHILD_UPDOWN, "child-updown",
-				  ctl_fill_updown, &u);
+			if (dup) {
+				ctl_child_forget(c, dup);
+				ch = ctl_child_get(c, id, spi, false);
+			}
+			if (!ctl_child_move(c, ch, holder))
+				ctl_child_forget(c, ch); /* no memory */
+		} else {
+			if (ch->announced && !ch->rekey_announced) {
+				struct ctl_updown u = { ike, ch, false, now };
+
+				ctl_raise(c, CTL_EV_CHILD_UPDOWN,
+					  "child-updown", ctl_fill_updown, &u);
+			}
+			ctl_child_forget(c, ch);
 		}
-		ctl_child_forget(c, ch); /* moves the last one here */
+		ch = last ? NULL : ctl_child_get(c, id, next_spi, false);
 	}
+	if (spis != buf)
+		free(spis);
 }
 
 /* True if IKE SA `id` has a CHILD SA with inbound SPI `spi` (any: 0)
@@ -1033,7 +1071,8 @@ static void ctl_fill_child_rekey(struct ctl *c, struct wr *w, const void *arg)
 }
 
 /* ENGINE_EV_IKE_REKEYED comes from the new IKE SA, the old one's id in
- * `reason`: the CHILD SAs move over, the old SA's end is no "down". */
+ * `reason`: the CHILD SAs moved over (ctl_cmd_on_event moved their
+ * records), the old SA's end is no "down". */
 static void ctl_on_ike_rekeyed(struct ctl *c, const struct engine_action *a,
 			       uint64_t now)
 {
@@ -1041,10 +1080,6 @@ static void ctl_on_ike_rekeyed(struct ctl *c, const struct engine_action *a,
 	struct ctl_ike *old = ctl_ike_get(c, old_id, false);
 	struct ctl_ike *new = ctl_ike_get(c, a->ike_id, false);
 
-	for (size_t i = 0; i < c->n_children; i++)
-		if (c->children[i].ike_id == old_id)
-			c->children[i].ike_id = a->ike_id;
-	ctl_sa_sync(c, a->ike_id, now);
 	if (!old || !new)
 		return;
 	old->rekeyed = true;
@@ -1059,17 +1094,18 @@ static void ctl_on_child_rekeyed(struct ctl *c, uint32_t ike_id, uint64_t now)
 {
 	struct ctl_ike *ike = ctl_ike_get(c, ike_id, false);
 
-	for (size_t i = 0; ike && i < c->n_children; i++) {
-		struct ctl_child *old = &c->children[i], *new = NULL;
+	/* the IKE SA's own records only, twice over: a handful */
+	for (struct ctl_child *old = ike ? ctl_child_first(c, ike_id) : NULL;
+	     old; old = ctl_child_next(c, old)) {
+		struct ctl_child *new = NULL;
 
-		if (old->ike_id != ike_id || !old->have_info ||
+		if (!old->have_info ||
 		    old->info.state != ENGINE_CHILD_REKEYED ||
 		    old->rekey_announced)
 			continue;
-		for (size_t j = 0; j < c->n_children; j++) {
-			struct ctl_child *n = &c->children[j];
-
-			if (n->ike_id == ike_id && n != old && n->have_info &&
+		for (struct ctl_child *n = ctl_child_first(c, ike_id); n;
+		     n = ctl_child_next(c, n)) {
+			if (n != old && n->have_info &&
 			    n->info.state == ENGINE_CHILD_INSTALLED &&
 			    strcmp(n->name, old->name) == 0 &&
 			    (!new || n->uid > new->uid))
@@ -1091,6 +1127,10 @@ void ctl_cmd_on_event(struct ctl *c, const struct engine_action *a)
 	uint64_t now = ctl_now();
 	struct ctl_ike *ike;
 
+	/* the CHILD SA records follow an IKE rekey before the new IKE SA's
+	 * are brought in line (which would make records anew) */
+	if (ev->type == ENGINE_EV_IKE_REKEYED)
+		ctl_children_move(c, (uint32_t)ev->reason, a->ike_id);
 	ctl_sa_sync(c, a->ike_id, now);
 	if (ev->type == ENGINE_EV_IKE_REKEYED)
 		ctl_on_ike_rekeyed(c, a, now);

@@ -21,6 +21,9 @@ enum {
 	CTL_SCRATCH = VICI_LEN_MAX + 4,
 };
 
+/* No next CHILD SA record (struct ctl_child). */
+#define CTL_CHILD_NONE UINT32_MAX
+
 /* Events a client may register for, as bits. */
 enum ctl_event {
 	CTL_EV_LIST_SA = 1u << 0,
@@ -104,6 +107,10 @@ struct ctl_child {
 	bool rekey_announced; /* child-rekey raised for it as the old one */
 	uint64_t life_soft_s, life_hard_s;
 	struct engine_child_info info;
+	/* positions of the IKE SA's next CHILD SA record (CTL_CHILD_NONE
+	 * after the last) and of the previous one (the first record's prev
+	 * is the last one): records are listed in the order they came */
+	uint32_t next, prev;
 };
 
 struct ctl {
@@ -121,6 +128,8 @@ struct ctl {
 	struct ctl_idx ike_idx; /* ike_id -> position in ikes */
 	struct ctl_child *children;
 	size_t n_children, cap_children;
+	struct ctl_idx child_idx;   /* (ike_id, spi_in) -> position */
+	struct ctl_idx child_head;  /* ike_id -> its first CHILD SA record */
 	struct ctl_client *capture; /* gets every control-log line now */
 	bool in_log;		    /* a log line is being raised */
 	uint8_t *scratch;	    /* CTL_SCRATCH bytes to build packets in */
@@ -179,12 +188,30 @@ void ctl_cmd_on_timer(struct ctl *c, uint64_t now);
 
 /* ---- ctl_sa.c ---------------------------------------------------------- */
 
-/* Records and lookups. */
+/* Records and lookups, none of them walking other IKE SAs' records. A
+ * record has no stable address: forgetting one moves the last record
+ * into its place, so pointers to records do not survive a forget. */
 struct ctl_ike *ctl_ike_get(struct ctl *c, uint32_t ike_id, bool create);
 void ctl_ike_forget(struct ctl *c, uint32_t ike_id);
+/* The CHILD SA record of IKE SA `ike_id` with inbound SPI `spi_in`
+ * (created, appended to the IKE SA's list, with `create`); NULL if there
+ * is none (or no memory). */
 struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
 				bool create);
 void ctl_child_forget(struct ctl *c, struct ctl_child *ch);
+/* The CHILD SA records of one IKE SA, oldest first: for (ch = first;
+ * ch; ch = next) while none is forgotten. */
+struct ctl_child *ctl_child_first(struct ctl *c, uint32_t ike_id);
+struct ctl_child *ctl_child_next(struct ctl *c, const struct ctl_child *ch);
+/* Hands record `ch` to IKE SA `to` (last on its list); false, with
+ * nothing changed, if `to` has a record with that SPI or memory ran out.
+ * The record stays where it is in the array. */
+bool ctl_child_move(struct ctl *c, struct ctl_child *ch, uint32_t to);
+/* Hands every record of IKE SA `from` to `to` (an IKE SA rekey); a record
+ * `to` has already for the same SPI gives way to the older one. */
+void ctl_children_move(struct ctl *c, uint32_t from, uint32_t to);
+/* Forgets every CHILD SA record of IKE SA `ike_id`. */
+void ctl_children_forget(struct ctl *c, uint32_t ike_id);
 
 /* Brings the records of IKE SA `ike_id` in line with the engine: new
  * children get records (and their names), the engine's view is copied. */

@@ -198,13 +198,100 @@ void ctl_ike_forget(struct ctl *c, uint32_t ike_id)
 		(void)!ctl_idx_put(&c->ike_idx, c->ikes[i].ike_id, i);
 }
 
+/* CHILD SA records: child_idx finds one by (IKE SA, inbound SPI), and
+ * the records of one IKE SA form a list through their positions (next,
+ * and prev which from the first one leads to the last), its first one
+ * found by child_head. Every move of a record tells both. */
+
+static uint64_t ctl_child_key(uint32_t ike_id, uint32_t spi_in)
+{
+	return (uint64_t)ike_id << 32 | spi_in;
+}
+
+#ifdef KB_ENGINE_SELFCHECK
+/* Test builds: the indexes and the lists describe the array exactly. */
+static void ctl_child_check(const struct ctl *c)
+{
+	size_t seen = 0, pos;
+
+	if (c->n_children > 512)
+		return;
+	for (size_t i = 0; i < c->n_children; i++) {
+		const struct ctl_child *ch = &c->children[i];
+		size_t k = 0, at = i;
+
+		if (!ctl_idx_get(&c->child_idx,
+				 ctl_child_key(ch->ike_id, ch->spi_in), &pos) ||
+		    pos != i || !ctl_idx_get(&c->child_head, ch->ike_id, &pos))
+			goto bad;
+		if (pos != i)
+			continue; /* its list is walked from its first one */
+		for (; at != CTL_CHILD_NONE; at = c->children[at].next, k++)
+			if (k == c->n_children ||
+			    c->children[at].ike_id != ch->ike_id ||
+			    (c->children[at].next != CTL_CHILD_NONE &&
+			     c->children[c->children[at].next].prev != at))
+				goto bad;
+		if (c->children[c->children[i].prev].next != CTL_CHILD_NONE)
+			goto bad; /* the first one's prev is the last one */
+		seen += k;
+	}
+	if (seen == c->n_children && c->child_idx.n == c->n_children)
+		return;
+bad:
+	fprintf(stderr, "ctl: CHILD SA records and their indexes disagree\n");
+	abort();
+}
+#else
+static void ctl_child_check(const struct ctl *c)
+{
+	(void)c;
+}
+#endif
+
+/* Takes record `i` out of its IKE SA's list. */
+static void ctl_child_unlink(struct ctl *c, size_t i)
+{
+	struct ctl_child *ch = &c->children[i];
+	size_t head = i;
+
+	(void)ctl_idx_get(&c->child_head, ch->ike_id, &head);
+	if (i == head && ch->next == CTL_CHILD_NONE) {
+		ctl_idx_del(&c->child_head, ch->ike_id);
+	} else if (i == head) {
+		c->children[ch->next].prev = ch->prev;
+		/* a key it has: cannot fail */
+		(void)!ctl_idx_put(&c->child_head, ch->ike_id, ch->next);
+	} else {
+		c->children[ch->prev].next = ch->next;
+		if (ch->next != CTL_CHILD_NONE)
+			c->children[ch->next].prev = ch->prev;
+		else
+			c->children[head].prev = ch->prev;
+	}
+}
+
+/* Appends record `i` to the list whose first record is at `head`. */
+static void ctl_child_append(struct ctl *c, size_t head, size_t i)
+{
+	uint32_t last = c->children[head].prev;
+
+	c->children[last].next = (uint32_t)i;
+	c->children[i].prev = last;
+	c->children[i].next = CTL_CHILD_NONE;
+	c->children[head].prev = (uint32_t)i;
+}
+
 struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
 				bool create)
 {
-	for (size_t i = 0; i < c->n_children; i++)
-		if (c->children[i].ike_id == ike_id &&
-		    c->children[i].spi_in == spi_in)
-			return &c->children[i];
+	uint64_t key = ctl_child_key(ike_id, spi_in);
+	size_t i, head;
+	bool listed;
+
+	/* this runs for every inbound SA and every event */
+	if (ctl_idx_get(&c->child_idx, key, &i))
+		return &c->children[i];
 	if (!create)
 		return NULL;
 	if (c->n_children == c->cap_children) {
@@ -216,19 +303,118 @@ struct ctl_child *ctl_child_get(struct ctl *c, uint32_t ike_id, uint32_t spi_in,
 		c->children = p;
 		c->cap_children = cap;
 	}
+	i = c->n_children;
+	if (ctl_idx_put(&c->child_idx, key, i))
+		return NULL;
+	listed = ctl_idx_get(&c->child_head, ike_id, &head);
+	if (!listed && ctl_idx_put(&c->child_head, ike_id, i)) {
+		ctl_idx_del(&c->child_idx, key);
+		return NULL;
+	}
 	struct ctl_child *ch = &c->children[c->n_children++];
 	memset(ch, 0, sizeof(*ch));
 	ch->ike_id = ike_id;
 	ch->spi_in = spi_in;
+	ch->prev = (uint32_t)i;
+	ch->next = CTL_CHILD_NONE;
+	if (listed)
+		ctl_child_append(c, head, i);
+	ctl_child_check(c);
 	return ch;
 }
 
 void ctl_child_forget(struct ctl *c, struct ctl_child *ch)
 {
-	size_t i = (size_t)(ch - c->children);
+	size_t i = (size_t)(ch - c->children), last, head;
+	struct ctl_child *m;
 
-	if (i < c->n_children)
-		c->children[i] = c->children[--c->n_children];
+	if (i >= c->n_children)
+		return;
+	ctl_child_unlink(c, i);
+	ctl_idx_del(&c->child_idx, ctl_child_key(ch->ike_id, ch->spi_in));
+	last = --c->n_children;
+	if (i < last) {
+		/* the last record moves to i: whatever named `last` now
+		 * names i (keys it has: none of the puts can fail) */
+		m = &c->children[i];
+		*m = c->children[last];
+		head = i;
+		(void)ctl_idx_get(&c->child_head, m->ike_id, &head);
+		if (head == last) {
+			(void)!ctl_idx_put(&c->child_head, m->ike_id, i);
+			head = i;
+		}
+		if (m->next != CTL_CHILD_NONE)
+			c->children[m->next].prev = (uint32_t)i;
+		else
+			c->children[head].prev = (uint32_t)i;
+		if (head != i)
+			c->children[m->prev].next = (uint32_t)i;
+		(void)!ctl_idx_put(&c->child_idx,
+				   ctl_child_key(m->ike_id, m->spi_in), i);
+	}
+	ctl_child_check(c);
+}
+
+struct ctl_child *ctl_child_first(struct ctl *c, uint32_t ike_id)
+{
+	size_t i;
+
+	return ctl_idx_get(&c->child_head, ike_id, &i) ? &c->children[i] : NULL;
+}
+
+struct ctl_child *ctl_child_next(struct ctl *c, const struct ctl_child *ch)
+{
+	return ch->next == CTL_CHILD_NONE ? NULL : &c->children[ch->next];
+}
+
+bool ctl_child_move(struct ctl *c, struct ctl_child *ch, uint32_t to)
+{
+	size_t i = (size_t)(ch - c->children), head;
+	bool listed = ctl_idx_get(&c->child_head, to, &head);
+
+	if (ch->ike_id == to)
+		return true;
+	if (ctl_child_get(c, to, ch->spi_in, false))
+		return false; /* the IKE SA has one with that SPI already */
+	if (!listed && ctl_idx_put(&c->child_head, to, i))
+		return false;
+	ctl_child_unlink(c, i);
+	/* a removal, then an addition: the index need not grow */
+	ctl_idx_del(&c->child_idx, ctl_child_key(ch->ike_id, ch->spi_in));
+	ch->ike_id = to;
+	(void)!ctl_idx_put(&c->child_idx, ctl_child_key(to, ch->spi_in), i);
+	if (listed) {
+		ctl_child_append(c, head, i);
+	} else {
+		ch->prev = (uint32_t)i;
+		ch->next = CTL_CHILD_NONE;
+	}
+	ctl_child_check(c);
+	return true;
+}
+
+void ctl_children_move(struct ctl *c, uint32_t from, uint32_t to)
+{
+	struct ctl_child *ch, *dup;
+
+	if (from == to)
+		return;
+	/* each turn takes the first record off `from`'s list */
+	while ((ch = ctl_child_first(c, from))) {
+		if ((dup = ctl_child_get(c, to, ch->spi_in, false)))
+			ctl_child_forget(c, dup); /* a newer record of it */
+		else if (!ctl_child_move(c, ch, to))
+			ctl_child_forget(c, ch); /* out of memory */
+	}
+}
+
+void ctl_children_forget(struct ctl *c, uint32_t ike_id)
+{
+	struct ctl_child *ch;
+
+	while ((ch = ctl_child_first(c, ike_id)))
+		ctl_child_forget(c, ch);
 }
 
 void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
@@ -253,9 +439,9 @@ void ctl_sa_sync(struct ctl *c, uint32_t ike_id, uint64_t now)
 			ike->remote_id = strdup(
 				ctl_id_str(&ids.remote, buf, sizeof(buf)));
 	}
-	for (size_t i = 0; i < c->n_children; i++)
-		if (c->children[i].ike_id == ike_id)
-			c->children[i].have_info = false; /* until seen */
+	for (struct ctl_child *ch = ctl_child_first(c, ike_id); ch;
+	     ch = ctl_child_next(c, ch))
+		ch->have_info = false; /* until seen */
 	for (uint32_t k = 0;
 	     engine_child_info(ctl_engine(c, ike_id), ike_id, k, &info) == 0;
 	     k++) {
