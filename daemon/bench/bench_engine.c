@@ -642,3 +642,132 @@ BENCH(engine_scale)
 				   "count", "must be 0");
 	bench_pair_free(&s.p);
 }
+
+/* ---- Walks over every SA: one engine's side at scale -------------------
+ *
+ * Two engines that each hold N established IKE SA + CHILD SA pairs while
+ * a fresh peer engine per handshake plays the other side (it keeps no SA,
+ * so nothing but the engine under test grows):
+ *  - a hub: one initiator engine whose connection is pointed at a new
+ *    remote address before each handshake (engine_conn_set_remote), so
+ *    every IKE SA it makes is a first contact (§2.4 INITIAL_CONTACT);
+ *  - road warriors: one responder engine taking a new initiator per
+ *    handshake, each with its own identity and its own /32 inside
+ *    10.0.0.0/8 as its traffic selector, so no two CHILD SAs share
+ *    their policies.
+ * Each size's handshake rate is printed beside the first size's: a
+ * step that walks every SA shows as a ratio that falls with N. Sizes:
+ * $KB_BENCH_SCALE (default "1000 100000"). */
+
+struct walks {
+	struct engine_conn ci, cr; /* the initiator's, the responder's */
+	struct bench_pair p;
+	bool hub;	 /* a stays, b is fresh; else b stays, a is fresh */
+	unsigned k;	 /* handshakes so far */
+};
+
+/* The k-th peer's address or selector: 10.x.y.z, never 10.0.0.0. */
+static void walks_ip(uint8_t ip[4], unsigned k)
+{
+	k++;
+	ip[0] = 10;
+	ip[1] = (uint8_t)(k >> 16);
+	ip[2] = (uint8_t)(k >> 8);
+	ip[3] = (uint8_t)k;
+}
+
+static void walks_handshake(void *arg)
+{
+	struct walks *w = arg;
+	struct engine_env env = { .random = bench_random };
+	struct engine **fresh = w->hub ? &w->p.b : &w->p.a;
+
+	if (w->hub) {
+		struct engine_addr r = w->ci.remote;
+
+		walks_ip(r.ip, w->k);
+		if (engine_conn_set_remote(w->p.a, "bench", &r))
+			abort();
+		*fresh = engine_new(&env, NULL, &w->cr, 1);
+	} else {
+		struct engine_ts *ts = &w->ci.children[0].local_ts[0];
+
+		walks_ip(ts->start, w->k);
+		memcpy(ts->end, ts->start, 4);
+		w->ci.local_auth.id.len = (uint16_t)snprintf(
+			(char *)w->ci.local_auth.id.data,
+			sizeof(w->ci.local_auth.id.data), "r%u", w->k);
+		*fresh = engine_new(&env, NULL, &w->ci, 1);
+	}
+	if (!*fresh)
+		abort();
+	if (engine_initiate(w->p.a, w->p.now, "bench", NULL))
+		w->p.failures++;
+	bench_pump(&w->p);
+	engine_free(*fresh);
+	*fresh = NULL;
+	w->k++;
+}
+
+static void walks_series(struct walks *w, const char *what_side)
+{
+	const char *env = getenv("KB_BENCH_SCALE");
+	struct engine_env eenv = { .random = bench_random };
+	char sizes[128];
+	double ref = 0;
+	size_t have = 0;
+
+	snprintf(sizes, sizeof(sizes), "%s", env ? env : "1000 100000");
+	memset(&w->p, 0, sizeof(w->p));
+	w->k = 0;
+	if (w->hub)
+		w->p.a = engine_new(&eenv, NULL, &w->ci, 1);
+	else
+		w->p.b = engine_new(&eenv, NULL, &w->cr, 1);
+	if (!w->p.a && !w->p.b)
+		abort();
+	for (char *tok = strtok(sizes, " ,"); tok; tok = strtok(NULL, " ,")) {
+		size_t n = strtoul(tok, NULL, 10);
+		struct engine *kept = w->hub ? w->p.a : w->p.b;
+		char what[96];
+		double rate;
+
+		while (have < n) {
+			walks_handshake(w);
+			have++;
+		}
+		rate = 1e9 / bench_ns_per_op(walks_handshake, w,
+					     bench_seconds());
+		have = engine_ike_count(kept);
+		snprintf(what, sizeof(what), "%s, %zu SAs: handshakes/s",
+			 what_side, n);
+		if (!ref)
+			ref = rate;
+		bench_report(what, rate, ref, "at the first size", "ops/s",
+			     true);
+	}
+	if (w->p.failures)
+		bench_report_alone("handshake errors", (double)w->p.failures,
+				   "count", "must be 0");
+	engine_free(w->p.a);
+	engine_free(w->p.b);
+}
+
+BENCH(engine_scale_walks)
+{
+	static struct walks w;
+	struct engine_child_cfg *rch = &w.cr.children[0];
+
+	bench_conn(&w.ci, true);
+	bench_conn(&w.cr, false);
+	w.cr.local.family = 0;			  /* any of the hub's targets */
+	w.cr.remote_auth.id = (struct engine_id){ 0 }; /* any initiator */
+	bench_ts(&rch->remote_ts[0], 0);	  /* 10.0.0.0/8, narrowed */
+	rch->remote_ts[0].start[1] = 0;
+	rch->remote_ts[0].end[1] = 255;
+	w.hub = true;
+	walks_series(&w, "initiator (hub)");
+	w.hub = false;
+	bench_conn(&w.ci, true);
+	walks_series(&w, "responder (road warriors)");
+}
