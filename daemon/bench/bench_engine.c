@@ -662,8 +662,8 @@ BENCH(engine_scale)
 struct walks {
 	struct engine_conn ci, cr; /* the initiator's, the responder's */
 	struct bench_pair p;
-	bool hub;	 /* a stays, b is fresh; else b stays, a is fresh */
-	unsigned k;	 /* handshakes so far */
+	bool hub;   /* a stays, b is fresh; else b stays, a is fresh */
+	unsigned k; /* handshakes so far */
 };
 
 /* The k-th peer's address or selector: 10.x.y.z, never 10.0.0.0. */
@@ -736,8 +736,8 @@ static void walks_series(struct walks *w, const char *what_side)
 			walks_handshake(w);
 			have++;
 		}
-		rate = 1e9 / bench_ns_per_op(walks_handshake, w,
-					     bench_seconds());
+		rate = 1e9 /
+		       bench_ns_per_op(walks_handshake, w, bench_seconds());
 		have = engine_ike_count(kept);
 		snprintf(what, sizeof(what), "%s, %zu SAs: handshakes/s",
 			 what_side, n);
@@ -760,9 +760,9 @@ BENCH(engine_scale_walks)
 
 	bench_conn(&w.ci, true);
 	bench_conn(&w.cr, false);
-	w.cr.local.family = 0;			  /* any of the hub's targets */
+	w.cr.local.family = 0; /* any of the hub's targets */
 	w.cr.remote_auth.id = (struct engine_id){ 0 }; /* any initiator */
-	bench_ts(&rch->remote_ts[0], 0);	  /* 10.0.0.0/8, narrowed */
+	bench_ts(&rch->remote_ts[0], 0); /* 10.0.0.0/8, narrowed */
 	rch->remote_ts[0].start[1] = 0;
 	rch->remote_ts[0].end[1] = 255;
 	w.hub = true;

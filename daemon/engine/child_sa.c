@@ -7,6 +7,7 @@
 #include "crypto/xform.h"
 #include "engine/ts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,15 @@ void child_free(struct child_sa *c)
 {
 	if (!c)
 		return;
+#ifdef KB_ENGINE_SELFCHECK
+	if (grouptab_in(&c->pol_node)) {
+		fprintf(stderr,
+			"child_free: CHILD SA %08x still holds its "
+			"policies\n",
+			c->spi_in);
+		abort();
+	}
+#endif
 	if (c->out_keys) {
 		keymat_child_wipe(c->out_keys);
 		free(c->out_keys);
@@ -227,39 +237,16 @@ static void child_policies(struct ike_sa *sa, struct child_sa *c,
 	}
 }
 
-/* True if both CHILD SAs cover exactly the same selectors. */
-static bool child_same_ts(const struct child_sa *a, const struct child_sa *b)
-{
-	return a->mode == b->mode && a->n_local_ts == b->n_local_ts &&
-	       a->n_remote_ts == b->n_remote_ts &&
-	       !memcmp(a->local_ts, b->local_ts,
-		       a->n_local_ts * sizeof(a->local_ts[0])) &&
-	       !memcmp(a->remote_ts, b->remote_ts,
-		       a->n_remote_ts * sizeof(a->remote_ts[0]));
-}
-
-/* True if another CHILD SA of the same instance holds the policies: on
- * this IKE SA, or on another one of the same connection (a peer that
- * restarted and came back while its old IKE SA is still here). */
-static bool child_policies_shared(const struct ike_sa *sa,
-				  const struct child_sa *c)
-{
-	for (const struct ike_sa *s = sa->e->sas; s; s = s->next) {
-		if (s != sa && s->conn != sa->conn)
-			continue;
-		for (const struct child_sa *x = s->children; x; x = x->next)
-			if (x != c && x->policies && x->cfg == c->cfg &&
-			    child_same_ts(x, c))
-				return true;
-	}
-	return false;
-}
-
+/* The policies belong to the instance of a child config with given
+ * selectors, shared by every CHILD SA of it: on one IKE SA (a rekey), or
+ * on another one of the same connection (a peer that restarted and came
+ * back while its old IKE SA is still here). The first to hold them
+ * installs them, the last to let go removes them (sa_idx.h counts). */
 void child_policy_hold(struct ike_sa *sa, struct child_sa *c)
 {
 	if (c->policies)
 		return;
-	if (!child_policies_shared(sa, c))
+	if (sa_idx_policy_hold(sa, c))
 		child_policies(sa, c, ENGINE_ACT_POLICY_ADD);
 	c->policies = true;
 }
@@ -269,7 +256,7 @@ void child_policy_release(struct ike_sa *sa, struct child_sa *c)
 	if (!c->policies)
 		return;
 	c->policies = false;
-	if (!child_policies_shared(sa, c))
+	if (sa_idx_policy_release(sa, c))
 		child_policies(sa, c, ENGINE_ACT_POLICY_DEL);
 }
 

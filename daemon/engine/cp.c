@@ -18,6 +18,7 @@ struct cp_sa {
 	struct {
 		struct engine_ipnet addr;
 		char pool[ENGINE_NAME_MAX];
+		struct sa_idx_vip idx; /* the peer's gift: e->idx.vips */
 	} vip[ENGINE_MAX_VIPS];
 };
 
@@ -278,20 +279,35 @@ int cp_build_i(struct ike_sa *sa, struct ike_msg *m, struct cp_wire *w)
 	return 0;
 }
 
-/* True if another IKE SA of the engine holds virtual address `p` we were
- * given (a reauthentication's new SA, a second connection). */
-static bool cp_vip_shared(const struct ike_sa *sa, const struct engine_ipnet *p)
+/* Takes virtual address `i` we were given out of the engine's index:
+ * true if another IKE SA of the engine holds it too (a
+ * reauthentication's new SA, a second connection). */
+static bool cp_vip_shared(struct ike_sa *sa, size_t i)
 {
-	for (const struct ike_sa *s = sa->e->sas; s; s = s->next) {
+	bool shared = sa_idx_vip_del(sa->e, &sa->cp->vip[i].idx);
+
+#ifdef KB_ENGINE_SELFCHECK
+	const struct engine_ipnet *p = &sa->cp->vip[i].addr;
+	bool walk = false;
+
+	/* the walk the index replaced, on engines small enough */
+	for (const struct ike_sa *s = sa->e->sas; s && sa->e->n_sas <= 512;
+	     s = s->next) {
 		if (s == sa || !s->cp)
 			continue;
-		for (size_t i = 0; i < s->cp->n; i++)
-			if (!s->cp->vip[i].pool[0] &&
-			    s->cp->vip[i].addr.family == p->family &&
-			    !memcmp(s->cp->vip[i].addr.ip, p->ip, 16))
-				return true;
+		for (size_t k = 0; k < s->cp->n; k++)
+			if (!s->cp->vip[k].pool[0] &&
+			    s->cp->vip[k].addr.family == p->family &&
+			    !memcmp(s->cp->vip[k].addr.ip, p->ip, 16))
+				walk = true;
 	}
-	return false;
+	if (sa->e->n_sas <= 512 && walk != shared) {
+		fprintf(stderr, "cp: %s virtual address shared %d, walk %d\n",
+			sa->name, shared, walk);
+		abort();
+	}
+#endif
+	return shared;
 }
 
 static void cp_addr_action(struct ike_sa *sa, enum engine_action_type t,
@@ -398,6 +414,7 @@ int cp_process_i(struct ike_sa *sa, const struct ike_msg *m)
 		v.prefix = v.family == AF_INET ? 32 : 128;
 		st->vip[st->n].addr = v;
 		st->vip[st->n].pool[0] = '\0';
+		sa_idx_vip_add(sa->e, &st->vip[st->n].idx, &v);
 		st->n++;
 		engine_log(sa->e, sa, 5, "peer assigned virtual address %s",
 			   cp_prefix_str(&v, false, a, sizeof(a)));
@@ -707,6 +724,8 @@ void cp_takeover(struct ike_sa *old, struct ike_sa *n)
 {
 	if (!old->cp)
 		return;
+	for (size_t i = 0; n->cp && i < n->cp->n; i++)
+		(void)sa_idx_vip_del(n->e, &n->cp->vip[i].idx);
 	free(n->cp);
 	n->cp = old->cp;
 	old->cp = NULL;
@@ -732,7 +751,7 @@ void cp_sa_free(struct ike_sa *sa)
 				   "offline, kept for its identity",
 				   cp_prefix_str(v, false, a, sizeof(a)),
 				   st->vip[i].pool);
-		} else if (!cp_vip_shared(sa, v)) {
+		} else if (!cp_vip_shared(sa, i)) {
 			cp_addr_action(sa, ENGINE_ACT_ADDR_DEL, v);
 		}
 	}

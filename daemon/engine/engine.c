@@ -104,6 +104,7 @@ struct engine *engine_new(const struct engine_env *env,
 	hashtab_init(&e->child_in, ENGINE_INDEX_START);
 	hashtab_init(&e->child_out, ENGINE_INDEX_START);
 	hashtab_init(&e->by_peer, 0); /* allocates at the first IKE_AUTH */
+	sa_idx_init(&e->idx);	      /* likewise, nothing yet */
 	/* the one message every datagram is decoded into (exchange.c) */
 	if (timers_new(e) || timers_reserve(e, ENGINE_INDEX_START) ||
 	    !(e->rx_msg = malloc(sizeof(*e->rx_msg))) ||
@@ -140,6 +141,7 @@ void engine_free(struct engine *e)
 	hashtab_free(&e->child_in);
 	hashtab_free(&e->child_out);
 	hashtab_free(&e->by_peer);
+	sa_idx_free(&e->idx);
 	timers_free(e);
 	free(e->rx_msg);
 	if (e->rx_plain) {
@@ -454,14 +456,13 @@ static int engine_acquire(struct engine *e, uint64_t now, uint32_t reqid)
 		for (size_t k = 0; k < c->n_children; k++) {
 			if (c->children[k].reqid != reqid)
 				continue;
-			for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
-				if (sa->conn == c && !sa->rekeyed &&
-				    sa->state == IKE_SA_ESTABLISHED)
-					return engine_acquire_child(
-						sa, now, &c->children[k]);
-			for (struct ike_sa *sa = e->sas; sa; sa = sa->next)
-				if (sa->conn == c && sa->initiator)
-					return 0; /* already on its way */
+			struct ike_sa *sa = sa_idx_conn_established(e, c);
+
+			if (sa)
+				return engine_acquire_child(sa, now,
+							    &c->children[k]);
+			if (sa_idx_conn_initiated(e, c))
+				return 0; /* already on its way */
 			engine_log(e, NULL, 5,
 				   "%s: traffic needs an SA; "
 				   "initiating",

@@ -144,6 +144,7 @@ static void exchange_track_peer(struct ike_sa *sa,
 	    (sa->nat_local || sa->nat_remote || sa->natt)) {
 		sa->remote = *remote;
 		sa->local = *local;
+		sa_idx_sa_file(sa); /* the peer's NAT moved it */
 	}
 }
 

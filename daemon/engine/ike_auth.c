@@ -203,11 +203,7 @@ uint32_t engine_next_ike_id(const struct engine *e)
  * ours is its only one (§2.4 INITIAL_CONTACT). */
 static bool auth_first_contact(const struct ike_sa *sa)
 {
-	for (const struct ike_sa *s = sa->e->sas; s; s = s->next)
-		if (s != sa && s->conn == sa->conn &&
-		    ike_sa_addr_eq(&s->remote, &sa->remote, false))
-			return false;
-	return true;
+	return sa_idx_first_contact(sa);
 }
 
 /* A round's signature rules as swanctl.conf writes them
@@ -974,6 +970,7 @@ int ike_auth_process_r(struct ike_sa *sa, uint64_t now, struct ike_msg *m)
 		goto out;
 	}
 	sa->conn = conn;
+	sa_idx_sa_file(sa);
 	snprintf(sa->name, sizeof(sa->name), "%s[%u]", conn->name, sa->id);
 	if (conn->remote_auth.method == ENGINE_AUTH_EAP_MSCHAPV2) {
 		err = auth_eap_start_r(sa, now, m, r, o);

@@ -165,6 +165,7 @@ struct ike_sa *ike_sa_new_spi(struct engine *e, const struct engine_conn *conn,
 	e->sas = sa;
 	hashtab_add(&e->by_spi, &sa->spi_node, hashtab_mix(spi));
 	hashtab_add(&e->by_id, &sa->id_node, hashtab_mix(sa->id));
+	sa_idx_sa_file(sa);
 	timers_touch(sa);
 	e->n_sas++;
 	if (ike_sa_half_open(sa))
@@ -268,6 +269,7 @@ void ike_sa_free(struct ike_sa *sa)
 	if (sa->init_indexed)
 		hashtab_del(&e->by_init, &sa->init_node);
 	peer_idx_del(sa);
+	sa_idx_sa_del(sa);
 	timers_forget(sa);
 	if (ike_sa_half_open(sa))
 		ike_sa_half_open_unlink(sa);

@@ -11,6 +11,7 @@
 #include "engine/heap.h"
 #include "engine/ike_msg.h"
 #include "engine/proposal.h"
+#include "engine/sa_idx.h"
 #include "engine/timers.h"
 
 struct ke;
@@ -56,6 +57,7 @@ struct child_sa {
 	struct child_sa *next;
 	struct ike_sa *ike; /* the IKE SA whose list holds it (child_link) */
 	struct hashtab_node in_node, out_node; /* e->child_in, e->child_out */
+	struct grouptab_node pol_node; /* holders of its policies (sa_idx.h) */
 	uint32_t id; /* engine-wide, for engine_rekey_child() and logs */
 	const struct engine_child_cfg *cfg;
 	enum child_state state;
@@ -148,6 +150,7 @@ struct ike_sa {
 	struct hashtab_node init_node; /* e->by_init: (SPIi, peer), responder */
 	struct hashtab_node id_node;   /* e->by_id */
 	struct hashtab_node peer_node; /* e->by_peer (peer_idx.h) */
+	struct sa_idx_sa idx;	       /* e->idx (sa_idx.h) */
 	bool init_indexed, peer_indexed;
 	uint32_t tslot;		/* timers.c: touched or parked */
 	struct heap_node timer; /* timers.c: key = rtx_deadline() */
@@ -252,6 +255,7 @@ struct engine {
 	struct hashtab by_peer;	      /* by peer_id_hash (peer_idx.h) */
 	struct hashtab child_in;      /* linked CHILD SAs by inbound SPI */
 	struct hashtab child_out;     /* and by outbound SPI */
+	struct sa_idx idx;	      /* by conn, path, policies, VIP */
 	struct engine_timers *timers; /* timers.c */
 	struct ike_msg *rx_msg;	      /* engine_datagram's, reused */
 	uint8_t *rx_plain;	      /* decrypted payloads, reused */

@@ -232,6 +232,7 @@ int mobike_process_r(struct ike_sa *sa, const struct ike_msg *m,
 	sa->mobike_update_id = m->hdr.msg_id;
 	sa->local = e->rx_local;
 	sa->remote = e->rx_remote;
+	sa_idx_sa_file(sa);
 	sa->natt = sa->local.port == IKE_NATT_PORT;
 	nat_check(sa, m);
 	if (nat_notifies(sa, r, true, nat) ||

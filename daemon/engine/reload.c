@@ -70,6 +70,7 @@ static bool reload_repoint(struct ike_sa *sa, const struct engine_conn *c)
 			reload_child_move(c, &t->child->cfg);
 	}
 	sa->conn = c;
+	sa_idx_sa_file(sa); /* its key and its CHILD SAs' moved */
 	return true;
 }
 
