@@ -597,3 +597,17 @@ void harness_pair_default(struct harness *h)
 	harness_pair(h, ENCR_AES_GCM_16, 256, 0, PRF_HMAC_SHA2_256,
 		     KE_CURVE25519);
 }
+
+bool harness_b_restarts(struct harness *h, uint32_t old_id)
+{
+	engine_free(h->b.e);
+	harness_start_peer_b(h);
+	/* HDR, SA, KEi, Ni -->  <-- HDR, SA, KEr, Nr
+	 * HDR, SK {IDi, N(INITIAL_CONTACT), AUTH, ...} --> */
+	if (engine_initiate(h->b.e, h->now, h->b.conn.name, NULL))
+		return false;
+	harness_run(h, 10);
+	return harness_logged(&h->a, "peer sent INITIAL_CONTACT: removing "
+				     "its old IKE SA") &&
+	       engine_ike_count(h->a.e) == 1 && harness_ike_id(&h->a) != old_id;
+}

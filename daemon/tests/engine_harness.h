@@ -78,6 +78,11 @@ void harness_free(struct harness *h);
 /* Creates b's engine again after the test freed it (a peer restart). */
 void harness_start_peer_b(struct harness *h);
 
+/* b restarts (its SAs are gone) and initiates again: its first IKE SA
+ * says INITIAL_CONTACT (RFC 7296 §2.4), so a removes its old IKE SA.
+ * True if a logged that and holds one IKE SA, not `old_id`. */
+bool harness_b_restarts(struct harness *h, uint32_t old_id);
+
 /* Replaces b's engine by one holding `n` connections (after
  * harness_start, before any datagram): a responder choosing among
  * several connections. */

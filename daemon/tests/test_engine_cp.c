@@ -679,3 +679,36 @@ TEST(engine_cp_pools_shared_by_two_engines)
 	cp_check_pool(&h2.b, 1, 1);
 	harness_free(&h2);
 }
+
+/* Two IKE SAs of a.example hold the same address (b keeps one lease per
+ * identity): the first to go leaves it on the host, the last removes it
+ * (one ADDR_DEL). */
+TEST(engine_cp_address_shared_by_two_ike_sas)
+{
+	struct harness h;
+	uint32_t first, second;
+	const struct engine_vip *v;
+	size_t n;
+
+	cp_setup(&h, "10.3.0.1", "10.3.0.9");
+	harness_establish(&h);
+	first = harness_ike_id(&h.a);
+	REQUIRE((second = harness_initiate(&h)) != 0);
+	harness_run(&h, 10);
+	REQUIRE_EQ(engine_ike_count(h.a.e), 2u);
+	v = cp_addr_act(&h.a, ENGINE_ACT_ADDR_ADD, &n);
+	REQUIRE_EQ(n, 2u);
+	CHECK_MEM(v->addr.ip, ip4("10.3.0.1", 32).ip, 4);
+	REQUIRE_EQ(engine_terminate(h.a.e, h.now, first), 0);
+	harness_collect(&h);
+	harness_run(&h, 10);
+	cp_addr_act(&h.a, ENGINE_ACT_ADDR_DEL, &n);
+	CHECK_EQ(n, 0u);
+	REQUIRE_EQ(engine_terminate(h.a.e, h.now, second), 0);
+	harness_collect(&h);
+	harness_run(&h, 10);
+	v = cp_addr_act(&h.a, ENGINE_ACT_ADDR_DEL, &n);
+	REQUIRE_EQ(n, 1u);
+	CHECK_MEM(v->addr.ip, ip4("10.3.0.1", 32).ip, 4);
+	harness_free(&h);
+}
