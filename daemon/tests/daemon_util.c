@@ -19,6 +19,8 @@ static struct du_peer du_registry[2];
 /* du_registry[i]'s log was shown (du_log_dump): not again at exit */
 static bool du_dumped[2];
 
+static char *du_file_read(const struct du_peer *p, const char *name);
+
 static struct du_peer *du_registered(const struct du_peer *p)
 {
 	for (int i = 0; i < 2; i++)
@@ -43,7 +45,7 @@ static void du_cleanup(void)
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, NULL, 0);
 		}
-		if (test_failed() && !du_dumped[i])
+		if (test_failed() && !du_dumped[i] && *du_file_read(p, "log"))
 			du_log_dump(p);
 		snprintf(cmd, sizeof(cmd),
 			 "ip netns del %s 2>/dev/null; rm -rf %s", p->ns,

@@ -437,10 +437,13 @@ TEST(flood_spoofed_and_cookie_attacker_legit_peers_get_in)
 
 	CHECK_EQ(st.spoofed, (unsigned long)FLOOD_SPOOFED);
 	CHECK_EQ(st.spoof_errors, 0ul);
-	/* >= 99 % up within one retransmit interval: with 50, all of them */
+	/* >= 99 % up within one retransmit interval: with 50, all of them,
+	 * and no exchange of theirs needed a retransmission. Not the
+	 * slowest handshake's time (a figure above): it spans three
+	 * exchanges (IKE_SA_INIT, again with the COOKIE, IKE_AUTH), and on
+	 * a loaded machine it passed 4 s with no request repeated. */
 	CHECK_EQ(ok, (unsigned long)(FLOOD_LEGIT_PEERS * FLOOD_LEGIT_EACH));
 	CHECK_EQ(failed, 0ul);
-	CHECK(max_ms < FLOOD_RTX_MS);
 	CHECK_EQ(rtx, 0ul);
 	/* the attacker answered COOKIEs, and held at most its share */
 	CHECK(st.atk_cookies > 0);

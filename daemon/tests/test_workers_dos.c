@@ -31,11 +31,22 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char wd_psk[] = "workers dos test secret";
 
 enum wd_reply { WD_NONE, WD_COOKIE, WD_ANSWER };
+
+/* How long a request that must be answered may wait for it: the answer
+ * ends the wait, so this costs nothing, but on a loaded machine (make
+ * check beside QEMU guests) one took more than 3 s. The waits that must
+ * see no answer stay short (700 ms): a late answer cannot make them
+ * fail. */
+enum { WD_ANSWER_MS = 10000 };
+
+/* The slowest answer or COOKIE so far, for the notes of a failure. */
+static unsigned wd_slowest_ms;
 
 /* An initiator in ns a: a socket on one of its addresses and the first
  * IKE_SA_INIT request of a real engine, sent again with other SPIs. */
@@ -96,6 +107,14 @@ static void wd_peer_open(struct wd_peer *p, const char *ns, const char *ip)
 	engine_free(e);
 }
 
+static uint64_t wd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Sends request `r` (a new SPIi for `worker`, or with `r`'s COOKIE in
  * front, §2.6) and waits up to `ms` for its answer. */
 static enum wd_reply wd_send(struct wd_peer *p, unsigned worker,
@@ -106,6 +125,7 @@ static enum wd_reply wd_send(struct wd_peer *p, unsigned worker,
 	uint8_t msg[2200], buf[4096];
 	size_t len = p->tmpl_len, add = cookie ? 8 + r->cookie_len : 0;
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	uint64_t t0;
 	ssize_t got;
 
 	REQUIRE(!cookie ||
@@ -140,6 +160,7 @@ static enum wd_reply wd_send(struct wd_peer *p, unsigned worker,
 	msg[27] = (uint8_t)len;
 	REQUIRE(sendto(p->fd, msg, len, 0, (struct sockaddr *)&to,
 		       sizeof(to)) == (ssize_t)len);
+	t0 = wd_now_ms();
 	for (;;) {
 		if (poll(&pfd, 1, (int)du_ms(ms)) != 1)
 			return WD_NONE;
@@ -147,6 +168,8 @@ static enum wd_reply wd_send(struct wd_peer *p, unsigned worker,
 		if (got < 36 || memcmp(buf, r->spi, 8) ||
 		    buf[18] != EXCH_IKE_SA_INIT)
 			continue; /* a late answer to an earlier request */
+		if (wd_now_ms() - t0 > wd_slowest_ms)
+			wd_slowest_ms = (unsigned)(wd_now_ms() - t0);
 		if (memcmp(buf + 8, "\0\0\0\0\0\0\0\0", 8)) {
 			r->worker = buf[8] % 2;
 			return WD_ANSWER;
@@ -187,16 +210,16 @@ TEST(workers_dos_cookie_threshold_and_maximum_daemon_wide)
 	wd_peer_open(&p, a.ns, "192.0.2.1");
 	/* HDR, SA, KEi, Ni --> worker 0, six times */
 	for (int i = 0; i < 6; i++) {
-		CHECK_EQ(wd_send(&p, 0, &r[i], false, 3000), WD_ANSWER);
+		CHECK_EQ(wd_send(&p, 0, &r[i], false, WD_ANSWER_MS), WD_ANSWER);
 		w0 += r[i].worker == 0;
 	}
 	CHECK_EQ(w0, 6u);
 	/* --> worker 1: six half-open SAs exist, so <-- HDR, N(COOKIE) */
 	for (int i = 6; i < 9; i++)
-		CHECK_EQ(wd_send(&p, 1, &r[i], false, 3000), WD_COOKIE);
+		CHECK_EQ(wd_send(&p, 1, &r[i], false, WD_ANSWER_MS), WD_COOKIE);
 	/* HDR, N(COOKIE), SA, KEi, Ni --> worker 1: up to nine in all */
 	for (int i = 6; i < 9; i++) {
-		CHECK_EQ(wd_send(&p, 1, &r[i], true, 3000), WD_ANSWER);
+		CHECK_EQ(wd_send(&p, 1, &r[i], true, WD_ANSWER_MS), WD_ANSWER);
 		CHECK_EQ(r[i].worker, 1u);
 	}
 	/* nine: a new request gets nothing from either worker */
@@ -208,7 +231,7 @@ TEST(workers_dos_cookie_threshold_and_maximum_daemon_wide)
 	CHECK(du_alive(&b));
 	CHECK_EQ(du_stop(&b, SIGTERM, 12000), 0);
 	if (test_failed())
-		du_log_dump(&b);
+		test_note("slowest answer: %u ms", wd_slowest_ms);
 }
 
 /* The half-open SAs one address may hold (4), in both workers together;
@@ -234,16 +257,16 @@ TEST(workers_dos_half_open_per_peer_across_workers)
 	wd_peer_open(&q, a.ns, "192.0.2.3");
 	/* 192.0.2.1: three half-open SAs in worker 0, one in worker 1 */
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(wd_send(&p, 0, &r[i], false, 3000), WD_ANSWER);
-	CHECK_EQ(wd_send(&p, 1, &r[3], false, 3000), WD_ANSWER);
+		CHECK_EQ(wd_send(&p, 0, &r[i], false, WD_ANSWER_MS), WD_ANSWER);
+	CHECK_EQ(wd_send(&p, 1, &r[3], false, WD_ANSWER_MS), WD_ANSWER);
 	CHECK_EQ(r[3].worker, 1u);
 	/* four: the fifth is dropped, in either worker */
 	CHECK_EQ(wd_send(&p, 1, &r[4], false, 700), WD_NONE);
 	CHECK_EQ(wd_send(&p, 0, &r[5], false, 700), WD_NONE);
 	CHECK(du_log_has(&b, "one address holds half_open_per_peer"));
 	/* 192.0.2.3 is another address */
-	CHECK_EQ(wd_send(&q, 1, &r[6], false, 3000), WD_ANSWER);
-	CHECK_EQ(wd_send(&q, 0, &r[7], false, 3000), WD_ANSWER);
+	CHECK_EQ(wd_send(&q, 1, &r[6], false, WD_ANSWER_MS), WD_ANSWER);
+	CHECK_EQ(wd_send(&q, 0, &r[7], false, WD_ANSWER_MS), WD_ANSWER);
 	/* all six time out (no IKE_AUTH came), in both workers */
 	for (int i = 0; i < 100 && du_log_count(&b, "half-open IKE SA timed "
 						    "out") < 6;
@@ -252,7 +275,7 @@ TEST(workers_dos_half_open_per_peer_across_workers)
 	CHECK_EQ(du_log_count(&b, "half-open IKE SA timed out"), 6);
 	/* worker 1 takes four from 192.0.2.1 again, then no more */
 	for (int i = 8; i < 12; i++) {
-		CHECK_EQ(wd_send(&p, 1, &r[i], false, 3000), WD_ANSWER);
+		CHECK_EQ(wd_send(&p, 1, &r[i], false, WD_ANSWER_MS), WD_ANSWER);
 		CHECK_EQ(r[i].worker, 1u);
 	}
 	CHECK_EQ(wd_send(&p, 0, &r[12], false, 700), WD_NONE);
@@ -261,5 +284,5 @@ TEST(workers_dos_half_open_per_peer_across_workers)
 	CHECK(du_alive(&b));
 	CHECK_EQ(du_stop(&b, SIGTERM, 12000), 0);
 	if (test_failed())
-		du_log_dump(&b);
+		test_note("slowest answer: %u ms", wd_slowest_ms);
 }
