@@ -187,6 +187,36 @@ bool sa_idx_first_contact(const struct ike_sa *sa)
 	return first;
 }
 
+static bool conn_up(const struct ike_sa *sa)
+{
+	return !sa->rekeyed && sa->state == IKE_SA_ESTABLISHED;
+}
+
+#ifdef KB_ENGINE_SELFCHECK
+/* Test builds: the ACQUIRE answers are the walks' (newest first). */
+static void conn_check(const struct engine *e, const struct engine_conn *c,
+		       const struct ike_sa *best, bool initiated)
+{
+	const struct ike_sa *walk_best = NULL;
+	bool walk_initiated = false;
+
+	if (e->n_sas > 512)
+		return;
+	for (const struct ike_sa *sa = e->sas; sa; sa = sa->next) {
+		if (sa->conn != c)
+			continue;
+		if (!walk_best && conn_up(sa))
+			walk_best = sa;
+		walk_initiated |= sa->initiator;
+	}
+	if (walk_best != best || walk_initiated != initiated) {
+		fprintf(stderr, "sa_idx: %s: ACQUIRE answers differ\n",
+			c->name);
+		abort();
+	}
+}
+#endif
+
 struct ike_sa *sa_idx_conn_established(const struct engine *e,
 				       const struct engine_conn *c)
 {
@@ -195,9 +225,11 @@ struct ike_sa *sa_idx_conn_established(const struct engine *e,
 	idx_check_filed(e);
 	/* the newest, as a walk over e->sas (newest first) found it */
 	for (struct ike_sa *sa = conn_first(e, c); sa; sa = conn_next(sa))
-		if (!sa->rekeyed && sa->state == IKE_SA_ESTABLISHED &&
-		    (!best || sa->id > best->id))
+		if (conn_up(sa) && (!best || sa->id > best->id))
 			best = sa;
+#ifdef KB_ENGINE_SELFCHECK
+	conn_check(e, c, best, sa_idx_conn_initiated(e, c));
+#endif
 	return best;
 }
 

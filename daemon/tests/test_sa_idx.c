@@ -129,3 +129,42 @@ TEST(sa_idx_shared_policies_go_with_the_last_child)
 	CHECK_EQ(h.b.n_pol_del, 3u);
 	harness_free(&h);
 }
+
+/* A kernel ACQUIRE goes to the newest established IKE SA of its
+ * connection (found through the index by connection): with the CHILD
+ * SA of the newer one closed, the ACQUIRE makes it again there, though
+ * the older IKE SA still has one; the policies never left meanwhile. */
+TEST(sa_idx_acquire_goes_to_the_newest_ike_sa)
+{
+	struct harness h = { 0 };
+	struct engine_kevent ev = { .type = ENGINE_KEV_ACQUIRE };
+	struct engine_child_info ci;
+	uint32_t second;
+
+	harness_pair_default(&h);
+	harness_no_lifetimes(&h);
+	harness_start(&h, NULL);
+	harness_establish(&h);
+	harness_run(&h, 10);
+	REQUIRE((second = harness_initiate(&h)) != 0);
+	harness_run(&h, 10);
+	REQUIRE_EQ(engine_child_info(h.a.e, second, 0, &ci), 0);
+	/* INFORMATIONAL { D(ESP) } both ways, on the newer IKE SA */
+	REQUIRE_EQ(engine_terminate_child(h.a.e, h.now, second, ci.spi_in), 0);
+	harness_collect(&h);
+	harness_run(&h, 10);
+	REQUIRE(engine_child_info(h.a.e, second, 0, &ci) != 0);
+	CHECK_EQ(engine_child_count(h.a.e), 1u);
+	CHECK_EQ(h.a.n_pol_del, 0u);
+	/* CREATE_CHILD_SA { SA, Ni, KEi, TSi, TSr } --> on `second` */
+	ev.reqid = h.a.conn.children[0].reqid;
+	REQUIRE_EQ(engine_kernel_event(h.a.e, h.now, &ev), 0);
+	CHECK(harness_logged(&h.a, "creating it"));
+	harness_collect(&h);
+	harness_run(&h, 10);
+	CHECK_EQ(engine_child_info(h.a.e, second, 0, &ci), 0);
+	CHECK_EQ(engine_child_count(h.a.e), 2u);
+	CHECK_EQ(h.a.n_pol_add, 3u);
+	CHECK_EQ(h.a.n_pol_del, 0u);
+	harness_free(&h);
+}
