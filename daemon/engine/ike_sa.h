@@ -149,8 +149,8 @@ struct ike_sa {
 	struct hashtab_node spi_node;  /* e->by_spi: our own SPI */
 	struct hashtab_node init_node; /* e->by_init: (SPIi, peer), responder */
 	struct hashtab_node id_node;   /* e->by_id */
-	struct hashtab_node peer_node; /* e->by_peer (peer_idx.h) */
-	struct sa_idx_sa idx;	       /* e->idx (sa_idx.h) */
+	struct grouptab_node peer_node; /* e->by_peer (peer_idx.h) */
+	struct sa_idx_sa idx;		/* e->idx (sa_idx.h) */
 	bool init_indexed, peer_indexed;
 	uint32_t tslot;		/* timers.c: touched or parked */
 	struct heap_node timer; /* timers.c: key = rtx_deadline() */

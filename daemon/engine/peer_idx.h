@@ -17,9 +17,11 @@ void peer_idx_set(struct ike_sa *sa, uint64_t peer_id_hash);
 /* Takes the SA out of the index (ike_sa_free); harmless if not in it. */
 void peer_idx_del(struct ike_sa *sa);
 
-/* The first / next SA filed under `peer_id_hash` (newest first until the
- * table grows, then in no particular order). The caller may free the SA it
- * holds once it has asked for the next one. */
+/* The first / next SA filed under `peer_id_hash`, in no particular
+ * order. The caller may free the SA it holds once it has asked for the
+ * next one. The SAs of one identity are a group (grouptab.h): freeing
+ * one costs O(1) however many the identity holds (ike-load sets up
+ * every SA under one identity). */
 struct ike_sa *peer_idx_first(const struct engine *e, uint64_t peer_id_hash);
 struct ike_sa *peer_idx_next(const struct ike_sa *sa);
 
