@@ -34,6 +34,8 @@
 #
 # KB_BENCH_N, KB_BENCH_SWEEP_N (2000), KB_BENCH_CONC ("4 8 16 32 64"),
 # KB_BENCH_KEYBRIDGED (another keybridged binary, to compare builds),
+# KB_BENCH_WORKERS (keybridged's --workers; its default is one per CPU,
+# and 1 leaves the other core of a two-core machine to ike-load),
 # KB_BENCH_RETRANSMIT (ike-load's first retransmission timeout, 2000 ms)
 # and KB_BENCH_LOGS (a directory that gets the responders' logs) change the
 # run. A benchmark: it prints figures and ratios, never a verdict on them.
@@ -48,6 +50,7 @@ SWEEP_N=${KB_BENCH_SWEEP_N:-2000}
 CONCS=${KB_BENCH_CONC:-4 8 16 32 64}
 CHILD=${KB_BENCH_CHILD:-}
 KEYBRIDGED=${KB_BENCH_KEYBRIDGED:-$build/bin/keybridged}
+WORKERS=${KB_BENCH_WORKERS:-}
 LOGS=${KB_BENCH_LOGS:-}
 RTX=${KB_BENCH_RETRANSMIT:-2000}
 PROPOSAL=aes128gcm16-prfsha256-x25519
@@ -89,7 +92,7 @@ bench_charon_conf "$dir/strongswan.conf" "$dir/charon-knl.log"
 
 start_keybridged() {
 	ip netns exec $B "$KEYBRIDGED" -c "$dir/swanctl.conf" --vici "$dir/kb.vici" \
-		-l warning >"$dir/keybridged.log" 2>&1 &
+		-l warning ${WORKERS:+--workers "$WORKERS"} >"$dir/keybridged.log" 2>&1 &
 	pid=$!
 	bench_wait_port_500 "$dir/keybridged.log"
 }
@@ -157,9 +160,10 @@ ceiling >"$dir/ceiling.busy1" & ceiling >"$dir/ceiling.busy2"
 wait
 bench charon start_charon
 
-python3 - "$dir" "$N" "${CHILD:+CHILD SA in IKE_AUTH}" "$PROPOSAL" <<'EOF'
+python3 - "$dir" "$N" "${CHILD:+CHILD SA in IKE_AUTH}" "$PROPOSAL" "$WORKERS" <<'EOF'
 import json, sys
 d, n, child, proposal = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+workers = sys.argv[5] or "one per CPU (its default)"
 status = 0
 rows, peers = [], ("keybridged", "charon")
 res = {}
@@ -181,7 +185,8 @@ def row(label, key, fmt="{:.1f}", ratio=True, goal=""):
     print(f"{label:<34}{fmt.format(k):>12}{fmt.format(c):>12}{r:>9}  {goal}")
 
 print(f"\nbench-peers: {n} IKE SAs per responder, PSK, {proposal}, "
-      f"{child or 'childless (RFC 6023)'}; ike-load on the same machine")
+      f"{child or 'childless (RFC 6023)'}; ike-load on the same machine; "
+      f"keybridged's workers: {workers}")
 print(f"{'':<34}{'keybridged':>12}{'charon':>12}{'ratio':>9}")
 row("best concurrency (sweep)", lambda j: j["conc"], "{:d}", False)
 row("handshakes/s", lambda j: j["handshakes_per_second"])
