@@ -14,6 +14,7 @@
  * hold those SAs (100k handshakes would take minutes), which changes
  * nothing for the events measured: no listing runs. */
 #include "bench/bench.h"
+#include "bench/bench_conn.h"
 
 #include "control/ctl.h"
 #include "crypto/crypto.h"
@@ -52,55 +53,9 @@ static const struct conns *cb_conns(void *ctx)
 	return NULL; /* no client lists anything here */
 }
 
-static void cb_addr(struct engine_addr *a, const char *ip)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->port = IKE_PORT;
-	(void)inet_pton(AF_INET, ip, a->ip);
-}
-
-static void cb_ts(struct engine_ts *t, uint8_t net)
-{
-	memset(t, 0, sizeof(*t));
-	t->type = TS_IPV4_ADDR_RANGE;
-	t->port_hi = 65535;
-	t->start[0] = t->end[0] = 10;
-	t->start[1] = t->end[1] = net;
-	t->end[2] = t->end[3] = 255;
-}
-
 static void cb_conn(struct engine_conn *c, bool is_a)
 {
-	struct engine_child_cfg *ch = &c->children[0];
-	const struct engine_xform ike[] = {
-		{ TRANS_ENCR, ENCR_AES_GCM_16, 128 },
-		{ TRANS_PRF, PRF_HMAC_SHA2_256, 0 },
-		{ TRANS_KE, KE_CURVE25519, 0 },
-	};
-
-	engine_conn_defaults(c);
-	snprintf(c->name, sizeof(c->name), "ctl");
-	cb_addr(&c->local, is_a ? "192.0.2.1" : "192.0.2.2");
-	cb_addr(&c->remote, is_a ? "192.0.2.2" : "192.0.2.1");
-	c->n_ike = 1;
-	c->ike[0].n = 3;
-	memcpy(c->ike[0].x, ike, sizeof(ike));
-	c->local_auth.method = c->remote_auth.method = ENGINE_AUTH_PSK;
-	c->local_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'a' : 'b' } };
-	c->remote_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'b' : 'a' } };
-	c->psk_len = 32;
-	memset(c->psk, 0x24, 32);
-	c->n_children = 1;
-	ch->n_esp = 1;
-	ch->esp[0].n = 1;
-	ch->esp[0].x[0] = ike[0];
-	ch->n_local_ts = ch->n_remote_ts = 1;
-	cb_ts(&ch->local_ts[0], is_a ? 1 : 2);
-	cb_ts(&ch->remote_ts[0], is_a ? 2 : 1);
-	ch->reqid = 0x6b620002;
+	bench_psk_conn(c, is_a, "ctl", 128, 0x24, 0x6b620002);
 }
 
 /* The responder's actions through the control module, timed, as the

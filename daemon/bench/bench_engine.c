@@ -4,6 +4,7 @@
  * handshake makes on both sides, measured in the same run — and the heap
  * each established IKE SA + CHILD SA costs (mallinfo2 deltas). */
 #include "bench/bench.h"
+#include "bench/bench_conn.h"
 
 #include "crypto/auth.h"
 #include "crypto/ke.h"
@@ -34,55 +35,9 @@ static int bench_random(void *ctx, void *buf, size_t len)
 	return crypto_random(buf, len);
 }
 
-static void bench_addr(struct engine_addr *a, const char *ip)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->port = IKE_PORT;
-	(void)inet_pton(AF_INET, ip, a->ip);
-}
-
-static void bench_ts(struct engine_ts *t, uint8_t net)
-{
-	memset(t, 0, sizeof(*t));
-	t->type = TS_IPV4_ADDR_RANGE;
-	t->port_hi = 65535;
-	t->start[0] = t->end[0] = 10;
-	t->start[1] = t->end[1] = net;
-	t->end[2] = t->end[3] = 255;
-}
-
 static void bench_conn(struct engine_conn *c, bool is_a)
 {
-	struct engine_child_cfg *ch = &c->children[0];
-	const struct engine_xform ike[] = {
-		{ TRANS_ENCR, ENCR_AES_GCM_16, 256 },
-		{ TRANS_PRF, PRF_HMAC_SHA2_256, 0 },
-		{ TRANS_KE, KE_CURVE25519, 0 },
-	};
-
-	engine_conn_defaults(c);
-	snprintf(c->name, sizeof(c->name), "bench");
-	bench_addr(&c->local, is_a ? "192.0.2.1" : "192.0.2.2");
-	bench_addr(&c->remote, is_a ? "192.0.2.2" : "192.0.2.1");
-	c->n_ike = 1;
-	c->ike[0].n = 3;
-	memcpy(c->ike[0].x, ike, sizeof(ike));
-	c->local_auth.method = c->remote_auth.method = ENGINE_AUTH_PSK;
-	c->local_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'a' : 'b' } };
-	c->remote_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'b' : 'a' } };
-	c->psk_len = 32;
-	memset(c->psk, 0x42, 32);
-	c->n_children = 1;
-	ch->n_esp = 1;
-	ch->esp[0].n = 1;
-	ch->esp[0].x[0] = ike[0];
-	ch->n_local_ts = ch->n_remote_ts = 1;
-	bench_ts(&ch->local_ts[0], is_a ? 1 : 2);
-	bench_ts(&ch->remote_ts[0], is_a ? 2 : 1);
-	ch->reqid = 0x6b620001;
+	bench_psk_conn(c, is_a, "bench", 256, 0x42, 0x6b620001);
 }
 
 static void bench_pair_init(struct bench_pair *p)

@@ -6,6 +6,7 @@
  * CHILD SAs on one IKE SA over a slow link with a message ID window of 8
  * beside a window of 1 (RFC 7296 §2.3). */
 #include "bench/bench.h"
+#include "bench/bench_conn.h"
 
 #include "crypto/ke.h"
 #include "crypto/keymat.h"
@@ -33,55 +34,12 @@ static int rk_random(void *ctx, void *buf, size_t len)
 	return crypto_random(buf, len);
 }
 
-static void rk_addr(struct engine_addr *a, const char *ip)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = AF_INET;
-	a->port = IKE_PORT;
-	(void)inet_pton(AF_INET, ip, a->ip);
-}
-
 static void rk_conn(struct engine_conn *c, bool is_a)
 {
 	struct engine_child_cfg *ch = &c->children[0];
-	const struct engine_xform x[] = {
-		{ TRANS_ENCR, ENCR_AES_GCM_16, 256 },
-		{ TRANS_PRF, PRF_HMAC_SHA2_256, 0 },
-		{ TRANS_KE, KE_CURVE25519, 0 },
-	};
 
-	engine_conn_defaults(c);
-	snprintf(c->name, sizeof(c->name), "bench");
+	bench_psk_conn(c, is_a, "bench", 256, 0x42, 0x6b620001);
 	snprintf(ch->name, sizeof(ch->name), "net");
-	rk_addr(&c->local, is_a ? "192.0.2.1" : "192.0.2.2");
-	rk_addr(&c->remote, is_a ? "192.0.2.2" : "192.0.2.1");
-	c->n_ike = 1;
-	c->ike[0].n = 3;
-	memcpy(c->ike[0].x, x, sizeof(x));
-	c->local_auth.method = c->remote_auth.method = ENGINE_AUTH_PSK;
-	c->local_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'a' : 'b' } };
-	c->remote_auth.id =
-		(struct engine_id){ ID_FQDN, 1, { is_a ? 'b' : 'a' } };
-	c->psk_len = 32;
-	memset(c->psk, 0x42, 32);
-	c->n_children = 1;
-	ch->n_esp = 1;
-	ch->esp[0].n = 1;
-	ch->esp[0].x[0] = x[0];
-	ch->n_local_ts = ch->n_remote_ts = 1;
-	for (int i = 0; i < 2; i++) {
-		struct engine_ts *t = i ? &ch->remote_ts[0] : &ch->local_ts[0];
-		uint8_t net = (uint8_t)((i == 0) == is_a ? 1 : 2);
-
-		memset(t, 0, sizeof(*t));
-		t->type = TS_IPV4_ADDR_RANGE;
-		t->port_hi = 65535;
-		t->start[0] = t->end[0] = 10;
-		t->start[1] = t->end[1] = net;
-		t->end[2] = t->end[3] = 255;
-	}
-	ch->reqid = 0x6b620001;
 	/* no timer-driven rekeys during the measurement */
 	c->ike_rekey_s = c->ike_rand_s = c->ike_lifetime_s = 0;
 	ch->life_soft_s = ch->life_hard_s = ch->rand_s = 0;
