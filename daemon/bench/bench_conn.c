@@ -58,3 +58,37 @@ void bench_psk_conn(struct engine_conn *c, bool is_a, const char *name,
 	bench_ts(&ch->remote_ts[0], is_a ? 2 : 1);
 	ch->reqid = reqid;
 }
+
+size_t bench_carry(struct engine *from, struct engine *to, uint64_t now,
+		   unsigned long *failures,
+		   void (*each)(void *arg, struct engine *to), void *arg)
+{
+	const struct engine_action *act;
+	size_t n, nq = 0;
+	struct {
+		struct engine_addr l, r;
+		uint8_t buf[2048];
+		size_t len;
+	} q[4];
+
+	act = engine_actions(from, &n);
+	for (size_t i = 0; i < n && nq < 4; i++) {
+		if (act[i].type != ENGINE_ACT_SEND ||
+		    act[i].u.send.len > sizeof(q[0].buf))
+			continue;
+		q[nq].l = act[i].u.send.remote;
+		q[nq].r = act[i].u.send.local;
+		q[nq].len = act[i].u.send.len;
+		memcpy(q[nq].buf, act[i].u.send.buf, q[nq].len);
+		nq++;
+	}
+	engine_actions_clear(from);
+	for (size_t i = 0; i < nq; i++) {
+		if (engine_datagram(to, now, &q[i].l, &q[i].r, q[i].buf,
+				    q[i].len))
+			(*failures)++;
+		if (each)
+			each(arg, to);
+	}
+	return nq;
+}

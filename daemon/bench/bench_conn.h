@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* IPv4 address `ip`, port 500. */
@@ -21,5 +22,13 @@ void bench_ts(struct engine_ts *t, uint8_t net);
  * with `reqid`. */
 void bench_psk_conn(struct engine_conn *c, bool is_a, const char *name,
 		    unsigned aes_bits, uint8_t psk_byte, uint32_t reqid);
+
+/* Hands the datagrams `from` wants sent to `to` (up to four of up to 2048
+ * octets: a handshake's), counting in *failures each one `to` refuses and
+ * calling `each(arg, to)` after each one if given; clears from's actions.
+ * Returns how many it handed over. */
+size_t bench_carry(struct engine *from, struct engine *to, uint64_t now,
+		   unsigned long *failures,
+		   void (*each)(void *arg, struct engine *to), void *arg);
 
 #endif

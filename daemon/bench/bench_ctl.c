@@ -83,7 +83,8 @@ static void cb_feed(struct ctl_bench *s)
 	}
 }
 
-/* Moves datagrams between the engines until both are quiet. */
+/* Moves datagrams between the engines until both are quiet, b's actions
+ * through the control module first. */
 static void cb_pump(struct ctl_bench *s)
 {
 	bool busy = true;
@@ -91,37 +92,11 @@ static void cb_pump(struct ctl_bench *s)
 	while (busy) {
 		busy = false;
 		for (int side = 0; side < 2; side++) {
-			struct engine *from = side ? s->b : s->a;
-			struct engine *to = side ? s->a : s->b;
-			const struct engine_action *act;
-			size_t n, nq = 0;
-			struct {
-				struct engine_addr l, r;
-				uint8_t buf[2048];
-				size_t len;
-			} q[4];
-
 			if (side)
 				cb_feed(s);
-			act = engine_actions(from, &n);
-			for (size_t i = 0; i < n && nq < 4; i++) {
-				if (act[i].type != ENGINE_ACT_SEND ||
-				    act[i].u.send.len > sizeof(q[0].buf))
-					continue;
-				q[nq].l = act[i].u.send.remote;
-				q[nq].r = act[i].u.send.local;
-				q[nq].len = act[i].u.send.len;
-				memcpy(q[nq].buf, act[i].u.send.buf, q[nq].len);
-				nq++;
-			}
-			engine_actions_clear(from);
-			for (size_t i = 0; i < nq; i++) {
-				if (engine_datagram(to, s->now, &q[i].l,
-						    &q[i].r, q[i].buf,
-						    q[i].len))
-					s->failures++;
+			if (bench_carry(side ? s->b : s->a, side ? s->a : s->b,
+					s->now, &s->failures, NULL, NULL))
 				busy = true;
-			}
 		}
 	}
 }

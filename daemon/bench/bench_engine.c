@@ -350,6 +350,11 @@ static void scale_new_initiator(struct scale *s)
 	s->gen_sas = 0;
 }
 
+static void scale_deadline_of(void *arg, struct engine *e)
+{
+	(void)scale_deadline(arg, e);
+}
+
 /* bench_pump, plus the deadline query after each datagram. */
 static void scale_pump(struct scale *s)
 {
@@ -358,38 +363,11 @@ static void scale_pump(struct scale *s)
 
 	while (busy) {
 		busy = false;
-		for (int side = 0; side < 2; side++) {
-			struct engine *from = side ? p->b : p->a;
-			struct engine *to = side ? p->a : p->b;
-			const struct engine_action *act;
-			size_t n, nq = 0;
-			struct {
-				struct engine_addr l, r;
-				uint8_t buf[2048];
-				size_t len;
-			} q[4];
-
-			act = engine_actions(from, &n);
-			for (size_t i = 0; i < n && nq < 4; i++) {
-				if (act[i].type != ENGINE_ACT_SEND ||
-				    act[i].u.send.len > sizeof(q[0].buf))
-					continue;
-				q[nq].l = act[i].u.send.remote;
-				q[nq].r = act[i].u.send.local;
-				q[nq].len = act[i].u.send.len;
-				memcpy(q[nq].buf, act[i].u.send.buf, q[nq].len);
-				nq++;
-			}
-			engine_actions_clear(from);
-			for (size_t i = 0; i < nq; i++) {
-				if (engine_datagram(to, p->now, &q[i].l,
-						    &q[i].r, q[i].buf,
-						    q[i].len))
-					p->failures++;
-				(void)scale_deadline(s, to);
+		for (int side = 0; side < 2; side++)
+			if (bench_carry(side ? p->b : p->a, side ? p->a : p->b,
+					p->now, &p->failures, scale_deadline_of,
+					s))
 				busy = true;
-			}
-		}
 	}
 }
 
